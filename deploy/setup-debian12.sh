@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages sortline builds, tests and runs with.
+# Idempotent: asks apt only for what is missing, so a second run is quick.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config clang-format
+  libtbb-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
+  libhpdf-dev libzint-dev libsqlite3-dev sqlite3 libcsv-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  zbar-tools poppler-utils fonts-droid-fallback fonts-wqy-microhei
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: need root to install packages (run as root or with sudo)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: all ${#packages[@]} packages present"

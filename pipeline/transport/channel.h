@@ -1,0 +1,81 @@
+// Message channels over ZeroMQ (cppzmq). A ServerChannel is a ROUTER that binds; a
+// ClientChannel is a DEALER that connects. Payloads are serialized envelopes (see
+// envelope.h); this layer moves bytes and never throws.
+//
+// Thread-safety: a Context is thread-safe. Channels are not: each is owned and used by
+// one thread, as ZeroMQ sockets require.
+#ifndef PIPELINE_TRANSPORT_CHANNEL_H_
+#define PIPELINE_TRANSPORT_CHANNEL_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/base/result.h"
+
+namespace sortline::transport {
+
+// Owns the ZeroMQ context. inproc:// endpoints only reach channels of the same Context.
+class Context {
+ public:
+  static Result<std::unique_ptr<Context>> Create();
+  virtual ~Context() = default;
+  // The libzmq version as "4.3.4".
+  static std::string LibraryVersion();
+};
+
+struct ChannelOptions {
+  int64_t max_message_bytes = 64 << 20;  // larger inbound messages drop the peer
+  int linger_ms = 1000;                  // how long close waits for unsent messages
+  int send_timeout_ms = 5000;            // Send gives kUnavailable after this
+  int send_high_water_mark = 1000;       // messages queued per peer
+  int receive_high_water_mark = 1000;
+};
+
+struct Incoming {
+  std::string peer;  // routing id of the sender
+  std::string payload;
+};
+
+class ServerChannel {
+ public:
+  // Binds a ROUTER (ROUTER_MANDATORY on) to `endpoint`, e.g. "tcp://127.0.0.1:5550",
+  // "tcp://127.0.0.1:0" (the OS picks a free port) or "inproc://intake-submit".
+  static Result<std::unique_ptr<ServerChannel>> Bind(Context& context, const std::string& endpoint,
+                                                     const ChannelOptions& options = {});
+  virtual ~ServerChannel() = default;
+
+  // The endpoint actually bound, with the real port: connect clients to this.
+  virtual const std::string& endpoint() const = 0;
+  // Waits up to `timeout` for one message; empty on timeout.
+  virtual Result<std::optional<Incoming>> Receive(std::chrono::milliseconds timeout) = 0;
+  // kUnavailable when the peer is gone or does not take the message in time.
+  virtual Status Send(const std::string& peer, const std::string& payload) = 0;
+};
+
+class ClientChannel {
+ public:
+  // Connects a DEALER (ZMQ_IMMEDIATE on) to `endpoint`. `identity` names this peer to the
+  // server (empty: ZeroMQ picks one). Connecting succeeds before the server exists.
+  static Result<std::unique_ptr<ClientChannel>> Connect(Context& context,
+                                                        const std::string& endpoint,
+                                                        const std::string& identity = "",
+                                                        const ChannelOptions& options = {});
+  virtual ~ClientChannel() = default;
+
+  virtual Result<std::optional<std::string>> Receive(std::chrono::milliseconds timeout) = 0;
+  virtual Status Send(const std::string& payload) = 0;
+};
+
+// Waits until one of the channels has a message or `timeout` passes. Returns the indices
+// (into the concatenation servers then clients) of the readable ones; empty on timeout.
+Result<std::vector<size_t>> WaitReadable(const std::vector<ServerChannel*>& servers,
+                                         const std::vector<ClientChannel*>& clients,
+                                         std::chrono::milliseconds timeout);
+
+}  // namespace sortline::transport
+
+#endif  // PIPELINE_TRANSPORT_CHANNEL_H_
