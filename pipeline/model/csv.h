@@ -19,9 +19,11 @@ struct CsvRow {
   std::vector<std::string> fields;
 };
 
-// Calls `on_row` for every record of `text`, header included. A non-OK status from
-// `on_row` stops the parse and is returned. Malformed quoting is kInvalidArgument
-// naming the line. `source` names the input in messages.
+// Calls `on_row` for every record of `text`, header included; blank lines are skipped.
+// A UTF-8 byte order mark at the start is dropped, and so are the CRs of CRLF line
+// ends. A non-OK status from `on_row` stops the parse and is returned as is.
+// Malformed quoting and fields that are not valid UTF-8 are kInvalidArgument, as
+// "SOURCE:LINE: problem" where `source` names the input.
 Status ParseCsv(std::string_view text, std::string_view source,
                 const std::function<Status(const CsvRow&)>& on_row);
 

@@ -24,7 +24,11 @@ struct Division {
 };
 
 // The names of a county or town code from province down, e.g.
-// {"陕西省", "渭南市", "临渭区", ""} for 610502.
+// {"陕西省", "渭南市", "临渭区", ""} for 610502. The table's placeholder cities are
+// replaced by what an address would say: the municipality for "市辖区" and "县"
+// ({"北京市", "北京市", "东城区", ""} for 110101), and the county-level city itself
+// for "省直辖县级行政区划" ({"湖北省", "仙桃市", "仙桃市", ""} for 429004). A printer
+// may therefore skip a part equal to the one before it.
 struct DivisionPath {
   std::string province;
   std::string city;

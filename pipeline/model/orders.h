@@ -8,9 +8,9 @@
 
 #include <cstdint>
 #include <memory>
-#include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
@@ -44,18 +44,34 @@ struct GeneratorOptions {
 };
 
 // Synthetic orders drawn from the real division table: recipients spread over all
-// counties (weighted towards big cities), senders at farms in Shaanxi and Guangxi,
-// plausible Chinese names, phones, weights and contents.
+// counties (each province by its 2020 census population, urban districts weighing
+// more than rural counties), senders at farms in Shaanxi and Guangxi, plausible Chinese
+// names, phones, weights (300 g to 15 kg), carton sizes and contents. Every generated
+// order passes ValidateOrder against the table it was generated from.
+//
+// order_id is order_id_prefix followed by the index padded to nine digits;
+// created_unix_ms grows strictly with the index (50 ms apart on average, from
+// start_unix_ms). tracking_number is left empty for intake to assign.
+//
+// Thread-safety: not thread-safe; give each thread its own generator. Orders depend
+// only on (seed, index), so threads may split the index range between them.
 class OrderGenerator {
  public:
+  // `divisions` is borrowed and must outlive the generator.
   OrderGenerator(const DivisionTable& divisions, GeneratorOptions options);
-  // The i-th order of the sequence; the same (seed, i) always gives the same order.
+  // The i-th order of the sequence; the same (seed, i) always gives the same order, on
+  // every platform, whatever order the indices are generated in.
   v1::Order Generate(uint64_t index);
 
  private:
   const DivisionTable& divisions_;
   GeneratorOptions options_;
-  std::vector<const Division*> towns_by_county_;  // private cache, see .cc
+  // Running sum of the recipient weights of divisions_.Counties(), in the same order.
+  std::vector<double> cumulative_weight_;
+  // The towns of each county of divisions_.Counties(); empty unless options_.with_towns.
+  std::vector<std::vector<const Division*>> towns_by_county_;
+  // The division code of each sender farm; empty when the table lacks it.
+  std::vector<std::string> sender_codes_;
 };
 
 }  // namespace sortline::model

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "pipeline/base/result.h"
 #include "pipeline/base/status.h"
@@ -36,16 +37,18 @@ struct S10Range {
 class S10Issuer {
  public:
   // Fails when the range is malformed (letters, first > last, last > 99'999'999).
+  // `next_serial` is the serial Next() issues first, in [first, last + 1]; pass the
+  // persisted next_serial() to resume without reissuing a number.
   static Result<S10Issuer> Create(const S10Range& range, uint32_t next_serial);
 
   Result<std::string> Next();
+  // The serial the next call to Next() issues; last + 1 once the range is spent.
   uint32_t next_serial() const { return next_; }
 
  private:
   S10Issuer(S10Range range, uint32_t next) : range_(std::move(range)), next_(next) {}
   S10Range range_;
   uint32_t next_;
-  bool exhausted_ = false;
 };
 
 }  // namespace sortline::model

@@ -26,8 +26,9 @@ namespace sortline::sort {
 class SortPlan {
  public:
   // Parses and validates `text`. Every problem is reported (not only the first), one per
-  // line of the message, each as "SOURCE:LINE: problem". `divisions` may be null; when
-  // given, a prefix must name a division in it.
+  // line of the message, each as "SOURCE:LINE: problem"; a missing no-rule or reject row
+  // is reported on the last line. `divisions` may be null; when given, a prefix must
+  // name a division in it. Malformed CSV quoting ends the parse at that line.
   static Result<std::unique_ptr<SortPlan>> Parse(std::string_view text, std::string_view source,
                                                  const model::DivisionTable* divisions);
   static Result<std::unique_ptr<SortPlan>> Load(const std::string& path,
@@ -37,8 +38,9 @@ class SortPlan {
 
   // Fills chute, sort_code, dock_door, route, plan_version, outcome and reason of
   // `record` for `order`, from the recipient's division code: OUTCOME_SORTED with the
-  // longest-prefix rule, or OUTCOME_NO_RULE with the no-rule chute and a reason.
-  // Never fails; validation of the order is the caller's business.
+  // longest-prefix rule, or OUTCOME_NO_RULE with the no-rule chute and a reason ("no
+  // division code", "no rule for division code 659012"). Never fails; validation of the
+  // order is the caller's business. Allocates only when a record string lacks room.
   virtual void Assign(const v1::Order& order, v1::SortRecord* record) const = 0;
 
   // Fills `record` for an order that failed validation: the reject chute,
@@ -47,6 +49,7 @@ class SortPlan {
 
   // Content hash of the plan text, 16 hex digits.
   virtual const std::string& version() const = 0;
+  // The number of `rule` rows; the no-rule and reject rows are not counted.
   virtual size_t rule_count() const = 0;
 };
 
