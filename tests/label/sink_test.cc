@@ -1,0 +1,126 @@
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "pipeline/base/hash.h"
+#include "pipeline/label/label.h"
+#include "tests/testing/testing.h"
+
+namespace sortline::label {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::set<std::string> Listing(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    names.insert(fs::relative(entry.path(), dir).string());
+  }
+  return names;
+}
+
+std::unique_ptr<LabelSink> OpenSink(const fs::path& dir, bool fsync = false) {
+  auto sink = OpenDirectorySink(dir.string(), {.fsync = fsync});
+  EXPECT_TRUE(sink.ok()) << sink.status();
+  return std::move(sink).value();
+}
+
+TEST(DirectorySink, WritesTheBytesAndReturnsTheirReference) {
+  testing::TempDir tmp;
+  auto sink = OpenSink(tmp.path());
+  const std::string pdf = std::string("%PDF-1.3\n\0\xff binary", 18);
+  auto ref = sink->Write("EA473124829CN", pdf);
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_EQ(ref->path(), "EA473124829CN.pdf");
+  EXPECT_EQ(ref->page(), 0u);
+  EXPECT_EQ(ref->bytes(), pdf.size());
+  EXPECT_EQ(ref->content_hash(), HashHex(Fnv1a64(pdf)));
+  EXPECT_EQ(ReadFile(tmp.path() / "EA473124829CN.pdf"), pdf);
+  EXPECT_EQ(Listing(tmp.path()), std::set<std::string>{"EA473124829CN.pdf"});
+}
+
+TEST(DirectorySink, RefusesNamesThatAreNotTrackingNumbers) {
+  testing::TempDir tmp;
+  const fs::path dir = tmp.path() / "labels";
+  auto sink = OpenSink(dir);
+  for (const std::string& bad : std::vector<std::string>{
+           "../../etc/x", "../../../../../../../tmp/EA473124829CN", "EA473124829cn",
+           "EA47312482/CN", "EA473124829C.", ".EA473124829C", "EA473124829CN.pdf", "",
+           "EA473124829C", "EA473124829CNX", std::string("EA473124829C\0", 13), "EA473124829C\n"}) {
+    SCOPED_TRACE(bad);
+    auto ref = sink->Write(bad, "%PDF");
+    ASSERT_FALSE(ref.ok());
+    EXPECT_EQ(ref.status().code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(Listing(dir).empty());
+  EXPECT_EQ(Listing(tmp.path()), std::set<std::string>{"labels"});
+}
+
+TEST(DirectorySink, LeavesNoTemporaryFilesAndReplacesAtomically) {
+  testing::TempDir tmp;
+  auto sink = OpenSink(tmp.path(), /*fsync=*/true);
+  ASSERT_TRUE(sink->Write("EA473124829CN", "first version").ok());
+  ASSERT_TRUE(sink->Write("EA123456785CN", "other label").ok());
+  ASSERT_TRUE(sink->Write("EA473124829CN", "second version").ok());
+  EXPECT_EQ(ReadFile(tmp.path() / "EA473124829CN.pdf"), "second version");
+  EXPECT_EQ(ReadFile(tmp.path() / "EA123456785CN.pdf"), "other label");
+  EXPECT_EQ(Listing(tmp.path()), (std::set<std::string>{"EA123456785CN.pdf", "EA473124829CN.pdf"}));
+}
+
+TEST(DirectorySink, CreatesMissingDirectories) {
+  testing::TempDir tmp;
+  const fs::path dir = tmp.path() / "a" / "b" / "labels";
+  auto sink = OpenSink(dir);
+  ASSERT_TRUE(sink->Write("EA473124829CN", "pdf").ok());
+  EXPECT_EQ(ReadFile(dir / "EA473124829CN.pdf"), "pdf");
+}
+
+TEST(DirectorySink, FailsWhenTheDirectoryCannotBeCreated) {
+  testing::TempDir tmp;
+  std::ofstream(tmp.path() / "file") << "not a directory";
+  auto sink = OpenDirectorySink((tmp.path() / "file" / "labels").string(), {});
+  ASSERT_FALSE(sink.ok());
+  EXPECT_EQ(sink.status().code(), StatusCode::kIoError);
+}
+
+TEST(DirectorySink, ConcurrentWritersAllLand) {
+  testing::TempDir tmp;
+  auto sink = OpenSink(tmp.path());
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&sink, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        char number[16];
+        std::snprintf(number, sizeof(number), "EA%08d0CN", t * 1000 + i);
+        ASSERT_TRUE(sink->Write(number, std::string("label ") + number).ok());
+        // Every thread also rewrites one shared label.
+        ASSERT_TRUE(sink->Write("EA473124829CN", "shared").ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const std::set<std::string> names = Listing(tmp.path());
+  EXPECT_EQ(names.size(), static_cast<size_t>(kThreads * kPerThread + 1));
+  for (const std::string& name : names) {
+    EXPECT_EQ(name.size(), 17u) << name;  // no temporary file left
+    const std::string content = ReadFile(tmp.path() / name);
+    EXPECT_TRUE(content == "shared" || content == "label " + name.substr(0, 13)) << name;
+  }
+}
+
+}  // namespace
+}  // namespace sortline::label
