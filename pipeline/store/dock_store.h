@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "pipeline/base/clock.h"
 #include "pipeline/base/result.h"
 #include "proto/record.pb.h"
 #include "proto/wire.pb.h"
@@ -20,6 +21,9 @@ namespace sortline::store {
 
 struct DockStoreOptions {
   bool synchronous_full = true;  // PRAGMA synchronous=FULL
+  // Stamps stored and quarantined records. nullptr = SystemClock(). Borrowed; must outlive
+  // the store.
+  const Clock* clock = nullptr;
 };
 
 class DockStore {

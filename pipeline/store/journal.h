@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/base/clock.h"
 #include "pipeline/base/result.h"
 #include "pipeline/model/s10.h"
 #include "proto/order.pb.h"
@@ -22,6 +23,12 @@ namespace sortline::store {
 struct JournalOptions {
   bool synchronous_full = true;  // PRAGMA synchronous=FULL (NORMAL may lose commits on power loss)
   model::S10Range tracking_range;  // where new tracking numbers come from (default EA...CN)
+  // Size cap of the database file: a Submit that would grow it past this fails with
+  // kResourceExhausted and journals nothing. 0 = no cap (the disk is the limit).
+  uint64_t max_bytes = 0;
+  // Stamps batches with their submission time. nullptr = SystemClock(). Borrowed; must
+  // outlive the Journal.
+  const Clock* clock = nullptr;
 };
 
 class Journal {
@@ -35,22 +42,32 @@ class Journal {
   // Orders whose index appears in `rejected` (decided by the caller's validation) are
   // not journaled and are listed in the reply as rejected. Order ids already journaled
   // (by this or an earlier batch) are listed as duplicates and not journaled again.
-  // Orders without a tracking number get the next one from the durable counter.
+  // Orders without a tracking number get the next one from the durable counter; a
+  // pre-assigned valid number is kept. The journal itself also rejects an order with an
+  // empty order id, an invalid pre-assigned tracking number, or one already used by
+  // another order. Rejections are listed by index.
   // Submitting a batch id again returns the stored reply of the first submission
-  // unchanged, whatever the new content.
+  // unchanged, whatever the new content. kInvalidArgument (nothing journaled) for an
+  // empty batch id or a rejection index outside the batch; kResourceExhausted when the
+  // tracking range is spent or the journal is full.
   virtual Result<v1::SubmitReply> Submit(const v1::OrderBatch& batch,
                                          const std::vector<v1::OrderRejection>& rejected) = 0;
 
   // Leases up to `max_orders` pending orders (or orders whose lease expired before
   // `now_ms`) to `worker` until `now_ms + lease_ms`. Perishable service classes first,
-  // then the oldest. Returns an empty batch when there is nothing to do.
+  // then the oldest. Returns an empty batch (lease_id 0) when there is nothing to do.
   virtual Result<v1::WorkBatch> Lease(std::string_view worker, uint32_t max_orders, int64_t now_ms,
                                       int64_t lease_ms) = 0;
 
-  // Records the results of a lease. Results for orders already finished are ignored,
-  // so late or repeated results are harmless.
+  // Records the results of a lease in one transaction. OUTCOME_SORTED, _NO_RULE and
+  // _REJECTED finish the order as done (its record is at the dock), from this lease or an
+  // expired one; OUTCOME_FAILED finishes it as failed only while `done.lease_id` is still
+  // its lease, because a newer lease may yet succeed. Results for orders already finished
+  // and for unknown order ids are ignored, so late or repeated results are harmless.
+  // kInvalidArgument (nothing recorded) for a result without a valid outcome.
   virtual Status Complete(const v1::WorkDone& done) = 0;
 
+  // Totals of a batch, with every failed order (id, index in the batch, reason).
   // kNotFound for an unknown batch id.
   virtual Result<v1::BatchProgress> Progress(std::string_view batch_id) = 0;
 
