@@ -2,6 +2,9 @@
 // ClientChannel is a DEALER that connects. Payloads are serialized envelopes (see
 // envelope.h); this layer moves bytes and never throws.
 //
+// Lifetime: a Context must outlive every channel made from it (destroying a Context
+// waits for its sockets to close, so a channel left open past it hangs the destructor).
+//
 // Thread-safety: a Context is thread-safe. Channels are not: each is owned and used by
 // one thread, as ZeroMQ sockets require.
 #ifndef PIPELINE_TRANSPORT_CHANNEL_H_
@@ -23,8 +26,14 @@ class Context {
  public:
   static Result<std::unique_ptr<Context>> Create();
   virtual ~Context() = default;
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
   // The libzmq version as "4.3.4".
   static std::string LibraryVersion();
+
+ protected:
+  Context() = default;
 };
 
 struct ChannelOptions {
@@ -40,38 +49,63 @@ struct Incoming {
   std::string payload;
 };
 
+// Receive timeouts: a negative timeout counts as zero (poll once). Receive and
+// WaitReadable also return empty when a signal interrupts the wait, so a daemon loop
+// gets to check its stop flag.
 class ServerChannel {
  public:
   // Binds a ROUTER (ROUTER_MANDATORY on) to `endpoint`, e.g. "tcp://127.0.0.1:5550",
   // "tcp://127.0.0.1:0" (the OS picks a free port) or "inproc://intake-submit".
+  // A client reconnecting under an identity that is still connected takes the identity
+  // over (ZMQ_ROUTER_HANDOVER), so a restarted worker is heard at once.
+  // Errors: kInvalidArgument for a malformed endpoint, kIoError when the address cannot
+  // be bound (e.g. the port is taken).
   static Result<std::unique_ptr<ServerChannel>> Bind(Context& context, const std::string& endpoint,
                                                      const ChannelOptions& options = {});
   virtual ~ServerChannel() = default;
+  ServerChannel(const ServerChannel&) = delete;
+  ServerChannel& operator=(const ServerChannel&) = delete;
 
   // The endpoint actually bound, with the real port: connect clients to this.
   virtual const std::string& endpoint() const = 0;
-  // Waits up to `timeout` for one message; empty on timeout.
+  // Waits up to `timeout` for one message; empty on timeout. Malformed multipart
+  // messages and messages above max_message_bytes are dropped, never returned.
+  // A peer that sends REQ-style frames ([empty][payload]) gets its replies framed the
+  // same way, so REQ sockets (e.g. a scanner gateway) can talk to a ServerChannel.
   virtual Result<std::optional<Incoming>> Receive(std::chrono::milliseconds timeout) = 0;
   // kUnavailable when the peer is gone or does not take the message in time.
   virtual Status Send(const std::string& peer, const std::string& payload) = 0;
+
+ protected:
+  ServerChannel() = default;
 };
 
 class ClientChannel {
  public:
   // Connects a DEALER (ZMQ_IMMEDIATE on) to `endpoint`. `identity` names this peer to the
-  // server (empty: ZeroMQ picks one). Connecting succeeds before the server exists.
+  // server (empty: ZeroMQ picks one). Connecting succeeds before the server exists, and
+  // the channel reconnects (100 ms backoff growing to 2 s) when the server restarts.
   static Result<std::unique_ptr<ClientChannel>> Connect(Context& context,
                                                         const std::string& endpoint,
                                                         const std::string& identity = "",
                                                         const ChannelOptions& options = {});
   virtual ~ClientChannel() = default;
+  ClientChannel(const ClientChannel&) = delete;
+  ClientChannel& operator=(const ClientChannel&) = delete;
 
+  // Waits up to `timeout` for one message; empty on timeout.
   virtual Result<std::optional<std::string>> Receive(std::chrono::milliseconds timeout) = 0;
+  // kUnavailable when no connection takes the message within send_timeout_ms (with
+  // ZMQ_IMMEDIATE nothing is queued for a server that is not connected).
   virtual Status Send(const std::string& payload) = 0;
+
+ protected:
+  ClientChannel() = default;
 };
 
 // Waits until one of the channels has a message or `timeout` passes. Returns the indices
 // (into the concatenation servers then clients) of the readable ones; empty on timeout.
+// REQUIRES: every channel was made by Bind/Connect (kInvalidArgument otherwise).
 Result<std::vector<size_t>> WaitReadable(const std::vector<ServerChannel*>& servers,
                                          const std::vector<ClientChannel*>& clients,
                                          std::chrono::milliseconds timeout);

@@ -5,6 +5,8 @@
 #ifndef PIPELINE_TRANSPORT_ENVELOPE_H_
 #define PIPELINE_TRANSPORT_ENVELOPE_H_
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -13,7 +15,8 @@
 
 namespace sortline::transport {
 
-// Serializes `message` after setting its schema_version to the current one.
+// Serializes `message` after setting its schema_version to the current one. Takes the
+// message by value: move a message you no longer need instead of copying it.
 template <typename Envelope>
 std::string Encode(Envelope message) {
   message.set_schema_version(v1::SCHEMA_VERSION_CURRENT);
@@ -28,7 +31,8 @@ Status CheckSchemaVersion(uint32_t version);
 template <typename Envelope>
 Result<Envelope> Decode(std::string_view payload) {
   Envelope message;
-  if (!message.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+  if (payload.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !message.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return InvalidArgument("malformed " + std::string(Envelope::descriptor()->name()) +
                            " envelope");
   }
