@@ -8,7 +8,7 @@ packages=(
   libtbb-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
   libhpdf-dev libzint-dev libsqlite3-dev sqlite3 libcsv-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  zbar-tools poppler-utils fonts-droid-fallback fonts-wqy-microhei
+  zbar-tools poppler-utils poppler-data fonts-droid-fallback
 )
 
 missing=()

@@ -1,0 +1,55 @@
+// sortline-intake: takes order batches on the submit channel, journals them durably
+// before acknowledging, and hands work to workers against their credit on the work
+// channel.
+//
+// Thread-safety: Run() owns the sockets and the journal on the calling thread; only
+// RequestStop() may be called from other threads.
+#ifndef PIPELINE_RUNTIME_INTAKE_H_
+#define PIPELINE_RUNTIME_INTAKE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "pipeline/base/clock.h"
+#include "pipeline/base/result.h"
+#include "pipeline/model/divisions.h"
+#include "pipeline/store/journal.h"
+#include "pipeline/transport/channel.h"
+
+namespace sortline::runtime {
+
+struct IntakeOptions {
+  std::string submit_endpoint = "tcp://127.0.0.1:5550";  // ROUTER, clients submit here
+  std::string work_endpoint = "tcp://127.0.0.1:5551";    // ROUTER, workers connect here
+  std::string journal_path = "intake.db";                // SQLite journal file
+  store::JournalOptions journal;                         // durability, tracking range
+  int64_t lease_ms = 30'000;                             // a worker silent this long loses its work
+  uint32_t max_orders_per_lease = 512;                   // one WorkBatch carries at most this many
+  std::function<void(const std::string&)> log;           // operational messages; null: silent
+};
+
+class Intake {
+ public:
+  // Opens the journal and binds both channels. `divisions` validates incoming orders
+  // and must outlive the Intake; so must `context` and `clock`.
+  static Result<std::unique_ptr<Intake>> Open(transport::Context& context,
+                                              const model::DivisionTable& divisions,
+                                              const IntakeOptions& options,
+                                              Clock& clock = SystemClock());
+  virtual ~Intake() = default;
+
+  // The endpoints actually bound (real ports when 0 was asked for).
+  virtual std::string submit_endpoint() const = 0;
+  virtual std::string work_endpoint() const = 0;
+
+  // Serves until RequestStop(); returns non-OK on a fatal journal or socket error.
+  virtual Status Run() = 0;
+  virtual void RequestStop() = 0;
+};
+
+}  // namespace sortline::runtime
+
+#endif  // PIPELINE_RUNTIME_INTAKE_H_

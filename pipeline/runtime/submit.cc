@@ -1,0 +1,340 @@
+#include "pipeline/runtime/submit.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cinttypes>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <google/protobuf/util/json_util.h>
+#include <unistd.h>
+
+#include "pipeline/base/hash.h"
+#include "pipeline/model/orders.h"
+#include "pipeline/transport/envelope.h"
+
+namespace sortline::runtime {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// The reason without its specifics, for counting: "unknown division code 999999" ->
+// "unknown division code". Cut at the first digit, quote or colon.
+std::string ReasonKind(const std::string& reason) {
+  size_t end = reason.size();
+  for (size_t i = 0; i < reason.size(); ++i) {
+    char c = reason[i];
+    if (std::isdigit(static_cast<unsigned char>(c)) || c == '"' || c == ':' || c == '(') {
+      end = i;
+      break;
+    }
+  }
+  while (end > 0 && (reason[end - 1] == ' ' || reason[end - 1] == ',')) --end;
+  return end == 0 ? reason : reason.substr(0, end);
+}
+
+// A submitted batch followed to completion.
+struct Tracked {
+  std::string batch_id;
+  uint64_t total = 0;  // accepted into the journal
+  uint64_t finished = 0;
+  bool complete = false;
+  std::unordered_map<std::string, uint64_t> line_of;  // order id -> file line
+};
+
+class Submitter {
+ public:
+  Submitter(std::unique_ptr<transport::ClientChannel> channel, const SubmitOptions& options,
+            Progress& progress, v1::RunSummary& summary)
+      : channel_(std::move(channel)), options_(options), progress_(progress), summary_(summary) {}
+
+  // Records a line that failed before reaching a worker.
+  void Fail(uint64_t line, const std::string& order_id, const std::string& reason) {
+    AddFailure(line, order_id, reason);
+    ++early_failures_;
+  }
+
+  void AddFailure(uint64_t line, const std::string& order_id, const std::string& reason) {
+    v1::OrderFailure* f = summary_.add_failures();
+    f->set_line(line);
+    f->set_order_id(order_id);
+    f->set_reason(reason);
+  }
+
+  // Journals one batch; returns once intake acknowledged it.
+  Status SubmitBatch(const std::string& batch_id, const std::string& source, v1::OrderBatch batch,
+                     const std::vector<uint64_t>& lines) {
+    batch.set_batch_id(batch_id);
+    batch.set_source(source);
+    Tracked tracked;
+    tracked.batch_id = batch_id;
+    std::unordered_map<std::string, std::vector<uint64_t>> occurrences;
+    for (int i = 0; i < batch.orders_size(); ++i) {
+      occurrences[batch.orders(i).order_id()].push_back(lines[static_cast<size_t>(i)]);
+    }
+    std::vector<std::string> ids;
+    ids.reserve(static_cast<size_t>(batch.orders_size()));
+    for (const v1::Order& order : batch.orders()) ids.push_back(order.order_id());
+
+    v1::SubmitRequest request;
+    *request.mutable_batch() = std::move(batch);
+    SORTLINE_ASSIGN_OR_RETURN(v1::SubmitReply reply, Call(transport::Encode(std::move(request)),
+                                                          [&](const v1::SubmitReply& r) {
+                                                            return r.batch_id() == batch_id;
+                                                          }));
+    if (!reply.error().empty()) {
+      return Unavailable("intake refused batch " + batch_id + ": " + reply.error());
+    }
+    summary_.set_accepted(summary_.accepted() + reply.accepted());
+    std::vector<bool> settled(ids.size(), false);
+    for (const v1::OrderRejection& r : reply.rejected()) {
+      if (r.index() < lines.size()) {
+        Fail(lines[r.index()], r.order_id(), r.reason());
+        settled[r.index()] = true;
+      }
+    }
+    for (const std::string& id : reply.duplicates()) {
+      // Within this batch every occurrence after the first is the duplicate; a lone
+      // occurrence duplicates an order journaled earlier.
+      const std::vector<uint64_t>& at = occurrences[id];
+      size_t first = at.size() > 1 ? 1 : 0;
+      for (size_t k = first; k < at.size(); ++k) {
+        Fail(at[k], id, "duplicate order id " + id);
+      }
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (ids[i] == id && (first == 0 || lines[i] != at[0])) settled[i] = true;
+      }
+    }
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!settled[i]) tracked.line_of.emplace(ids[i], lines[i]);
+    }
+    tracked.total = reply.accepted();
+    tracked.complete = tracked.total == 0;
+    batches_.push_back(std::move(tracked));
+    return Status::Ok();
+  }
+
+  // Asks intake how far every open batch is and updates the summary and the bar.
+  Status Poll() {
+    for (Tracked& batch : batches_) {
+      if (batch.complete) continue;
+      v1::SubmitRequest request;
+      request.set_progress_batch_id(batch.batch_id);
+      SORTLINE_ASSIGN_OR_RETURN(
+          v1::SubmitReply reply,
+          Call(transport::Encode(std::move(request)), [&](const v1::SubmitReply& r) {
+            return r.batch_id() == batch.batch_id && (r.has_progress() || !r.error().empty());
+          }));
+      if (!reply.error().empty()) {
+        return Unavailable("progress of " + batch.batch_id + ": " + reply.error());
+      }
+      const v1::BatchProgress& p = reply.progress();
+      batch.finished = p.done() + p.failed();
+      if (p.complete()) {
+        for (const v1::OrderRejection& f : p.failures()) {
+          auto it = batch.line_of.find(f.order_id());
+          AddFailure(it == batch.line_of.end() ? 0 : it->second, f.order_id(), f.reason());
+        }
+        summary_.set_ok(summary_.ok() + p.done());
+        batch.complete = true;
+        batch.line_of.clear();
+      }
+    }
+    progress_.Update(Finished(), static_cast<uint64_t>(summary_.failures_size()));
+    return Status::Ok();
+  }
+
+  // Lines settled so far: failed before intake, or finished behind it.
+  uint64_t Finished() const {
+    uint64_t finished = 0;
+    for (const Tracked& batch : batches_) finished += batch.finished;
+    return finished + early_failures_;
+  }
+
+  bool AllComplete() const {
+    return std::all_of(batches_.begin(), batches_.end(),
+                       [](const Tracked& b) { return b.complete; });
+  }
+
+ private:
+  // Sends `payload` and waits for the reply `matches` accepts, resending the same bytes
+  // (same batch id, so intake answers idempotently) after each timeout. One request is
+  // outstanding at a time, so a late reply to an earlier resend carries the same batch
+  // id and the same meaning.
+  Result<v1::SubmitReply> Call(const std::string& payload,
+                               const std::function<bool(const v1::SubmitReply&)>& matches) {
+    for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
+      Status sent = channel_->Send(payload);
+      if (!sent.ok()) {
+        ::usleep(200'000);
+        continue;
+      }
+      auto deadline = Clock::now() + milliseconds(options_.reply_timeout_ms);
+      while (Clock::now() < deadline) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+        Result<std::optional<std::string>> in = channel_->Receive(std::max(left, milliseconds(1)));
+        if (!in.ok()) return in.status();
+        if (!in.value().has_value()) break;
+        Result<v1::SubmitReply> reply = transport::Decode<v1::SubmitReply>(*in.value());
+        if (!reply.ok()) continue;  // a stray or foreign message; keep waiting
+        if (matches(reply.value())) return std::move(reply).value();
+      }
+    }
+    return Unavailable("intake at " + options_.intake_endpoint + " did not answer after " +
+                       std::to_string(options_.max_attempts) + " attempts");
+  }
+
+  std::unique_ptr<transport::ClientChannel> channel_;
+  const SubmitOptions& options_;
+  Progress& progress_;
+  v1::RunSummary& summary_;
+  std::vector<Tracked> batches_;
+  uint64_t early_failures_ = 0;
+};
+
+}  // namespace
+
+Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::string& path,
+                                        const SubmitOptions& options, Progress& progress) {
+  if (options.batch_size == 0) return InvalidArgument("batch size must be positive");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot open orders file " + path);
+  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<transport::ClientChannel> channel,
+                            transport::ClientChannel::Connect(context, options.intake_endpoint));
+
+  const auto start = Clock::now();
+  const std::string source = std::filesystem::path(path).filename().string();
+  v1::RunSummary summary;
+  summary.set_source(path);
+  Submitter submitter(std::move(channel), options, progress, summary);
+
+  v1::OrderBatch batch;
+  std::vector<uint64_t> lines;
+  uint64_t content_hash = Fnv1a64("");
+  uint64_t batch_number = 0;
+  auto flush = [&]() -> Status {
+    if (batch.orders_size() == 0) return Status::Ok();
+    std::string id = source + "-" + std::to_string(batch_number++) + "-" + HashHex(content_hash);
+    SORTLINE_RETURN_IF_ERROR(submitter.SubmitBatch(id, source, std::move(batch), lines));
+    batch.Clear();
+    lines.clear();
+    content_hash = Fnv1a64("");
+    return Status::Ok();
+  };
+
+  auto last_poll = Clock::now();
+  std::string line;
+  uint64_t line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (std::all_of(line.begin(), line.end(), [](unsigned char c) { return std::isspace(c); })) {
+      continue;
+    }
+    summary.set_lines(summary.lines() + 1);
+    progress.SetTotal(summary.lines());
+    Result<v1::Order> order = model::ParseOrderJson(line);
+    if (!order.ok()) {
+      submitter.Fail(line_number, "", "malformed order: " + order.status().message());
+      continue;
+    }
+    content_hash = Fnv1a64(line, content_hash);
+    *batch.add_orders() = std::move(order).value();
+    lines.push_back(line_number);
+    if (static_cast<uint32_t>(batch.orders_size()) >= options.batch_size) {
+      SORTLINE_RETURN_IF_ERROR(flush());
+      if (Clock::now() - last_poll > milliseconds(options.poll_interval_ms)) {
+        SORTLINE_RETURN_IF_ERROR(submitter.Poll());
+        last_poll = Clock::now();
+      }
+    }
+  }
+  if (in.bad()) return IoError("error reading " + path);
+  SORTLINE_RETURN_IF_ERROR(flush());
+
+  uint64_t last_finished = submitter.Finished();
+  auto last_change = Clock::now();
+  while (true) {
+    SORTLINE_RETURN_IF_ERROR(submitter.Poll());
+    if (submitter.AllComplete()) break;
+    uint64_t finished = submitter.Finished();
+    if (finished != last_finished) {
+      last_finished = finished;
+      last_change = Clock::now();
+    } else if (options.stall_timeout_ms > 0 &&
+               Clock::now() - last_change > milliseconds(options.stall_timeout_ms)) {
+      return Unavailable("no order finished for " +
+                         std::to_string(options.stall_timeout_ms / 1000) +
+                         " s; are workers and dock running?");
+    }
+    ::usleep(static_cast<useconds_t>(options.poll_interval_ms) * 1000);
+  }
+  progress.Finish();
+
+  std::sort(
+      summary.mutable_failures()->begin(), summary.mutable_failures()->end(),
+      [](const v1::OrderFailure& a, const v1::OrderFailure& b) { return a.line() < b.line(); });
+  summary.set_failed(static_cast<uint64_t>(summary.failures_size()));
+  for (const v1::OrderFailure& f : summary.failures()) {
+    (*summary.mutable_failed_by_reason())[ReasonKind(f.reason())] += 1;
+  }
+  double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  summary.set_elapsed_seconds(elapsed);
+  summary.set_orders_per_second(elapsed > 0 ? static_cast<double>(summary.ok()) / elapsed : 0);
+  return summary;
+}
+
+std::string FormatSummary(const v1::RunSummary& summary, size_t max_failures_listed) {
+  std::string out;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%" PRIu64 " orders read from %s\n", summary.lines(),
+                summary.source().c_str());
+  out += buf;
+  std::snprintf(buf, sizeof buf, "  ok      %10" PRIu64 "  sorted, labelled, stored at dock\n",
+                summary.ok());
+  out += buf;
+  std::snprintf(buf, sizeof buf, "  failed  %10" PRIu64 "\n", summary.failed());
+  out += buf;
+  std::vector<std::pair<std::string, uint64_t>> reasons(summary.failed_by_reason().begin(),
+                                                        summary.failed_by_reason().end());
+  std::sort(reasons.begin(), reasons.end(), [](const auto& a, const auto& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  });
+  for (const auto& [reason, count] : reasons) {
+    std::snprintf(buf, sizeof buf, "    %8" PRIu64 "  ", count);
+    out += buf + reason + "\n";
+  }
+  size_t listed = 0;
+  for (const v1::OrderFailure& f : summary.failures()) {
+    if (listed++ == max_failures_listed) {
+      out += "    ... " + std::to_string(summary.failures_size() - max_failures_listed) +
+             " more in the summary file\n";
+      break;
+    }
+    out += "    line " + std::to_string(f.line()) + ": ";
+    if (!f.order_id().empty()) out += "order " + f.order_id() + ": ";
+    out += f.reason() + "\n";
+  }
+  std::snprintf(buf, sizeof buf, "  labels written %" PRIu64 "; elapsed %.2f s; %.0f orders/s\n",
+                summary.ok(), summary.elapsed_seconds(), summary.orders_per_second());
+  out += buf;
+  return out;
+}
+
+std::string SummaryToJson(const v1::RunSummary& summary) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  if (!google::protobuf::util::MessageToJsonString(summary, &json, options).ok()) return "{}";
+  return json;
+}
+
+}  // namespace sortline::runtime

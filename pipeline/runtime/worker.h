@@ -1,0 +1,52 @@
+// sortline-worker: asks intake for work against its credit, runs each WorkBatch
+// through the order flow (validate, assign, render, write label), sends the records to
+// dock, and reports the work done to intake only after dock acknowledged them.
+//
+// Thread-safety: Run() owns its sockets on the calling thread (the flow uses TBB
+// threads inside); only RequestStop() may be called from other threads.
+#ifndef PIPELINE_RUNTIME_WORKER_H_
+#define PIPELINE_RUNTIME_WORKER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "pipeline/base/result.h"
+#include "pipeline/flow/order_flow.h"
+#include "pipeline/label/label.h"
+#include "pipeline/model/divisions.h"
+#include "pipeline/sort/sort_plan.h"
+#include "pipeline/transport/channel.h"
+
+namespace sortline::runtime {
+
+struct WorkerOptions {
+  std::string intake_endpoint = "tcp://127.0.0.1:5551";  // intake's work channel
+  std::string dock_endpoint = "tcp://127.0.0.1:5560";    // dock's records channel
+  std::string name;                                      // routing id; empty: "worker-<pid>-<n>"
+  std::string label_dir = "labels";                      // where label PDFs are written
+  bool fsync_labels = true;                     // fsync each label before its record is sent
+  uint32_t credit = 512;                        // orders asked for at a time
+  int dock_ack_timeout_ms = 10'000;             // resend records to dock after this
+  flow::FlowOptions flow;                       // in-flight bound inside the worker
+  std::function<void(const std::string&)> log;  // operational messages; null: silent
+};
+
+class Worker {
+ public:
+  // `divisions` and `plan` must outlive the Worker; so must `context`.
+  static Result<std::unique_ptr<Worker>> Open(transport::Context& context,
+                                              const model::DivisionTable& divisions,
+                                              std::shared_ptr<const sort::SortPlan> plan,
+                                              const WorkerOptions& options);
+  virtual ~Worker() = default;
+
+  // Works until RequestStop(); finishes the batch in hand first.
+  virtual Status Run() = 0;
+  virtual void RequestStop() = 0;
+};
+
+}  // namespace sortline::runtime
+
+#endif  // PIPELINE_RUNTIME_WORKER_H_

@@ -1,0 +1,265 @@
+// The services in one process: intake, workers and dock over inproc:// channels.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "pipeline/model/orders.h"
+#include "pipeline/runtime/dock.h"
+#include "pipeline/runtime/embedded.h"
+#include "pipeline/runtime/intake.h"
+#include "pipeline/runtime/progress.h"
+#include "pipeline/store/dock_store.h"
+#include "pipeline/transport/channel.h"
+#include "pipeline/transport/envelope.h"
+#include "tests/testing/testing.h"
+
+namespace sortline::runtime {
+namespace {
+
+using std::chrono::milliseconds;
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    divisions_ = model::DivisionTable::Load(testing::DivisionsDir()).value().release();
+    plan_ = std::shared_ptr<const sort::SortPlan>(
+        sort::SortPlan::Load(testing::DefaultPlanPath(), divisions_).value().release());
+  }
+  static void TearDownTestSuite() {
+    plan_.reset();
+    delete divisions_;
+  }
+
+  std::string WriteOrders(int n, uint64_t seed) {
+    model::GeneratorOptions options;
+    options.seed = seed;
+    model::OrderGenerator gen(*divisions_, options);
+    std::string path = dir_.file("orders-" + std::to_string(seed) + ".jsonl");
+    std::ofstream out(path);
+    for (int i = 0; i < n; ++i) out << model::OrderToJson(gen.Generate(i)) << '\n';
+    return path;
+  }
+
+  static model::DivisionTable* divisions_;
+  static std::shared_ptr<const sort::SortPlan> plan_;
+  testing::TempDir dir_;
+};
+
+model::DivisionTable* RuntimeTest::divisions_ = nullptr;
+std::shared_ptr<const sort::SortPlan> RuntimeTest::plan_;
+
+size_t CountLines(const std::string& path) {
+  std::ifstream in(path);
+  size_t n = 0;
+  std::string line;
+  while (std::getline(in, line)) ++n;
+  return n;
+}
+
+TEST_F(RuntimeTest, EmbeddedRunSortsLabelsAndStoresEveryOrderOnce) {
+  EmbeddedOptions options;
+  options.orders_path = WriteOrders(600, 5);
+  options.out_dir = dir_.file("out");
+  options.batch_size = 128;
+  Progress progress(ProgressOptions{});
+  Result<v1::RunSummary> summary = RunEmbedded(*divisions_, plan_, options, progress);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->lines(), 600u);
+  EXPECT_EQ(summary->accepted(), 600u);
+  EXPECT_EQ(summary->ok(), 600u);
+  EXPECT_EQ(summary->failed(), 0u);
+  EXPECT_EQ(CountLines(summary->records_path()), 600u);
+  size_t labels = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(summary->labels_dir())) {
+    EXPECT_EQ(entry.path().extension(), ".pdf") << "no temporary files are left";
+    ++labels;
+  }
+  EXPECT_EQ(labels, 600u);
+  EXPECT_TRUE(std::filesystem::exists(summary->summary_path()));
+}
+
+TEST_F(RuntimeTest, RunningTheSameFileAgainDoublesNothing) {
+  EmbeddedOptions options;
+  options.orders_path = WriteOrders(300, 6);
+  options.out_dir = dir_.file("out");
+  options.batch_size = 100;
+  Progress progress(ProgressOptions{});
+  Result<v1::RunSummary> first = RunEmbedded(*divisions_, plan_, options, progress);
+  ASSERT_TRUE(first.ok()) << first.status();
+  std::string records_before;
+  {
+    std::ifstream in(first->records_path());
+    records_before.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  Result<v1::RunSummary> second = RunEmbedded(*divisions_, plan_, options, progress);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->ok(), 300u);
+  EXPECT_EQ(second->failed(), 0u);
+  std::ifstream in(second->records_path());
+  std::string records_after(std::istreambuf_iterator<char>(in), {});
+  EXPECT_EQ(records_after, records_before) << "same tracking numbers, same records";
+}
+
+TEST_F(RuntimeTest, DockAnswersTheConveyorFromStoredRecords) {
+  // Two records stored through the records channel, then scan-time questions.
+  auto context = transport::Context::Create().value();
+  DockOptions options;
+  options.records_endpoint = "inproc://records";
+  options.conveyor_endpoint = "inproc://conveyor";
+  options.store_path = dir_.file("dock.db");
+  auto dock = Dock::Open(*context, options);
+  ASSERT_TRUE(dock.ok()) << dock.status();
+  std::thread runner([&] { EXPECT_TRUE((*dock)->Run().ok()); });
+
+  auto worker = transport::ClientChannel::Connect(*context, "inproc://records").value();
+  v1::RecordsMessage records;
+  records.mutable_batch()->set_sequence(7);
+  for (auto [tracking, chute] : {std::pair{"EA000000014CN", "C051"}, {"EA000000028CN", "C052"}}) {
+    v1::SortRecord* r = records.mutable_batch()->add_records();
+    r->set_order_id(std::string("order-") + tracking);
+    r->set_tracking_number(tracking);
+    r->set_chute(chute);
+    r->set_outcome(v1::OUTCOME_SORTED);
+  }
+  ASSERT_TRUE(worker->Send(transport::Encode(records)).ok());
+  auto ack = worker->Receive(milliseconds(5000));
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+  auto stored = transport::Decode<v1::RecordsMessage>(**ack);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->stored().sequence(), 7u);
+  EXPECT_EQ(stored->stored().stored(), 2u);
+
+  auto scanner = transport::ClientChannel::Connect(*context, "inproc://conveyor").value();
+  auto ask = [&](std::vector<std::string> barcodes, uint64_t txn) {
+    v1::SortRequest request;
+    request.set_scanner_id("S1");
+    request.set_transaction_id(txn);
+    for (auto& b : barcodes) request.add_barcodes(b);
+    EXPECT_TRUE(scanner->Send(transport::Encode(request)).ok());
+    auto in = scanner->Receive(milliseconds(5000));
+    EXPECT_TRUE(in.ok() && in->has_value());
+    return transport::Decode<v1::SortResponse>(**in).value();
+  };
+  v1::SortResponse known = ask({"EA000000014CN"}, 1);
+  EXPECT_EQ(known.outcome(), v1::DECISION_SORTED);
+  EXPECT_EQ(known.chute(), "C051");
+  EXPECT_EQ(known.transaction_id(), 1u);
+  EXPECT_EQ(ask({}, 2).outcome(), v1::DECISION_NO_READ);
+  EXPECT_EQ(ask({"EA000000031CN"}, 3).outcome(), v1::DECISION_NO_ORDER);
+  EXPECT_EQ(ask({"EA000000014CN", "EA000000028CN"}, 4).outcome(), v1::DECISION_MULTI_BARCODE);
+  EXPECT_EQ(ask({"EA000000014CN", "EA000000014CN"}, 5).outcome(), v1::DECISION_SORTED)
+      << "the same label read twice is one parcel";
+
+  (*dock)->RequestStop();
+  runner.join();
+}
+
+TEST_F(RuntimeTest, IntakeAnswersARepeatedBatchIdentically) {
+  auto context = transport::Context::Create().value();
+  IntakeOptions options;
+  options.submit_endpoint = "inproc://submit";
+  options.work_endpoint = "inproc://work";
+  options.journal_path = dir_.file("intake.db");
+  auto intake = Intake::Open(*context, *divisions_, options);
+  ASSERT_TRUE(intake.ok()) << intake.status();
+  std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
+
+  auto client = transport::ClientChannel::Connect(*context, "inproc://submit").value();
+  v1::SubmitRequest request;
+  v1::OrderBatch* batch = request.mutable_batch();
+  batch->set_batch_id("B1");
+  *batch->add_orders() = testing::SampleOrder("A1");
+  *batch->add_orders() = testing::SampleOrder("A2");
+  v1::Order bad = testing::SampleOrder("A3");
+  bad.mutable_parcel()->set_weight_g(0);
+  *batch->add_orders() = bad;
+  auto call = [&](const v1::SubmitRequest& r) {
+    EXPECT_TRUE(client->Send(transport::Encode(r)).ok());
+    auto in = client->Receive(milliseconds(5000));
+    EXPECT_TRUE(in.ok() && in->has_value());
+    return transport::Decode<v1::SubmitReply>(**in).value();
+  };
+  v1::SubmitReply first = call(request);
+  EXPECT_TRUE(first.error().empty()) << first.error();
+  EXPECT_EQ(first.accepted(), 2u);
+  ASSERT_EQ(first.rejected_size(), 1);
+  EXPECT_EQ(first.rejected(0).index(), 2u);
+  v1::SubmitReply again = call(request);
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+
+  v1::SubmitRequest progress;
+  progress.set_progress_batch_id("B1");
+  v1::SubmitReply p = call(progress);
+  EXPECT_EQ(p.progress().total(), 2u);
+  EXPECT_FALSE(p.progress().complete()) << "no worker has done anything yet";
+
+  v1::SubmitRequest unknown;
+  unknown.set_progress_batch_id("nope");
+  EXPECT_FALSE(call(unknown).error().empty());
+
+  // A peer speaking another schema version is refused, and intake keeps serving.
+  v1::SubmitRequest future = request;
+  future.set_schema_version(2);
+  EXPECT_TRUE(client->Send(future.SerializeAsString()).ok());
+  auto in = client->Receive(milliseconds(5000));
+  ASSERT_TRUE(in.ok() && in->has_value());
+  v1::SubmitReply refused;
+  ASSERT_TRUE(refused.ParseFromString(**in));
+  EXPECT_NE(refused.error().find("schema version"), std::string::npos) << refused.error();
+  EXPECT_EQ(call(progress).progress().total(), 2u);
+
+  (*intake)->RequestStop();
+  runner.join();
+}
+
+class ManualClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() const override { return now; }
+  int64_t UnixMillis() const override { return 0; }
+  std::chrono::steady_clock::time_point now{};
+};
+
+TEST(Progress, ShowsDoneTotalRateAndTimeLeft) {
+  ManualClock clock;
+  Progress progress(ProgressOptions{}, clock);
+  progress.SetTotal(10'000);
+  clock.now += std::chrono::seconds(2);
+  progress.Update(5'000, 3);
+  EXPECT_EQ(progress.Render(true),
+            "[##############..............] 5,000/10,000 orders (3 failed)  2,500/s  elapsed 2s"
+            "  ETA 2s");
+  EXPECT_EQ(progress.Render(false), "5,000/10,000 orders (3 failed)  2,500/s  elapsed 2s  ETA 2s");
+}
+
+TEST(Progress, PrintsPlainLinesWhenNotOnATerminal) {
+  ManualClock clock;
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  ProgressOptions options;
+  options.out = out;
+  options.terminal = false;
+  options.interval = milliseconds(1000);
+  Progress progress(options, clock);
+  progress.SetTotal(100);
+  for (int i = 1; i <= 100; ++i) {
+    clock.now += milliseconds(100);
+    progress.Update(static_cast<uint64_t>(i), 0);
+  }
+  progress.Finish();
+  std::fclose(out);
+  std::string text(buffer, size);
+  std::free(buffer);
+  EXPECT_EQ(text.find('\r'), std::string::npos) << "no bar redraws in a log";
+  size_t lines = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+  EXPECT_GE(lines, 9u);
+  EXPECT_LE(lines, 12u);
+  EXPECT_NE(text.find("100/100 orders"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace sortline::runtime

@@ -1,0 +1,74 @@
+#include "workers/common.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+#include <thread>
+
+#include <pthread.h>
+#include <signal.h>
+
+namespace sortline::cli {
+
+Result<std::unique_ptr<model::DivisionTable>> LoadDivisions(const std::string& dir) {
+  Result<std::unique_ptr<model::DivisionTable>> table = model::DivisionTable::Load(dir);
+  if (!table.ok()) return table.status().WithContext("division table " + dir);
+  return table;
+}
+
+Result<std::shared_ptr<const sort::SortPlan>> LoadPlan(const std::string& path,
+                                                       const model::DivisionTable& divisions) {
+  Result<std::unique_ptr<sort::SortPlan>> plan = sort::SortPlan::Load(path, &divisions);
+  if (!plan.ok()) return plan.status().WithContext("sort plan " + path);
+  return std::shared_ptr<const sort::SortPlan>(std::move(plan).value());
+}
+
+namespace {
+
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+void BlockStopSignals() {
+  sigset_t set = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void StopOnSignals(std::function<void()> on_stop) {
+  sigset_t set = StopSignals();
+  std::thread([set, on_stop = std::move(on_stop)] {
+    int signal = 0;
+    if (sigwait(&set, &signal) == 0) on_stop();
+  }).detach();
+}
+
+std::function<void(const std::string&)> StderrLogger(const std::string& program) {
+  return [program](const std::string& line) {
+    static std::mutex mu;
+    auto now = std::chrono::system_clock::now();
+    std::time_t t = std::chrono::system_clock::to_time_t(now);
+    int ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::lock_guard<std::mutex> lock(mu);
+    std::fprintf(stderr, "%s.%03dZ %s: %s\n", stamp, ms, program.c_str(), line.c_str());
+  };
+}
+
+int Fatal(const std::string& program, const Status& status) {
+  std::fprintf(stderr, "%s: %s\n", program.c_str(), status.ToString().c_str());
+  return kExitError;
+}
+
+}  // namespace sortline::cli

@@ -1,0 +1,46 @@
+// What the executables share: loading the division table and the plan with friendly
+// errors, stopping a service on SIGINT/SIGTERM, and a stderr logger.
+//
+// Thread-safety: call BlockStopSignals before starting any thread.
+#ifndef WORKERS_COMMON_H_
+#define WORKERS_COMMON_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "pipeline/base/result.h"
+#include "pipeline/model/divisions.h"
+#include "pipeline/sort/sort_plan.h"
+
+namespace sortline::cli {
+
+// Compiled-in defaults: the division table and plan shipped in the source tree.
+inline const char* kDefaultDivisions = SORTLINE_DATA_DIR;
+inline const char* kDefaultPlan = SORTLINE_DEFAULT_PLAN;
+
+// Exit codes shared by every executable.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitOrdersFailed = 1;  // ran, but some orders failed
+inline constexpr int kExitError = 2;         // could not run (bad flags, files, peers)
+
+Result<std::unique_ptr<model::DivisionTable>> LoadDivisions(const std::string& dir);
+Result<std::shared_ptr<const sort::SortPlan>> LoadPlan(const std::string& path,
+                                                       const model::DivisionTable& divisions);
+
+// Blocks SIGINT and SIGTERM in this thread and every thread started after it. Call first
+// in main, before any library starts threads (ZeroMQ, TBB), so no thread dies of them.
+void BlockStopSignals();
+// Calls `on_stop` from a dedicated thread when SIGINT or SIGTERM arrives.
+// REQUIRES: BlockStopSignals() was called.
+void StopOnSignals(std::function<void()> on_stop);
+
+// "2026-11-29T10:00:00.123Z <program>: <line>" on stderr.
+std::function<void(const std::string&)> StderrLogger(const std::string& program);
+
+// Prints "<program>: <status>" on stderr and returns kExitError.
+int Fatal(const std::string& program, const Status& status);
+
+}  // namespace sortline::cli
+
+#endif  // WORKERS_COMMON_H_

@@ -1,0 +1,43 @@
+// sortline-intake: journals submitted order batches and leases them to workers.
+#include <CLI/CLI.hpp>
+
+#include "pipeline/runtime/intake.h"
+#include "workers/common.h"
+
+int main(int argc, char** argv) {
+  using namespace sortline;
+  cli::BlockStopSignals();
+  const std::string program = "sortline-intake";
+  runtime::IntakeOptions options;
+  std::string divisions_dir = cli::kDefaultDivisions;
+  bool fast = false;
+  CLI::App app{
+      "sortline-intake: takes order batches (submit channel), journals them durably "
+      "before acknowledging, and leases work to workers against their credit."};
+  app.add_option("--submit", options.submit_endpoint, "Submit channel (ROUTER) to bind")
+      ->capture_default_str();
+  app.add_option("--work", options.work_endpoint, "Work channel (ROUTER) to bind")
+      ->capture_default_str();
+  app.add_option("--journal", options.journal_path, "SQLite journal file")->capture_default_str();
+  app.add_option("--divisions", divisions_dir, "Division table directory")->capture_default_str();
+  app.add_option("--lease-ms", options.lease_ms, "Lease before work goes to another worker")
+      ->capture_default_str();
+  app.add_option("--max-per-lease", options.max_orders_per_lease, "Orders per WorkBatch")
+      ->capture_default_str();
+  app.add_flag("--no-fsync", fast, "synchronous=NORMAL: faster, may lose commits on power loss");
+  CLI11_PARSE(app, argc, argv);
+  options.journal.synchronous_full = !fast;
+  options.log = cli::StderrLogger(program);
+
+  Result<std::unique_ptr<model::DivisionTable>> divisions = cli::LoadDivisions(divisions_dir);
+  if (!divisions.ok()) return cli::Fatal(program, divisions.status());
+  Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
+  if (!context.ok()) return cli::Fatal(program, context.status());
+  Result<std::unique_ptr<runtime::Intake>> intake =
+      runtime::Intake::Open(**context, **divisions, options);
+  if (!intake.ok()) return cli::Fatal(program, intake.status());
+  runtime::Intake* service = intake->get();
+  cli::StopOnSignals([service] { service->RequestStop(); });
+  Status run = service->Run();
+  return run.ok() ? cli::kExitOk : cli::Fatal(program, run);
+}

@@ -1,0 +1,46 @@
+// sortline-worker: takes work from intake, sorts and labels it, stores records at dock.
+#include <CLI/CLI.hpp>
+
+#include "pipeline/runtime/worker.h"
+#include "workers/common.h"
+
+int main(int argc, char** argv) {
+  using namespace sortline;
+  cli::BlockStopSignals();
+  const std::string program = "sortline-worker";
+  runtime::WorkerOptions options;
+  std::string divisions_dir = cli::kDefaultDivisions;
+  std::string plan_path = cli::kDefaultPlan;
+  bool no_fsync = false;
+  CLI::App app{
+      "sortline-worker: asks intake for work against its credit, assigns chutes, "
+      "renders label PDFs, sends records to dock and reports work done after dock's "
+      "acknowledgement. Run as many as you like, on any machine."};
+  app.add_option("--intake", options.intake_endpoint, "Intake work channel")->capture_default_str();
+  app.add_option("--dock", options.dock_endpoint, "Dock records channel")->capture_default_str();
+  app.add_option("--labels", options.label_dir, "Directory for label PDFs")->capture_default_str();
+  app.add_option("--plan", plan_path, "Sort plan CSV")->capture_default_str();
+  app.add_option("--divisions", divisions_dir, "Division table directory")->capture_default_str();
+  app.add_option("--name", options.name, "Peer name (default worker-<pid>-<n>)");
+  app.add_option("--credit", options.credit, "Orders asked for at a time")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000));
+  app.add_flag("--no-fsync", no_fsync, "Do not fsync labels before sending their records");
+  CLI11_PARSE(app, argc, argv);
+  options.fsync_labels = !no_fsync;
+  options.log = cli::StderrLogger(program);
+
+  Result<std::unique_ptr<model::DivisionTable>> divisions = cli::LoadDivisions(divisions_dir);
+  if (!divisions.ok()) return cli::Fatal(program, divisions.status());
+  Result<std::shared_ptr<const sort::SortPlan>> plan = cli::LoadPlan(plan_path, **divisions);
+  if (!plan.ok()) return cli::Fatal(program, plan.status());
+  Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
+  if (!context.ok()) return cli::Fatal(program, context.status());
+  Result<std::unique_ptr<runtime::Worker>> worker =
+      runtime::Worker::Open(**context, **divisions, plan.value(), options);
+  if (!worker.ok()) return cli::Fatal(program, worker.status());
+  runtime::Worker* service = worker->get();
+  cli::StopOnSignals([service] { service->RequestStop(); });
+  Status run = service->Run();
+  return run.ok() ? cli::kExitOk : cli::Fatal(program, run);
+}
