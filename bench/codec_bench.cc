@@ -10,49 +10,27 @@
 
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
+#include "tests/testing/testing.h"
 
 namespace sortline::transport {
 namespace {
 
 constexpr int kBatchSize = 256;
 
-// A realistic festival order: Chinese names and addresses, a tracking number assigned.
+// A festival order with its tracking number assigned: the shared sample order, varied.
 v1::Order MakeOrder(int i) {
   char id[32];
   std::snprintf(id, sizeof(id), "JD919-%08d", i);
   char tracking[16];
   std::snprintf(tracking, sizeof(tracking), "EA%08dCN", 10'000'000 + i);
-  v1::Order order;
-  order.set_order_id(id);
-  order.set_merchant("桂港助农旗舰店");
-  order.set_created_unix_ms(1'726'704'000'000 + i);
+  v1::Order order = testing::SampleOrder(id);
+  order.set_created_unix_ms(order.created_unix_ms() + i);
   order.set_service(i % 4 == 0 ? v1::SERVICE_FRESH_PRODUCE : v1::SERVICE_STANDARD);
   order.set_tracking_number(tracking);
-  v1::Address* to = order.mutable_recipient();
-  to->set_name("王秀英");
-  to->set_phone("138" + std::to_string(10'000'000 + i));
-  to->set_division_code("610502");
-  to->set_province("陕西省");
-  to->set_city("渭南市");
-  to->set_district("临渭区");
-  to->set_street("杜桥街道");
-  to->set_detail("朝阳大街" + std::to_string(i % 200) + "号3单元501室");
-  v1::Address* from = order.mutable_sender();
-  from->set_name("李建国");
-  from->set_phone("13977512345");
-  from->set_division_code("450802");
-  from->set_province("广西壮族自治区");
-  from->set_city("贵港市");
-  from->set_district("港北区");
-  from->set_detail("荷城大道88号");
-  v1::Parcel* parcel = order.mutable_parcel();
-  parcel->set_weight_g(500 + i % 5000);
-  parcel->set_length_mm(300);
-  parcel->set_width_mm(200);
-  parcel->set_height_mm(150);
-  parcel->set_declared_value_fen(8800);
-  parcel->set_contents("沙田柚 5斤");
-  parcel->set_perishable(i % 4 == 0);
+  order.mutable_recipient()->set_phone("138" + std::to_string(10'000'000 + i));
+  order.mutable_recipient()->set_detail("朝阳大街" + std::to_string(i % 200) + "号3单元501室");
+  order.mutable_parcel()->set_weight_g(500 + i % 5000);
+  order.mutable_parcel()->set_perishable(i % 4 == 0);
   return order;
 }
 

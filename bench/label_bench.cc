@@ -12,44 +12,10 @@
 #include "pipeline/label/label.h"
 #include "proto/order.pb.h"
 #include "proto/record.pb.h"
+#include "tests/testing/testing.h"
 
 namespace sortline::label {
 namespace {
-
-// The order of tests/testing SampleOrder(): a fresh-produce parcel from Guigang to
-// 陕西省渭南市临渭区.
-v1::Order BenchOrder() {
-  v1::Order order;
-  order.set_order_id("T0001");
-  order.set_merchant("桂港助农旗舰店");
-  order.set_created_unix_ms(1'726'704'000'000);
-  order.set_service(v1::SERVICE_FRESH_PRODUCE);
-  v1::Address* to = order.mutable_recipient();
-  to->set_name("王秀英");
-  to->set_phone("13812345678");
-  to->set_division_code("610502");
-  to->set_province("陕西省");
-  to->set_city("渭南市");
-  to->set_district("临渭区");
-  to->set_street("杜桥街道");
-  to->set_detail("朝阳大街12号3单元501室");
-  v1::Address* from = order.mutable_sender();
-  from->set_name("李建国");
-  from->set_phone("13977512345");
-  from->set_division_code("450802");
-  from->set_province("广西壮族自治区");
-  from->set_city("贵港市");
-  from->set_district("港北区");
-  from->set_detail("荷城大道88号");
-  v1::Parcel* parcel = order.mutable_parcel();
-  parcel->set_weight_g(2500);
-  parcel->set_length_mm(300);
-  parcel->set_width_mm(200);
-  parcel->set_height_mm(150);
-  parcel->set_contents("沙田柚 5斤");
-  parcel->set_perishable(true);
-  return order;
-}
 
 v1::SortRecord BenchRecord() {
   v1::SortRecord record;
@@ -80,7 +46,7 @@ void BM_RenderLabel(benchmark::State& state) {
     state.SkipWithError(renderer.status().ToString().c_str());
     return;
   }
-  const v1::Order order = BenchOrder();
+  const v1::Order order = testing::SampleOrder();
   v1::SortRecord record = BenchRecord();
   uint32_t serial = 47'312'482;
   size_t bytes = 0;
@@ -112,7 +78,7 @@ void BM_RenderAndWrite(benchmark::State& state) {
     state.SkipWithError("cannot create the renderer or the sink");
     return;
   }
-  const v1::Order order = BenchOrder();
+  const v1::Order order = testing::SampleOrder();
   v1::SortRecord record = BenchRecord();
   uint32_t serial = 10'000'000;
   for (auto _ : state) {

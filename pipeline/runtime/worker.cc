@@ -36,14 +36,14 @@ class WorkerImpl final : public Worker {
   Status Run() override {
     Log("worker " + options_.name + ": intake " + options_.intake_endpoint + ", dock " +
         options_.dock_endpoint + ", labels in " + options_.label_dir);
-    SORTLINE_RETURN_IF_ERROR(AnnounceCredit());
+    AnnounceCredit();
     while (!stop_.load()) {
       Result<std::optional<std::string>> in = intake_->Receive(milliseconds(200));
       if (!in.ok()) return in.status().WithContext("worker receive");
       int64_t now = SystemClock().UnixMillis();
       if (!in.value().has_value()) {
         if (now - last_sent_ms_ >= kReannounceMs) {
-          SORTLINE_RETURN_IF_ERROR(AnnounceCredit());
+          AnnounceCredit();
         } else if (now - last_sent_ms_ >= kHeartbeatMs) {
           v1::WorkMessage beat;
           beat.mutable_heartbeat()->set_sent_unix_ms(now);
@@ -59,7 +59,7 @@ class WorkerImpl final : public Worker {
       if (message->has_work()) {
         // Ask for the next batch before working on this one, so it is queued here when
         // this one is done: at most two batches are ever held.
-        SORTLINE_RETURN_IF_ERROR(AnnounceCredit());
+        AnnounceCredit();
         Process(message->work());
       } else if (message->has_error()) {
         Log("worker: intake says: " + message->error());
@@ -74,11 +74,10 @@ class WorkerImpl final : public Worker {
     if (options_.log) options_.log(line);
   }
 
-  Status AnnounceCredit() {
+  void AnnounceCredit() {
     v1::WorkMessage ready;
     ready.mutable_ready()->set_credit(options_.credit);
     SendToIntake(std::move(ready));
-    return Status::Ok();
   }
 
   void SendToIntake(v1::WorkMessage message) {
