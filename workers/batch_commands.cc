@@ -1,0 +1,159 @@
+// `sortline gen`, `run` and `submit`: making, running and submitting order batches.
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <unistd.h>
+
+#include "pipeline/model/orders.h"
+#include "pipeline/runtime/embedded.h"
+#include "pipeline/runtime/submit.h"
+#include "pipeline/transport/channel.h"
+#include "workers/commands.h"
+#include "workers/common.h"
+
+namespace sortline::cli {
+namespace {
+
+constexpr char kProgram[] = "sortline";
+
+struct GenOptions {
+  uint64_t count = 10'000;
+  std::string out = "orders.jsonl";
+  uint64_t seed = 919;
+  std::string divisions = kDefaultDivisions;
+};
+
+struct RunOptions {
+  runtime::EmbeddedOptions embedded;
+  std::string plan = kDefaultPlan;
+  std::string divisions = kDefaultDivisions;
+};
+
+struct SubmitCliOptions {
+  std::string orders;
+  runtime::SubmitOptions submit;
+  std::string summary_path;
+};
+
+runtime::ProgressOptions ProgressOnStderr() {
+  runtime::ProgressOptions options;
+  options.out = stderr;
+  options.terminal = ::isatty(STDERR_FILENO) == 1;
+  return options;
+}
+
+int Gen(const GenOptions& options) {
+  Result<std::unique_ptr<model::DivisionTable>> divisions = LoadDivisions(options.divisions);
+  if (!divisions.ok()) return Fatal(kProgram, divisions.status());
+  model::GeneratorOptions gen_options;
+  gen_options.seed = options.seed;
+  model::OrderGenerator generator(**divisions, gen_options);
+  const std::string tmp = options.out + ".tmp";
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) return Fatal(kProgram, IoError("cannot write " + tmp));
+  runtime::ProgressOptions progress_options = ProgressOnStderr();
+  progress_options.label = "orders generated";
+  runtime::Progress progress(progress_options);
+  progress.SetTotal(options.count);
+  for (uint64_t i = 0; i < options.count; ++i) {
+    out << model::OrderToJson(generator.Generate(i)) << '\n';
+    if (i % 1024 == 0) progress.Update(i, 0);
+  }
+  progress.Update(options.count, 0);
+  progress.Finish();
+  out.close();
+  if (!out || std::rename(tmp.c_str(), options.out.c_str()) != 0) {
+    return Fatal(kProgram, IoError("cannot write " + options.out));
+  }
+  std::printf("wrote %llu orders to %s\n", static_cast<unsigned long long>(options.count),
+              options.out.c_str());
+  return kExitOk;
+}
+
+int Run(const RunOptions& options) {
+  Result<std::unique_ptr<model::DivisionTable>> divisions = LoadDivisions(options.divisions);
+  if (!divisions.ok()) return Fatal(kProgram, divisions.status());
+  Result<std::shared_ptr<const sort::SortPlan>> plan = LoadPlan(options.plan, **divisions);
+  if (!plan.ok()) return Fatal(kProgram, plan.status());
+  std::fprintf(stderr, "sortline run: plan %s (version %s), %d workers, output in %s\n",
+               options.plan.c_str(), plan.value()->version().c_str(), options.embedded.workers,
+               options.embedded.out_dir.c_str());
+  runtime::Progress progress(ProgressOnStderr());
+  Result<v1::RunSummary> summary =
+      runtime::RunEmbedded(**divisions, plan.value(), options.embedded, progress);
+  if (!summary.ok()) return Fatal(kProgram, summary.status());
+  std::printf("%s", runtime::FormatSummary(*summary).c_str());
+  std::printf("labels:  %s/\nrecords: %s (dock store %s)\nsummary: %s\n",
+              summary->labels_dir().c_str(), summary->records_path().c_str(),
+              summary->dock_db_path().c_str(), summary->summary_path().c_str());
+  return summary->failed() == 0 ? kExitOk : kExitOrdersFailed;
+}
+
+int Submit(const SubmitCliOptions& options) {
+  Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
+  if (!context.ok()) return Fatal(kProgram, context.status());
+  runtime::Progress progress(ProgressOnStderr());
+  Result<v1::RunSummary> summary =
+      runtime::SubmitOrdersFile(**context, options.orders, options.submit, progress);
+  if (!summary.ok()) return Fatal(kProgram, summary.status());
+  std::printf("%s", runtime::FormatSummary(*summary).c_str());
+  if (!options.summary_path.empty()) {
+    std::ofstream out(options.summary_path, std::ios::trunc);
+    out << runtime::SummaryToJson(*summary);
+    if (!out) return Fatal(kProgram, IoError("cannot write " + options.summary_path));
+    std::printf("summary: %s\n", options.summary_path.c_str());
+  }
+  return summary->failed() == 0 ? kExitOk : kExitOrdersFailed;
+}
+
+}  // namespace
+
+Command AddGenCommand(CLI::App& app) {
+  auto gen = std::make_shared<GenOptions>();
+  CLI::App* cmd = app.add_subcommand("gen", "Write N synthetic orders (one JSON per line)");
+  cmd->add_option("-n,--count", gen->count, "Number of orders")->capture_default_str();
+  cmd->add_option("-o,--out", gen->out, "Orders file to write")->capture_default_str();
+  cmd->add_option("--seed", gen->seed, "Same seed, same orders")->capture_default_str();
+  cmd->add_option("--divisions", gen->divisions, "Division table directory")->capture_default_str();
+  return {cmd, [gen] { return Gen(*gen); }};
+}
+
+Command AddRunCommand(CLI::App& app) {
+  auto run = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Sort and label an orders file with the whole pipeline in this process");
+  cmd->add_option("orders", run->embedded.orders_path, "Orders file (JSON lines)")->required();
+  cmd->add_option("-o,--out", run->embedded.out_dir,
+                  "Output directory: labels/, records.jsonl, summary.json, dock.db")
+      ->capture_default_str();
+  cmd->add_option("--plan", run->plan, "Sort plan CSV")->capture_default_str();
+  cmd->add_option("--divisions", run->divisions, "Division table directory")->capture_default_str();
+  cmd->add_option("--workers", run->embedded.workers, "Worker services")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--batch-size", run->embedded.batch_size, "Orders per submitted batch")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000));
+  cmd->add_flag("--fsync", run->embedded.fsync, "Make journal, records and labels durable");
+  return {cmd, [run] { return Run(*run); }};
+}
+
+Command AddSubmitCommand(CLI::App& app) {
+  auto submit = std::make_shared<SubmitCliOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("submit", "Send an orders file to sortline-intake and wait for it");
+  cmd->add_option("orders", submit->orders, "Orders file (JSON lines)")->required();
+  cmd->add_option("--intake", submit->submit.intake_endpoint, "Intake submit endpoint")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", submit->submit.batch_size, "Orders per batch")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000));
+  cmd->add_option("--stall-timeout-ms", submit->submit.stall_timeout_ms,
+                  "Give up when no order finishes for this long")
+      ->capture_default_str();
+  cmd->add_option("--summary", submit->summary_path, "Also write the summary as JSON");
+  return {cmd, [submit] { return Submit(*submit); }};
+}
+
+}  // namespace sortline::cli
