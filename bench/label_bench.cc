@@ -1,10 +1,14 @@
-// Shipping labels: rendering the PDF, and rendering plus writing one file per parcel.
+// Shipping labels: labels/s per template and output (one PDF per parcel, compressed or
+// not; one multi-page PDF per batch; ZPL), rendering plus writing one file per parcel
+// on tmpfs, and the ReportLab peer (bench/peers/) measured in the same run.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -40,8 +44,20 @@ std::string Tracking(uint32_t serial) {
   return "EA" + std::string(digits) + std::to_string(check) + "CN";
 }
 
+std::string TemplateOf(const benchmark::State& state) {
+  return TemplateNames()[static_cast<size_t>(state.range(0))];
+}
+
+void TemplateArgs(benchmark::internal::Benchmark* b, std::vector<int64_t> second) {
+  for (size_t t = 0; t < TemplateNames().size(); ++t) {
+    for (int64_t s : second) b->Args({static_cast<int64_t>(t), s});
+  }
+}
+
+// One PDF per parcel, in memory. Args: template index, compress.
 void BM_RenderLabel(benchmark::State& state) {
-  auto renderer = LabelRenderer::Create({.compress = state.range(0) != 0});
+  auto renderer =
+      LabelRenderer::Create({.compress = state.range(1) != 0, .template_name = TemplateOf(state)});
   if (!renderer.ok()) {
     state.SkipWithError(renderer.status().ToString().c_str());
     return;
@@ -60,20 +76,95 @@ void BM_RenderLabel(benchmark::State& state) {
     bytes += pdf->size();
     benchmark::DoNotOptimize(pdf->data());
   }
+  state.SetLabel(TemplateOf(state));
   state.SetItemsProcessed(state.iterations());
-  state.SetBytesProcessed(static_cast<int64_t>(bytes));
   state.counters["pdf_bytes"] =
       static_cast<double>(bytes) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
 }
-BENCHMARK(BM_RenderLabel)->ArgName("compress")->Arg(1)->Arg(0);
+BENCHMARK(BM_RenderLabel)->ArgNames({"template", "compress"})->Apply([](auto* b) {
+  TemplateArgs(b, {1, 0});
+});
+
+// One multi-page PDF per batch of 200 labels; items are labels. Args: template index,
+// compress.
+void BM_RenderBatch(benchmark::State& state) {
+  constexpr int kBatch = 200;
+  auto renderer =
+      LabelRenderer::Create({.compress = state.range(1) != 0, .template_name = TemplateOf(state)});
+  if (!renderer.ok()) {
+    state.SkipWithError(renderer.status().ToString().c_str());
+    return;
+  }
+  const v1::Order order = testing::SampleOrder();
+  std::vector<v1::SortRecord> records(kBatch, BenchRecord());
+  std::vector<LabelInput> inputs;
+  for (const v1::SortRecord& record : records) inputs.push_back({&order, &record});
+  uint32_t serial = 20'000'000;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (v1::SortRecord& record : records) record.set_tracking_number(Tracking(serial++));
+    state.ResumeTiming();
+    auto batch = (*renderer)->RenderBatch(inputs, {});
+    if (!batch.ok() || !batch->failed.empty()) {
+      state.SkipWithError("batch failed");
+      return;
+    }
+    bytes += batch->pdf.size();
+  }
+  state.SetLabel(TemplateOf(state));
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.counters["pdf_bytes_per_label"] =
+      static_cast<double>(bytes) /
+      static_cast<double>(std::max<int64_t>(state.iterations(), 1) * kBatch);
+}
+BENCHMARK(BM_RenderBatch)->ArgNames({"template", "compress"})->Apply([](auto* b) {
+  TemplateArgs(b, {1, 0});
+});
+
+// ZPL for a Zebra printer. Args: template index, dpi.
+void BM_RenderZpl(benchmark::State& state) {
+  auto renderer = LabelRenderer::Create({.template_name = TemplateOf(state)});
+  if (!renderer.ok()) {
+    state.SkipWithError(renderer.status().ToString().c_str());
+    return;
+  }
+  const v1::Order order = testing::SampleOrder();
+  v1::SortRecord record = BenchRecord();
+  uint32_t serial = 30'000'000;
+  for (auto _ : state) {
+    record.set_tracking_number(Tracking(serial++));
+    auto zpl = (*renderer)->RenderZpl(order, record, static_cast<int>(state.range(1)));
+    if (!zpl.ok()) {
+      state.SkipWithError(zpl.status().ToString().c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(zpl->data());
+  }
+  state.SetLabel(TemplateOf(state));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RenderZpl)->ArgNames({"template", "dpi"})->Apply([](auto* b) {
+  TemplateArgs(b, {203, 300});
+});
+
+// Where per-parcel files go: tmpfs when the machine has it (the target is stated on
+// tmpfs), else the temporary directory.
+std::filesystem::path BenchDir() {
+  std::error_code ec;
+  const std::filesystem::path base =
+      std::filesystem::is_directory("/dev/shm", ec) && ::access("/dev/shm", W_OK) == 0
+          ? std::filesystem::path("/dev/shm")
+          : std::filesystem::temp_directory_path();
+  return base / ("sortline-label-bench-" + std::to_string(::getpid()));
+}
 
 // One file per parcel in a fresh directory: render, write under a temporary name,
-// rename. Arg 1 adds fsync of the file and the directory.
+// rename. Args: compress, fsync.
 void BM_RenderAndWrite(benchmark::State& state) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("sortline-label-bench-" + std::to_string(::getpid()));
-  auto renderer = LabelRenderer::Create({});
-  auto sink = OpenDirectorySink(dir.string(), {.fsync = state.range(0) != 0});
+  const std::filesystem::path dir = BenchDir();
+  auto renderer = LabelRenderer::Create({.compress = state.range(0) != 0});
+  auto sink = OpenDirectorySink(dir.string(), {.fsync = state.range(1) != 0});
   if (!renderer.ok() || !sink.ok()) {
     state.SkipWithError("cannot create the renderer or the sink");
     return;
@@ -94,11 +185,68 @@ void BM_RenderAndWrite(benchmark::State& state) {
       break;
     }
   }
+  state.SetLabel(dir.parent_path().string());
   state.SetItemsProcessed(state.iterations());
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
-BENCHMARK(BM_RenderAndWrite)->ArgName("fsync")->Arg(0)->Arg(1);
+BENCHMARK(BM_RenderAndWrite)
+    ->ArgNames({"compress", "fsync"})
+    ->Args({1, 0})
+    ->Args({0, 0})
+    ->Args({1, 1});
+
+double CpuSeconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// The ReportLab peer (bench/peers/reportlab_label.py, python3-reportlab) renders the
+// same reference label for one CPU second; sortline then renders it (default template,
+// compressed, one PDF per parcel, like the peer) for one CPU second in this process.
+// Counters: both rates and their ratio.
+void BM_ReportLabPeer(benchmark::State& state) {
+  double peer = 0;
+  double ours = 0;
+  for (auto _ : state) {
+    const std::string command =
+        "/usr/bin/python3 " SORTLINE_PEERS_DIR "/reportlab_label.py --seconds 1 2>/dev/null";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    char buf[512] = {};
+    const size_t n = pipe != nullptr ? std::fread(buf, 1, sizeof(buf) - 1, pipe) : 0;
+    if (pipe == nullptr || ::pclose(pipe) != 0 ||
+        std::sscanf(
+            std::string(buf, n).substr(std::string(buf, n).find("\"labels_per_s\":") + 15).c_str(),
+            "%lf", &peer) != 1) {
+      state.SkipWithError("the ReportLab peer did not run (install python3-reportlab)");
+      return;
+    }
+    auto renderer = LabelRenderer::Create({});
+    if (!renderer.ok()) {
+      state.SkipWithError(renderer.status().ToString().c_str());
+      return;
+    }
+    const v1::Order order = testing::SampleOrder();
+    v1::SortRecord record = BenchRecord();
+    uint32_t serial = 10'000'000;
+    int64_t labels = 0;
+    const double start = CpuSeconds();
+    double elapsed = 0;
+    while (elapsed < 1.0) {
+      record.set_tracking_number(Tracking(serial++));
+      auto pdf = (*renderer)->Render(order, record);
+      benchmark::DoNotOptimize(pdf);
+      ++labels;
+      if (labels % 64 == 0) elapsed = CpuSeconds() - start;
+    }
+    ours = static_cast<double>(labels) / elapsed;
+  }
+  state.counters["reportlab_labels_per_s"] = peer;
+  state.counters["sortline_labels_per_s"] = ours;
+  state.counters["ratio"] = peer > 0 ? ours / peer : 0;
+}
+BENCHMARK(BM_ReportLabPeer)->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
 }  // namespace sortline::label

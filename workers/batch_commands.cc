@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include "pipeline/label/label.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/runtime/embedded.h"
 #include "pipeline/runtime/submit.h"
@@ -127,7 +128,7 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_option("-o,--out", run->embedded.out_dir,
                   "Output directory: labels/, records.jsonl, summary.json, dock.db")
       ->capture_default_str();
-  cmd->add_option("--plan", run->plan, "Sort plan CSV")->capture_default_str();
+  cmd->add_option("--plan", run->plan, "Sort plan: a directory of CSV tables, or its files")->capture_default_str();
   cmd->add_option("--divisions", run->divisions, "Division table directory")->capture_default_str();
   cmd->add_option("--workers", run->embedded.workers, "Worker services")
       ->capture_default_str()
@@ -136,6 +137,11 @@ Command AddRunCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000));
   cmd->add_flag("--fsync", run->embedded.fsync, "Make journal, records and labels durable");
+  cmd->add_option("--template", run->embedded.label_template, "Label template (default 100x150)")
+      ->check(CLI::IsMember(label::TemplateNames()));
+  cmd->add_flag("--batch-pdf", run->embedded.batch_pdf,
+                "Also write one multi-page PDF per work batch (labels/batch-*.pdf)");
+  cmd->add_flag("--chute-order", run->embedded.chute_order, "Batch PDF pages in chute order");
   return {cmd, [run] { return Run(*run); }};
 }
 

@@ -20,6 +20,9 @@ struct Command {
 Command AddGenCommand(CLI::App& app);     // batch_commands.cc
 Command AddRunCommand(CLI::App& app);     // batch_commands.cc
 Command AddSubmitCommand(CLI::App& app);  // batch_commands.cc
+Command AddStatusCommand(CLI::App& app);  // status_command.cc
+Command AddLabelCommand(CLI::App& app);   // label_command.cc
+Command AddPlanCommand(CLI::App& app);    // plan_command.cc
 
 }  // namespace sortline::cli
 

@@ -49,6 +49,26 @@ void StopOnSignals(std::function<void()> on_stop) {
   }).detach();
 }
 
+void BlockReloadSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+std::jthread ReloadOnSignal(std::function<void()> on_reload) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  return std::jthread([set, on_reload = std::move(on_reload)](std::stop_token stop) {
+    // A timed wait, so that the thread notices the stop request and can be joined.
+    const timespec timeout{0, 200'000'000};
+    while (!stop.stop_requested()) {
+      if (sigtimedwait(&set, nullptr, &timeout) == SIGHUP) on_reload();
+    }
+  });
+}
+
 std::function<void(const std::string&)> StderrLogger(const std::string& program) {
   return [program](const std::string& line) {
     static std::mutex mu;

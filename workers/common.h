@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
@@ -34,6 +35,14 @@ void BlockStopSignals();
 // Calls `on_stop` from a dedicated thread when SIGINT or SIGTERM arrives.
 // REQUIRES: BlockStopSignals() was called.
 void StopOnSignals(std::function<void()> on_stop);
+
+// Blocks SIGHUP like BlockStopSignals blocks the stop signals; for services that reload
+// their configuration on it. Call next to BlockStopSignals, before any thread starts.
+void BlockReloadSignal();
+// Calls `on_reload` from a dedicated thread each time SIGHUP arrives, until the returned
+// thread is destroyed (it stops within 200 ms and is joined).
+// REQUIRES: BlockReloadSignal() was called.
+std::jthread ReloadOnSignal(std::function<void()> on_reload);
 
 // "2026-11-29T10:00:00.123Z <program>: <line>" on stderr.
 std::function<void(const std::string&)> StderrLogger(const std::string& program);

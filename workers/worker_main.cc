@@ -7,11 +7,13 @@
 int main(int argc, char** argv) {
   using namespace sortline;
   cli::BlockStopSignals();
+  cli::BlockReloadSignal();
   const std::string program = "sortline-worker";
   runtime::WorkerOptions options;
   std::string divisions_dir = cli::kDefaultDivisions;
   std::string plan_path = cli::kDefaultPlan;
   bool no_fsync = false;
+  int plan_poll_ms = 500;
   CLI::App app{
       "sortline-worker: asks intake for work against its credit, assigns chutes, "
       "renders label PDFs, sends records to dock and reports work done after dock's "
@@ -19,7 +21,13 @@ int main(int argc, char** argv) {
   app.add_option("--intake", options.intake_endpoint, "Intake work channel")->capture_default_str();
   app.add_option("--dock", options.dock_endpoint, "Dock records channel")->capture_default_str();
   app.add_option("--labels", options.label_dir, "Directory for label PDFs")->capture_default_str();
-  app.add_option("--plan", plan_path, "Sort plan CSV")->capture_default_str();
+  app.add_option("--plan", plan_path,
+                 "Sort plan directory (or CSV file); reloaded on SIGHUP and when it changes")
+      ->capture_default_str();
+  app.add_option("--plan-poll-ms", plan_poll_ms,
+                 "How often to check the plan files for changes; 0: only on SIGHUP")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3'600'000));
   app.add_option("--divisions", divisions_dir, "Division table directory")->capture_default_str();
   app.add_option("--name", options.name, "Peer name (default worker-<pid>-<n>)");
   app.add_option("--credit", options.credit, "Orders asked for at a time")
@@ -36,8 +44,17 @@ int main(int argc, char** argv) {
   if (!plan.ok()) return cli::Fatal(program, plan.status());
   Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
   if (!context.ok()) return cli::Fatal(program, context.status());
+  auto plans = std::make_shared<sort::PlanHolder>(plan.value());
+  sort::ReloaderOptions reload_options;
+  reload_options.poll_interval = std::chrono::milliseconds(plan_poll_ms);
+  reload_options.log = options.log;
+  sort::PlanReloader reloader({plan_path}, divisions->get(), *plans, reload_options);
+  std::jthread on_hangup = cli::ReloadOnSignal([&reloader, log = options.log] {
+    log("SIGHUP: reloading the sort plan");
+    (void)reloader.Reload();
+  });
   Result<std::unique_ptr<runtime::Worker>> worker =
-      runtime::Worker::Open(**context, **divisions, plan.value(), options);
+      runtime::Worker::Open(**context, **divisions, plans, options);
   if (!worker.ok()) return cli::Fatal(program, worker.status());
   runtime::Worker* service = worker->get();
   cli::StopOnSignals([service] { service->RequestStop(); });

@@ -1,12 +1,15 @@
 #include "pipeline/flow/order_flow.h"
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/flow_graph.h>
 
+#include "pipeline/base/hash.h"
 #include "pipeline/model/orders.h"
 
 namespace sortline::flow {
@@ -24,12 +27,48 @@ void Fail(FlowItem& item, v1::Outcome outcome, const Status& status) {
   item.label_pdf.clear();
 }
 
+label::RendererOptions RendererOptionsFor(const FlowOptions& options, const FlowDeps& deps) {
+  label::RendererOptions renderer = deps.renderer;
+  if (!options.label_template.empty()) renderer.template_name = options.label_template;
+  return renderer;
+}
+
+// The run's batch file (FlowOptions::batch_pdf) from the orders whose labels were
+// written, in emit order.
+Status WriteBatchPdf(const FlowOptions& options, const FlowDeps& deps,
+                     const std::vector<std::pair<v1::Order, v1::SortRecord>>& labelled) {
+  if (labelled.empty()) return Status::Ok();
+  // Completion order varies between runs; sort by tracking number so the same orders
+  // give the same file.
+  std::vector<const std::pair<v1::Order, v1::SortRecord>*> sorted;
+  for (const auto& entry : labelled) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    return a->first.tracking_number() < b->first.tracking_number();
+  });
+  std::vector<label::LabelInput> inputs;
+  std::string numbers;
+  for (const auto* entry : sorted) {
+    inputs.push_back({&entry->first, &entry->second});
+    numbers += entry->first.tracking_number();
+    numbers += '\n';
+  }
+  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<label::LabelRenderer> renderer,
+                            label::LabelRenderer::Create(RendererOptionsFor(options, deps)));
+  SORTLINE_ASSIGN_OR_RETURN(
+      label::BatchPdf batch,
+      renderer->RenderBatch(inputs, {.chute_order = options.batch_chute_order}));
+  return deps.sink->WriteFile("batch-" + HashHex(Fnv1a64(numbers)) + ".pdf", batch.pdf).status();
+}
+
 // The stages as plain functions of one item; each leaves a failed item untouched so
 // that the first failure is the one reported.
 class Stages {
  public:
   Stages(const FlowOptions& options, const FlowDeps& deps)
-      : options_(options), deps_(deps), renderers_([this] { return MakeRenderer(); }) {}
+      : options_(options),
+        deps_(deps),
+        renderer_options_(RendererOptionsFor(options, deps)),
+        renderers_([this] { return MakeRenderer(); }) {}
 
   void Decode(FlowItem& item) const {
     if (item.json.empty()) return;
@@ -92,12 +131,14 @@ class Stages {
 
  private:
   std::unique_ptr<label::LabelRenderer> MakeRenderer() const {
-    Result<std::unique_ptr<label::LabelRenderer>> r = label::LabelRenderer::Create(deps_.renderer);
+    Result<std::unique_ptr<label::LabelRenderer>> r =
+        label::LabelRenderer::Create(renderer_options_);
     return r.ok() ? std::move(r).value() : nullptr;
   }
 
   const FlowOptions& options_;
   const FlowDeps& deps_;
+  const label::RendererOptions renderer_options_;
   oneapi::tbb::enumerable_thread_specific<std::unique_ptr<label::LabelRenderer>> renderers_;
 };
 
@@ -127,7 +168,7 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
   if (options.max_in_flight == 0) return InvalidArgument("flow: max_in_flight must be positive");
   if (options.render_labels) {
     Result<std::unique_ptr<label::LabelRenderer>> probe =
-        label::LabelRenderer::Create(deps.renderer);
+        label::LabelRenderer::Create(RendererOptionsFor(options, deps));
     if (!probe.ok()) return probe.status().WithContext("flow: label renderer");
   }
 
@@ -161,9 +202,14 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
   auto validate = stage([&stages](FlowItem& item) { stages.Validate(item); });
   auto assign = stage([&stages](FlowItem& item) { stages.Assign(item); });
   auto render = stage([&stages](FlowItem& item) { stages.Render(item); });
-  tf::function_node<ItemPtr, tf::continue_msg> sink(graph, tf::serial, [&emit](ItemPtr item) {
+  std::vector<std::pair<v1::Order, v1::SortRecord>> labelled;  // for the batch file
+  const bool keep = options.render_labels && options.batch_pdf;
+  tf::function_node<ItemPtr, tf::continue_msg> sink(graph, tf::serial, [&](ItemPtr item) {
     std::unique_ptr<FlowItem> owned(item);
     owned->label_pdf.clear();
+    if (keep && owned->status.ok() && owned->record.has_label()) {
+      labelled.emplace_back(owned->order, owned->record);
+    }
     try {
       emit(std::move(*owned));
     } catch (...) {
@@ -182,7 +228,8 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
 
   input.activate();
   graph.wait_for_all();
-  return source_error;
+  if (!source_error.ok()) return source_error;
+  return WriteBatchPdf(options, deps, labelled).WithContext("flow: batch label file");
 }
 
 }  // namespace sortline::flow

@@ -39,6 +39,14 @@ struct FlowItem {
 struct FlowOptions {
   size_t max_in_flight = 512;  // items between source and emit (bounds memory)
   bool render_labels = true;   // false: assign only (benchmarks, dry runs)
+  // Label template for this run; empty: FlowDeps::renderer's. See label::TemplateNames().
+  std::string label_template;
+  // Also write one multi-page PDF of every label of the run for the printer queue,
+  // "batch-<hash of its tracking numbers>.pdf" in the sink (the same orders give the
+  // same name and bytes), pages in chute order when `batch_chute_order`. Written after
+  // the last item is emitted; a failure to write it is RunOrderFlow's result.
+  bool batch_pdf = false;
+  bool batch_chute_order = false;
 };
 
 struct FlowDeps {

@@ -1,32 +1,61 @@
-// Shipping labels: a 100 x 150 mm electronic waybill rendered as a vector PDF with
-// libharu, its Code 128 and QR symbols encoded by zint and drawn as rectangles.
+// Shipping labels: electronic waybills rendered as vector PDFs with libharu (one file
+// per parcel, or one multi-page file per batch for the printer queue) and as ZPL for
+// Zebra thermal printers at 203 or 300 dpi. Code 128 and QR symbols are encoded by zint
+// and drawn as merged rectangles on whole 203 dpi dots. The layout comes from data
+// (label/internal/template.*): four templates, "100x150" (default), "76x130"
+// single-ply, "100x180" two-ply and "4x6" (inches), chosen per renderer and,
+// optionally, per service class.
 //
-// Chinese text uses libharu's predefined CID fonts (SimSun, SimHei with the
+// Fonts. Chinese text uses libharu's predefined CID fonts (SimSun, SimHei with the
 // "GBK-EUC-H" CMap; UTF-8 is converted to GBK with iconv), and ASCII runs use the
-// base-14 Helvetica fonts. Reasons, measured on libharu 2.3.0:
-//   - Embedding a TrueType CJK font (DroidSansFallbackFull.ttf, wqy-microhei.ttc)
-//     drops the strokes of composite glyphs (陕 渭 临 街 道 render blank or partial)
-//     and costs 0.5-1 MB per file. The CID font is not embedded (a label is a few KB);
-//     poppler renders it with full ink through fontconfig substitution, and pdftotext
-//     extracts it given poppler-data. A printer or RIP must likewise provide a font
-//     for Adobe-GB1.
-//   - GBK-EUC-H maps ASCII bytes to full-width glyphs, which extract as full-width
-//     letters; drawing ASCII in Helvetica keeps tracking numbers, codes and digits
-//     searchable as typed.
+// base-14 Helvetica fonts; no font is embedded, in either output. Measured with libharu
+// 2.3.0 on this machine (one core of two, shared):
+//   - CID, not embedded: a parcel file is 4.9 KB compressed, 8.0 KB uncompressed; a
+//     batch file 2.2 KB per page. Poppler renders it with full ink through fontconfig
+//     substitution (Droid Sans Fallback here): the ink of 陕 渭 临 街 道 matches a
+//     ReportLab rendering of the same character within 25% in every template
+//     (tests/label/template_test.cc), and pdftotext extracts it given poppler-data.
+//   - DroidSansFallbackFull.ttf embedded with HPDF_LoadTTFontFromFile: 98.7 KB for a
+//     one-line page (2.5 times the 40 KB budget of a parcel file), 25 ms of CPU per
+//     file (250 times a whole label), and the glyphs of 秀 英 陕 渭 街 道 come out blank
+//     or partial while pdftotext still extracts them. The megabyte-class cost would be
+//     affordable once per batch file, the missing strokes are not: rejected for both.
+//   A printer or RIP must provide a font for Adobe-GB1 (every Chinese-market one does).
+//   GBK-EUC-H maps ASCII bytes to full-width glyphs, which extract as full-width
+//   letters; drawing ASCII in Helvetica keeps tracking numbers, codes and digits
+//   searchable as typed.
+//
+// Speed. libharu's own operators format every real with its slow HPDF_FToA and check
+// graphics state per call (HPDF_Page_Rectangle alone was ~27% of a label); the renderer
+// therefore writes each page's content stream itself (integers for symbol modules in a
+// module-sized coordinate system, two decimals for text positions, text as escaped
+// literal strings) and hands it to the page's stream with HPDF_Stream_Write, using
+// libharu for the document structure, fonts and resources. Per-parcel files reuse one
+// document whose fonts are registered once (font creation was ~20% of a label); each
+// render replaces the page's size and content only, and every page lists all four
+// fonts, so the bytes depend on the label alone. libharu deflates at zlib level 6 only
+// (~120 µs a page); the renderer deflates content itself with libdeflate level 1
+// (~23 µs, 0.1 KB larger) and adds /Filter through the stream dictionary's write hook.
+// bench/label_bench has the figures; RendererOptions::compress chooses.
+//
 // Display text is cleaned before drawing: control characters, bidi overrides and
 // zero-width characters are removed, characters GBK cannot encode (emoji, ...) become
 // '?', and text that does not fit its box is shrunk to a minimum size and then cut with
 // "...". Text never makes a label fail and never leaves its box.
 //
-// Thread-safety: a LabelRenderer is not thread-safe (it reuses its libharu document,
+// Thread-safety: a LabelRenderer is not thread-safe (it reuses its libharu documents,
 // zint symbols, iconv descriptor and caches); use one per thread. A LabelSink is
 // thread-safe.
 #ifndef PIPELINE_LABEL_LABEL_H_
 #define PIPELINE_LABEL_LABEL_H_
 
+#include <cstddef>
+#include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeline/base/result.h"
 #include "proto/order.pb.h"
@@ -35,12 +64,36 @@
 namespace sortline::label {
 
 struct RendererOptions {
-  bool compress = true;  // deflate page content streams
+  bool compress = true;                   // deflate page content streams (zlib level 1)
+  std::string template_name = "100x150";  // see TemplateNames()
+  // Templates for particular service classes (e.g. cold chain on "100x180"); the
+  // others use template_name. Empty by default.
+  std::map<v1::ServiceClass, std::string> service_templates = {};
+};
+
+// The names RendererOptions accepts, the default first.
+std::vector<std::string> TemplateNames();
+
+// One label of a batch; both pointers must stay valid during the call.
+struct LabelInput {
+  const v1::Order* order = nullptr;
+  const v1::SortRecord* record = nullptr;
+};
+
+struct BatchOptions {
+  bool chute_order = false;  // pages sorted by chute (stable), else in input order
+};
+
+struct BatchPdf {
+  std::string pdf;             // one page per label that could be rendered
+  std::vector<size_t> pages;   // input index of each page, in page order
+  std::vector<size_t> failed;  // input indexes left out (symbols cannot be encoded)
 };
 
 class LabelRenderer {
  public:
-  // kInternal when libharu or iconv cannot be set up.
+  // kInternal when libharu or iconv cannot be set up; kInvalidArgument for an unknown
+  // template name.
   static Result<std::unique_ptr<LabelRenderer>> Create(const RendererOptions& options);
   virtual ~LabelRenderer() = default;
 
@@ -53,6 +106,21 @@ class LabelRenderer {
   // 40 visible ASCII characters, no spaces); kInternal on a libharu error. After an
   // error the renderer is still usable.
   virtual Result<std::string> Render(const v1::Order& order, const v1::SortRecord& record) = 0;
+
+  // One PDF with a page per label, each page in its order's template and carrying its
+  // page counter "i/n". Every font object appears once in the file, whatever the number
+  // of pages. A label whose symbols cannot be encoded is left out and listed in
+  // `failed`; the others are unaffected. kInvalidArgument when `labels` is empty or no
+  // label could be rendered; kInternal on a libharu error.
+  virtual Result<BatchPdf> RenderBatch(std::span<const LabelInput> labels,
+                                       const BatchOptions& options) = 0;
+
+  // The same label as ZPL II for a Zebra printer at `dpi` (203 or 300): text in UTF-8
+  // (^CI28) with the printer font E:SIMSUN.TTF (font J), the Code 128 and QR code as
+  // printer symbols, rules as ^GB boxes. Deterministic like Render. kInvalidArgument for
+  // another dpi or a tracking number that is not [A-Za-z0-9-].
+  virtual Result<std::string> RenderZpl(const v1::Order& order, const v1::SortRecord& record,
+                                        int dpi) = 0;
 };
 
 struct SinkOptions {
@@ -72,6 +140,11 @@ class LabelSink {
   // written. kResourceExhausted when the disk is full, kDataLoss when fsync fails,
   // kIoError for other refusals of the operating system.
   virtual Result<v1::LabelRef> Write(std::string_view tracking_number, std::string_view pdf) = 0;
+
+  // Stores `bytes` under `file_name` (a batch PDF, a ZPL file), atomically like Write.
+  // REQUIRES: `file_name` is 1 to 100 characters of [A-Za-z0-9_-] and one extension
+  // among .pdf, .zpl, .png; anything else is refused with kInvalidArgument.
+  virtual Result<v1::LabelRef> WriteFile(std::string_view file_name, std::string_view bytes) = 0;
 };
 
 // Writes "<dir>/<tracking_number>.pdf"; creates `dir` (and its parents) if needed.

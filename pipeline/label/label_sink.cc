@@ -27,6 +27,24 @@ bool IsSafeTrackingNumber(std::string_view s) {
   return true;
 }
 
+// Names for WriteFile: a stem of [A-Za-z0-9_-] (no dot, separator or NUL) and one
+// known extension, so the name stays inside the directory and never starts with a dot.
+bool IsSafeFileName(std::string_view s) {
+  constexpr size_t kMaxLength = 100;
+  if (s.size() > kMaxLength) return false;
+  const size_t dot = s.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return false;
+  const std::string_view ext = s.substr(dot);
+  if (ext != ".pdf" && ext != ".zpl" && ext != ".png") return false;
+  for (char c : s.substr(0, dot)) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Status ErrnoStatus(int err, const std::string& what) {
   std::string message = what + ": " + std::strerror(err);
   if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(std::move(message));
@@ -66,10 +84,21 @@ class DirectorySink final : public LabelSink {
       return InvalidArgument("label file name must be a tracking number of 13 [A-Z0-9], got " +
                              std::to_string(tracking_number.size()) + " bytes");
     }
-    const std::string final_name = std::string(tracking_number) + ".pdf";
+    return WriteAtomically(std::string(tracking_number) + ".pdf", pdf);
+  }
+
+  Result<v1::LabelRef> WriteFile(std::string_view file_name, std::string_view bytes) override {
+    if (!IsSafeFileName(file_name)) {
+      return InvalidArgument("label file name must be [A-Za-z0-9_-] with .pdf, .zpl or .png");
+    }
+    return WriteAtomically(std::string(file_name), bytes);
+  }
+
+ private:
+  Result<v1::LabelRef> WriteAtomically(const std::string& final_name, std::string_view bytes) {
     const std::string temp_name = "." + final_name + ".tmp." + std::to_string(::getpid()) + "." +
                                   std::to_string(counter_.fetch_add(1));
-    Status status = WriteTemp(temp_name, pdf);
+    Status status = WriteTemp(temp_name, bytes);
     if (status.ok() &&
         ::renameat(dir_.get(), temp_name.c_str(), dir_.get(), final_name.c_str()) != 0) {
       status = ErrnoStatus(errno, "renaming label " + final_name);
@@ -84,12 +113,11 @@ class DirectorySink final : public LabelSink {
     v1::LabelRef ref;
     ref.set_path(final_name);
     ref.set_page(0);
-    ref.set_content_hash(HashHex(Fnv1a64(pdf)));
-    ref.set_bytes(static_cast<uint32_t>(pdf.size()));
+    ref.set_content_hash(HashHex(Fnv1a64(bytes)));
+    ref.set_bytes(static_cast<uint32_t>(bytes.size()));
     return ref;
   }
 
- private:
   Status WriteTemp(const std::string& name, std::string_view data) {
     Fd fd(::openat(dir_.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) return ErrnoStatus(errno, "creating " + name);

@@ -41,7 +41,10 @@ class ServiceThread {
   std::thread thread_;
 };
 
-Status ExportRecords(const std::string& db_path, const std::string& out_path) {
+// Writes every dock record as a JSON line and counts them per chute and per outcome
+// into `summary`.
+Status ExportRecords(const std::string& db_path, const std::string& out_path,
+                     v1::RunSummary& summary) {
   store::DockStoreOptions options;
   options.synchronous_full = false;
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<store::DockStore> dock,
@@ -58,6 +61,8 @@ Status ExportRecords(const std::string& db_path, const std::string& out_path) {
       return false;
     }
     out << line << '\n';
+    (*summary.mutable_records_by_chute())[record.chute()] += 1;
+    (*summary.mutable_records_by_outcome())[v1::Outcome_Name(record.outcome())] += 1;
     return true;
   }));
   out.close();
@@ -119,6 +124,9 @@ Result<v1::RunSummary> RunEmbedded(const model::DivisionTable& divisions,
     worker_options.name = "embedded-worker-" + std::to_string(i);
     worker_options.label_dir = (out_dir / "labels").string();
     worker_options.fsync_labels = options.fsync;
+    worker_options.flow.label_template = options.label_template;
+    worker_options.flow.batch_pdf = options.batch_pdf;
+    worker_options.flow.batch_chute_order = options.chute_order;
     SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<Worker> worker,
                               Worker::Open(*context, divisions, plan, worker_options));
     workers.push_back(std::move(worker));
@@ -159,7 +167,7 @@ Result<v1::RunSummary> RunEmbedded(const model::DivisionTable& divisions,
   result.set_dock_db_path(dock_options.store_path);
   result.set_records_path((out_dir / "records.jsonl").string());
   result.set_summary_path((out_dir / "summary.json").string());
-  SORTLINE_RETURN_IF_ERROR(ExportRecords(result.dock_db_path(), result.records_path()));
+  SORTLINE_RETURN_IF_ERROR(ExportRecords(result.dock_db_path(), result.records_path(), result));
   SORTLINE_RETURN_IF_ERROR(WriteFile(result.summary_path(), SummaryToJson(result)));
   return result;
 }

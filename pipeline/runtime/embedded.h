@@ -24,6 +24,9 @@ struct EmbeddedOptions {
   int workers = 2;                       // worker services (each runs a parallel TBB flow)
   bool fsync = false;                    // durable journal/labels; off for a one-shot batch
   uint32_t batch_size = 2000;            // orders per submitted batch
+  std::string label_template;            // empty: the default, "100x150"
+  bool batch_pdf = false;                // also one multi-page PDF per work batch in labels/
+  bool chute_order = false;              // batch PDF pages in chute order
 };
 
 // Runs the batch and returns its summary, with the output paths filled in. Non-OK

@@ -290,6 +290,18 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
   return summary;
 }
 
+namespace {
+
+// The entries of a protobuf map in key order, for stable output.
+std::vector<std::pair<std::string, uint64_t>> Sorted(
+    const google::protobuf::Map<std::string, uint64_t>& map) {
+  std::vector<std::pair<std::string, uint64_t>> entries(map.begin(), map.end());
+  std::sort(entries.begin(), entries.end());
+  return entries;
+}
+
+}  // namespace
+
 std::string FormatSummary(const v1::RunSummary& summary, size_t max_failures_listed) {
   std::string out;
   char buf[256];
@@ -320,6 +332,21 @@ std::string FormatSummary(const v1::RunSummary& summary, size_t max_failures_lis
     out += "    line " + std::to_string(f.line()) + ": ";
     if (!f.order_id().empty()) out += "order " + f.order_id() + ": ";
     out += f.reason() + "\n";
+  }
+  if (!summary.records_by_outcome().empty()) {
+    out += "  records by outcome:";
+    for (const auto& [outcome, count] : Sorted(summary.records_by_outcome())) {
+      out += " " + outcome + " " + std::to_string(count) + ";";
+    }
+    out.back() = '\n';
+    out += "  records by chute:";
+    size_t column = 0;
+    for (const auto& [chute, count] : Sorted(summary.records_by_chute())) {
+      if (column++ % 8 == 0) out += "\n   ";
+      std::snprintf(buf, sizeof buf, " %-6s %7" PRIu64, chute.c_str(), count);
+      out += buf;
+    }
+    out += "\n";
   }
   std::snprintf(buf, sizeof buf, "  labels written %" PRIu64 "; elapsed %.2f s; %.0f orders/s\n",
                 summary.ok(), summary.elapsed_seconds(), summary.orders_per_second());

@@ -20,12 +20,12 @@ constexpr int64_t kReannounceMs = 3000;
 
 class WorkerImpl final : public Worker {
  public:
-  WorkerImpl(const model::DivisionTable& divisions, std::shared_ptr<const sort::SortPlan> plan,
+  WorkerImpl(const model::DivisionTable& divisions, std::shared_ptr<const sort::PlanHolder> plans,
              WorkerOptions options, std::unique_ptr<label::LabelSink> sink,
              std::unique_ptr<transport::ClientChannel> intake,
              std::unique_ptr<transport::ClientChannel> dock)
       : divisions_(divisions),
-        plan_(std::move(plan)),
+        plans_(std::move(plans)),
         options_(std::move(options)),
         sink_(std::move(sink)),
         intake_(std::move(intake)),
@@ -95,7 +95,7 @@ class WorkerImpl final : public Worker {
 
     flow::FlowDeps deps;
     deps.divisions = &divisions_;
-    deps.plan = [this] { return plan_; };
+    deps.plan = [this] { return plans_->Get(); };
     deps.sink = sink_.get();
     int next = 0;
     Status ran = flow::RunOrderFlow(
@@ -161,7 +161,7 @@ class WorkerImpl final : public Worker {
   }
 
   const model::DivisionTable& divisions_;
-  std::shared_ptr<const sort::SortPlan> plan_;
+  std::shared_ptr<const sort::PlanHolder> plans_;  // each order takes the plan of its time
   const WorkerOptions options_;
   std::unique_ptr<label::LabelSink> sink_;
   std::unique_ptr<transport::ClientChannel> intake_;
@@ -178,6 +178,17 @@ Result<std::unique_ptr<Worker>> Worker::Open(transport::Context& context,
                                              std::shared_ptr<const sort::SortPlan> plan,
                                              const WorkerOptions& options) {
   if (plan == nullptr) return InvalidArgument("worker: no sort plan");
+  return Open(context, divisions, std::make_shared<const sort::PlanHolder>(std::move(plan)),
+              options);
+}
+
+Result<std::unique_ptr<Worker>> Worker::Open(transport::Context& context,
+                                             const model::DivisionTable& divisions,
+                                             std::shared_ptr<const sort::PlanHolder> plans,
+                                             const WorkerOptions& options) {
+  if (plans == nullptr || plans->Get() == nullptr) {
+    return InvalidArgument("worker: no sort plan");
+  }
   if (options.credit == 0) return InvalidArgument("worker: credit must be positive");
   WorkerOptions opts = options;
   if (opts.name.empty()) {
@@ -194,7 +205,7 @@ Result<std::unique_ptr<Worker>> Worker::Open(transport::Context& context,
   SORTLINE_ASSIGN_OR_RETURN(
       std::unique_ptr<transport::ClientChannel> dock,
       transport::ClientChannel::Connect(context, opts.dock_endpoint, opts.name));
-  return std::unique_ptr<Worker>(new WorkerImpl(divisions, std::move(plan), std::move(opts),
+  return std::unique_ptr<Worker>(new WorkerImpl(divisions, std::move(plans), std::move(opts),
                                                 std::move(sink), std::move(intake),
                                                 std::move(dock)));
 }

@@ -16,6 +16,7 @@
 #include "pipeline/flow/order_flow.h"
 #include "pipeline/label/label.h"
 #include "pipeline/model/divisions.h"
+#include "pipeline/sort/plan_holder.h"
 #include "pipeline/sort/sort_plan.h"
 #include "pipeline/transport/channel.h"
 
@@ -39,6 +40,12 @@ class Worker {
   static Result<std::unique_ptr<Worker>> Open(transport::Context& context,
                                               const model::DivisionTable& divisions,
                                               std::shared_ptr<const sort::SortPlan> plan,
+                                              const WorkerOptions& options);
+  // As above, with a plan that may be replaced while the worker runs (hot reload): each
+  // order is assigned with the plan `plans` holds when the order reaches assignment.
+  static Result<std::unique_ptr<Worker>> Open(transport::Context& context,
+                                              const model::DivisionTable& divisions,
+                                              std::shared_ptr<const sort::PlanHolder> plans,
                                               const WorkerOptions& options);
   virtual ~Worker() = default;
 

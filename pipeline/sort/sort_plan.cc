@@ -2,32 +2,75 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
+#include <charconv>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
-#include <vector>
 
 #include "pipeline/base/hash.h"
+#include "pipeline/model/address_resolver.h"
 #include "pipeline/model/csv.h"
 
 namespace sortline::sort {
 namespace {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-constexpr std::array<std::string_view, 6> kColumns = {"kind",  "prefix",    "sort_code",
-                                                      "chute", "dock_door", "route"};
-enum Column { kKind, kPrefix, kSortCode, kChute, kDockDoor, kRoute };
-
-constexpr uint32_t kNoRule = UINT32_MAX;
 constexpr uint32_t kCountyCodes = 1'000'000;  // every 6-digit code
+constexpr int kServices = 6;                  // v1::ServiceClass values 0..5
+constexpr uint32_t kAnyService = (1u << kServices) - 1;
 
-// Where a parcel goes: one row of the plan.
-struct Destination {
-  std::string prefix;  // empty for the no-rule and reject rows
+// Service names as a plan writes them, indexed by v1::ServiceClass.
+constexpr std::array<std::string_view, kServices> kServiceNames = {
+    "unspecified", "standard", "express", "economy", "fresh-produce", "cold-chain"};
+
+enum class Kind { kNormal, kOverflow, kReject, kNoRule, kManual };
+constexpr std::array<std::string_view, 5> kKindNames = {"normal", "overflow", "reject", "no-rule",
+                                                        "manual"};
+
+enum class Table { kRules, kChutes, kGroups };
+
+// Where a cell of the plan is, for messages.
+struct Where {
+  const std::string* file = nullptr;
+  size_t line = 0;
+};
+
+struct Chute {
+  std::string id;
+  Kind kind = Kind::kNormal;
+  int64_t capacity = 0;
+  std::string overflow;
   std::string sort_code;
-  std::string chute;
   std::string dock_door;
   std::string route;
+  Where at;
+  int overflow_column = 0;
+};
+
+struct Group {
+  std::string name;
+  std::vector<uint32_t> chutes;  // indices into the plan's chutes
+  Where at;                      // its first row
+};
+
+struct Rule {
+  std::string prefix;
+  uint32_t services = kAnyService;  // bit per v1::ServiceClass
+  bool specific = false;            // services were listed
+  int64_t max_weight_g = 0;         // 0: no limit
+  int64_t max_side_mm = 0;          // 0: no limit
+  int64_t precedence = 0;
+  std::string sort_code;
+  std::string destination;
+  std::string group_name;
+  std::string dock_door;
+  std::string route;
+  uint32_t group = 0;  // index into the plan's groups, once resolved
+  Where at;
+  int group_column = 0;
 };
 
 bool IsDigits(std::string_view s) {
@@ -62,8 +105,18 @@ bool IsSortCode(std::string_view code) {
   return segments == 3 && run > 0;
 }
 
-// The plan text with comment lines emptied, so that libcsv never sees them and line
-// numbers stay those of the file.
+std::optional<int64_t> ParseInt(std::string_view s) {
+  if (s.empty() || s.size() > 12) return std::nullopt;
+  bool negative = s[0] == '-';
+  if (negative) s.remove_prefix(1);
+  if (s.empty() || !IsDigits(s)) return std::nullopt;
+  int64_t value = 0;
+  for (char c : s) value = value * 10 + (c - '0');
+  return negative ? -value : value;
+}
+
+// The text with comment lines emptied, so that libcsv never sees them and line numbers
+// stay those of the file.
 std::string BlankComments(std::string_view text) {
   if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
   std::string out;
@@ -84,156 +137,484 @@ std::string BlankComments(std::string_view text) {
   return out;
 }
 
+std::string BaseName(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+// The columns of one table: every name it knows, and which of them must be present.
+struct TableSpec {
+  Table table;
+  std::string_view name;
+  std::vector<std::string_view> columns;
+  std::vector<std::string_view> required;
+};
+
+const std::array<TableSpec, 3>& Specs() {
+  static const std::array<TableSpec, 3> specs = {{
+      {Table::kRules,
+       "rules",
+       {"prefix", "services", "max_weight_g", "max_side_mm", "precedence", "sort_code",
+        "destination", "chute_group", "dock_door", "route"},
+       {"prefix", "sort_code", "chute_group", "dock_door", "route"}},
+      {Table::kChutes,
+       "chutes",
+       {"chute", "kind", "capacity", "overflow", "sort_code", "dock_door", "route"},
+       {"chute", "kind", "capacity"}},
+      {Table::kGroups, "groups", {"group", "chute"}, {"group", "chute"}},
+  }};
+  return specs;
+}
+
 class SortPlanImpl final : public SortPlan {
  public:
-  // Parses `text` into this plan, appending every problem to `errors`.
-  void Build(std::string_view text, std::string_view source, const model::DivisionTable* divisions,
+  void Build(const std::vector<PlanFile>& files, const model::DivisionTable* divisions,
              std::vector<std::string>* errors);
 
   void Assign(const v1::Order& order, v1::SortRecord* record) const override {
-    const std::string& code = order.recipient().division_code();
+    std::string_view code = order.recipient().division_code();
+    std::string resolved;
     if (code.empty()) {
-      Fill(no_rule_, v1::OUTCOME_NO_RULE, record);
-      record->set_reason("no division code");
-      return;
+      if (resolver_ == nullptr) {
+        FillSpecial(*no_rule_, v1::OUTCOME_NO_RULE, record);
+        record->set_reason("no division code");
+        return;
+      }
+      const v1::Address& to = order.recipient();
+      Result<std::string> county = resolver_->Resolve(to.province(), to.city(), to.district());
+      if (!county.ok()) {
+        FillSpecial(*no_rule_, v1::OUTCOME_NO_RULE, record);
+        record->set_reason(county.status().message());
+        return;
+      }
+      resolved = std::move(county).value();
+      code = resolved;
+      record->set_division_code(resolved);
     }
-    if ((code.size() != 6 && code.size() != 9) || !IsDigits(code)) {
-      Fill(no_rule_, v1::OUTCOME_NO_RULE, record);
+    if (!WellFormed(code)) {
+      FillSpecial(*no_rule_, v1::OUTCOME_NO_RULE, record);
       record->set_reason("division code is not 6 or 9 digits");
       return;
     }
-    uint32_t rule = kNoRule;
-    if (code.size() == 9 && !town_rules_.empty()) {
-      auto it = town_rules_.find(DigitsValue(code));
-      if (it != town_rules_.end()) rule = it->second;
-    }
-    if (rule == kNoRule) rule = county_rules_[DigitsValue(std::string_view(code).substr(0, 6))];
-    if (rule == kNoRule) {
-      Fill(no_rule_, v1::OUTCOME_NO_RULE, record);
+    const int32_t r = Lookup(code, order.service());
+    if (r < 0) {
+      FillSpecial(*no_rule_, v1::OUTCOME_NO_RULE, record);
       record->set_reason("no rule for division code ");
       record->mutable_reason()->append(code);
       return;
     }
-    Fill(rules_[rule], v1::OUTCOME_SORTED, record);
-    record->clear_reason();
+    const Rule& rule = rules_[static_cast<size_t>(r)];
+    const v1::Parcel& parcel = order.parcel();
+    const std::string* chute = nullptr;
+    if (rule.max_weight_g > 0 && parcel.weight_g() > rule.max_weight_g) {
+      chute = &chutes_[manual_].id;
+      OverLimitReason("weight ", parcel.weight_g(), " g", rule.max_weight_g, record);
+    } else if (rule.max_side_mm > 0 && LongestSide(parcel) > rule.max_side_mm) {
+      chute = &chutes_[manual_].id;
+      OverLimitReason("side ", LongestSide(parcel), " mm", rule.max_side_mm, record);
+    } else {
+      chute = &Balance(rule, order);
+      record->clear_reason();
+    }
+    record->set_chute(*chute);
+    record->set_sort_code(rule.sort_code);
+    record->set_dock_door(rule.dock_door);
+    record->set_route(rule.route);
+    record->set_plan_version(version_);
+    record->set_outcome(v1::OUTCOME_SORTED);
+  }
+
+  Decision Decide(const v1::Order& order) const override {
+    Decision decision;
+    const std::string& code = order.recipient().division_code();
+    const int32_t r = WellFormed(code) ? Lookup(code, order.service()) : -1;
+    if (r < 0) {
+      decision.outcome = v1::OUTCOME_NO_RULE;
+      decision.chute = &no_rule_->id;
+      return decision;
+    }
+    const Rule& rule = rules_[static_cast<size_t>(r)];
+    const v1::Parcel& parcel = order.parcel();
+    decision.outcome = v1::OUTCOME_SORTED;
+    decision.rule = r;
+    const bool over = (rule.max_weight_g > 0 && parcel.weight_g() > rule.max_weight_g) ||
+                      (rule.max_side_mm > 0 && LongestSide(parcel) > rule.max_side_mm);
+    decision.chute = over ? &chutes_[manual_].id : &Balance(rule, order);
+    return decision;
   }
 
   void Reject(std::string_view reason, v1::SortRecord* record) const override {
-    Fill(reject_, v1::OUTCOME_REJECTED, record);
+    FillSpecial(*reject_, v1::OUTCOME_REJECTED, record);
     record->mutable_reason()->assign(reason.data(), reason.size());
   }
 
   const std::string& version() const override { return version_; }
   size_t rule_count() const override { return rules_.size(); }
+  std::string RuleSource(int32_t index) const override {
+    if (index < 0 || static_cast<size_t>(index) >= rules_.size()) return "";
+    const Where& at = rules_[static_cast<size_t>(index)].at;
+    return *at.file + ":" + std::to_string(at.line);
+  }
+
+  std::vector<std::string> Unreached(const model::DivisionTable& divisions) const override {
+    std::vector<std::string> out;
+    for (const model::Division* county : divisions.Counties()) {
+      const uint32_t slot = county_slot_[DigitsValue(county->code)];
+      std::string missing;
+      for (int s = 1; s < kServices; ++s) {
+        if (slots_[slot * kServices + static_cast<uint32_t>(s)] >= 0) continue;
+        if (!missing.empty()) missing += ", ";
+        missing += kServiceNames[static_cast<size_t>(s)];
+      }
+      if (missing.empty()) continue;
+      model::DivisionPath path = divisions.PathOf(county->code);
+      out.push_back(county->code + " " + county->name + " (" + path.province + " " + path.city +
+                    "): " + missing);
+    }
+    return out;
+  }
 
  private:
-  void Fill(const Destination& to, v1::Outcome outcome, v1::SortRecord* record) const {
-    record->set_chute(to.chute);
-    record->set_sort_code(to.sort_code);
-    record->set_dock_door(to.dock_door);
-    record->set_route(to.route);
+  static bool WellFormed(std::string_view code) {
+    return (code.size() == 6 || code.size() == 9) && IsDigits(code);
+  }
+
+  // "weight 32000 g is over the rule's limit of 30000 g", without a temporary string.
+  static void OverLimitReason(std::string_view what, int64_t value, std::string_view unit,
+                              int64_t limit, v1::SortRecord* record) {
+    std::string* reason = record->mutable_reason();
+    char digits[24];
+    reason->assign(what);
+    reason->append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+    reason->append(unit);
+    reason->append(" is over the rule's limit of ");
+    reason->append(digits, std::to_chars(digits, digits + sizeof digits, limit).ptr);
+    reason->append(unit);
+  }
+
+  static int64_t LongestSide(const v1::Parcel& p) {
+    return std::max({p.length_mm(), p.width_mm(), p.height_mm()});
+  }
+
+  // The winning rule for a well-formed code, or -1.
+  int32_t Lookup(std::string_view code, int service) const {
+    uint32_t slot = county_slot_[DigitsValue(code.substr(0, 6))];
+    if (code.size() == 9 && !town_slot_.empty()) {
+      auto it = town_slot_.find(DigitsValue(code));
+      if (it != town_slot_.end()) slot = it->second;
+    }
+    if (service < 0 || service >= kServices) service = 0;
+    return slots_[slot * kServices + static_cast<uint32_t>(service)];
+  }
+
+  // A chute of the rule's group, chosen by a hash of the parcel's stable key.
+  const std::string& Balance(const Rule& rule, const v1::Order& order) const {
+    const std::vector<uint32_t>& members = groups_[rule.group].chutes;
+    if (members.size() == 1) return chutes_[members[0]].id;
+    const std::string& key =
+        order.tracking_number().empty() ? order.order_id() : order.tracking_number();
+    // FNV-1a leaves the high bits of short keys poorly mixed: finish with MurmurHash3's
+    // fmix64 so that every bit counts in the reduction below.
+    uint64_t hash = Fnv1a64(key);
+    hash ^= hash >> 33;
+    hash *= 0xff51afd7ed558ccdULL;
+    hash ^= hash >> 33;
+    hash *= 0xc4ceb9fe1a85ec53ULL;
+    hash ^= hash >> 33;
+    const uint64_t pick = ((hash >> 32) * members.size()) >> 32;
+    return chutes_[members[pick]].id;
+  }
+
+  void FillSpecial(const Chute& chute, v1::Outcome outcome, v1::SortRecord* record) const {
+    record->set_chute(chute.id);
+    record->set_sort_code(chute.sort_code);
+    record->set_dock_door(chute.dock_door);
+    record->set_route(chute.route);
     record->set_plan_version(version_);
     record->set_outcome(outcome);
   }
 
+  void ReadTable(const PlanFile& file, const model::DivisionTable* divisions,
+                 std::vector<std::string>* errors);
+  void CheckChutes(std::vector<std::string>* errors);
+  void CheckRules(std::vector<std::string>* errors);
   void Index();
 
-  std::vector<Destination> rules_;  // the `rule` rows, in file order
-  Destination no_rule_;
-  Destination reject_;
-  // Best rule of 2, 4 or 6 digits for each 6-digit code, indexed by the code's value:
-  // one load per parcel, no hashing, no allocation. 4 MB per plan.
-  std::vector<uint32_t> county_rules_;
-  std::unordered_map<uint32_t, uint32_t> town_rules_;  // 9-digit code -> rule
+  // A group member as read, resolved once every chutes table has been read.
+  struct PendingMember {
+    uint32_t group;
+    std::string chute;
+    Where at;
+    int column;
+  };
+
+  std::vector<std::string> names_;  // file names, for Where; reserved up front
+  std::vector<PendingMember> pending_members_;
+  std::vector<Chute> chutes_;
+  std::unordered_map<std::string, uint32_t> chute_by_id_;
+  std::vector<Group> groups_;
+  std::unordered_map<std::string, uint32_t> group_by_name_;
+  std::vector<Rule> rules_;
+  const Chute* no_rule_ = nullptr;
+  const Chute* reject_ = nullptr;
+  uint32_t manual_ = 0;
+  bool has_manual_ = false;
+  const std::string* chutes_file_ = nullptr;  // for whole-plan problems: the chutes
+  size_t chutes_header_line_ = 1;             // table's header
+
+  // Rule per service for each slot: slot 0 has none. A slot is the merged outcome of
+  // the rules of one prefix and of its shorter prefixes.
+  std::vector<int32_t> slots_;
+  // The slot of every 6-digit code, indexed by its value: one load per parcel, no
+  // hashing, no allocation. 4 MB per plan.
+  std::vector<uint32_t> county_slot_;
+  std::unordered_map<uint32_t, uint32_t> town_slot_;  // 9-digit code -> slot
+  std::unique_ptr<model::AddressResolver> resolver_;
   std::string version_;
 };
 
-void SortPlanImpl::Build(std::string_view text, std::string_view source,
-                         const model::DivisionTable* divisions, std::vector<std::string>* errors) {
-  version_ = HashHex(Fnv1a64(text));
-  const std::string cleaned = BlankComments(text);
-  const std::string src(source);
-  auto at = [&src](size_t line) { return src + ":" + std::to_string(line) + ": "; };
+std::string At(const std::string& file, size_t line, size_t column) {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
+}
 
-  std::array<int, kColumns.size()> column{};
-  column.fill(-1);
-  bool header_seen = false;
-  std::unordered_map<std::string, size_t> prefix_line;
-  size_t no_rule_line = 0;
-  size_t reject_line = 0;
+void SortPlanImpl::ReadTable(const PlanFile& file, const model::DivisionTable* divisions,
+                             std::vector<std::string>* errors) {
+  const std::string& name = names_.emplace_back(file.name);
+  const std::string cleaned = BlankComments(file.text);
+  const TableSpec* spec = nullptr;
+  std::vector<int> column;  // spec column -> CSV field, -1 when absent
+  auto at = [&name](size_t line, int field) {
+    return At(name, line, static_cast<size_t>(field) + 1);
+  };
 
-  Status parsed = model::ParseCsv(cleaned, source, [&](const model::CsvRow& row) -> Status {
-    if (!header_seen) {
-      header_seen = true;
-      for (size_t i = 0; i < row.fields.size(); ++i) {
-        auto it = std::find(kColumns.begin(), kColumns.end(), row.fields[i]);
-        if (it != kColumns.end()) {
-          column[static_cast<size_t>(it - kColumns.begin())] = static_cast<int>(i);
+  Status parsed = model::ParseCsv(cleaned, name, [&](const model::CsvRow& row) -> Status {
+    if (spec == nullptr) {
+      for (const TableSpec& s : Specs()) {
+        if (std::find(row.fields.begin(), row.fields.end(), s.required.front()) !=
+            row.fields.end()) {
+          spec = &s;
+          break;
         }
       }
-      if (std::find(column.begin(), column.end(), -1) != column.end()) {
-        return InvalidArgument(at(row.line) +
-                               "the header must be kind,prefix,sort_code,chute,dock_door,route");
+      if (spec == nullptr) {
+        return InvalidArgument(At(name, row.line, 1) +
+                               "not a plan table: the header names none of prefix (rules), "
+                               "chute (chutes) or group (groups)");
+      }
+      // A groups header also has "chute": the first required column decides.
+      if (spec->table == Table::kChutes &&
+          std::find(row.fields.begin(), row.fields.end(), "group") != row.fields.end()) {
+        spec = &Specs()[2];
+      }
+      column.assign(spec->columns.size(), -1);
+      for (size_t i = 0; i < row.fields.size(); ++i) {
+        auto it = std::find(spec->columns.begin(), spec->columns.end(), row.fields[i]);
+        if (it == spec->columns.end()) {
+          errors->push_back(at(row.line, static_cast<int>(i)) + "unknown column \"" +
+                            row.fields[i] + "\" in a " + std::string(spec->name) + " table");
+          continue;
+        }
+        column[static_cast<size_t>(it - spec->columns.begin())] = static_cast<int>(i);
+      }
+      for (std::string_view required : spec->required) {
+        size_t c =
+            static_cast<size_t>(std::find(spec->columns.begin(), spec->columns.end(), required) -
+                                spec->columns.begin());
+        if (column[c] < 0) {
+          errors->push_back(At(name, row.line, 1) + "the " + std::string(spec->name) +
+                            " table needs a column \"" + std::string(required) + "\"");
+        }
+      }
+      if (spec->table == Table::kChutes) {
+        chutes_file_ = &name;
+        chutes_header_line_ = row.line;
       }
       return Status::Ok();
     }
-    const int needed = *std::max_element(column.begin(), column.end()) + 1;
-    if (static_cast<int>(row.fields.size()) < needed) {
-      errors->push_back(at(row.line) + "expected " + std::to_string(needed) + " fields, got " +
-                        std::to_string(row.fields.size()));
-      return Status::Ok();
-    }
-    auto field = [&](Column c) -> const std::string& {
-      return row.fields[static_cast<size_t>(column[c])];
+    // Field `c` of the spec's columns; empty when the column is absent or the row short.
+    auto field = [&](size_t c) -> std::string_view {
+      int f = column[c];
+      if (f < 0 || static_cast<size_t>(f) >= row.fields.size()) return {};
+      return row.fields[static_cast<size_t>(f)];
     };
-    Destination to{field(kPrefix), field(kSortCode), field(kChute), field(kDockDoor),
-                   field(kRoute)};
-    const std::string& kind = field(kKind);
+    auto col = [&](size_t c) { return std::max(column[c], 0); };
+    const Where where{&name, row.line};
 
-    if (to.chute.empty()) errors->push_back(at(row.line) + "chute is empty");
-    if (!IsSortCode(to.sort_code)) {
-      errors->push_back(at(row.line) + "sort code \"" + to.sort_code +
-                        "\" is not three dash-separated segments (hub-station-route)");
-    }
-
-    if (kind == "rule") {
-      const std::string& prefix = to.prefix;
-      bool well_formed = IsDigits(prefix) && (prefix.size() == 2 || prefix.size() == 4 ||
-                                              prefix.size() == 6 || prefix.size() == 9);
-      if (!well_formed) {
-        errors->push_back(at(row.line) + "prefix \"" + prefix + "\" is not 2, 4, 6 or 9 digits");
+    switch (spec->table) {
+      case Table::kChutes: {
+        enum { kId, kKindCol, kCapacity, kOverflow, kSortCode, kDockDoor, kRoute };
+        Chute chute;
+        chute.id = field(kId);
+        chute.at = where;
+        chute.overflow = field(kOverflow);
+        chute.overflow_column = col(kOverflow);
+        chute.sort_code = field(kSortCode);
+        chute.dock_door = field(kDockDoor);
+        chute.route = field(kRoute);
+        if (chute.id.empty()) {
+          errors->push_back(at(row.line, col(kId)) + "chute id is empty");
+          return Status::Ok();
+        }
+        auto kind = std::find(kKindNames.begin(), kKindNames.end(), field(kKindCol));
+        if (kind == kKindNames.end()) {
+          errors->push_back(at(row.line, col(kKindCol)) + "unknown chute kind \"" +
+                            std::string(field(kKindCol)) +
+                            "\" (expected normal, overflow, reject, no-rule or manual)");
+        } else {
+          chute.kind = static_cast<Kind>(kind - kKindNames.begin());
+        }
+        std::optional<int64_t> capacity = ParseInt(field(kCapacity));
+        if (!capacity.has_value() || *capacity <= 0) {
+          errors->push_back(at(row.line, col(kCapacity)) + "capacity \"" +
+                            std::string(field(kCapacity)) + "\" is not a positive number");
+        } else {
+          chute.capacity = *capacity;
+        }
+        const bool special = chute.kind == Kind::kReject || chute.kind == Kind::kNoRule;
+        if (special) {
+          if (!IsSortCode(chute.sort_code)) {
+            errors->push_back(at(row.line, col(kSortCode)) + "a " +
+                              std::string(kKindNames[static_cast<size_t>(chute.kind)]) +
+                              " chute needs a sort code of three dash-separated segments "
+                              "(hub-station-route), got \"" +
+                              chute.sort_code + "\"");
+          }
+          if (chute.dock_door.empty()) {
+            errors->push_back(at(row.line, col(kDockDoor)) + "a " +
+                              std::string(kKindNames[static_cast<size_t>(chute.kind)]) +
+                              " chute needs a dock door");
+          }
+        } else if (!chute.sort_code.empty() || !chute.dock_door.empty() || !chute.route.empty()) {
+          int c = !chute.sort_code.empty()   ? col(kSortCode)
+                  : !chute.dock_door.empty() ? col(kDockDoor)
+                                             : col(kRoute);
+          errors->push_back(at(row.line, c) + "a " +
+                            std::string(kKindNames[static_cast<size_t>(chute.kind)]) +
+                            " chute takes no sort code, dock door or route (its rules give "
+                            "them); only reject and no-rule chutes do");
+        }
+        auto [first, inserted] =
+            chute_by_id_.emplace(chute.id, static_cast<uint32_t>(chutes_.size()));
+        if (!inserted) {
+          const Where& before = chutes_[first->second].at;
+          errors->push_back(at(row.line, col(kId)) + "duplicate chute " + chute.id + " (first at " +
+                            *before.file + ":" + std::to_string(before.line) + ")");
+          return Status::Ok();
+        }
+        chutes_.push_back(std::move(chute));
         return Status::Ok();
       }
-      // A table loaded without towns vouches for a town prefix through its county.
-      bool known = divisions == nullptr || divisions->Find(prefix) != nullptr ||
-                   (prefix.size() == 9 && divisions->Find(prefix.substr(0, 6)) != nullptr &&
-                    divisions->TownsOf(prefix.substr(0, 6)).empty());
-      if (!known) {
-        errors->push_back(at(row.line) + "prefix " + prefix + " is not in the division table");
-      }
-      auto [first, inserted] = prefix_line.emplace(prefix, row.line);
-      if (!inserted) {
-        errors->push_back(at(row.line) + "duplicate prefix " + prefix + " (first on line " +
-                          std::to_string(first->second) + ")");
+      case Table::kGroups: {
+        enum { kGroupCol, kChuteCol };
+        std::string group(field(kGroupCol));
+        std::string chute(field(kChuteCol));
+        if (group.empty()) errors->push_back(at(row.line, col(kGroupCol)) + "group is empty");
+        if (chute.empty()) errors->push_back(at(row.line, col(kChuteCol)) + "chute is empty");
+        if (group.empty() || chute.empty()) return Status::Ok();
+        auto [it, inserted] = group_by_name_.emplace(group, static_cast<uint32_t>(groups_.size()));
+        if (inserted) groups_.push_back(Group{group, {}, where});
+        // Members are resolved once every chute table is read; keep the name for now.
+        pending_members_.push_back({it->second, std::move(chute), where, col(kChuteCol)});
         return Status::Ok();
       }
-      rules_.push_back(std::move(to));
-    } else if (kind == "no-rule" || kind == "reject") {
-      const bool is_no_rule = kind == "no-rule";
-      size_t& seen = is_no_rule ? no_rule_line : reject_line;
-      if (!to.prefix.empty()) {
-        errors->push_back(at(row.line) + "a " + kind + " row takes no prefix");
-      }
-      if (seen != 0) {
-        errors->push_back(at(row.line) + "duplicate " + kind + " row (first on line " +
-                          std::to_string(seen) + ")");
+      case Table::kRules: {
+        enum {
+          kPrefix,
+          kServicesCol,
+          kMaxWeight,
+          kMaxSide,
+          kPrecedence,
+          kSortCode,
+          kDestination,
+          kGroupCol,
+          kDockDoor,
+          kRoute
+        };
+        Rule rule;
+        rule.at = where;
+        rule.prefix = field(kPrefix);
+        rule.sort_code = field(kSortCode);
+        rule.destination = field(kDestination);
+        rule.group_name = field(kGroupCol);
+        rule.group_column = col(kGroupCol);
+        rule.dock_door = field(kDockDoor);
+        rule.route = field(kRoute);
+        bool ok = true;
+        const std::string& prefix = rule.prefix;
+        if (!IsDigits(prefix) || (prefix.size() != 2 && prefix.size() != 4 && prefix.size() != 6 &&
+                                  prefix.size() != 9)) {
+          errors->push_back(at(row.line, col(kPrefix)) + "prefix \"" + prefix +
+                            "\" is not 2, 4, 6 or 9 digits");
+          ok = false;
+        } else if (divisions != nullptr && divisions->Find(prefix) == nullptr &&
+                   // A table loaded without towns vouches for a town through its county.
+                   !(prefix.size() == 9 && divisions->Find(prefix.substr(0, 6)) != nullptr &&
+                     divisions->TownsOf(prefix.substr(0, 6)).empty())) {
+          errors->push_back(at(row.line, col(kPrefix)) + "prefix " + prefix +
+                            " is not in the division table");
+        }
+        std::string_view services = field(kServicesCol);
+        if (!services.empty()) {
+          rule.services = 0;
+          rule.specific = true;
+          size_t pos = 0;
+          while (pos <= services.size()) {
+            size_t end = services.find_first_of("|; ", pos);
+            if (end == std::string_view::npos) end = services.size();
+            std::string_view token = services.substr(pos, end - pos);
+            pos = end + 1;
+            if (token.empty()) continue;
+            auto it = std::find(kServiceNames.begin() + 1, kServiceNames.end(), token);
+            if (it == kServiceNames.end()) {
+              errors->push_back(at(row.line, col(kServicesCol)) + "unknown service \"" +
+                                std::string(token) +
+                                "\" (expected standard, express, economy, fresh-produce or "
+                                "cold-chain, separated by |)");
+              ok = false;
+              continue;
+            }
+            rule.services |= 1u << (it - kServiceNames.begin());
+          }
+          if (rule.services == 0) rule.specific = false, rule.services = kAnyService;
+        }
+        auto limit = [&](size_t c, const char* what, int64_t* out) {
+          std::string_view text = field(c);
+          if (text.empty()) return;
+          std::optional<int64_t> value = ParseInt(text);
+          if (!value.has_value() || *value <= 0) {
+            errors->push_back(at(row.line, col(c)) + what + " \"" + std::string(text) +
+                              "\" is not a positive number");
+            return;
+          }
+          *out = *value;
+        };
+        limit(kMaxWeight, "max_weight_g", &rule.max_weight_g);
+        limit(kMaxSide, "max_side_mm", &rule.max_side_mm);
+        if (!field(kPrecedence).empty()) {
+          std::optional<int64_t> precedence = ParseInt(field(kPrecedence));
+          if (!precedence.has_value()) {
+            errors->push_back(at(row.line, col(kPrecedence)) + "precedence \"" +
+                              std::string(field(kPrecedence)) + "\" is not a whole number");
+            ok = false;
+          } else {
+            rule.precedence = *precedence;
+          }
+        }
+        if (!IsSortCode(rule.sort_code)) {
+          errors->push_back(at(row.line, col(kSortCode)) + "sort code \"" + rule.sort_code +
+                            "\" is not three dash-separated segments (hub-station-route)");
+        }
+        if (rule.group_name.empty()) {
+          errors->push_back(at(row.line, col(kGroupCol)) + "chute_group is empty");
+          ok = false;
+        }
+        if (rule.dock_door.empty()) {
+          errors->push_back(at(row.line, col(kDockDoor)) + "dock door is empty");
+        }
+        if (rule.route.empty()) errors->push_back(at(row.line, col(kRoute)) + "route is empty");
+        if (ok) rules_.push_back(std::move(rule));
         return Status::Ok();
       }
-      seen = row.line;
-      (is_no_rule ? no_rule_ : reject_) = std::move(to);
-    } else {
-      errors->push_back(at(row.line) + "unknown kind \"" + kind +
-                        "\" (expected rule, no-rule or reject)");
     }
     return Status::Ok();
   });
@@ -241,61 +622,281 @@ void SortPlanImpl::Build(std::string_view text, std::string_view source,
     errors->push_back(parsed.message());
     return;
   }
+  if (spec == nullptr) {
+    errors->push_back(At(name, 1, 1) +
+                      "the file is empty (expected the header of a rules, "
+                      "chutes or groups table)");
+  }
+}
 
-  // Whole-file problems point at the last line, where the missing row would go.
-  const size_t last_line =
-      std::max<size_t>(1, static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) +
-                              (!text.empty() && text.back() != '\n' ? 1 : 0));
-  if (!header_seen) {
+void SortPlanImpl::CheckChutes(std::vector<std::string>* errors) {
+  const std::string& table = chutes_file_ != nullptr ? *chutes_file_ : names_.front();
+  const size_t header = chutes_file_ != nullptr ? chutes_header_line_ : 1;
+  std::array<const Chute*, 5> first_of{};
+  for (uint32_t i = 0; i < chutes_.size(); ++i) {
+    const Chute& chute = chutes_[i];
+    if (chute.kind == Kind::kNormal || chute.kind == Kind::kOverflow) continue;
+    const Chute*& first = first_of[static_cast<size_t>(chute.kind)];
+    if (first != nullptr) {
+      errors->push_back(At(*chute.at.file, chute.at.line, 2) + "a second " +
+                        std::string(kKindNames[static_cast<size_t>(chute.kind)]) + " chute " +
+                        chute.id + " (the first is " + first->id + " at " + *first->at.file + ":" +
+                        std::to_string(first->at.line) + "); a plan has exactly one");
+      continue;
+    }
+    first = &chute;
+    if (chute.kind == Kind::kManual) {
+      manual_ = i;
+      has_manual_ = true;
+    }
+  }
+  reject_ = first_of[static_cast<size_t>(Kind::kReject)];
+  no_rule_ = first_of[static_cast<size_t>(Kind::kNoRule)];
+  if (reject_ == nullptr) {
+    errors->push_back(At(table, header, 1) +
+                      "the plan has no reject chute (exactly one is required: invalid orders "
+                      "and no-reads go there)");
+  }
+  if (no_rule_ == nullptr) {
+    errors->push_back(At(table, header, 1) +
+                      "the plan has no no-rule chute (exactly one is required: orders no rule "
+                      "reaches go there)");
+  }
+
+  std::vector<int32_t> next(chutes_.size(), -1);
+  for (uint32_t i = 0; i < chutes_.size(); ++i) {
+    const Chute& chute = chutes_[i];
+    if (chute.overflow.empty()) continue;
+    const std::string at =
+        At(*chute.at.file, chute.at.line, static_cast<size_t>(chute.overflow_column) + 1);
+    auto it = chute_by_id_.find(chute.overflow);
+    if (it == chute_by_id_.end()) {
+      errors->push_back(at + "unknown overflow chute " + chute.overflow);
+      continue;
+    }
+    const Chute& overflow = chutes_[it->second];
+    if (overflow.kind != Kind::kOverflow) {
+      errors->push_back(at + "overflow " + overflow.id + " of chute " + chute.id + " is a " +
+                        std::string(kKindNames[static_cast<size_t>(overflow.kind)]) +
+                        " chute; an overflow must be of kind overflow");
+    }
+    next[i] = static_cast<int32_t>(it->second);
+  }
+  // A cycle is reported once, at its chute that comes first in the plan.
+  for (uint32_t start = 0; start < chutes_.size(); ++start) {
+    std::string chain = chutes_[start].id;
+    int32_t at = next[start];
+    bool is_cycle = false;
+    for (size_t steps = 0; at >= 0 && steps <= chutes_.size(); ++steps) {
+      chain += " -> " + chutes_[static_cast<size_t>(at)].id;
+      if (static_cast<uint32_t>(at) == start) {
+        is_cycle = true;
+        break;
+      }
+      if (static_cast<uint32_t>(at) < start) break;  // reported from a smaller start
+      at = next[static_cast<size_t>(at)];
+    }
+    if (!is_cycle) continue;
+    const Chute& chute = chutes_[start];
     errors->push_back(
-        at(1) +
-        "the plan is empty (expected the header kind,prefix,sort_code,chute,dock_door,route)");
-    return;
+        At(*chute.at.file, chute.at.line, static_cast<size_t>(chute.overflow_column) + 1) +
+        "overflow chain " + chain + " is a cycle");
   }
-  if (no_rule_line == 0) {
-    errors->push_back(at(last_line) + "missing no-rule row (exactly one is required)");
+
+  for (const PendingMember& member : pending_members_) {
+    Group& group = groups_[member.group];
+    const std::string at =
+        At(*member.at.file, member.at.line, static_cast<size_t>(member.column) + 1);
+    auto it = chute_by_id_.find(member.chute);
+    if (it == chute_by_id_.end()) {
+      errors->push_back(at + "unknown chute " + member.chute + " in group " + group.name);
+      continue;
+    }
+    const Chute& chute = chutes_[it->second];
+    if (chute.kind != Kind::kNormal) {
+      errors->push_back(at + "chute " + chute.id + " is a " +
+                        std::string(kKindNames[static_cast<size_t>(chute.kind)]) +
+                        " chute; a group takes normal chutes only");
+      continue;
+    }
+    if (std::find(group.chutes.begin(), group.chutes.end(), it->second) != group.chutes.end()) {
+      errors->push_back(at + "chute " + chute.id + " is twice in group " + group.name);
+      continue;
+    }
+    group.chutes.push_back(it->second);
   }
-  if (reject_line == 0) {
-    errors->push_back(at(last_line) + "missing reject row (exactly one is required)");
+  for (const Group& group : groups_) {
+    if (chute_by_id_.count(group.name) != 0) {
+      errors->push_back(At(*group.at.file, group.at.line, 1) + "group " + group.name +
+                        " has the name of a chute");
+    }
   }
-  if (errors->empty()) Index();
+}
+
+void SortPlanImpl::CheckRules(std::vector<std::string>* errors) {
+  std::unordered_map<std::string, std::vector<uint32_t>> by_prefix;
+  by_prefix.reserve(rules_.size());
+  for (uint32_t i = 0; i < rules_.size(); ++i) {
+    Rule& rule = rules_[i];
+    const std::string at =
+        At(*rule.at.file, rule.at.line, static_cast<size_t>(rule.group_column) + 1);
+    auto group = group_by_name_.find(rule.group_name);
+    if (group != group_by_name_.end()) {
+      rule.group = group->second;
+    } else if (auto chute = chute_by_id_.find(rule.group_name); chute != chute_by_id_.end()) {
+      const Chute& target = chutes_[chute->second];
+      if (target.kind != Kind::kNormal) {
+        errors->push_back(at + "chute " + target.id + " is a " +
+                          std::string(kKindNames[static_cast<size_t>(target.kind)]) +
+                          " chute; a rule sends parcels to a normal chute or a group of them");
+      } else {
+        // A lone chute is a group of one, shared by every rule naming it.
+        rule.group = static_cast<uint32_t>(groups_.size());
+        group_by_name_.emplace(target.id, rule.group);
+        groups_.push_back(Group{target.id, {chute->second}, rule.at});
+      }
+    } else {
+      errors->push_back(at + "unknown chute or group " + rule.group_name);
+    }
+    if ((rule.max_weight_g > 0 || rule.max_side_mm > 0) && !has_manual_) {
+      errors->push_back(At(*rule.at.file, rule.at.line, 1) +
+                        "the rule has a weight or size limit but the plan has no manual chute "
+                        "for parcels over it");
+    }
+    by_prefix[rule.prefix].push_back(i);
+  }
+  for (const auto& [prefix, indices] : by_prefix) {
+    for (size_t b = 1; b < indices.size(); ++b) {
+      for (size_t a = 0; a < b; ++a) {
+        const Rule& first = rules_[indices[a]];
+        const Rule& second = rules_[indices[b]];
+        const uint32_t shared = first.services & second.services;
+        if (first.precedence != second.precedence || first.specific != second.specific ||
+            shared == 0) {
+          continue;
+        }
+        std::string message = At(*second.at.file, second.at.line, 1) + "rule conflicts with " +
+                              *first.at.file + ":" + std::to_string(first.at.line) + ": ";
+        if (first.services == second.services) {
+          message += "same prefix " + prefix + ", services and precedence " +
+                     std::to_string(first.precedence);
+        } else {
+          message += "same prefix " + prefix + " and precedence " +
+                     std::to_string(first.precedence) + " both apply to";
+          for (int s = 0; s < kServices; ++s) {
+            if ((shared >> s) & 1u)
+              message += " " + std::string(kServiceNames[static_cast<size_t>(s)]);
+          }
+        }
+        message += "; give one a higher precedence";
+        errors->push_back(std::move(message));
+        break;
+      }
+    }
+  }
 }
 
 void SortPlanImpl::Index() {
-  county_rules_.assign(kCountyCodes, kNoRule);
-  std::vector<uint32_t> order(rules_.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  // Shorter prefixes first, so that longer ones overwrite them: longest prefix wins.
-  std::stable_sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
-    return rules_[a].prefix.size() < rules_[b].prefix.size();
-  });
-  for (uint32_t i : order) {
-    const std::string& prefix = rules_[i].prefix;
-    const uint32_t value = DigitsValue(prefix);
-    switch (prefix.size()) {
-      case 2:
-      case 4:
-      case 6: {
-        const uint32_t span = prefix.size() == 2 ? 10'000 : prefix.size() == 4 ? 100 : 1;
-        std::fill_n(county_rules_.begin() + value * span, span, i);
-        break;
+  // The rules of each prefix, shortest prefixes first so that each level can start from
+  // the slot of the level above it.
+  std::map<std::pair<size_t, uint32_t>, std::vector<uint32_t>> levels;
+  for (uint32_t i = 0; i < rules_.size(); ++i) {
+    levels[{rules_[i].prefix.size(), DigitsValue(rules_[i].prefix)}].push_back(i);
+  }
+  slots_.assign(kServices, -1);
+  county_slot_.assign(kCountyCodes, 0);
+  std::unordered_map<uint32_t, uint32_t> slot2;
+  std::unordered_map<uint32_t, uint32_t> slot4;
+  for (const auto& [key, indices] : levels) {
+    const auto [size, value] = key;
+    uint32_t parent = 0;
+    if (size > 2) {
+      auto find = [](const std::unordered_map<uint32_t, uint32_t>& m, uint32_t v) -> uint32_t {
+        auto it = m.find(v);
+        return it == m.end() ? 0 : it->second;
+      };
+      if (size == 9) {
+        parent = county_slot_[value / 1000];
+      } else {
+        const uint32_t v4 = size == 6 ? value / 100 : value;
+        parent = size == 6 ? find(slot4, v4) : 0;
+        if (parent == 0) parent = find(slot2, size == 6 ? value / 10'000 : value / 100);
       }
-      case 9:
-        town_rules_.emplace(value, i);
+    }
+    const uint32_t slot = static_cast<uint32_t>(slots_.size() / kServices);
+    for (int s = 0; s < kServices; ++s) {
+      int32_t best = slots_[parent * kServices + static_cast<uint32_t>(s)];
+      const Rule* winner = nullptr;
+      for (uint32_t i : indices) {
+        const Rule& rule = rules_[i];
+        if (((rule.services >> s) & 1u) == 0) continue;
+        if (winner == nullptr || rule.precedence > winner->precedence ||
+            (rule.precedence == winner->precedence && rule.specific && !winner->specific)) {
+          winner = &rule;
+          best = static_cast<int32_t>(i);
+        }
+      }
+      slots_.push_back(best);
+    }
+    switch (size) {
+      case 2:
+        slot2[value] = slot;
+        std::fill_n(county_slot_.begin() + value * 10'000, 10'000, slot);
+        break;
+      case 4:
+        slot4[value] = slot;
+        std::fill_n(county_slot_.begin() + value * 100, 100, slot);
+        break;
+      case 6:
+        county_slot_[value] = slot;
         break;
       default:
+        town_slot_[value] = slot;
         break;
     }
   }
 }
 
+void SortPlanImpl::Build(const std::vector<PlanFile>& files, const model::DivisionTable* divisions,
+                         std::vector<std::string>* errors) {
+  if (files.empty()) {
+    errors->push_back("the plan has no files");
+    return;
+  }
+  names_.reserve(files.size());
+  for (const PlanFile& file : files) ReadTable(file, divisions, errors);
+  if (chutes_file_ == nullptr) {
+    errors->push_back(At(names_.front(), 1, 1) + "the plan has no chutes table");
+  }
+  if (rules_.empty()) errors->push_back(At(names_.front(), 1, 1) + "the plan has no rules");
+  CheckChutes(errors);
+  CheckRules(errors);
+
+  std::vector<const PlanFile*> sorted;
+  for (const PlanFile& file : files) sorted.push_back(&file);
+  std::sort(sorted.begin(), sorted.end(), [](const PlanFile* a, const PlanFile* b) {
+    return std::make_pair(BaseName(a->name), a->text) < std::make_pair(BaseName(b->name), b->text);
+  });
+  uint64_t hash = Fnv1a64("sortline plan v2");
+  for (const PlanFile* file : sorted) {
+    hash = Fnv1a64(BaseName(file->name), hash);
+    hash = Fnv1a64(std::string_view("\0", 1), hash);
+    hash = Fnv1a64(file->text, hash);
+    hash = Fnv1a64(std::string_view("\0", 1), hash);
+  }
+  version_ = HashHex(hash);
+  if (!errors->empty()) return;
+  Index();
+  if (divisions != nullptr) resolver_ = model::AddressResolver::Create(*divisions);
+}
+
 }  // namespace
 
-Result<std::unique_ptr<SortPlan>> SortPlan::Parse(std::string_view text, std::string_view source,
+Result<std::unique_ptr<SortPlan>> SortPlan::Parse(const std::vector<PlanFile>& files,
                                                   const model::DivisionTable* divisions) {
   auto plan = std::make_unique<SortPlanImpl>();
   std::vector<std::string> errors;
-  plan->Build(text, source, divisions, &errors);
+  plan->Build(files, divisions, &errors);
   if (!errors.empty()) {
     std::string message;
     for (const std::string& e : errors) {
@@ -307,11 +908,45 @@ Result<std::unique_ptr<SortPlan>> SortPlan::Parse(std::string_view text, std::st
   return std::unique_ptr<SortPlan>(std::move(plan));
 }
 
-Result<std::unique_ptr<SortPlan>> SortPlan::Load(const std::string& path,
-                                                 const model::DivisionTable* divisions) {
-  std::string text;
-  SORTLINE_RETURN_IF_ERROR(model::ReadFileToString(path, &text));
-  return Parse(text, path, divisions);
+Result<std::vector<std::string>> SortPlan::ListFiles(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) return NotFound(path + ": no such file or directory");
+    if (!fs::is_directory(status)) {
+      out.push_back(path);
+      continue;
+    }
+    std::vector<std::string> in_dir;
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      const fs::path& p = it->path();
+      if (p.extension() == ".csv" && p.filename().string().front() != '.' &&
+          it->is_regular_file(ec)) {
+        in_dir.push_back(p.string());
+      }
+    }
+    if (ec) return IoError(path + ": " + ec.message());
+    if (in_dir.empty()) return NotFound(path + ": no *.csv plan files in the directory");
+    std::sort(in_dir.begin(), in_dir.end());
+    out.insert(out.end(), in_dir.begin(), in_dir.end());
+  }
+  return out;
+}
+
+Result<std::unique_ptr<SortPlan>> SortPlan::LoadFiles(const std::vector<std::string>& paths,
+                                                      const model::DivisionTable* divisions) {
+  SORTLINE_ASSIGN_OR_RETURN(std::vector<std::string> names, ListFiles(paths));
+  std::vector<PlanFile> files;
+  files.reserve(names.size());
+  for (std::string& name : names) {
+    PlanFile file;
+    SORTLINE_RETURN_IF_ERROR(model::ReadFileToString(name, &file.text));
+    file.name = std::move(name);
+    files.push_back(std::move(file));
+  }
+  return Parse(files, divisions);
 }
 
 }  // namespace sortline::sort

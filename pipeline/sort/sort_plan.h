@@ -1,20 +1,42 @@
 // A sort plan: which chute, sort code, dock door and route each parcel gets.
 //
-// File format (CSV with a header row, read with libcsv; '#' lines are comments):
-//   kind,prefix,sort_code,chute,dock_door,route
-//   rule,61,710-00-00,C010,D01,R-SN        a division-code prefix (2, 4, 6 or 9 digits)
-//   rule,6105,710-05-00,C051,D05,R-WN
-//   no-rule,,999-99-99,C900,D09,R-HOLD     exactly one: orders no rule reaches
-//   reject,,000-00-00,C901,D09,R-HOLD      exactly one: invalid orders
-// The longest matching prefix wins. The plan version is the content hash of the file.
+// A plan is a set of CSV tables an operations team edits in a spreadsheet (read with
+// libcsv; '#' lines are comments), usually the files of one directory:
 //
-// Thread-safety: a loaded SortPlan is immutable; Assign may be called from any thread.
+// chutes.csv   chute,kind,capacity,overflow,sort_code,dock_door,route
+//   C051,normal,400,C960,,,            kinds: normal, overflow, reject (also no-reads),
+//   C960,overflow,800,,,,                     no-rule, manual (over-limit parcels)
+//   C901,reject,300,,710-99-00,D12,R-HOLD      reject and no-rule chutes (exactly one
+//   C900,no-rule,300,,710-99-99,D12,R-HOLD     each) carry the sort code, dock door and
+//   C902,manual,100,,,,                        route of their parcels; at most one manual
+// groups.csv   group,chute                     chute, required when a rule has a limit
+//   G-WN,C051                          several normal chutes serving one destination
+//   G-WN,C052
+// rules.csv    prefix,services,max_weight_g,max_side_mm,precedence,sort_code,destination,
+//              chute_group,dock_door,route
+//   61,,,,0,710-08-00,陕西,C027,D08,R-SN
+//   6105,fresh-produce|cold-chain,30000,1200,1,710-50-00,渭南生鲜,G-WN,D11,R-WN-01
+//
+// A table is recognised by its header, so a plan may spread its rules over several
+// files. Matching: among the rules whose prefix (2, 4, 6 or 9 digits) starts the
+// recipient's division code and whose services (empty: every service) include the
+// order's, the longest prefix wins, then the higher precedence, then a rule naming its
+// services over one that does not. chute_group names a group or a single normal chute;
+// a group's chutes are balanced by a hash of the tracking number (the order id when
+// there is none), so the same plan and orders always give the same chutes. A parcel
+// heavier than max_weight_g or with a side longer than max_side_mm goes to the manual
+// chute. The plan version is a content hash over all its files.
+//
+// Thread-safety: a loaded SortPlan is immutable; every method may be called from any
+// thread.
 #ifndef PIPELINE_SORT_SORT_PLAN_H_
 #define PIPELINE_SORT_SORT_PLAN_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
@@ -23,34 +45,70 @@
 
 namespace sortline::sort {
 
+// One plan table: `name` is what errors call it (a path), `text` its CSV content.
+struct PlanFile {
+  std::string name;
+  std::string text;
+};
+
+// What a plan decides for one order, before anything is written to a record.
+struct Decision {
+  v1::Outcome outcome = v1::OUTCOME_UNSPECIFIED;
+  int32_t rule = -1;  // index of the rule, counting in file and row order; -1: none
+  const std::string* chute = nullptr;  // owned by the plan
+};
+
 class SortPlan {
  public:
-  // Parses and validates `text`. Every problem is reported (not only the first), one per
-  // line of the message, each as "SOURCE:LINE: problem"; a missing no-rule or reject row
-  // is reported on the last line. `divisions` may be null; when given, a prefix must
-  // name a division in it. Malformed CSV quoting ends the parse at that line.
-  static Result<std::unique_ptr<SortPlan>> Parse(std::string_view text, std::string_view source,
+  // Parses and validates the tables in `files`. Every problem is reported, not only the
+  // first, one per line of the message, each as "NAME:LINE:COLUMN: problem" (COLUMN is
+  // the 1-based CSV field; whole-plan problems point at the chutes table's header).
+  // `divisions` may be null; when given, a prefix must name a division in it and orders
+  // without a division code are resolved from their province/city/district names.
+  static Result<std::unique_ptr<SortPlan>> Parse(const std::vector<PlanFile>& files,
                                                  const model::DivisionTable* divisions);
+  // Reads the plan from `paths`: CSV files, or directories whose *.csv files are read.
+  // kNotFound / kIoError when a path cannot be read.
+  static Result<std::unique_ptr<SortPlan>> LoadFiles(const std::vector<std::string>& paths,
+                                                     const model::DivisionTable* divisions);
   static Result<std::unique_ptr<SortPlan>> Load(const std::string& path,
-                                                const model::DivisionTable* divisions);
+                                                const model::DivisionTable* divisions) {
+    return LoadFiles({path}, divisions);
+  }
+  // The files LoadFiles reads for `paths`: each file as given, each directory's *.csv
+  // files in name order. kNotFound when a path does not exist or a directory has none.
+  static Result<std::vector<std::string>> ListFiles(const std::vector<std::string>& paths);
 
   virtual ~SortPlan() = default;
 
   // Fills chute, sort_code, dock_door, route, plan_version, outcome and reason of
-  // `record` for `order`, from the recipient's division code: OUTCOME_SORTED with the
-  // longest-prefix rule, or OUTCOME_NO_RULE with the no-rule chute and a reason ("no
-  // division code", "no rule for division code 659012"). Never fails; validation of the
-  // order is the caller's business. Allocates only when a record string lacks room.
+  // `record` for `order`: OUTCOME_SORTED with the matching rule (its manual chute with a
+  // reason when the parcel is over the rule's limit), or OUTCOME_NO_RULE with the
+  // no-rule chute and a reason ("no rule for division code 659012", "no county named
+  // X"). When the division code had to be resolved from names, division_code too.
+  // Never fails; validation of the order is the caller's business. Allocates only when
+  // a record string lacks room or names are resolved.
   virtual void Assign(const v1::Order& order, v1::SortRecord* record) const = 0;
+
+  // The rule and chute `order` gets, without a record: what Assign writes, minus the
+  // strings. Orders without a division code are not resolved here (OUTCOME_NO_RULE).
+  virtual Decision Decide(const v1::Order& order) const = 0;
 
   // Fills `record` for an order that failed validation: the reject chute,
   // OUTCOME_REJECTED and `reason`.
   virtual void Reject(std::string_view reason, v1::SortRecord* record) const = 0;
 
-  // Content hash of the plan text, 16 hex digits.
+  // Content hash of the plan files, 16 hex digits.
   virtual const std::string& version() const = 0;
-  // The number of `rule` rows; the no-rule and reject rows are not counted.
+  // The number of rules.
   virtual size_t rule_count() const = 0;
+  // "NAME:LINE" of rule `index` (as Decision::rule), for reports and tests.
+  virtual std::string RuleSource(int32_t index) const = 0;
+
+  // The counties of `divisions` that no rule reaches for at least one service class,
+  // each as "610502 临渭区 (陕西省 渭南市): standard, express" listing the services left
+  // without a rule; in code order.
+  virtual std::vector<std::string> Unreached(const model::DivisionTable& divisions) const = 0;
 };
 
 }  // namespace sortline::sort

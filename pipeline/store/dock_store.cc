@@ -36,6 +36,25 @@ CREATE TABLE quarantine(
 CREATE INDEX quarantine_order ON quarantine(order_id);
 )sql";
 
+// The dock's own state, added after version 1 without changing it: created when missing.
+constexpr std::string_view kStateSchema = R"sql(
+CREATE TABLE IF NOT EXISTS chutes(
+  chute  TEXT PRIMARY KEY,
+  status BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS trucks(
+  truck_id TEXT PRIMARY KEY,
+  state    INTEGER NOT NULL,
+  status   BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS parcels(
+  tracking TEXT PRIMARY KEY,
+  status   BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS events(
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  unix_ms INTEGER NOT NULL,
+  kind    INTEGER NOT NULL,
+  event   BLOB NOT NULL);
+)sql";
+
 // Equal records must give equal bytes, since "unchanged" is decided on the bytes.
 bool SerializeDeterministic(const v1::SortRecord& record, std::string* out) {
   out->clear();
@@ -59,15 +78,24 @@ class DockStoreImpl final : public DockStore {
   DockStoreImpl(std::unique_ptr<Db> db, const DockStoreOptions& options)
       : db_(std::move(db)), clock_(options.clock != nullptr ? *options.clock : SystemClock()) {}
 
-  Result<v1::RecordsStored> Store(const v1::RecordBatch& batch) override;
+  Result<v1::RecordsStored> Store(const v1::RecordBatch& batch) override {
+    return Store(batch, nullptr);
+  }
+  Result<v1::RecordsStored> Store(const v1::RecordBatch& batch,
+                                  std::vector<int>* newly_stored) override;
   Result<std::optional<v1::SortRecord>> FindByOrderId(std::string_view order_id) override;
   Result<std::optional<v1::SortRecord>> FindByTracking(std::string_view tracking) override;
   Result<uint64_t> Count() override;
   Result<uint64_t> QuarantineCount() override;
   Status ForEach(const std::function<bool(const v1::SortRecord&)>& fn) override;
+  Status PersistEvents(const std::vector<v1::DockEvent>& events) override;
+  Result<DockState> LoadState() override;
+  Result<uint64_t> EventCount() override;
 
  private:
-  Result<v1::RecordsStored> StoreInTransaction(const v1::RecordBatch& batch);
+  Result<v1::RecordsStored> StoreInTransaction(const v1::RecordBatch& batch,
+                                               std::vector<int>* newly_stored);
+  Status PersistInTransaction(const std::vector<v1::DockEvent>& events);
   Result<std::optional<v1::SortRecord>> FindOne(std::string_view sql, std::string_view key);
 
   std::unique_ptr<Db> db_;
@@ -77,15 +105,19 @@ class DockStoreImpl final : public DockStore {
   std::string stored_bytes_;
 };
 
-Result<v1::RecordsStored> DockStoreImpl::Store(const v1::RecordBatch& batch) {
-  Result<v1::RecordsStored> stored = StoreInTransaction(batch);
+Result<v1::RecordsStored> DockStoreImpl::Store(const v1::RecordBatch& batch,
+                                               std::vector<int>* newly_stored) {
+  const size_t before = newly_stored != nullptr ? newly_stored->size() : 0;
+  Result<v1::RecordsStored> stored = StoreInTransaction(batch, newly_stored);
+  if (!stored.ok() && newly_stored != nullptr) newly_stored->resize(before);
   if (!stored.ok()) {
     return stored.status().WithContext("dock store batch " + std::to_string(batch.sequence()));
   }
   return stored;
 }
 
-Result<v1::RecordsStored> DockStoreImpl::StoreInTransaction(const v1::RecordBatch& batch) {
+Result<v1::RecordsStored> DockStoreImpl::StoreInTransaction(const v1::RecordBatch& batch,
+                                                            std::vector<int>* newly_stored) {
   const int64_t now = clock_.UnixMillis();
   SORTLINE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
   SORTLINE_ASSIGN_OR_RETURN(
@@ -113,7 +145,8 @@ Result<v1::RecordsStored> DockStoreImpl::StoreInTransaction(const v1::RecordBatc
   uint32_t stored = 0;
   uint32_t unchanged = 0;
   uint32_t quarantined = 0;
-  for (const v1::SortRecord& record : batch.records()) {
+  for (int index = 0; index < batch.records_size(); ++index) {
+    const v1::SortRecord& record = batch.records(index);
     if (!SerializeDeterministic(record, &bytes_)) {
       return Internal("record of order \"" + record.order_id() + "\" does not serialize");
     }
@@ -136,6 +169,7 @@ Result<v1::RecordsStored> DockStoreImpl::StoreInTransaction(const v1::RecordBatc
     SORTLINE_RETURN_IF_ERROR(insert.Run());
     if (db_->Changes() == 1) {
       ++stored;
+      if (newly_stored != nullptr) newly_stored->push_back(index);
       continue;
     }
     find.Reset();
@@ -211,6 +245,105 @@ Status DockStoreImpl::ForEach(const std::function<bool(const v1::SortRecord&)>& 
   }
 }
 
+Status DockStoreImpl::PersistEvents(const std::vector<v1::DockEvent>& events) {
+  if (events.empty()) return Status::Ok();
+  Status persisted = PersistInTransaction(events);
+  if (!persisted.ok()) return persisted.WithContext("dock persist events");
+  return Status::Ok();
+}
+
+Status DockStoreImpl::PersistInTransaction(const std::vector<v1::DockEvent>& events) {
+  SORTLINE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+  SORTLINE_ASSIGN_OR_RETURN(
+      Statement log, db_->Prepare("INSERT INTO events(unix_ms, kind, event) VALUES(?1, ?2, ?3)"));
+  SORTLINE_ASSIGN_OR_RETURN(
+      Statement chute, db_->Prepare("INSERT INTO chutes(chute, status) VALUES(?1, ?2) "
+                                    "ON CONFLICT(chute) DO UPDATE SET status = excluded.status"));
+  SORTLINE_ASSIGN_OR_RETURN(
+      Statement truck,
+      db_->Prepare("INSERT INTO trucks(truck_id, state, status) VALUES(?1, ?2, ?3) "
+                   "ON CONFLICT(truck_id) DO UPDATE SET state = excluded.state, "
+                   "status = excluded.status"));
+  SORTLINE_ASSIGN_OR_RETURN(
+      Statement parcel,
+      db_->Prepare("INSERT INTO parcels(tracking, status) VALUES(?1, ?2) "
+                   "ON CONFLICT(tracking) DO UPDATE SET status = excluded.status"));
+  auto upsert_truck = [&](const v1::TruckStatus& status) {
+    truck.Reset();
+    truck.BindText(1, status.truck_id())
+        .BindInt(2, status.state())
+        .BindBlob(3, status.SerializeAsString());
+    return truck.Run();
+  };
+  for (const v1::DockEvent& event : events) {
+    log.Reset();
+    log.BindInt(1, event.unix_ms())
+        .BindInt(2, event.kind_case())
+        .BindBlob(3, event.SerializeAsString());
+    SORTLINE_RETURN_IF_ERROR(log.Run());
+    switch (event.kind_case()) {
+      case v1::DockEvent::kChute:
+        chute.Reset();
+        chute.BindText(1, event.chute().chute()).BindBlob(2, event.chute().SerializeAsString());
+        SORTLINE_RETURN_IF_ERROR(chute.Run());
+        break;
+      case v1::DockEvent::kParcel:
+        parcel.Reset();
+        parcel.BindText(1, event.parcel().tracking_number())
+            .BindBlob(2, event.parcel().SerializeAsString());
+        SORTLINE_RETURN_IF_ERROR(parcel.Run());
+        break;
+      case v1::DockEvent::kTruck:
+        SORTLINE_RETURN_IF_ERROR(upsert_truck(event.truck()));
+        break;
+      case v1::DockEvent::kManifest:
+        SORTLINE_RETURN_IF_ERROR(upsert_truck(event.manifest().truck()));
+        break;
+      default:
+        break;
+    }
+  }
+  return txn.Commit();
+}
+
+Result<DockStore::DockState> DockStoreImpl::LoadState() {
+  DockState state;
+  auto scan = [&](std::string_view sql, auto add) -> Status {
+    SORTLINE_ASSIGN_OR_RETURN(Statement rows, db_->Prepare(sql));
+    while (true) {
+      SORTLINE_ASSIGN_OR_RETURN(bool row, rows.Step());
+      if (!row) return Status::Ok();
+      std::string_view blob = rows.ColumnBlob(0);
+      SORTLINE_RETURN_IF_ERROR(add(blob));
+    }
+  };
+  auto parse_into = [](auto& list, std::string_view blob) -> Status {
+    list.emplace_back();
+    if (!list.back().ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+      return DataLoss("a stored dock state row does not parse");
+    }
+    return Status::Ok();
+  };
+  Status loaded = scan("SELECT status FROM chutes ORDER BY chute",
+                       [&](std::string_view b) { return parse_into(state.chutes, b); });
+  if (loaded.ok()) {
+    loaded = scan("SELECT status FROM trucks ORDER BY truck_id",
+                  [&](std::string_view b) { return parse_into(state.trucks, b); });
+  }
+  if (loaded.ok()) {
+    loaded = scan("SELECT status FROM parcels ORDER BY tracking",
+                  [&](std::string_view b) { return parse_into(state.parcels, b); });
+  }
+  if (!loaded.ok()) return loaded.WithContext("dock load state");
+  return state;
+}
+
+Result<uint64_t> DockStoreImpl::EventCount() {
+  Result<int64_t> count = db_->QueryInt("SELECT count(*) FROM events");
+  if (!count.ok()) return count.status().WithContext("dock event count");
+  return static_cast<uint64_t>(*count);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DockStore>> DockStore::Open(const std::string& path,
@@ -221,6 +354,8 @@ Result<std::unique_ptr<DockStore>> DockStore::Open(const std::string& path,
   if (!db.ok()) return db.status().WithContext("open dock store");
   Status schema = internal::EnsureSchema(**db, {kApplicationId, kSchemaVersion, kSchema});
   if (!schema.ok()) return schema.WithContext("open dock store " + path);
+  Status state_schema = (*db)->Exec(kStateSchema);
+  if (!state_schema.ok()) return state_schema.WithContext("open dock store " + path);
   return std::unique_ptr<DockStore>(new DockStoreImpl(std::move(db).value(), options));
 }
 

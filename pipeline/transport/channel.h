@@ -103,11 +103,59 @@ class ClientChannel {
   ClientChannel() = default;
 };
 
+// Publishes events to any number of subscribers (ZeroMQ PUB). For dashboards only: a
+// slow or absent subscriber loses messages, and Publish never blocks. Never use it for
+// data that must not be lost.
+class Publisher {
+ public:
+  // Binds a PUB socket, e.g. "tcp://127.0.0.1:5562" (":0" picks a free port).
+  static Result<std::unique_ptr<Publisher>> Bind(Context& context, const std::string& endpoint,
+                                                 int high_water_mark = 10000);
+  virtual ~Publisher() = default;
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  virtual const std::string& endpoint() const = 0;
+  // Sends [topic][payload]; drops it when subscribers' queues are full.
+  virtual void Publish(const std::string& topic, const std::string& payload) = 0;
+
+ protected:
+  Publisher() = default;
+};
+
+struct Published {
+  std::string topic;
+  std::string payload;
+};
+
+class Subscriber {
+ public:
+  // Connects a SUB socket to `endpoint`, subscribed to the topics starting with any of
+  // `prefixes` (an empty list or "" subscribes to everything).
+  static Result<std::unique_ptr<Subscriber>> Connect(Context& context, const std::string& endpoint,
+                                                     const std::vector<std::string>& prefixes);
+  virtual ~Subscriber() = default;
+  Subscriber(const Subscriber&) = delete;
+  Subscriber& operator=(const Subscriber&) = delete;
+
+  // Waits up to `timeout` for one message; empty on timeout.
+  virtual Result<std::optional<Published>> Receive(std::chrono::milliseconds timeout) = 0;
+
+ protected:
+  Subscriber() = default;
+};
+
 // Waits until one of the channels has a message or `timeout` passes. Returns the indices
 // (into the concatenation servers then clients) of the readable ones; empty on timeout.
 // REQUIRES: every channel was made by Bind/Connect (kInvalidArgument otherwise).
 Result<std::vector<size_t>> WaitReadable(const std::vector<ServerChannel*>& servers,
                                          const std::vector<ClientChannel*>& clients,
+                                         std::chrono::milliseconds timeout);
+// As above, and also waits for the file descriptors `fds` (e.g. an epoll descriptor) to
+// poll readable; their indices follow the clients'.
+Result<std::vector<size_t>> WaitReadable(const std::vector<ServerChannel*>& servers,
+                                         const std::vector<ClientChannel*>& clients,
+                                         const std::vector<int>& fds,
                                          std::chrono::milliseconds timeout);
 
 }  // namespace sortline::transport

@@ -155,12 +155,15 @@ TEST_F(OrderFlowTest, NeverHoldsMoreThanMaxInFlightItems) {
 }
 
 TEST_F(OrderFlowTest, AnOrderKeepsThePlanItWasAssignedWith) {
-  auto other = sort::SortPlan::Parse(
-      "kind,prefix,sort_code,chute,dock_door,route\n"
-      "rule,61,111-11-11,C111,D01,R-X\n"
-      "no-rule,,999-99-99,C900,D09,R-HOLD\n"
-      "reject,,000-00-00,C901,D09,R-HOLD\n",
-      "other.csv", divisions_);
+  auto other = sort::SortPlan::Parse({{"rules.csv",
+                                       "prefix,sort_code,chute_group,dock_door,route\n"
+                                       "61,111-11-11,C111,D01,R-X\n"},
+                                      {"chutes.csv",
+                                       "chute,kind,capacity,sort_code,dock_door,route\n"
+                                       "C111,normal,100,,,\n"
+                                       "C900,no-rule,100,999-99-99,D09,R-HOLD\n"
+                                       "C901,reject,100,000-00-00,D09,R-HOLD\n"}},
+                                     divisions_);
   ASSERT_TRUE(other.ok()) << other.status();
   std::shared_ptr<const sort::SortPlan> second(std::move(other).value());
   std::atomic<int> calls{0};

@@ -46,7 +46,9 @@ TEST(Pipeline, TwentyThousandOrdersAcrossProcessesEndAsOneRecordEachWithReadable
   std::vector<std::unique_ptr<testing::Subprocess>> daemons;
   daemons.push_back(std::make_unique<testing::Subprocess>(
       std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_port),
-                               "--conveyor", Endpoint(conveyor_port), "--db", dir.file("dock.db")},
+                               "--conveyor", Endpoint(conveyor_port), "--db", dir.file("dock.db"),
+                               "--events", "tcp://127.0.0.1:0", "--telegram-port", "0",
+                               "--metrics-port", "0", "--manifests", dir.file("manifests")},
       log));
   daemons.push_back(std::make_unique<testing::Subprocess>(
       std::vector<std::string>{Bin("sortline-intake"), "--submit", Endpoint(submit_port), "--work",

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/label/internal/layout.h"
+#include "pipeline/label/internal/template.h"
 #include "pipeline/label/label.h"
 #include "tests/label/pdf_tools.h"
 #include "tests/testing/testing.h"
@@ -16,6 +17,11 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// A field's box on the default 100 x 150 template.
+const internal::Box& DefaultBox(internal::Field field) {
+  return internal::FindField(*internal::FindTemplate("100x150"), field)->box;
+}
 
 // Valid S10 numbers (check digits 9 and 5).
 constexpr char kTracking[] = "EA473124829CN";
@@ -134,7 +140,7 @@ TEST(LabelRenderer, ComposedHanziRenderWithFullInk) {
     v1::Order order = testing::SampleOrder();
     order.mutable_recipient()->set_name(name);
     return tools::InkInBox(RenderOk(*renderer, order, Record(kTracking, "610502")),
-                           internal::kRecipientName);
+                           DefaultBox(internal::Field::kRecipientName));
   };
   EXPECT_EQ(ink_of_name(""), 0);
   const long one_stroke = ink_of_name("一");
@@ -220,12 +226,13 @@ TEST(LabelRenderer, TextThatDoesNotFitStaysInItsBox) {
   order.mutable_recipient()->set_detail(address);
   auto renderer = NewRenderer();
   const std::string pdf = RenderOk(*renderer, order, Record(kTracking, "610502"));
-  const internal::Box& name = internal::kRecipientName;
-  const internal::Box& address_box = internal::kRecipientAddress;
+  const internal::Box& name = DefaultBox(internal::Field::kRecipientName);
+  const internal::Box& address_box = DefaultBox(internal::Field::kRecipientAddress);
   EXPECT_GT(tools::InkInBox(pdf, name), 0);
   EXPECT_GT(tools::InkInBox(pdf, address_box), 0);
-  const internal::Box name_gap{name.x + name.w + 0.15, name.y,
-                               internal::kRecipientPhone.x - name.x - name.w - 0.3, name.h};
+  const internal::Box name_gap{
+      name.x + name.w + 0.15, name.y,
+      DefaultBox(internal::Field::kRecipientPhone).x - name.x - name.w - 0.3, name.h};
   EXPECT_EQ(tools::InkInBox(pdf, name_gap, 300), 0);
   const internal::Box under_address{address_box.x, address_box.y + address_box.h + 0.1,
                                     address_box.w, 0.6};

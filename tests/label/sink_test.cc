@@ -79,6 +79,30 @@ TEST(DirectorySink, LeavesNoTemporaryFilesAndReplacesAtomically) {
   EXPECT_EQ(Listing(tmp.path()), (std::set<std::string>{"EA123456785CN.pdf", "EA473124829CN.pdf"}));
 }
 
+TEST(DirectorySink, WritesBatchAndZplFilesUnderSafeNamesOnly) {
+  testing::TempDir tmp;
+  const fs::path dir = tmp.path() / "labels";
+  auto sink = OpenSink(dir);
+  auto ref = sink->WriteFile("batch-0123abcdEF_9.pdf", "%PDF batch");
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_EQ(ref->path(), "batch-0123abcdEF_9.pdf");
+  EXPECT_EQ(ref->bytes(), 10u);
+  ASSERT_TRUE(sink->WriteFile("EA473124829CN.zpl", "^XA^XZ").ok());
+  ASSERT_TRUE(sink->WriteFile("EA473124829CN.png", "png").ok());
+  for (const std::string& bad : std::vector<std::string>{
+           "../x.pdf", "a/b.pdf", ".pdf", ".hidden.pdf", "x.pdf.tmp", "x.exe", "x", "", "x..pdf",
+           std::string("x\0.pdf", 6), "x y.pdf", std::string(97, 'a') + ".pdf", "x.PDF"}) {
+    SCOPED_TRACE(bad);
+    auto refused = sink->WriteFile(bad, "data");
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(Listing(dir), (std::set<std::string>{"EA473124829CN.png", "EA473124829CN.zpl",
+                                                 "batch-0123abcdEF_9.pdf"}));
+  EXPECT_EQ(ReadFile(dir / "EA473124829CN.zpl"), "^XA^XZ");
+  EXPECT_EQ(Listing(tmp.path()).size(), 4u);  // nothing outside labels/
+}
+
 TEST(DirectorySink, CreatesMissingDirectories) {
   testing::TempDir tmp;
   const fs::path dir = tmp.path() / "a" / "b" / "labels";

@@ -12,9 +12,11 @@
 #include "pipeline/runtime/embedded.h"
 #include "pipeline/runtime/intake.h"
 #include "pipeline/runtime/progress.h"
+#include "pipeline/runtime/submit.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
+#include "proto/dock.pb.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::runtime {
@@ -80,6 +82,21 @@ TEST_F(RuntimeTest, EmbeddedRunSortsLabelsAndStoresEveryOrderOnce) {
   }
   EXPECT_EQ(labels, 600u);
   EXPECT_TRUE(std::filesystem::exists(summary->summary_path()));
+
+  // The summary counts the dock's records per outcome and per chute (issue 3).
+  uint64_t by_outcome = 0;
+  for (const auto& [outcome, count] : summary->records_by_outcome()) by_outcome += count;
+  EXPECT_EQ(by_outcome, 600u);
+  uint64_t by_chute = 0;
+  for (const auto& [chute, count] : summary->records_by_chute()) {
+    EXPECT_FALSE(chute.empty());
+    by_chute += count;
+  }
+  EXPECT_EQ(by_chute, 600u);
+  EXPECT_GT(summary->records_by_chute_size(), 10) << "orders spread over many chutes";
+  std::string printed = FormatSummary(*summary);
+  EXPECT_NE(printed.find("records by outcome: OUTCOME_SORTED"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("records by chute:"), std::string::npos) << printed;
 }
 
 TEST_F(RuntimeTest, RunningTheSameFileAgainDoublesNothing) {
@@ -135,14 +152,15 @@ TEST_F(RuntimeTest, DockAnswersTheConveyorFromStoredRecords) {
 
   auto scanner = transport::ClientChannel::Connect(*context, "inproc://conveyor").value();
   auto ask = [&](std::vector<std::string> barcodes, uint64_t txn) {
-    v1::SortRequest request;
+    v1::ConveyorMessage message;
+    v1::SortRequest& request = *message.mutable_sort_request();
     request.set_scanner_id("S1");
     request.set_transaction_id(txn);
     for (auto& b : barcodes) request.add_barcodes(b);
-    EXPECT_TRUE(scanner->Send(transport::Encode(request)).ok());
+    EXPECT_TRUE(scanner->Send(transport::Encode(message)).ok());
     auto in = scanner->Receive(milliseconds(5000));
     EXPECT_TRUE(in.ok() && in->has_value());
-    return transport::Decode<v1::SortResponse>(**in).value();
+    return transport::Decode<v1::ConveyorMessage>(**in).value().sort_response();
   };
   v1::SortResponse known = ask({"EA000000014CN"}, 1);
   EXPECT_EQ(known.outcome(), v1::DECISION_SORTED);

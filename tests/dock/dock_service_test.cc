@@ -1,0 +1,248 @@
+// The dock service as the conveyor, the workers and the dashboards see it: real
+// channels, a real store on disk, restarts.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "pipeline/dock/telegram.h"
+#include "pipeline/runtime/dock.h"
+#include "pipeline/store/dock_store.h"
+#include "pipeline/transport/channel.h"
+#include "pipeline/transport/envelope.h"
+#include "proto/dock.pb.h"
+#include "tests/dock/dock_testing.h"
+#include "tests/testing/testing.h"
+
+namespace sortline::runtime {
+namespace {
+
+using dock::testing::ChuteEventOf;
+using dock::testing::Confirm;
+using dock::testing::Record;
+using dock::testing::Request;
+using std::chrono::milliseconds;
+
+class DockServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { context_ = transport::Context::Create().value(); }
+  void TearDown() override { Stop(); }
+
+  DockOptions Options() {
+    DockOptions options;
+    options.records_endpoint = "tcp://127.0.0.1:0";
+    options.conveyor_endpoint = "tcp://127.0.0.1:0";
+    options.store_path = dir_.file("dock.db");
+    options.manifest_dir = dir_.file("manifests");
+    options.store.synchronous_full = false;
+    v1::ChuteConfig small;
+    small.set_name("C051");
+    small.set_capacity(1);
+    small.set_overflow("C899");
+    options.config.chutes["C051"] = small;
+    return options;
+  }
+
+  void Start(const DockOptions& options) {
+    auto dock = Dock::Open(*context_, options);
+    ASSERT_TRUE(dock.ok()) << dock.status();
+    dock_ = std::move(dock).value();
+    runner_ = std::thread([this] { EXPECT_TRUE(dock_->Run().ok()); });
+    scanner_ = transport::ClientChannel::Connect(*context_, dock_->conveyor_endpoint()).value();
+  }
+
+  void Stop() {
+    if (!dock_) return;
+    dock_->RequestStop();
+    runner_.join();
+    scanner_.reset();
+    dock_.reset();
+  }
+
+  void StoreRecords(std::vector<v1::SortRecord> records) {
+    auto worker = transport::ClientChannel::Connect(*context_, dock_->records_endpoint()).value();
+    v1::RecordsMessage message;
+    message.mutable_batch()->set_sequence(1);
+    for (auto& record : records) *message.mutable_batch()->add_records() = record;
+    ASSERT_TRUE(worker->Send(transport::Encode(message)).ok());
+    auto ack = worker->Receive(milliseconds(5000));
+    ASSERT_TRUE(ack.ok() && ack->has_value());
+    ASSERT_TRUE(transport::Decode<v1::RecordsMessage>(**ack)->has_stored());
+  }
+
+  v1::ConveyorMessage Exchange(const v1::ConveyorMessage& message) {
+    EXPECT_TRUE(scanner_->Send(transport::Encode(message)).ok());
+    auto in = scanner_->Receive(milliseconds(5000));
+    EXPECT_TRUE(in.ok() && in->has_value());
+    if (!in.ok() || !in->has_value()) return {};
+    return transport::Decode<v1::ConveyorMessage>(**in).value();
+  }
+  v1::SortResponse Ask(const v1::SortRequest& request) {
+    v1::ConveyorMessage message;
+    *message.mutable_sort_request() = request;
+    return Exchange(message).sort_response();
+  }
+  v1::ConveyorMessage Send(const v1::DivertConfirm& confirm) {
+    v1::ConveyorMessage message;
+    *message.mutable_divert_confirm() = confirm;
+    return Exchange(message);
+  }
+  v1::ConveyorMessage Send(const v1::ChuteEvent& event) {
+    v1::ConveyorMessage message;
+    *message.mutable_chute_event() = event;
+    return Exchange(message);
+  }
+
+  sortline::testing::TempDir dir_;
+  std::unique_ptr<transport::Context> context_;
+  std::unique_ptr<Dock> dock_;
+  std::thread runner_;
+  std::unique_ptr<transport::ClientChannel> scanner_;
+};
+
+TEST_F(DockServiceTest, RestartRecoversChuteFillsOpenTrucksAndParcelStates) {
+  Start(Options());
+  StoreRecords({Record("EA000000014CN", "C051"), Record("EA000000028CN", "C051"),
+                Record("EA000000031CN", "C052")});
+  ASSERT_EQ(Ask(Request(1, {"EA000000014CN"})).chute(), "C051");
+  ASSERT_TRUE(Send(Confirm(1, "C051")).has_ack());
+  ASSERT_TRUE(Send(ChuteEventOf("C052", v1::ChuteEvent::FAULT)).has_ack());
+  ASSERT_TRUE(Send(ChuteEventOf("", v1::ChuteEvent::FULL)).has_error());
+  Stop();
+
+  Start(Options());
+  v1::SortResponse overflow = Ask(Request(2, {"EA000000028CN"}));
+  EXPECT_EQ(overflow.outcome(), v1::DECISION_OVERFLOW) << "C051 is still full after the restart";
+  EXPECT_EQ(overflow.chute(), "C899");
+  EXPECT_EQ(Ask(Request(3, {"EA000000031CN"})).outcome(), v1::DECISION_OVERFLOW)
+      << "C052 is still faulted";
+  ASSERT_TRUE(Send(Confirm(2, "C899")).has_ack());
+  Stop();
+
+  auto store = store::DockStore::Open(dir_.file("dock.db"), {}).value();
+  store::DockStore::DockState state = store->LoadState().value();
+  std::map<std::string, v1::ParcelStatus> parcels;
+  for (const auto& parcel : state.parcels) parcels[parcel.tracking_number()] = parcel;
+  EXPECT_EQ(parcels.at("EA000000014CN").state(), v1::PARCEL_LOADED);
+  EXPECT_EQ(parcels.at("EA000000014CN").truck_id(), "D01-1");
+  EXPECT_EQ(parcels.at("EA000000028CN").truck_id(), "D01-1")
+      << "loaded onto the truck that was open before the restart";
+  EXPECT_EQ(parcels.at("EA000000031CN").state(), v1::PARCEL_DECIDED);
+  ASSERT_EQ(state.trucks.size(), 1u);
+  EXPECT_EQ(state.trucks[0].parcels(), 2u);
+  EXPECT_GT(store->EventCount().value(), 5u);
+}
+
+TEST_F(DockServiceTest, TelegramsAndZeroMqShareOneDecisionEngine) {
+  DockOptions options = Options();
+  options.telegram_port = 0;
+  Start(options);
+  StoreRecords({Record("EA000000014CN", "C051")});
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(dock_->telegram_port()));
+  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  dock::TelegramRequest request;
+  request.product_code = 77;
+  request.barcodes = {"EA000000014CN"};
+  std::string frame = dock::EncodeRequest(request, dock::ByteOrder::kBigEndian);
+  ASSERT_EQ(::send(fd, frame.data(), frame.size(), 0), static_cast<ssize_t>(frame.size()));
+  char answer[dock::kTelegramResponseSize];
+  ASSERT_EQ(::recv(fd, answer, sizeof(answer), MSG_WAITALL), 8);
+  auto response = dock::DecodeResponse(std::string_view(answer, 8), dock::ByteOrder::kBigEndian);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->product_code, 77u);
+  EXPECT_EQ(response->exit_number, 51);
+  ::close(fd);
+  ASSERT_TRUE(Send(Confirm(77, "C051", v1::DivertConfirm::SORTED, "plc-0")).has_ack());
+  EXPECT_EQ(Ask(Request(78, {"EA000000014CN"})).outcome(), v1::DECISION_OVERFLOW)
+      << "the telegram's parcel filled C051";
+}
+
+std::string HttpGet(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) return "";
+  std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string response;
+  char buffer[4096];
+  ssize_t got;
+  while ((got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) response.append(buffer, got);
+  ::close(fd);
+  return response;
+}
+
+TEST_F(DockServiceTest, PublishesSnapshotsAndServesPrometheusMetrics) {
+  DockOptions options = Options();
+  options.events_endpoint = "tcp://127.0.0.1:0";
+  options.metrics_port = 0;
+  options.snapshot_every_ms = 100;
+  Start(options);
+  auto subscriber =
+      transport::Subscriber::Connect(*context_, dock_->events_endpoint(), {"snapshot"}).value();
+  StoreRecords({Record("EA000000014CN", "C051")});
+  ASSERT_EQ(Ask(Request(1, {"EA000000014CN"})).outcome(), v1::DECISION_SORTED);
+  ASSERT_EQ(Ask(Request(2, {})).outcome(), v1::DECISION_NO_READ);
+  ASSERT_TRUE(Send(Confirm(1, "C051")).has_ack());
+
+  std::optional<v1::DockSnapshot> seen;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto in = subscriber->Receive(milliseconds(200));
+    ASSERT_TRUE(in.ok());
+    if (!in->has_value()) continue;
+    auto event = transport::Decode<v1::DockEvent>((*in)->payload);
+    ASSERT_TRUE(event.ok());
+    if (event->snapshot().decisions() == 2 && event->snapshot().chutes_size() > 0) {
+      seen = event->snapshot();
+      break;
+    }
+  }
+  ASSERT_TRUE(seen.has_value()) << "no snapshot with both decisions";
+  EXPECT_EQ(seen->records_indexed(), 1u);
+  EXPECT_EQ(seen->outcomes().at("DECISION_SORTED"), 1u);
+  EXPECT_EQ(seen->open_trucks_size(), 1);
+  EXPECT_EQ(seen->chutes(0).state(), v1::CHUTE_FULL);
+
+  std::string metrics = HttpGet(dock_->metrics_port());
+  EXPECT_NE(metrics.find("sortline_dock_decisions_total{outcome=\"DECISION_SORTED\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("sortline_dock_decisions_total{outcome=\"DECISION_NO_READ\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("sortline_dock_decision_latency_seconds_count 2\n"), std::string::npos);
+  EXPECT_NE(metrics.find("sortline_dock_records_stored_total 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("sortline_dock_chute_state{chute=\"C051\",state=\"CHUTE_FULL\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("sortline_dock_event_backlog"), std::string::npos);
+}
+
+TEST_F(DockServiceTest, AMalformedConveyorMessageGetsAnErrorAndTheDockCarriesOn) {
+  Start(Options());
+  ASSERT_TRUE(scanner_->Send("\xff\xff garbage").ok());
+  auto in = scanner_->Receive(milliseconds(5000));
+  ASSERT_TRUE(in.ok() && in->has_value());
+  EXPECT_FALSE(transport::Decode<v1::ConveyorMessage>(**in)->error().empty());
+  EXPECT_EQ(Ask(Request(1, {"EA000000014CN"})).outcome(), v1::DECISION_NO_ORDER);
+}
+
+}  // namespace
+}  // namespace sortline::runtime

@@ -1,0 +1,303 @@
+#include "pipeline/dock/engine.h"
+
+#include <chrono>
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "tests/dock/dock_testing.h"
+
+namespace sortline::dock {
+namespace {
+
+using testing::ChuteEventOf;
+using testing::Confirm;
+using testing::ManualClock;
+using testing::Record;
+using testing::Request;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  EngineTest() {
+    config_.default_capacity = 100;
+    v1::ChuteConfig small;
+    small.set_name("C051");
+    small.set_kind(v1::CHUTE_NORMAL);
+    small.set_capacity(2);
+    small.set_overflow("C899");
+    config_.chutes["C051"] = small;
+    v1::ChuteConfig overflow;
+    overflow.set_name("C899");
+    overflow.set_kind(v1::CHUTE_OVERFLOW);
+    overflow.set_capacity(1);
+    config_.chutes["C899"] = overflow;
+    v1::DoorConfig door;
+    door.set_door("D01");
+    door.add_routes("R01");
+    door.set_truck_max_weight_g(3000);
+    door.set_truck_max_volume_cm3(1'000'000);
+    door.set_departure_every_s(3600);
+    config_.doors["D01"] = door;
+    index_.Add(Record("EA000000014CN", "C051", 1000));
+    index_.Add(Record("EA000000028CN", "C052", 1000));
+    index_.Add(Record("EA000000031CN", "C051", 1000));
+    index_.Add(Record("EA000000045CN", "C051", 1000));
+    engine_ = Engine::Create(config_, index_, clock_);
+  }
+
+  v1::SortResponse Decide(const v1::SortRequest& request, bool* repeated = nullptr) {
+    return engine_->Decide(request, repeated);
+  }
+
+  DockConfig config_;
+  RecordIndex index_;
+  ManualClock clock_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, KnownParcelGoesToItsChute) {
+  v1::SortResponse response = Decide(Request(1, {"EA000000014CN"}, 1000));
+  EXPECT_EQ(response.outcome(), v1::DECISION_SORTED);
+  EXPECT_EQ(response.chute(), "C051");
+  EXPECT_EQ(response.tracking_number(), "EA000000014CN");
+  EXPECT_EQ(response.transaction_id(), 1u);
+  EXPECT_EQ(engine_->Parcel("EA000000014CN")->state(), v1::PARCEL_DECIDED);
+}
+
+TEST_F(EngineTest, NoReadGoesToTheNoReadChute) {
+  v1::SortResponse response = Decide(Request(1, {}));
+  EXPECT_EQ(response.outcome(), v1::DECISION_NO_READ);
+  EXPECT_EQ(response.chute(), config_.no_read_chute);
+  EXPECT_EQ(Decide(Request(2, {""})).outcome(), v1::DECISION_NO_READ);
+}
+
+TEST_F(EngineTest, SeveralDifferentKnownParcelsAreRejected) {
+  v1::SortResponse response = Decide(Request(1, {"EA000000014CN", "EA000000028CN"}));
+  EXPECT_EQ(response.outcome(), v1::DECISION_MULTI_BARCODE);
+  EXPECT_EQ(response.chute(), config_.no_read_chute);
+}
+
+TEST_F(EngineTest, OneLabelReadTwiceOrWithAStrayCodeIsOneParcel) {
+  EXPECT_EQ(Decide(Request(1, {"EA000000014CN", "EA000000014CN"})).outcome(), v1::DECISION_SORTED);
+  EXPECT_EQ(Decide(Request(2, {"6901234567892", "EA000000028CN"})).chute(), "C052");
+}
+
+TEST_F(EngineTest, UnknownBarcodeGoesToTheNoOrderChute) {
+  v1::SortResponse response = Decide(Request(1, {"EA999999995CN"}));
+  EXPECT_EQ(response.outcome(), v1::DECISION_NO_ORDER);
+  EXPECT_EQ(response.chute(), config_.no_order_chute);
+}
+
+TEST_F(EngineTest, WeightFarFromTheOrdersGoesToTheManualChute) {
+  v1::SortResponse heavy = Decide(Request(1, {"EA000000014CN"}, 2500));
+  EXPECT_EQ(heavy.outcome(), v1::DECISION_WEIGHT_MISMATCH);
+  EXPECT_EQ(heavy.chute(), config_.manual_chute);
+  EXPECT_EQ(Decide(Request(2, {"EA000000014CN"}, 1150)).outcome(), v1::DECISION_SORTED)
+      << "within tolerance";
+  EXPECT_EQ(Decide(Request(3, {"EA000000014CN"}, 0)).outcome(), v1::DECISION_SORTED)
+      << "no weight measured: no check";
+}
+
+TEST_F(EngineTest, WeightToleranceIsConfigurable) {
+  config_.weight_tolerance_ratio = 0.05;
+  config_.weight_tolerance_g = 20;
+  engine_ = Engine::Create(config_, index_, clock_);
+  EXPECT_EQ(Decide(Request(1, {"EA000000014CN"}, 1150)).outcome(), v1::DECISION_WEIGHT_MISMATCH);
+}
+
+TEST_F(EngineTest, RepeatedTransactionGetsTheSameAnswerAndCountsOnce) {
+  bool repeated = true;
+  v1::SortResponse first = Decide(Request(7, {"EA000000014CN"}), &repeated);
+  EXPECT_FALSE(repeated);
+  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::FAULT)).ok());
+  v1::SortResponse again = Decide(Request(7, {"EA000000014CN"}), &repeated);
+  EXPECT_TRUE(repeated);
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString())
+      << "the parcel has not moved: same answer even though the chute faulted since";
+  size_t decisions = 0;
+  for (const v1::DockEvent& event : engine_->TakeEvents()) decisions += event.has_decision();
+  EXPECT_EQ(decisions, 1u);
+  EXPECT_EQ(Decide(Request(7, {"EA000000014CN"}, 0, "S2")).outcome(), v1::DECISION_OVERFLOW)
+      << "another scanner's transaction 7 is another parcel";
+
+  ASSERT_TRUE(engine_->Apply(Confirm(7, "C051", v1::DivertConfirm::TIMED_OUT)).ok());
+  v1::SortResponse after_move = Decide(Request(7, {"EA000000014CN"}), &repeated);
+  EXPECT_FALSE(repeated) << "the parcel moved on: decided anew";
+  EXPECT_EQ(after_move.outcome(), v1::DECISION_OVERFLOW);
+}
+
+TEST_F(EngineTest, FullChuteOverflowsThenRecirculatesThenIsAvailableAgain) {
+  ASSERT_EQ(Decide(Request(1, {"EA000000014CN"})).chute(), "C051");
+  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051")).ok());
+  ASSERT_EQ(Decide(Request(2, {"EA000000031CN"})).chute(), "C051");
+  ASSERT_TRUE(engine_->Apply(Confirm(2, "C051")).ok());
+  EXPECT_EQ(engine_->Chute("C051")->fill(), 2u);
+  EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FULL) << "at capacity";
+
+  v1::SortResponse overflow = Decide(Request(3, {"EA000000045CN"}));
+  EXPECT_EQ(overflow.outcome(), v1::DECISION_OVERFLOW);
+  EXPECT_EQ(overflow.chute(), "C899");
+  ASSERT_TRUE(engine_->Apply(Confirm(3, "C899")).ok());
+  EXPECT_EQ(engine_->Chute("C899")->state(), v1::CHUTE_FULL);
+
+  v1::SortResponse recirculate = Decide(Request(4, {"EA000000045CN"}));
+  EXPECT_EQ(recirculate.outcome(), v1::DECISION_RECIRCULATE);
+  EXPECT_EQ(recirculate.chute(), config_.recirculation);
+
+  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::AVAILABLE)).ok());
+  EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FULL)
+      << "a chute at capacity stays full until its bag is changed";
+  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "BAG-0002")).ok());
+  EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_AVAILABLE);
+  v1::SortResponse back = Decide(Request(5, {"EA000000045CN"}));
+  EXPECT_EQ(back.outcome(), v1::DECISION_SORTED);
+  EXPECT_EQ(back.chute(), "C051");
+}
+
+TEST_F(EngineTest, BagChangeEmptiesTheChuteAndRecordsTheBag) {
+  ASSERT_EQ(Decide(Request(1, {"EA000000014CN"})).chute(), "C051");
+  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051")).ok());
+  EXPECT_EQ(engine_->Chute("C051")->fill(), 1u);
+  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "BAG-7")).ok());
+  EXPECT_EQ(engine_->Chute("C051")->fill(), 0u);
+  EXPECT_EQ(engine_->Chute("C051")->bag_barcode(), "BAG-7");
+}
+
+TEST_F(EngineTest, FaultAndSensorFullHoldAChuteUntilAvailable) {
+  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::FAULT)).ok());
+  EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FAULTED);
+  EXPECT_EQ(Decide(Request(1, {"EA000000014CN"})).outcome(), v1::DECISION_OVERFLOW);
+  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::AVAILABLE)).ok());
+  EXPECT_EQ(Decide(Request(2, {"EA000000014CN"})).outcome(), v1::DECISION_SORTED);
+  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::FULL)).ok());
+  EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FULL);
+  EXPECT_EQ(Decide(Request(3, {"EA000000014CN"})).outcome(), v1::DECISION_OVERFLOW);
+}
+
+TEST_F(EngineTest, MalformedEventsAreRefusedAndChangeNothing) {
+  EXPECT_FALSE(engine_->Apply(ChuteEventOf("", v1::ChuteEvent::FULL)).ok());
+  EXPECT_FALSE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::KIND_UNSPECIFIED)).ok());
+  EXPECT_FALSE(engine_->Apply(Confirm(1, "", v1::DivertConfirm::SORTED)).ok());
+  EXPECT_FALSE(engine_->Apply(Confirm(1, "C051", v1::DivertConfirm::RESULT_UNSPECIFIED)).ok());
+  EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_AVAILABLE);
+  EXPECT_EQ(engine_->Chute("C051")->fill(), 0u);
+}
+
+TEST_F(EngineTest, ARepeatedConfirmationFillsOnce) {
+  Decide(Request(1, {"EA000000014CN"}));
+  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051")).ok());
+  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051")).ok());
+  EXPECT_EQ(engine_->Chute("C051")->fill(), 1u);
+}
+
+TEST_F(EngineTest, LostAndTimedOutParcelsAreTracked) {
+  Decide(Request(1, {"EA000000014CN"}));
+  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051", v1::DivertConfirm::LOST)).ok());
+  EXPECT_EQ(engine_->Parcel("EA000000014CN")->state(), v1::PARCEL_LOST);
+  Decide(Request(2, {"EA000000028CN"}));
+  ASSERT_TRUE(engine_->Apply(Confirm(2, "C052", v1::DivertConfirm::TIMED_OUT)).ok());
+  EXPECT_EQ(engine_->Parcel("EA000000028CN")->state(), v1::PARCEL_TIMED_OUT);
+  EXPECT_FALSE(engine_->Chute("C052").has_value()) << "nothing reached the chute";
+}
+
+// Sorts `tracking` through `chute` as transaction `txn` and confirms it.
+void SortAndConfirm(Engine& engine, uint64_t txn, const std::string& tracking,
+                    const std::string& chute, int32_t weight_g) {
+  ASSERT_EQ(engine.Decide(Request(txn, {tracking}, weight_g), nullptr).chute(), chute);
+  ASSERT_TRUE(engine.Apply(Confirm(txn, chute)).ok());
+}
+
+std::vector<v1::Manifest> Manifests(Engine& engine) {
+  std::vector<v1::Manifest> manifests;
+  for (v1::DockEvent& event : engine.TakeEvents()) {
+    if (event.has_manifest()) manifests.push_back(event.manifest());
+  }
+  return manifests;
+}
+
+TEST_F(EngineTest, ConfirmedParcelsLoadOntoTheirDoorsTruck) {
+  SortAndConfirm(*engine_, 1, "EA000000014CN", "C051", 1000);
+  ASSERT_EQ(engine_->OpenTrucks().size(), 1u);
+  v1::TruckStatus truck = engine_->OpenTrucks()[0];
+  EXPECT_EQ(truck.door(), "D01");
+  EXPECT_EQ(truck.parcels(), 1u);
+  EXPECT_EQ(truck.weight_g(), 1000);
+  EXPECT_EQ(truck.volume_cm3(), 6000);
+  EXPECT_EQ(truck.departure_unix_ms(), clock_.UnixMillis() + 3'600'000);
+  v1::ParcelStatus parcel = *engine_->Parcel("EA000000014CN");
+  EXPECT_EQ(parcel.state(), v1::PARCEL_LOADED);
+  EXPECT_EQ(parcel.truck_id(), truck.truck_id());
+}
+
+TEST_F(EngineTest, TruckClosesOnCapacityAndTheNextOpens) {
+  SortAndConfirm(*engine_, 1, "EA000000014CN", "C051", 1000);
+  SortAndConfirm(*engine_, 2, "EA000000031CN", "C051", 1000);
+  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "B2")).ok());
+  EXPECT_TRUE(Manifests(*engine_).empty());
+  SortAndConfirm(*engine_, 3, "EA000000045CN", "C051", 1200);
+  std::vector<v1::Manifest> closed = Manifests(*engine_);
+  ASSERT_EQ(closed.size(), 1u) << "3200 g does not fit a 3000 g truck";
+  EXPECT_EQ(closed[0].truck().state(), v1::TRUCK_CLOSED_FULL);
+  EXPECT_EQ(closed[0].truck().truck_id(), "D01-1");
+  ASSERT_EQ(closed[0].parcels_size(), 2);
+  EXPECT_EQ(closed[0].parcels(0).tracking_number(), "EA000000014CN");
+  EXPECT_EQ(closed[0].parcels(1).tracking_number(), "EA000000031CN");
+  ASSERT_EQ(engine_->OpenTrucks().size(), 1u);
+  EXPECT_EQ(engine_->OpenTrucks()[0].truck_id(), "D01-2");
+  EXPECT_EQ(engine_->OpenTrucks()[0].parcels(), 1u);
+  EXPECT_EQ(engine_->Parcel("EA000000045CN")->truck_id(), "D01-2");
+}
+
+TEST_F(EngineTest, TruckClosesAtDepartureWithItsParcels) {
+  SortAndConfirm(*engine_, 1, "EA000000014CN", "C051", 1000);
+  clock_.Advance(std::chrono::minutes(59));
+  engine_->Tick();
+  EXPECT_TRUE(Manifests(*engine_).empty());
+  clock_.Advance(std::chrono::minutes(2));
+  engine_->Tick();
+  std::vector<v1::Manifest> closed = Manifests(*engine_);
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].truck().state(), v1::TRUCK_CLOSED_DEPARTED);
+  ASSERT_EQ(closed[0].parcels_size(), 1);
+  EXPECT_EQ(engine_->OpenTrucks().at(0).truck_id(), "D01-2");
+  EXPECT_EQ(engine_->OpenTrucks().at(0).parcels(), 0u);
+}
+
+TEST_F(EngineTest, AnEmptyTruckDoesNotDepart) {
+  SortAndConfirm(*engine_, 1, "EA000000014CN", "C051", 1000);
+  clock_.Advance(std::chrono::minutes(61));
+  engine_->Tick();
+  ASSERT_EQ(Manifests(*engine_).size(), 1u);
+  clock_.Advance(std::chrono::minutes(61));
+  engine_->Tick();
+  EXPECT_TRUE(Manifests(*engine_).empty());
+  EXPECT_EQ(engine_->OpenTrucks().at(0).truck_id(), "D01-2");
+}
+
+TEST_F(EngineTest, RestoredStateCarriesOn) {
+  SortAndConfirm(*engine_, 1, "EA000000014CN", "C051", 1000);
+  std::vector<v1::DockEvent> events = engine_->TakeEvents();
+  auto restored = Engine::Create(config_, index_, clock_);
+  for (const v1::DockEvent& event : events) {
+    if (event.has_chute()) restored->Restore(event.chute());
+  }
+  for (const v1::DockEvent& event : events) {
+    if (event.has_truck()) restored->Restore(event.truck());
+  }
+  for (const v1::DockEvent& event : events) {
+    if (event.has_parcel()) restored->Restore(event.parcel());
+  }
+  EXPECT_EQ(restored->Chute("C051")->fill(), 1u);
+  ASSERT_EQ(restored->OpenTrucks().size(), 1u);
+  EXPECT_EQ(restored->Parcel("EA000000014CN")->state(), v1::PARCEL_LOADED);
+  SortAndConfirm(*restored, 2, "EA000000031CN", "C051", 1000);
+  EXPECT_EQ(restored->Chute("C051")->state(), v1::CHUTE_FULL);
+  SortAndConfirm(*restored, 3, "EA000000045CN", "C899", 1200);
+  std::vector<v1::Manifest> closed = Manifests(*restored);
+  ASSERT_EQ(closed.size(), 1u);
+  ASSERT_EQ(closed[0].parcels_size(), 2) << "the parcel loaded before the restart is listed";
+  EXPECT_EQ(closed[0].parcels(0).tracking_number(), "EA000000014CN");
+}
+
+}  // namespace
+}  // namespace sortline::dock

@@ -1,0 +1,202 @@
+// sortline-dock as its own process on 127.0.0.1: records in, decisions out over ZeroMQ
+// and TCP telegrams, `sortline status`, the Prometheus endpoint, and a restart that keeps
+// chute states, fills and trucks.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "pipeline/dock/telegram.h"
+#include "pipeline/transport/channel.h"
+#include "pipeline/transport/envelope.h"
+#include "proto/dock.pb.h"
+#include "tests/testing/process.h"
+#include "tests/testing/testing.h"
+
+namespace sortline {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string Bin(const std::string& name) { return std::string(SORTLINE_BIN_DIR) + "/" + name; }
+std::string Endpoint(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
+
+int ConnectTcp(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) return fd;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ::close(fd);
+  return -1;
+}
+
+std::string ReadAll(int fd) {
+  std::string out;
+  char buffer[4096];
+  ssize_t got;
+  while ((got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) out.append(buffer, got);
+  return out;
+}
+
+class DockProcess : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    context_ = transport::Context::Create().value();
+    for (int* port : {&records_, &conveyor_, &events_, &telegram_, &metrics_}) {
+      *port = testing::FreeLoopbackPort();
+    }
+  }
+
+  void StartDock() {
+    const std::string source = SORTLINE_SOURCE_DIR;
+    dock_ = std::make_unique<testing::Subprocess>(
+        std::vector<std::string>{
+            Bin("sortline-dock"), "--records", Endpoint(records_), "--conveyor",
+            Endpoint(conveyor_), "--events", Endpoint(events_), "--telegram-port",
+            std::to_string(telegram_), "--metrics-port", std::to_string(metrics_), "--db",
+            dir_.file("dock.db"), "--manifests", dir_.file("manifests"), "--chutes",
+            source + "/deploy/dock/chutes.csv", "--doors", source + "/deploy/dock/doors.csv"},
+        dir_.file("dock.log"));
+    scanner_ = transport::ClientChannel::Connect(*context_, Endpoint(conveyor_)).value();
+  }
+
+  void StopDock() {
+    scanner_.reset();
+    dock_->Signal(SIGTERM);
+    std::optional<int> code = dock_->Wait(milliseconds(10'000));
+    ASSERT_TRUE(code.has_value()) << testing::ReadFile(dir_.file("dock.log"));
+    EXPECT_EQ(*code, 0) << testing::ReadFile(dir_.file("dock.log"));
+  }
+
+  v1::ConveyorMessage Exchange(const v1::ConveyorMessage& message) {
+    // The scanner's DEALER connects lazily; a send can wait for the daemon to bind.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      if (scanner_->Send(transport::Encode(message)).ok()) break;
+    }
+    auto in = scanner_->Receive(milliseconds(10'000));
+    EXPECT_TRUE(in.ok() && in->has_value()) << testing::ReadFile(dir_.file("dock.log"));
+    if (!in.ok() || !in->has_value()) return {};
+    return transport::Decode<v1::ConveyorMessage>(**in).value();
+  }
+
+  v1::SortResponse Ask(uint64_t txn, const std::string& barcode) {
+    v1::ConveyorMessage message;
+    message.mutable_sort_request()->set_scanner_id("S1");
+    message.mutable_sort_request()->set_transaction_id(txn);
+    message.mutable_sort_request()->add_barcodes(barcode);
+    return Exchange(message).sort_response();
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<transport::Context> context_;
+  std::unique_ptr<testing::Subprocess> dock_;
+  std::unique_ptr<transport::ClientChannel> scanner_;
+  int records_ = 0, conveyor_ = 0, events_ = 0, telegram_ = 0, metrics_ = 0;
+};
+
+TEST_F(DockProcess, DecidesOverBothProtocolsReportsAndKeepsItsStateAcrossARestart) {
+  StartDock();
+  auto worker = transport::ClientChannel::Connect(*context_, Endpoint(records_)).value();
+  v1::RecordsMessage records;
+  records.mutable_batch()->set_sequence(1);
+  for (auto [tracking, chute] :
+       {std::pair{"EA000000014CN", "C051"}, {"EA000000028CN", "C052"}, {"EA000000031CN", "C052"}}) {
+    v1::SortRecord* record = records.mutable_batch()->add_records();
+    record->set_order_id(std::string("order-") + tracking);
+    record->set_tracking_number(tracking);
+    record->set_chute(chute);
+    record->set_dock_door("D01");
+    record->set_weight_g(800);
+    record->set_outcome(v1::OUTCOME_SORTED);
+  }
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (worker->Send(transport::Encode(records)).ok()) break;
+  }
+  auto ack = worker->Receive(milliseconds(10'000));
+  ASSERT_TRUE(ack.ok() && ack->has_value()) << testing::ReadFile(dir_.file("dock.log"));
+  EXPECT_EQ(transport::Decode<v1::RecordsMessage>(**ack)->stored().stored(), 3u);
+
+  ASSERT_EQ(Ask(1, "EA000000014CN").chute(), "C051");
+  v1::ConveyorMessage confirm;
+  confirm.mutable_divert_confirm()->set_scanner_id("S1");
+  confirm.mutable_divert_confirm()->set_transaction_id(1);
+  confirm.mutable_divert_confirm()->set_chute("C051");
+  confirm.mutable_divert_confirm()->set_result(v1::DivertConfirm::SORTED);
+  ASSERT_TRUE(Exchange(confirm).has_ack());
+  v1::ConveyorMessage fault;
+  fault.mutable_chute_event()->set_chute("C052");
+  fault.mutable_chute_event()->set_kind(v1::ChuteEvent::FAULT);
+  ASSERT_TRUE(Exchange(fault).has_ack());
+
+  // Telegrams: a garbage sender is answered with an error and dropped; a PLC on another
+  // connection is served.
+  int garbage = ConnectTcp(telegram_);
+  ASSERT_GE(garbage, 0);
+  ASSERT_EQ(::send(garbage, "hello plc\n", 10, MSG_NOSIGNAL), 10);
+  std::string error = ReadAll(garbage);
+  ::close(garbage);
+  ASSERT_EQ(error.size(), dock::kTelegramResponseSize);
+  EXPECT_EQ(dock::DecodeResponse(error, dock::ByteOrder::kBigEndian)->exit_number,
+            dock::kErrorExit);
+  int plc = ConnectTcp(telegram_);
+  dock::TelegramRequest request;
+  request.product_code = 4242;
+  request.barcodes = {"EA000000028CN"};
+  std::string frame = dock::EncodeRequest(request, dock::ByteOrder::kBigEndian);
+  ASSERT_EQ(::send(plc, frame.data(), frame.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(frame.size()));
+  char answer[dock::kTelegramResponseSize];
+  ASSERT_EQ(::recv(plc, answer, sizeof(answer), MSG_WAITALL), 8);
+  ::close(plc);
+  EXPECT_EQ(
+      dock::DecodeResponse(std::string_view(answer, 8), dock::ByteOrder::kBigEndian)->exit_number,
+      199)
+      << "C052 is faulted: its overflow C899, exit 199 in the sample configuration";
+
+  testing::CommandResult status = testing::RunCommand(Bin("sortline") + " status --events " +
+                                                      Endpoint(events_) + " -n 1 --timeout-s 10");
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_NE(status.output.find("decisions 2"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("C052     FAULT"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find("open trucks (1)"), std::string::npos) << status.output;
+
+  int http = ConnectTcp(metrics_);
+  std::string get = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  ::send(http, get.data(), get.size(), MSG_NOSIGNAL);
+  std::string metrics = ReadAll(http);
+  ::close(http);
+  EXPECT_NE(metrics.find("sortline_dock_decisions_total{outcome=\"DECISION_OVERFLOW\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("sortline_dock_records_stored_total 3"), std::string::npos);
+
+  StopDock();
+  StartDock();
+  EXPECT_EQ(Ask(2, "EA000000031CN").outcome(), v1::DECISION_OVERFLOW)
+      << "C052 is still faulted after the restart";
+  testing::CommandResult after = testing::RunCommand(Bin("sortline") + " status --events " +
+                                                     Endpoint(events_) + " -n 1 --timeout-s 10");
+  EXPECT_NE(after.output.find("C051     ok        1/200"), std::string::npos) << after.output;
+  EXPECT_NE(after.output.find("D01-1      door D01       1 parcels"), std::string::npos)
+      << after.output;
+  StopDock();
+}
+
+}  // namespace
+}  // namespace sortline
