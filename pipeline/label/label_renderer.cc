@@ -17,6 +17,7 @@
 #include <hpdf_streams.h>
 #include <libdeflate.h>
 
+#include "pipeline/label/internal/hpdf.h"
 #include "pipeline/label/internal/layout.h"
 #include "pipeline/label/internal/symbol.h"
 #include "pipeline/label/internal/template.h"
@@ -65,26 +66,9 @@ struct Line {
   bool ellipsis = false;
 };
 
-struct HpdfError {
-  HPDF_STATUS error_no = HPDF_OK;
-  HPDF_STATUS detail_no = 0;
-};
-
-// libharu reports through this callback instead of returning to the caller when it
-// raises an error; recording the first one (no longjmp, no throw) lets the renderer
-// finish its calls, which libharu turns into no-ops, and return kInternal.
-void OnHpdfError(HPDF_STATUS error_no, HPDF_STATUS detail_no, void* user_data) {
-  auto* error = static_cast<HpdfError*>(user_data);
-  if (error->error_no == HPDF_OK) {
-    error->error_no = error_no;
-    error->detail_no = detail_no;
-  }
-}
-
-struct DocDeleter {
-  void operator()(HPDF_Doc doc) const { HPDF_Free(doc); }
-};
-using DocPtr = std::unique_ptr<std::remove_pointer_t<HPDF_Doc>, DocDeleter>;
+using internal::DocPtr;
+using internal::HpdfError;
+using internal::OnHpdfError;
 
 // Deflate level for page content streams. On the reference label's 5 KB of content
 // (one core): libdeflate level 1 gives 1.63 KB in ~23 µs; zlib level 1 1.75 KB in

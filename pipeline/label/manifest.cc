@@ -6,6 +6,7 @@
 
 #include <hpdf.h>
 
+#include "pipeline/label/internal/hpdf.h"
 #include "pipeline/label/internal/symbol.h"
 
 namespace sortline::label {
@@ -17,22 +18,9 @@ constexpr float kMargin = 50.0f;
 constexpr float kModule = 1.2f;  // Code 128 module width, points
 constexpr int kListedParcels = 40;
 
-struct HpdfError {
-  HPDF_STATUS error_no = HPDF_OK;
-  HPDF_STATUS detail_no = 0;
-};
-
-void OnError(HPDF_STATUS error_no, HPDF_STATUS detail_no, void* user_data) {
-  auto* error = static_cast<HpdfError*>(user_data);
-  if (error->error_no == HPDF_OK) {
-    error->error_no = error_no;
-    error->detail_no = detail_no;
-  }
-}
-
-struct DocDeleter {
-  void operator()(HPDF_Doc doc) const { HPDF_Free(doc); }
-};
+using internal::DocPtr;
+using internal::HpdfError;
+using internal::OnHpdfError;
 
 std::string Time(int64_t unix_ms) {
   if (unix_ms <= 0) return "-";
@@ -67,8 +55,7 @@ Result<std::string> RenderManifestPdf(const v1::Manifest& manifest) {
   SORTLINE_RETURN_IF_ERROR(encoder->Code128(truck.truck_id(), code));
 
   HpdfError error;
-  std::unique_ptr<std::remove_pointer_t<HPDF_Doc>, DocDeleter> doc(
-      HPDF_NewEx(&OnError, nullptr, nullptr, 0, &error));
+  DocPtr doc(HPDF_NewEx(&OnHpdfError, nullptr, nullptr, 0, &error));
   if (doc == nullptr) return Internal("libharu: cannot create a document");
   HPDF_SetCompressionMode(doc.get(), HPDF_COMP_ALL);
   HPDF_Page page = HPDF_AddPage(doc.get());
