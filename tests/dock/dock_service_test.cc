@@ -210,7 +210,10 @@ TEST_F(DockServiceTest, PublishesSnapshotsAndServesPrometheusMetrics) {
     if (!in->has_value()) continue;
     auto event = transport::Decode<v1::DockEvent>((*in)->payload);
     ASSERT_TRUE(event.ok());
-    if (event->snapshot().decisions() == 2 && event->snapshot().chutes_size() > 0) {
+    // Snapshots taken before the divert confirmation may still be queued; wait for one
+    // that shows its effect (the parcel loaded onto an open truck).
+    if (event->snapshot().decisions() == 2 && event->snapshot().chutes_size() > 0 &&
+        event->snapshot().open_trucks_size() > 0) {
       seen = event->snapshot();
       break;
     }
