@@ -128,7 +128,8 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_option("-o,--out", run->embedded.out_dir,
                   "Output directory: labels/, records.jsonl, summary.json, dock.db")
       ->capture_default_str();
-  cmd->add_option("--plan", run->plan, "Sort plan: a directory of CSV tables, or its files")->capture_default_str();
+  cmd->add_option("--plan", run->plan, "Sort plan: a directory of CSV tables, or its files")
+      ->capture_default_str();
   cmd->add_option("--divisions", run->divisions, "Division table directory")->capture_default_str();
   cmd->add_option("--workers", run->embedded.workers, "Worker services")
       ->capture_default_str()

@@ -143,7 +143,8 @@ Command AddLabelCommand(CLI::App& app) {
   cmd->add_flag("--png", preview->png, "Also draw <tracking>.png at 203 dpi (needs pdftoppm)");
   cmd->add_option("--zpl", preview->zpl_dpi, "Also write <tracking>.zpl for a printer of this dpi")
       ->check(CLI::IsMember({203, 300}));
-  cmd->add_option("--plan", preview->plan, "Sort plan: a directory of CSV tables, or its files")->capture_default_str();
+  cmd->add_option("--plan", preview->plan, "Sort plan: a directory of CSV tables, or its files")
+      ->capture_default_str();
   cmd->add_option("--divisions", preview->divisions, "Division table directory")
       ->capture_default_str();
   return {cmd, [preview] { return Preview(*preview); }};

@@ -19,6 +19,7 @@
 #include "pipeline/transport/envelope.h"
 #include "proto/dock.pb.h"
 #include "tests/dock/dock_testing.h"
+#include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::runtime {
@@ -170,25 +171,6 @@ TEST_F(DockServiceTest, TelegramsAndZeroMqShareOneDecisionEngine) {
       << "the telegram's parcel filled C051";
 }
 
-std::string HttpGet(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) return "";
-  std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string response;
-  char buffer[4096];
-  ssize_t got;
-  while ((got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) response.append(buffer, got);
-  ::close(fd);
-  return response;
-}
-
 TEST_F(DockServiceTest, PublishesSnapshotsAndServesPrometheusMetrics) {
   DockOptions options = Options();
   options.events_endpoint = "tcp://127.0.0.1:0";
@@ -224,7 +206,7 @@ TEST_F(DockServiceTest, PublishesSnapshotsAndServesPrometheusMetrics) {
   EXPECT_EQ(seen->open_trucks_size(), 1);
   EXPECT_EQ(seen->chutes(0).state(), v1::CHUTE_FULL);
 
-  std::string metrics = HttpGet(dock_->metrics_port());
+  std::string metrics = testing::HttpGet(dock_->metrics_port(), "/metrics");
   EXPECT_NE(metrics.find("sortline_dock_decisions_total{outcome=\"DECISION_SORTED\"} 1\n"),
             std::string::npos)
       << metrics;

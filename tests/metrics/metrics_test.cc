@@ -2,14 +2,10 @@
 
 #include <string>
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "pipeline/metrics/http_server.h"
+#include "tests/testing/process.h"
 
 namespace sortline::metrics {
 namespace {
@@ -49,28 +45,6 @@ TEST(Metrics, HistogramQuantilesComeFromTheBuckets) {
   EXPECT_EQ(delta.Quantile(0.5), 4);
 }
 
-std::string HttpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return "";
-  }
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string response;
-  char buffer[4096];
-  ssize_t got;
-  while ((got = ::recv(fd, buffer, sizeof(buffer), 0)) > 0) response.append(buffer, got);
-  ::close(fd);
-  return response;
-}
-
 TEST(MetricsHttp, ServesTheRegistryOverLoopback) {
   Registry registry;
   Counter& counter = registry.GetCounter("sortline_test_total", "A test counter");
@@ -80,11 +54,11 @@ TEST(MetricsHttp, ServesTheRegistryOverLoopback) {
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_GT((*server)->port(), 0);
   counter.Add(42);
-  std::string response = HttpGet((*server)->port(), "/metrics");
+  std::string response = testing::HttpGet((*server)->port(), "/metrics");
   EXPECT_NE(response.find("200 OK"), std::string::npos) << response;
   EXPECT_NE(response.find("text/plain; version=0.0.4"), std::string::npos) << response;
   EXPECT_NE(response.find("sortline_test_total 42\n"), std::string::npos) << response;
-  EXPECT_EQ(HttpGet((*server)->port(), "/nothing-here").find("sortline_test_total"),
+  EXPECT_EQ(testing::HttpGet((*server)->port(), "/nothing-here").find("sortline_test_total"),
             std::string::npos);
 }
 

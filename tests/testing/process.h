@@ -48,6 +48,10 @@ CommandResult RunCommand(const std::string& command);
 // A TCP port on 127.0.0.1 that was free a moment ago (the OS picked it).
 int FreeLoopbackPort();
 
+// The whole response (status line, headers, body) to "GET `path`" from 127.0.0.1:`port`,
+// or "" when nothing answers; gives up after 5 s of silence.
+std::string HttpGet(int port, const std::string& path);
+
 // The contents of a file, or "" when it cannot be read.
 std::string ReadFile(const std::string& path);
 
