@@ -3,12 +3,14 @@
 # Idempotent: asks apt only for what is missing, so a second run is quick.
 set -euo pipefail
 
+# fonts-wqy-microhei is the CJK font poppler substitutes for the labels' SimSun/SimHei
+# (fontconfig, lang zh-cn) when tests rasterize them; the ink tests were measured with it.
 packages=(
   build-essential cmake pkg-config clang-format
   libtbb-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
   libhpdf-dev libzint-dev libdeflate-dev libsqlite3-dev sqlite3 libcsv-dev libcli11-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  zbar-tools poppler-utils poppler-data fonts-droid-fallback python3-reportlab
+  zbar-tools poppler-utils poppler-data fonts-wqy-microhei fonts-droid-fallback python3-reportlab
 )
 
 missing=()
