@@ -19,6 +19,7 @@
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
 #include "proto/dock.pb.h"
+#include "tests/integration/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -27,8 +28,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string Bin(const std::string& name) { return std::string(SORTLINE_BIN_DIR) + "/" + name; }
-std::string Endpoint(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
+using testing::Bin;
+using testing::Endpoint;
 
 int ConnectTcp(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -15,6 +15,7 @@
 #include "pipeline/model/orders.h"
 #include "pipeline/model/s10.h"
 #include "pipeline/store/dock_store.h"
+#include "tests/integration/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -26,8 +27,8 @@ using std::chrono::seconds;
 
 constexpr int kOrders = 20'000;
 
-std::string Bin(const std::string& name) { return std::string(SORTLINE_BIN_DIR) + "/" + name; }
-std::string Endpoint(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
+using testing::Bin;
+using testing::Endpoint;
 
 TEST(Pipeline, TwentyThousandOrdersAcrossProcessesEndAsOneRecordEachWithReadableLabels) {
   testing::TempDir dir;
@@ -36,33 +37,21 @@ TEST(Pipeline, TwentyThousandOrdersAcrossProcessesEndAsOneRecordEachWithReadable
       Bin("sortline") + " gen -n " + std::to_string(kOrders) + " --seed 1111 -o " + orders);
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
 
-  const int submit_port = testing::FreeLoopbackPort();
-  const int work_port = testing::FreeLoopbackPort();
-  const int records_port = testing::FreeLoopbackPort();
-  const int conveyor_port = testing::FreeLoopbackPort();
+  const testing::PipelinePorts ports;
   const std::string labels = dir.file("labels");
   const std::string log = dir.file("daemons.log");
 
   std::vector<std::unique_ptr<testing::Subprocess>> daemons;
-  daemons.push_back(std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_port),
-                               "--conveyor", Endpoint(conveyor_port), "--db", dir.file("dock.db"),
-                               "--events", "tcp://127.0.0.1:0", "--telegram-port", "0",
-                               "--metrics-port", "0", "--manifests", dir.file("manifests")},
-      log));
-  daemons.push_back(std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{Bin("sortline-intake"), "--submit", Endpoint(submit_port), "--work",
-                               Endpoint(work_port), "--journal", dir.file("intake.db")},
-      log));
+  testing::StartDockAndIntake(ports, dir, log, daemons);
   for (const char* name : {"w1", "w2"}) {
     daemons.push_back(std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{Bin("sortline-worker"), "--intake", Endpoint(work_port), "--dock",
-                                 Endpoint(records_port), "--labels", labels, "--name", name},
+        std::vector<std::string>{Bin("sortline-worker"), "--intake", Endpoint(ports.work), "--dock",
+                                 Endpoint(ports.records), "--labels", labels, "--name", name},
         log));
   }
 
   testing::CommandResult submit = testing::RunCommand(
-      Bin("sortline") + " submit " + orders + " --intake " + Endpoint(submit_port) +
+      Bin("sortline") + " submit " + orders + " --intake " + Endpoint(ports.submit) +
       " --stall-timeout-ms 60000 --summary " + dir.file("summary.json"));
   EXPECT_EQ(submit.exit_code, 0) << submit.output << "\n" << testing::ReadFile(log);
   EXPECT_NE(submit.output.find("20000 orders read"), std::string::npos) << submit.output;

@@ -15,6 +15,7 @@
 #include "pipeline/model/orders.h"
 #include "pipeline/sort/sort_plan.h"
 #include "pipeline/store/dock_store.h"
+#include "tests/integration/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -23,8 +24,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string Bin(const std::string& name) { return std::string(SORTLINE_BIN_DIR) + "/" + name; }
-std::string Endpoint(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
+using testing::Bin;
+using testing::Endpoint;
 
 // `count` generated orders whose ids start with `prefix`, as an orders file.
 void WriteOrders(const model::DivisionTable& divisions, const std::string& prefix, int count,
@@ -72,26 +73,14 @@ TEST(PlanReload, AWorkerSwitchesPlansOnSighupAndRefusesAnInvalidEdit) {
   auto first = sort::SortPlan::Load(plan, divisions->get());
   ASSERT_TRUE(first.ok()) << first.status();
 
-  const int submit_port = testing::FreeLoopbackPort();
-  const int work_port = testing::FreeLoopbackPort();
-  const int records_port = testing::FreeLoopbackPort();
-  const int conveyor_port = testing::FreeLoopbackPort();
+  const testing::PipelinePorts ports;
   const std::string log = dir.file("daemons.log");
   std::vector<std::unique_ptr<testing::Subprocess>> daemons;
-  daemons.push_back(std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_port),
-                               "--conveyor", Endpoint(conveyor_port), "--db", dir.file("dock.db"),
-                               "--events", "tcp://127.0.0.1:0", "--telegram-port", "0",
-                               "--metrics-port", "0", "--manifests", dir.file("manifests")},
-      log));
-  daemons.push_back(std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{Bin("sortline-intake"), "--submit", Endpoint(submit_port), "--work",
-                               Endpoint(work_port), "--journal", dir.file("intake.db")},
-      log));
+  testing::StartDockAndIntake(ports, dir, log, daemons);
   // SIGHUP only: the file watcher must not be what switches the plan here.
   daemons.push_back(std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{Bin("sortline-worker"), "--intake", Endpoint(work_port), "--dock",
-                               Endpoint(records_port), "--labels", dir.file("labels"), "--plan",
+      std::vector<std::string>{Bin("sortline-worker"), "--intake", Endpoint(ports.work), "--dock",
+                               Endpoint(ports.records), "--labels", dir.file("labels"), "--plan",
                                plan, "--plan-poll-ms", "0", "--no-fsync", "--name", "w1"},
       log));
   testing::Subprocess& worker = *daemons.back();
@@ -101,7 +90,7 @@ TEST(PlanReload, AWorkerSwitchesPlansOnSighupAndRefusesAnInvalidEdit) {
     WriteOrders(**divisions, prefix, 300, orders);
     testing::CommandResult result =
         testing::RunCommand(Bin("sortline") + " submit " + orders + " --intake " +
-                            Endpoint(submit_port) + " --stall-timeout-ms 60000");
+                            Endpoint(ports.submit) + " --stall-timeout-ms 60000");
     EXPECT_EQ(result.exit_code, 0) << result.output << "\n" << testing::ReadFile(log);
   };
 

@@ -10,6 +10,7 @@
 #include "pipeline/model/orders.h"
 #include "pipeline/model/s10.h"
 #include "proto/report.pb.h"
+#include "tests/integration/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Bin(const std::string& name) { return std::string(SORTLINE_BIN_DIR) + "/" + name; }
+using testing::Bin;
 
 std::vector<std::string> Lines(const std::string& path) {
   std::vector<std::string> lines;
