@@ -1,6 +1,7 @@
 #include "pipeline/dock/config.h"
 
 #include <charconv>
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -44,10 +45,10 @@ Status CheckHeader(const model::CsvRow& row, const std::vector<std::string>& exp
   return Status::Ok();
 }
 
-}  // namespace
-
-Status LoadChutesCsv(const std::string& path, DockConfig* config) {
-  const std::vector<std::string> header = {"chute", "kind", "capacity", "overflow", "exit"};
+// Reads the table at `path`: checks its header row against `header` and every other
+// row's field count, and hands each data row to `on_row`.
+Status ReadTable(const std::string& path, const std::vector<std::string>& header,
+                 const std::function<Status(const model::CsvRow&)>& on_row) {
   bool first = true;
   return model::ReadCsvFile(path, [&](const model::CsvRow& row) -> Status {
     if (first) {
@@ -57,6 +58,15 @@ Status LoadChutesCsv(const std::string& path, DockConfig* config) {
     if (row.fields.size() != header.size()) {
       return LineError(path, row.line, "expected " + std::to_string(header.size()) + " fields");
     }
+    return on_row(row);
+  });
+}
+
+}  // namespace
+
+Status LoadChutesCsv(const std::string& path, DockConfig* config) {
+  const std::vector<std::string> header = {"chute", "kind", "capacity", "overflow", "exit"};
+  return ReadTable(path, header, [&](const model::CsvRow& row) -> Status {
     v1::ChuteConfig chute;
     chute.set_name(row.fields[0]);
     if (chute.name().empty()) return LineError(path, row.line, "empty chute name");
@@ -85,15 +95,7 @@ Status LoadChutesCsv(const std::string& path, DockConfig* config) {
 Status LoadDoorsCsv(const std::string& path, DockConfig* config) {
   const std::vector<std::string> header = {"door", "routes", "max_weight_kg", "max_volume_m3",
                                            "departure_min"};
-  bool first = true;
-  return model::ReadCsvFile(path, [&](const model::CsvRow& row) -> Status {
-    if (first) {
-      first = false;
-      return CheckHeader(row, header, path);
-    }
-    if (row.fields.size() != header.size()) {
-      return LineError(path, row.line, "expected " + std::to_string(header.size()) + " fields");
-    }
+  return ReadTable(path, header, [&](const model::CsvRow& row) -> Status {
     v1::DoorConfig door;
     door.set_door(row.fields[0]);
     if (door.door().empty()) return LineError(path, row.line, "empty door");
