@@ -3,6 +3,7 @@
 
 #include "pipeline/runtime/worker.h"
 #include "workers/common.h"
+#include "workers/fault_probe.h"
 
 int main(int argc, char** argv) {
   using namespace sortline;
@@ -34,9 +35,19 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000));
   app.add_flag("--no-fsync", no_fsync, "Do not fsync labels before sending their records");
+  std::string kill_at;
+  app.add_option("--fault-kill-at", kill_at,
+                 "Fault injection for tests: SIGKILL this worker the N-th time (default 1) it "
+                 "reaches POINT: before-render, after-labels or after-dock-ack")
+      ->type_name("POINT[:N]")
+      ->group("Testing");
   CLI11_PARSE(app, argc, argv);
   options.fsync_labels = !no_fsync;
   options.log = cli::StderrLogger(program);
+  Result<cli::Probe> probe =
+      cli::KillAtProbe(kill_at, {"before-render", "after-labels", "after-dock-ack"});
+  if (!probe.ok()) return cli::Fatal(program, probe.status());
+  options.probe = std::move(probe).value();
 
   Result<std::unique_ptr<model::DivisionTable>> divisions = cli::LoadDivisions(divisions_dir);
   if (!divisions.ok()) return cli::Fatal(program, divisions.status());

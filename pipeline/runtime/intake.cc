@@ -17,6 +17,8 @@ using std::chrono::milliseconds;
 // How often the journal is asked for work when nothing new arrived: catches leases
 // that expired while every worker was idle.
 constexpr int64_t kIdleLeaseCheckMs = 1000;
+// A worker's leases are renewed at most this often (each renewal is a journal commit).
+constexpr int64_t kRenewEveryMs = 500;
 // Messages handled from one channel before the other gets a turn.
 constexpr int kDrainPerTurn = 64;
 
@@ -64,6 +66,7 @@ class IntakeImpl final : public Intake {
   struct Peer {
     uint32_t credit = 0;
     int64_t last_seen_ms = 0;
+    int64_t last_renewed_ms = 0;
   };
 
   void Log(const std::string& line) const {
@@ -94,10 +97,20 @@ class IntakeImpl final : public Intake {
         Result<v1::SubmitReply> stored = journal_->Submit(batch, rejected);
         if (!stored.ok()) {
           if (stored.status().code() == StatusCode::kDataLoss) return stored.status();
-          Log("intake: batch " + batch.batch_id() +
-              " not journaled: " + stored.status().ToString());
+          const bool passing = stored.status().code() == StatusCode::kResourceExhausted;
+          if (passing && !journal_full_) {
+            Log("intake: ALARM journal full, batches are refused until space returns: " +
+                stored.status().ToString());
+          } else if (!passing) {
+            Log("intake: batch " + batch.batch_id() +
+                " not journaled: " + stored.status().ToString());
+          }
+          journal_full_ = passing;
           reply.set_error(stored.status().ToString());
+          reply.set_retry(passing);
         } else {
+          if (journal_full_) Log("intake: journal takes batches again");
+          journal_full_ = false;
           reply = std::move(stored).value();
           if (reply.accepted() > 0) work_may_be_waiting_ = true;
         }
@@ -126,8 +139,19 @@ class IntakeImpl final : public Intake {
       work_->Send(in.peer, transport::Encode(std::move(error))).IgnoreError();
       return Status::Ok();
     }
+    const int64_t now = clock_.UnixMillis();
+    const bool known = workers_.contains(in.peer);
     Peer& peer = workers_[in.peer];
-    peer.last_seen_ms = clock_.UnixMillis();
+    peer.last_seen_ms = now;
+    if (known && now - peer.last_renewed_ms >= kRenewEveryMs) {
+      // Any sign of life keeps the worker's work leased to it.
+      peer.last_renewed_ms = now;
+      Result<uint64_t> renewed = journal_->Renew(in.peer, now, options_.lease_ms);
+      if (!renewed.ok()) {
+        if (renewed.status().code() == StatusCode::kDataLoss) return renewed.status();
+        Log("intake: leases not renewed: " + renewed.status().ToString());
+      }
+    }
     switch (message->kind_case()) {
       case v1::WorkMessage::kReady:
         peer.credit = message->ready().credit();
@@ -135,7 +159,10 @@ class IntakeImpl final : public Intake {
         break;
       case v1::WorkMessage::kHeartbeat: {
         v1::WorkMessage beat;
-        beat.mutable_heartbeat()->set_sent_unix_ms(clock_.UnixMillis());
+        beat.mutable_heartbeat()->set_sent_unix_ms(now);
+        // A worker met first through a heartbeat (this intake restarted, or forgot it
+        // while it was silent) holds credit intake does not know: ask for it.
+        beat.mutable_heartbeat()->set_reannounce(!known);
         work_->Send(in.peer, transport::Encode(std::move(beat))).IgnoreError();
         break;
       }
@@ -215,6 +242,7 @@ class IntakeImpl final : public Intake {
   std::unique_ptr<transport::ServerChannel> work_;
   std::map<std::string, Peer> workers_;
   bool work_may_be_waiting_ = true;
+  bool journal_full_ = false;  // the last Submit was refused for space: alarm raised
   int64_t last_idle_check_ms_ = 0;
   std::atomic<bool> stop_{false};
 };

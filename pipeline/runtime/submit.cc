@@ -84,12 +84,22 @@ class Submitter {
 
     v1::SubmitRequest request;
     *request.mutable_batch() = std::move(batch);
-    SORTLINE_ASSIGN_OR_RETURN(v1::SubmitReply reply, Call(transport::Encode(std::move(request)),
-                                                          [&](const v1::SubmitReply& r) {
-                                                            return r.batch_id() == batch_id;
-                                                          }));
-    if (!reply.error().empty()) {
-      return Unavailable("intake refused batch " + batch_id + ": " + reply.error());
+    const std::string payload = transport::Encode(std::move(request));
+    const auto refused_since = Clock::now();
+    v1::SubmitReply reply;
+    while (true) {
+      SORTLINE_ASSIGN_OR_RETURN(
+          reply, Call(payload, [&](const v1::SubmitReply& r) { return r.batch_id() == batch_id; }));
+      if (reply.error().empty()) break;
+      // A passing refusal (intake's disk is full): nothing was journaled; the same batch
+      // is sent again until it is taken or the stall timeout says intake is stuck.
+      const bool waited_too_long =
+          options_.stall_timeout_ms > 0 &&
+          Clock::now() - refused_since > milliseconds(options_.stall_timeout_ms);
+      if (!reply.retry() || waited_too_long) {
+        return Unavailable("intake refused batch " + batch_id + ": " + reply.error());
+      }
+      ::usleep(static_cast<useconds_t>(options_.retry_pause_ms) * 1000);
     }
     summary_.set_accepted(summary_.accepted() + reply.accepted());
     std::vector<bool> settled(ids.size(), false);

@@ -24,6 +24,7 @@ struct SubmitOptions {
   int max_attempts = 30;               // then give up on an unresponsive intake
   int poll_interval_ms = 100;          // how often batch progress is asked for
   int64_t stall_timeout_ms = 120'000;  // fail when no order finishes for this long
+  int retry_pause_ms = 500;            // wait before resending a batch intake had no room for
 };
 
 // Submits `path` and waits for completion, drawing on `progress`.

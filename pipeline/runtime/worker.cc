@@ -13,10 +13,20 @@ namespace sortline::runtime {
 namespace {
 
 using std::chrono::milliseconds;
+using Steady = std::chrono::steady_clock;
 
-constexpr int64_t kHeartbeatMs = 1000;
-// An idle worker repeats its credit this often, so a restarted intake learns it.
-constexpr int64_t kReannounceMs = 3000;
+// How a batch went through the flow.
+enum class FlowVerdict {
+  kDone,     // every order has its outcome; records and results are ready
+  kRetry,    // the disk refused a label: redo the whole batch later
+  kStopped,  // asked to stop while waiting
+};
+
+// True for label write refusals that pass (disk full, a directory briefly missing): the
+// order is fine, the batch is redone. Render failures and bad orders are not retried.
+bool IsPassingWriteFailure(const Status& status) {
+  return status.code() == StatusCode::kResourceExhausted || status.code() == StatusCode::kIoError;
+}
 
 class WorkerImpl final : public Worker {
  public:
@@ -40,17 +50,8 @@ class WorkerImpl final : public Worker {
     while (!stop_.load()) {
       Result<std::optional<std::string>> in = intake_->Receive(milliseconds(200));
       if (!in.ok()) return in.status().WithContext("worker receive");
-      int64_t now = SystemClock().UnixMillis();
-      if (!in.value().has_value()) {
-        if (now - last_sent_ms_ >= kReannounceMs) {
-          AnnounceCredit();
-        } else if (now - last_sent_ms_ >= kHeartbeatMs) {
-          v1::WorkMessage beat;
-          beat.mutable_heartbeat()->set_sent_unix_ms(now);
-          SendToIntake(std::move(beat));
-        }
-        continue;
-      }
+      KeepAlive();
+      if (!in.value().has_value()) continue;
       Result<v1::WorkMessage> message = transport::Decode<v1::WorkMessage>(*in.value());
       if (!message.ok()) {
         Log("worker: bad message from intake: " + message.status().ToString());
@@ -60,7 +61,10 @@ class WorkerImpl final : public Worker {
         // Ask for the next batch before working on this one, so it is queued here when
         // this one is done: at most two batches are ever held.
         AnnounceCredit();
-        Process(message->work());
+        SORTLINE_RETURN_IF_ERROR(Process(message->work()));
+      } else if (message->has_heartbeat() && message->heartbeat().reannounce()) {
+        Log("worker: intake does not know this worker (restarted?); announcing credit");
+        AnnounceCredit();
       } else if (message->has_error()) {
         Log("worker: intake says: " + message->error());
       }
@@ -74,10 +78,24 @@ class WorkerImpl final : public Worker {
     if (options_.log) options_.log(line);
   }
 
+  void Probe(std::string_view point) const {
+    if (options_.probe) options_.probe(point);
+  }
+
   void AnnounceCredit() {
     v1::WorkMessage ready;
     ready.mutable_ready()->set_credit(options_.credit);
     SendToIntake(std::move(ready));
+  }
+
+  // A heartbeat when nothing went to intake for heartbeat_ms: intake renews this
+  // worker's leases on each one, so long waits (a full disk, a slow dock) keep the work.
+  void KeepAlive() {
+    int64_t now = SystemClock().UnixMillis();
+    if (now - last_sent_ms_ < options_.heartbeat_ms) return;
+    v1::WorkMessage beat;
+    beat.mutable_heartbeat()->set_sent_unix_ms(now);
+    SendToIntake(std::move(beat));
   }
 
   void SendToIntake(v1::WorkMessage message) {
@@ -86,18 +104,61 @@ class WorkerImpl final : public Worker {
     if (!sent.ok()) Log("worker: intake unreachable: " + sent.ToString());
   }
 
-  void Process(const v1::WorkBatch& work) {
-    v1::RecordBatch records;
-    records.set_sequence(++sequence_);
-    v1::WorkMessage done_message;
-    v1::WorkDone* done = done_message.mutable_done();
-    done->set_lease_id(work.lease_id());
+  // Sleeps `pause`, heartbeating. False when asked to stop.
+  bool PauseAlive(milliseconds pause) {
+    const Steady::time_point until = Steady::now() + pause;
+    while (!stop_.load() && Steady::now() < until) {
+      KeepAlive();
+      ::usleep(50'000);
+    }
+    return !stop_.load();
+  }
 
+  // Renders, stores at dock and reports one WorkBatch. Non-OK only for data loss (a
+  // failed fsync), which must end the process.
+  Status Process(const v1::WorkBatch& work) {
+    Probe("before-render");
+    v1::RecordBatch records;
+    v1::WorkMessage done_message;
+    bool alarmed = false;
+    while (true) {
+      Status fatal = Status::Ok();
+      FlowVerdict verdict = RunFlow(work, records, *done_message.mutable_done(), fatal);
+      if (!fatal.ok())
+        return fatal.WithContext("worker: label of lease " + std::to_string(work.lease_id()));
+      if (verdict == FlowVerdict::kStopped) return Status::Ok();
+      if (verdict == FlowVerdict::kDone) break;
+      if (!alarmed) {
+        Log("worker: ALARM labels of lease " + std::to_string(work.lease_id()) +
+            " could not be written (" + retry_reason_ + "); retrying while it lasts");
+        alarmed = true;
+      }
+      if (!PauseAlive(milliseconds(options_.retry_pause_ms))) return Status::Ok();
+    }
+    if (alarmed) Log("worker: labels of lease " + std::to_string(work.lease_id()) + " written");
+    Probe("after-labels");
+    records.set_sequence(++sequence_);
+    if (records.records_size() > 0 && !StoreAtDock(records)) return Status::Ok();
+    Probe("after-dock-ack");
+    SendToIntake(std::move(done_message));
+    return Status::Ok();
+  }
+
+  // Runs the batch through the flow into `records` (what goes to dock) and `done` (every
+  // order's outcome for intake). `fatal` is set on data loss.
+  FlowVerdict RunFlow(const v1::WorkBatch& work, v1::RecordBatch& records, v1::WorkDone& done,
+                      Status& fatal) {
+    records.Clear();
+    done.Clear();
+    done.set_lease_id(work.lease_id());
+    bool retry = false;
     flow::FlowDeps deps;
     deps.divisions = &divisions_;
     deps.plan = [this] { return plans_->Get(); };
     deps.sink = sink_.get();
     int next = 0;
+    // The callbacks run one at a time on TBB threads while this thread waits in
+    // RunOrderFlow, so the intake socket is never used by two threads at once.
     Status ran = flow::RunOrderFlow(
         options_.flow, deps,
         [&](flow::FlowItem& item) {
@@ -106,7 +167,17 @@ class WorkerImpl final : public Worker {
           return true;
         },
         [&](flow::FlowItem&& item) {
-          v1::OrderResult* result = done->add_results();
+          KeepAlive();
+          if (item.status.code() == StatusCode::kDataLoss) {
+            if (fatal.ok()) fatal = item.status;
+            return;
+          }
+          if (IsPassingWriteFailure(item.status)) {
+            retry = true;
+            retry_reason_ = item.status.ToString();
+            return;
+          }
+          v1::OrderResult* result = done.add_results();
           result->set_order_id(item.order.order_id());
           result->set_outcome(item.record.outcome());
           result->set_reason(item.record.reason());
@@ -116,12 +187,13 @@ class WorkerImpl final : public Worker {
           }
         });
     if (!ran.ok()) {
-      // Nothing was processed; the lease expires and another worker takes the orders.
-      Log("worker: flow could not run: " + ran.ToString());
-      return;
+      // The flow could not start (e.g. no renderer): the same as a refused disk, redo.
+      retry_reason_ = ran.ToString();
+      return stop_.load() ? FlowVerdict::kStopped : FlowVerdict::kRetry;
     }
-    if (records.records_size() > 0 && !StoreAtDock(records)) return;
-    SendToIntake(std::move(done_message));
+    if (!fatal.ok()) return FlowVerdict::kDone;
+    if (retry) return stop_.load() ? FlowVerdict::kStopped : FlowVerdict::kRetry;
+    return FlowVerdict::kDone;
   }
 
   // Sends the records until dock acknowledges their commit. False when stopping first.
@@ -129,11 +201,14 @@ class WorkerImpl final : public Worker {
     v1::RecordsMessage message;
     *message.mutable_batch() = records;
     const std::string payload = transport::Encode(std::move(message));
+    bool refused = false;
     while (!stop_.load()) {
       Status sent = dock_->Send(payload);
       if (!sent.ok()) Log("worker: dock unreachable: " + sent.ToString());
-      auto deadline = std::chrono::steady_clock::now() + milliseconds(options_.dock_ack_timeout_ms);
-      while (!stop_.load() && std::chrono::steady_clock::now() < deadline) {
+      const Steady::time_point deadline =
+          Steady::now() + milliseconds(options_.dock_ack_timeout_ms);
+      while (!stop_.load() && Steady::now() < deadline) {
+        KeepAlive();
         Result<std::optional<std::string>> in = dock_->Receive(milliseconds(100));
         if (!in.ok()) {
           Log("worker: dock receive failed: " + in.status().ToString());
@@ -143,10 +218,13 @@ class WorkerImpl final : public Worker {
         Result<v1::RecordsMessage> reply = transport::Decode<v1::RecordsMessage>(*in.value());
         if (!reply.ok()) continue;
         if (reply->has_error()) {
-          Log("worker: dock refused records: " + reply->error());
-          break;  // resend after a pause: the dock may be out of space
+          // The dock withholds its acknowledgement (e.g. its disk is full): resend later.
+          if (!refused) Log("worker: dock refused records, will resend: " + reply->error());
+          refused = true;
+          break;
         }
         if (reply->has_stored() && reply->stored().sequence() == records.sequence()) {
+          if (refused) Log("worker: dock took the records it refused before");
           if (reply->stored().quarantined() > 0) {
             Log("worker: dock quarantined " + std::to_string(reply->stored().quarantined()) +
                 " conflicting records");
@@ -155,7 +233,7 @@ class WorkerImpl final : public Worker {
         }
         // An acknowledgement of an earlier resend: ignore.
       }
-      if (!stop_.load()) ::usleep(200'000);
+      if (!PauseAlive(milliseconds(200))) return false;
     }
     return false;
   }
@@ -168,6 +246,7 @@ class WorkerImpl final : public Worker {
   std::unique_ptr<transport::ClientChannel> dock_;
   uint64_t sequence_ = 0;
   int64_t last_sent_ms_ = 0;
+  std::string retry_reason_;  // why the last batch is being redone
   std::atomic<bool> stop_{false};
 };
 
@@ -190,6 +269,7 @@ Result<std::unique_ptr<Worker>> Worker::Open(transport::Context& context,
     return InvalidArgument("worker: no sort plan");
   }
   if (options.credit == 0) return InvalidArgument("worker: credit must be positive");
+  if (options.heartbeat_ms <= 0) return InvalidArgument("worker: heartbeat must be positive");
   WorkerOptions opts = options;
   if (opts.name.empty()) {
     static std::atomic<int> counter{0};

@@ -2,6 +2,13 @@
 // through the order flow (validate, assign, render, write label), sends the records to
 // dock, and reports the work done to intake only after dock acknowledged them.
 //
+// Faults: a label the disk refuses (full, or another I/O refusal) is not a failed
+// parcel; the whole batch is redone after a pause, with an alarm, while heartbeats keep
+// its lease. A failed fsync is data loss: Run returns kDataLoss and the process should
+// exit; the batch is redone elsewhere once its lease expires. Heartbeats go to intake
+// whenever the worker has been silent for `heartbeat_ms`, also while it renders and
+// while it waits for dock.
+//
 // Thread-safety: Run() owns its sockets on the calling thread (the flow uses TBB
 // threads inside); only RequestStop() may be called from other threads.
 #ifndef PIPELINE_RUNTIME_WORKER_H_
@@ -11,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "pipeline/base/result.h"
 #include "pipeline/flow/order_flow.h"
@@ -30,8 +38,15 @@ struct WorkerOptions {
   bool fsync_labels = true;                     // fsync each label before its record is sent
   uint32_t credit = 512;                        // orders asked for at a time
   int dock_ack_timeout_ms = 10'000;             // resend records to dock after this
+  int heartbeat_ms = 1000;                      // a heartbeat to intake when silent this long
+  int retry_pause_ms = 1000;                    // wait before redoing a batch the disk refused
   flow::FlowOptions flow;                       // in-flight bound inside the worker
   std::function<void(const std::string&)> log;  // operational messages; null: silent
+  // Fault injection for tests; null: none. Called with "before-render" (a WorkBatch
+  // arrived, nothing rendered yet), "after-labels" (its labels are written and fsynced,
+  // its records not yet acknowledged by dock) and "after-dock-ack" (dock acknowledged,
+  // WorkDone not yet sent to intake).
+  std::function<void(std::string_view point)> probe;
 };
 
 class Worker {

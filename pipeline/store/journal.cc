@@ -117,6 +117,7 @@ class JournalImpl final : public Journal {
                                  const std::vector<v1::OrderRejection>& rejected) override;
   Result<v1::WorkBatch> Lease(std::string_view worker, uint32_t max_orders, int64_t now_ms,
                               int64_t lease_ms) override;
+  Result<uint64_t> Renew(std::string_view worker, int64_t now_ms, int64_t lease_ms) override;
   Status Complete(const v1::WorkDone& done) override;
   Result<v1::BatchProgress> Progress(std::string_view batch_id) override;
   Result<uint64_t> Outstanding() override;
@@ -369,6 +370,17 @@ Result<v1::WorkBatch> JournalImpl::LeaseInTransaction(std::string_view worker, u
   work.set_lease_id(static_cast<uint64_t>(lease_id));
   work.set_lease_expires_unix_ms(expires);
   return work;
+}
+
+Result<uint64_t> JournalImpl::Renew(std::string_view worker, int64_t now_ms, int64_t lease_ms) {
+  SORTLINE_ASSIGN_OR_RETURN(
+      Statement renew,
+      db_->Prepare("UPDATE orders SET lease_expires_ms = ?1 "
+                   "WHERE state = 1 AND lease_worker = ?2 AND lease_expires_ms >= ?3"));
+  renew.BindInt(1, now_ms + lease_ms).BindText(2, worker).BindInt(3, now_ms);
+  Status ran = renew.Run();
+  if (!ran.ok()) return ran.WithContext("journal renew leases of " + std::string(worker));
+  return static_cast<uint64_t>(db_->Changes());
 }
 
 Status JournalImpl::Complete(const v1::WorkDone& done) {

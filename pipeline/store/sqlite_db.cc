@@ -12,6 +12,17 @@ namespace {
 constexpr size_t kSqlExcerpt = 72;
 
 StatusCode CodeFor(int rc) {
+  // A failed fsync or write leaves the file's state unknown: retrying the fsync may
+  // report success for data the kernel already dropped. The owner must stop and recover
+  // from the database on restart, so these are data loss, never a retryable I/O error.
+  switch (rc) {
+    case SQLITE_IOERR_FSYNC:
+    case SQLITE_IOERR_DIR_FSYNC:
+    case SQLITE_IOERR_WRITE:
+      return StatusCode::kDataLoss;
+    default:
+      break;
+  }
   switch (rc & 0xff) {
     case SQLITE_FULL:
     case SQLITE_NOMEM:

@@ -234,6 +234,103 @@ TEST_F(RuntimeTest, IntakeAnswersARepeatedBatchIdentically) {
   runner.join();
 }
 
+// A worker's side of the work channel, spoken by hand.
+class RawWorker {
+ public:
+  RawWorker(transport::Context& context, const std::string& endpoint, const std::string& name)
+      : channel_(transport::ClientChannel::Connect(context, endpoint, name).value()) {}
+
+  void Send(const v1::WorkMessage& message) {
+    ASSERT_TRUE(channel_->Send(transport::Encode(message)).ok());
+  }
+  void Ready(uint32_t credit) {
+    v1::WorkMessage m;
+    m.mutable_ready()->set_credit(credit);
+    Send(m);
+  }
+  void Beat() {
+    v1::WorkMessage m;
+    m.mutable_heartbeat()->set_sent_unix_ms(1);
+    Send(m);
+  }
+  // The next message of `kind` within `timeout`, skipping others (e.g. heartbeats).
+  std::optional<v1::WorkMessage> Next(v1::WorkMessage::KindCase kind, milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto in = channel_->Receive(milliseconds(20));
+      if (!in.ok() || !in->has_value()) continue;
+      auto m = transport::Decode<v1::WorkMessage>(**in);
+      if (m.ok() && m->kind_case() == kind) return std::move(m).value();
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::unique_ptr<transport::ClientChannel> channel_;
+};
+
+TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
+  auto context = transport::Context::Create().value();
+  IntakeOptions options;
+  options.submit_endpoint = "inproc://submit";
+  options.work_endpoint = "inproc://work";
+  options.journal_path = dir_.file("intake.db");
+  options.lease_ms = 600;
+  auto intake = Intake::Open(*context, *divisions_, options);
+  ASSERT_TRUE(intake.ok()) << intake.status();
+  std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
+
+  // A worker intake has never heard of is asked for its credit.
+  RawWorker a(*context, "inproc://work", "a");
+  a.Beat();
+  std::optional<v1::WorkMessage> hello = a.Next(v1::WorkMessage::kHeartbeat, milliseconds(5000));
+  ASSERT_TRUE(hello.has_value());
+  EXPECT_TRUE(hello->heartbeat().reannounce());
+
+  auto submitter = transport::ClientChannel::Connect(*context, "inproc://submit").value();
+  v1::SubmitRequest request;
+  request.mutable_batch()->set_batch_id("B1");
+  *request.mutable_batch()->add_orders() = testing::SampleOrder("L1");
+  *request.mutable_batch()->add_orders() = testing::SampleOrder("L2");
+  ASSERT_TRUE(submitter->Send(transport::Encode(request)).ok());
+  auto ack = submitter->Receive(milliseconds(5000));
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+
+  a.Ready(10);
+  std::optional<v1::WorkMessage> work = a.Next(v1::WorkMessage::kWork, milliseconds(5000));
+  ASSERT_TRUE(work.has_value());
+  ASSERT_EQ(work->work().orders_size(), 2);
+  a.Beat();
+  std::optional<v1::WorkMessage> known = a.Next(v1::WorkMessage::kHeartbeat, milliseconds(5000));
+  ASSERT_TRUE(known.has_value());
+  EXPECT_FALSE(known->heartbeat().reannounce()) << "intake knows a now";
+
+  // While a keeps beating, for three lease periods, b gets none of its work.
+  RawWorker b(*context, "inproc://work", "b");
+  b.Ready(10);
+  auto until = std::chrono::steady_clock::now() + milliseconds(3 * options.lease_ms);
+  while (std::chrono::steady_clock::now() < until) {
+    a.Beat();
+    b.Beat();
+    EXPECT_FALSE(b.Next(v1::WorkMessage::kWork, milliseconds(100)).has_value())
+        << "a's lease was taken while it was alive";
+  }
+  // a goes silent: after its lease, b gets the same orders with the same numbers.
+  std::optional<v1::WorkMessage> moved;
+  until = std::chrono::steady_clock::now() + milliseconds(10'000);
+  while (!moved.has_value() && std::chrono::steady_clock::now() < until) {
+    b.Beat();
+    moved = b.Next(v1::WorkMessage::kWork, milliseconds(200));
+  }
+  ASSERT_TRUE(moved.has_value());
+  ASSERT_EQ(moved->work().orders_size(), 2);
+  EXPECT_EQ(moved->work().orders(0).tracking_number(), work->work().orders(0).tracking_number());
+  EXPECT_NE(moved->work().lease_id(), work->work().lease_id());
+
+  (*intake)->RequestStop();
+  runner.join();
+}
+
 class ManualClock final : public Clock {
  public:
   std::chrono::steady_clock::time_point Now() const override { return now; }
