@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
@@ -75,6 +76,32 @@ BENCHMARK(BM_JournalSubmit)
     ->ArgsProduct({{100, 1000, 5000}, {1, 0}})
     ->ArgNames({"orders", "full"})
     ->UseRealTime();
+
+// Group commit: `batches` batches of 1,000 orders (several submitters at once) share
+// one durable transaction, as intake journals what waits on its submit channel.
+void BM_JournalSubmitGroup(benchmark::State& state) {
+  const int64_t batches = state.range(0);
+  constexpr int64_t kSize = 1000;
+  testing::TempDir dir;
+  std::unique_ptr<Journal> journal = OpenJournal(dir, true, state);
+  if (journal == nullptr) return;
+  int64_t next = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<v1::OrderBatch> group;
+    for (int64_t b = 0; b < batches; ++b) group.push_back(NumberedBatch(next++, kSize));
+    std::vector<const v1::OrderBatch*> pointers;
+    for (const v1::OrderBatch& batch : group) pointers.push_back(&batch);
+    std::vector<std::vector<v1::OrderRejection>> none(group.size());
+    state.ResumeTiming();
+    if (!journal->SubmitGroup(pointers, none).ok()) {
+      state.SkipWithError("submit failed");
+      return;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * batches * kSize);
+}
+BENCHMARK(BM_JournalSubmitGroup)->Arg(1)->Arg(8)->ArgName("batches")->UseRealTime();
 
 // Lease then Complete of `size` orders: the journal's side of one WorkBatch.
 void BM_JournalLeaseAndComplete(benchmark::State& state) {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,8 @@ using std::chrono::milliseconds;
 constexpr int64_t kIdleLeaseCheckMs = 1000;
 // A worker's leases are renewed at most this often (each renewal is a journal commit).
 constexpr int64_t kRenewEveryMs = 500;
+// Orders journaled in one group commit at most; more wait for the next turn.
+constexpr size_t kMaxOrdersPerCommit = 20'000;
 // Messages handled from one channel before the other gets a turn.
 constexpr int kDrainPerTurn = 64;
 
@@ -46,13 +49,15 @@ class IntakeImpl final : public Intake {
           transport::WaitReadable({submit_.get(), work_.get()}, {}, milliseconds(100));
       if (!readable.ok()) return readable.status().WithContext("intake poll");
       for (size_t index : readable.value()) {
-        transport::ServerChannel& channel = index == 0 ? *submit_ : *work_;
+        if (index == 0) {
+          SORTLINE_RETURN_IF_ERROR(HandleSubmits());
+          continue;
+        }
         for (int i = 0; i < kDrainPerTurn; ++i) {
-          Result<std::optional<transport::Incoming>> in = channel.Receive(milliseconds(0));
+          Result<std::optional<transport::Incoming>> in = work_->Receive(milliseconds(0));
           if (!in.ok()) return in.status().WithContext("intake receive");
           if (!in.value().has_value()) break;
-          Status handled = index == 0 ? HandleSubmit(*in.value()) : HandleWork(*in.value());
-          if (!handled.ok()) return handled;
+          SORTLINE_RETURN_IF_ERROR(HandleWork(*in.value()));
         }
       }
       SORTLINE_RETURN_IF_ERROR(Dispatch());
@@ -73,8 +78,69 @@ class IntakeImpl final : public Intake {
     if (options_.log) options_.log(line);
   }
 
-  // Returns non-OK only for faults that must stop the process (journal data loss).
-  Status HandleSubmit(const transport::Incoming& in) {
+  // A batch waiting for the group commit, and who asked.
+  struct PendingBatch {
+    std::string peer;
+    v1::SubmitRequest request;
+    std::vector<v1::OrderRejection> rejected;
+  };
+
+  // Takes what waits on the submit channel: progress questions are answered at once,
+  // batches are validated and journaled together in one transaction (group commit), then
+  // each is acknowledged. Non-OK only for faults that must stop the process (data loss).
+  Status HandleSubmits() {
+    std::vector<PendingBatch> group;
+    size_t orders = 0;
+    for (int i = 0; i < kDrainPerTurn && orders < kMaxOrdersPerCommit; ++i) {
+      Result<std::optional<transport::Incoming>> in = submit_->Receive(milliseconds(0));
+      if (!in.ok()) return in.status().WithContext("intake receive");
+      if (!in.value().has_value()) break;
+      std::optional<PendingBatch> batch = TakeSubmit(std::move(*in.value()));
+      if (!batch.has_value()) continue;
+      orders += static_cast<size_t>(batch->request.batch().orders_size());
+      group.push_back(std::move(*batch));
+    }
+    if (group.empty()) return Status::Ok();
+    std::vector<const v1::OrderBatch*> batches;
+    std::vector<std::vector<v1::OrderRejection>> rejected;
+    for (PendingBatch& pending : group) {
+      batches.push_back(&pending.request.batch());
+      rejected.push_back(std::move(pending.rejected));
+    }
+    Result<std::vector<v1::SubmitReply>> stored = journal_->SubmitGroup(batches, rejected);
+    if (!stored.ok() && stored.status().code() == StatusCode::kDataLoss) return stored.status();
+    if (stored.ok()) {
+      if (journal_full_) Log("intake: journal takes batches again");
+      journal_full_ = false;
+    } else {
+      const bool passing = stored.status().code() == StatusCode::kResourceExhausted;
+      if (passing && !journal_full_) {
+        Log("intake: ALARM journal full, batches are refused until space returns: " +
+            stored.status().ToString());
+      } else if (!passing) {
+        Log("intake: " + std::to_string(group.size()) +
+            " batches not journaled: " + stored.status().ToString());
+      }
+      journal_full_ = passing;
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+      v1::SubmitReply reply;
+      if (stored.ok()) {
+        reply = std::move(stored->at(i));
+        if (reply.accepted() > 0) work_may_be_waiting_ = true;
+      } else {
+        reply.set_batch_id(group[i].request.batch().batch_id());
+        reply.set_error(stored.status().ToString());
+        reply.set_retry(journal_full_);
+      }
+      Reply(group[i].peer, std::move(reply));
+    }
+    return Status::Ok();
+  }
+
+  // A batch to journal, or empty when the request was answered already (malformed, a
+  // progress question, a batch without id).
+  std::optional<PendingBatch> TakeSubmit(transport::Incoming in) {
     v1::SubmitReply reply;
     Result<v1::SubmitRequest> request = transport::Decode<v1::SubmitRequest>(in.payload);
     if (!request.ok()) {
@@ -85,35 +151,17 @@ class IntakeImpl final : public Intake {
       if (batch.batch_id().empty()) {
         reply.set_error("batch id is empty");
       } else {
-        std::vector<v1::OrderRejection> rejected;
-        for (int i = 0; i < batch.orders_size(); ++i) {
-          Status valid = model::ValidateOrder(batch.orders(i), divisions_);
+        PendingBatch pending{std::move(in.peer), std::move(request).value(), {}};
+        const v1::OrderBatch& orders = pending.request.batch();
+        for (int i = 0; i < orders.orders_size(); ++i) {
+          Status valid = model::ValidateOrder(orders.orders(i), divisions_);
           if (valid.ok()) continue;
-          v1::OrderRejection& r = rejected.emplace_back();
-          r.set_order_id(batch.orders(i).order_id());
+          v1::OrderRejection& r = pending.rejected.emplace_back();
+          r.set_order_id(orders.orders(i).order_id());
           r.set_index(static_cast<uint32_t>(i));
           r.set_reason(valid.message());
         }
-        Result<v1::SubmitReply> stored = journal_->Submit(batch, rejected);
-        if (!stored.ok()) {
-          if (stored.status().code() == StatusCode::kDataLoss) return stored.status();
-          const bool passing = stored.status().code() == StatusCode::kResourceExhausted;
-          if (passing && !journal_full_) {
-            Log("intake: ALARM journal full, batches are refused until space returns: " +
-                stored.status().ToString());
-          } else if (!passing) {
-            Log("intake: batch " + batch.batch_id() +
-                " not journaled: " + stored.status().ToString());
-          }
-          journal_full_ = passing;
-          reply.set_error(stored.status().ToString());
-          reply.set_retry(passing);
-        } else {
-          if (journal_full_) Log("intake: journal takes batches again");
-          journal_full_ = false;
-          reply = std::move(stored).value();
-          if (reply.accepted() > 0) work_may_be_waiting_ = true;
-        }
+        return pending;
       }
     } else if (request->has_progress_batch_id()) {
       reply.set_batch_id(request->progress_batch_id());
@@ -126,9 +174,13 @@ class IntakeImpl final : public Intake {
     } else {
       reply.set_error("empty submit request");
     }
-    Status sent = submit_->Send(in.peer, transport::Encode(std::move(reply)));
+    Reply(in.peer, std::move(reply));
+    return std::nullopt;
+  }
+
+  void Reply(const std::string& peer, v1::SubmitReply reply) {
+    Status sent = submit_->Send(peer, transport::Encode(std::move(reply)));
     if (!sent.ok()) Log("intake: reply to submitter lost: " + sent.ToString());
-    return Status::Ok();
   }
 
   Status HandleWork(const transport::Incoming& in) {

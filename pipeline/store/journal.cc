@@ -115,6 +115,9 @@ class JournalImpl final : public Journal {
 
   Result<v1::SubmitReply> Submit(const v1::OrderBatch& batch,
                                  const std::vector<v1::OrderRejection>& rejected) override;
+  Result<std::vector<v1::SubmitReply>> SubmitGroup(
+      const std::vector<const v1::OrderBatch*>& batches,
+      const std::vector<std::vector<v1::OrderRejection>>& rejected) override;
   Result<v1::WorkBatch> Lease(std::string_view worker, uint32_t max_orders, int64_t now_ms,
                               int64_t lease_ms) override;
   Result<uint64_t> Renew(std::string_view worker, int64_t now_ms, int64_t lease_ms) override;
@@ -123,8 +126,9 @@ class JournalImpl final : public Journal {
   Result<uint64_t> Outstanding() override;
 
  private:
-  Result<v1::SubmitReply> SubmitInTransaction(
-      const v1::OrderBatch& batch, const std::vector<const v1::OrderRejection*>& rejected_at);
+  // The rows of one batch, inside the caller's transaction.
+  Result<v1::SubmitReply> SubmitRows(const v1::OrderBatch& batch,
+                                     const std::vector<const v1::OrderRejection*>& rejected_at);
   Result<v1::WorkBatch> LeaseInTransaction(std::string_view worker, uint32_t max_orders,
                                            int64_t now_ms, int64_t lease_ms);
   Status CompleteInTransaction(const v1::WorkDone& done);
@@ -132,7 +136,7 @@ class JournalImpl final : public Journal {
   enum class Insertion { kInserted, kDuplicate, kTrackingTaken };
   // Inserts one order with `tracking` (preassigned, or when empty the next number of
   // `issuer`, written to *tracking). `insert` and `exists` are the prepared
-  // statements of SubmitInTransaction.
+  // statements of SubmitRows.
   Result<Insertion> InsertOrder(const v1::Order& order, uint32_t index, int64_t batch_key,
                                 model::S10Issuer& issuer, Statement& insert, Statement& exists,
                                 std::string* tracking);
@@ -145,8 +149,12 @@ class JournalImpl final : public Journal {
   std::string payload_;
 };
 
-Result<v1::SubmitReply> JournalImpl::Submit(const v1::OrderBatch& batch,
-                                            const std::vector<v1::OrderRejection>& rejected) {
+namespace {
+
+// Each order's rejection by index. kInvalidArgument for an empty batch id or an index
+// outside the batch.
+Result<std::vector<const v1::OrderRejection*>> RejectionsByIndex(
+    const v1::OrderBatch& batch, const std::vector<v1::OrderRejection>& rejected) {
   const std::string context = "journal submit batch \"" + batch.batch_id() + "\"";
   if (batch.batch_id().empty()) return InvalidArgument(context + ": batch_id is empty");
   std::vector<const v1::OrderRejection*> rejected_at(batch.orders_size(), nullptr);
@@ -157,14 +165,50 @@ Result<v1::SubmitReply> JournalImpl::Submit(const v1::OrderBatch& batch,
     }
     if (rejected_at[rejection.index()] == nullptr) rejected_at[rejection.index()] = &rejection;
   }
-  Result<v1::SubmitReply> reply = SubmitInTransaction(batch, rejected_at);
-  if (!reply.ok()) return reply.status().WithContext(context);
-  return reply;
+  return rejected_at;
 }
 
-Result<v1::SubmitReply> JournalImpl::SubmitInTransaction(
+}  // namespace
+
+Result<v1::SubmitReply> JournalImpl::Submit(const v1::OrderBatch& batch,
+                                            const std::vector<v1::OrderRejection>& rejected) {
+  Result<std::vector<v1::SubmitReply>> replies = SubmitGroup({&batch}, {rejected});
+  if (!replies.ok()) return replies.status();
+  return std::move(replies->front());
+}
+
+Result<std::vector<v1::SubmitReply>> JournalImpl::SubmitGroup(
+    const std::vector<const v1::OrderBatch*>& batches,
+    const std::vector<std::vector<v1::OrderRejection>>& rejected) {
+  if (batches.size() != rejected.size()) {
+    return InvalidArgument("journal submit: " + std::to_string(batches.size()) + " batches with " +
+                           std::to_string(rejected.size()) + " rejection lists");
+  }
+  std::vector<std::vector<const v1::OrderRejection*>> rejected_at;
+  rejected_at.reserve(batches.size());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    SORTLINE_ASSIGN_OR_RETURN(rejected_at.emplace_back(),
+                              RejectionsByIndex(*batches[i], rejected[i]));
+  }
+  const std::string context = batches.size() == 1
+                                  ? "journal submit batch \"" + batches[0]->batch_id() + "\""
+                                  : "journal submit of " + std::to_string(batches.size()) +
+                                        " batches from \"" + batches[0]->batch_id() + "\"";
+  Result<Transaction> txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status().WithContext(context);
+  std::vector<v1::SubmitReply> replies;
+  replies.reserve(batches.size());
+  for (size_t i = 0; i < batches.size(); ++i) {
+    Result<v1::SubmitReply> reply = SubmitRows(*batches[i], rejected_at[i]);
+    if (!reply.ok()) return reply.status().WithContext(context);
+    replies.push_back(std::move(reply).value());
+  }
+  if (Status committed = txn->Commit(); !committed.ok()) return committed.WithContext(context);
+  return replies;
+}
+
+Result<v1::SubmitReply> JournalImpl::SubmitRows(
     const v1::OrderBatch& batch, const std::vector<const v1::OrderRejection*>& rejected_at) {
-  SORTLINE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
   {
     SORTLINE_ASSIGN_OR_RETURN(Statement find,
                               db_->Prepare("SELECT reply FROM batches WHERE batch_id = ?1"));
@@ -264,7 +308,6 @@ Result<v1::SubmitReply> JournalImpl::SubmitInTransaction(
     update.BindInt(1, static_cast<int64_t>(accepted)).BindBlob(2, bytes).BindInt(3, batch_key);
     SORTLINE_RETURN_IF_ERROR(update.Run());
   }
-  SORTLINE_RETURN_IF_ERROR(txn.Commit());
   return reply;
 }
 

@@ -53,6 +53,15 @@ class Journal {
   virtual Result<v1::SubmitReply> Submit(const v1::OrderBatch& batch,
                                          const std::vector<v1::OrderRejection>& rejected) = 0;
 
+  // Group commit: journals several batches in one transaction, so they share one fsync,
+  // and returns their replies in order, each exactly as Submit would have answered it
+  // (a batch id repeated within the group is answered from its first occurrence).
+  // `rejected[i]` belongs to `*batches[i]`. Errors as Submit, for the whole group: when
+  // any batch is invalid or the transaction fails, nothing is journaled.
+  virtual Result<std::vector<v1::SubmitReply>> SubmitGroup(
+      const std::vector<const v1::OrderBatch*>& batches,
+      const std::vector<std::vector<v1::OrderRejection>>& rejected) = 0;
+
   // Leases up to `max_orders` pending orders (or orders whose lease expired before
   // `now_ms`) to `worker` until `now_ms + lease_ms`. Perishable service classes first,
   // then the oldest. Returns an empty batch (lease_id 0) when there is nothing to do.

@@ -324,6 +324,52 @@ TEST_F(JournalTest, FullJournalFailsTheBatchAndRollsItBack) {
   EXPECT_EQ(Serial(last.tracking_number()), accepted + 1);
 }
 
+TEST_F(JournalTest, GroupCommitAnswersEachBatchAsSubmitWouldAndKeepsThemAll) {
+  v1::OrderBatch first = NumberedBatch("G1", 0, 3);
+  v1::OrderBatch second = NumberedBatch("G2", 3, 2);
+  *second.add_orders() = first.orders(0);  // already journaled by the first batch
+  v1::OrderRejection bad;
+  bad.set_index(1);
+  bad.set_reason("weight is 0");
+  {
+    auto journal = Open();
+    ASSERT_NE(journal, nullptr);
+    STORE_ASSERT_OK_AND_ASSIGN(std::vector<v1::SubmitReply> replies,
+                               journal->SubmitGroup({&first, &second, &first}, {{}, {bad}, {}}));
+    ASSERT_EQ(replies.size(), 3u);
+    EXPECT_EQ(replies[0].accepted(), 3u);
+    EXPECT_EQ(replies[1].accepted(), 1u);
+    ASSERT_EQ(replies[1].rejected_size(), 1);
+    EXPECT_EQ(replies[1].rejected(0).index(), 1u);
+    ASSERT_EQ(replies[1].duplicates_size(), 1);
+    EXPECT_EQ(replies[1].duplicates(0), first.orders(0).order_id());
+    EXPECT_EQ(replies[2].SerializeAsString(), replies[0].SerializeAsString())
+        << "a batch id repeated within the group gets its first answer";
+  }
+  auto journal = Open();
+  ASSERT_NE(journal, nullptr);
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 100, 1, kLeaseMs));
+  ASSERT_EQ(work.orders_size(), 4);
+  std::vector<uint32_t> serials;
+  for (const v1::Order& order : work.orders()) serials.push_back(Serial(order.tracking_number()));
+  std::sort(serials.begin(), serials.end());
+  EXPECT_EQ(serials, (std::vector<uint32_t>{1, 2, 3, 4})) << "one counter across the group";
+  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply again, journal->Submit(second, {}));
+  EXPECT_EQ(again.accepted(), 1u) << "the stored answer, whatever the new content";
+}
+
+TEST_F(JournalTest, GroupWithAnInvalidBatchJournalsNothing) {
+  auto journal = Open();
+  ASSERT_NE(journal, nullptr);
+  v1::OrderBatch good = NumberedBatch("G1", 0, 2);
+  v1::OrderBatch nameless = NumberedBatch("", 2, 2);
+  Result<std::vector<v1::SubmitReply>> replies = journal->SubmitGroup({&good, &nameless}, {{}, {}});
+  ASSERT_FALSE(replies.ok());
+  EXPECT_EQ(replies.status().code(), StatusCode::kInvalidArgument);
+  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  EXPECT_EQ(outstanding, 0u);
+}
+
 TEST_F(JournalTest, LeaseGivesPerishableFirstThenOldest) {
   auto journal = Open();
   ASSERT_NE(journal, nullptr);

@@ -16,7 +16,11 @@ using ::testing::HasSubstr;
 
 TEST(SqliteStatus, MapsResultCodesToStatusCodes) {
   EXPECT_EQ(SqliteStatus(SQLITE_FULL, "op", "x").code(), StatusCode::kResourceExhausted);
-  EXPECT_EQ(SqliteStatus(SQLITE_IOERR_FSYNC, "op", "x").code(), StatusCode::kIoError);
+  // A failed fsync or write is never retried: the owner stops and recovers (issue 5).
+  EXPECT_EQ(SqliteStatus(SQLITE_IOERR_FSYNC, "op", "x").code(), StatusCode::kDataLoss);
+  EXPECT_EQ(SqliteStatus(SQLITE_IOERR_DIR_FSYNC, "op", "x").code(), StatusCode::kDataLoss);
+  EXPECT_EQ(SqliteStatus(SQLITE_IOERR_WRITE, "op", "x").code(), StatusCode::kDataLoss);
+  EXPECT_EQ(SqliteStatus(SQLITE_IOERR_READ, "op", "x").code(), StatusCode::kIoError);
   EXPECT_EQ(SqliteStatus(SQLITE_IOERR, "op", "x").code(), StatusCode::kIoError);
   EXPECT_EQ(SqliteStatus(SQLITE_CORRUPT, "op", "x").code(), StatusCode::kDataLoss);
   EXPECT_EQ(SqliteStatus(SQLITE_NOTADB, "op", "x").code(), StatusCode::kDataLoss);
