@@ -35,6 +35,7 @@ struct SubmitCliOptions {
   std::string orders;
   runtime::SubmitOptions submit;
   std::string summary_path;
+  SecurityFlags security;
 };
 
 runtime::ProgressOptions ProgressOnStderr() {
@@ -92,11 +93,15 @@ int Run(const RunOptions& options) {
 }
 
 int Submit(const SubmitCliOptions& options) {
+  Result<transport::Security> security = LoadSecurity(options.security);
+  if (!security.ok()) return Fatal(kProgram, security.status());
+  runtime::SubmitOptions submit = options.submit;
+  submit.security = std::make_shared<const transport::Security>(std::move(security).value());
   Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
   if (!context.ok()) return Fatal(kProgram, context.status());
   runtime::Progress progress(ProgressOnStderr());
   Result<v1::RunSummary> summary =
-      runtime::SubmitOrdersFile(**context, options.orders, options.submit, progress);
+      runtime::SubmitOrdersFile(**context, options.orders, submit, progress);
   if (!summary.ok()) return Fatal(kProgram, summary.status());
   std::printf("%s", runtime::FormatSummary(*summary).c_str());
   if (!options.summary_path.empty()) {
@@ -160,6 +165,7 @@ Command AddSubmitCommand(CLI::App& app) {
                   "Give up when no order finishes for this long")
       ->capture_default_str();
   cmd->add_option("--summary", submit->summary_path, "Also write the summary as JSON");
+  AddSecurityFlags(*cmd, submit->security);
   return {cmd, [submit] { return Submit(*submit); }};
 }
 

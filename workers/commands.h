@@ -23,6 +23,7 @@ Command AddSubmitCommand(CLI::App& app);  // batch_commands.cc
 Command AddStatusCommand(CLI::App& app);  // status_command.cc
 Command AddLabelCommand(CLI::App& app);   // label_command.cc
 Command AddPlanCommand(CLI::App& app);    // plan_command.cc
+Command AddKeysCommand(CLI::App& app);    // keys_command.cc
 
 }  // namespace sortline::cli
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <pthread.h>
 #include <signal.h>
 
@@ -22,6 +23,28 @@ Result<std::shared_ptr<const sort::SortPlan>> LoadPlan(const std::string& path,
   Result<std::unique_ptr<sort::SortPlan>> plan = sort::SortPlan::Load(path, &divisions);
   if (!plan.ok()) return plan.status().WithContext("sort plan " + path);
   return std::shared_ptr<const sort::SortPlan>(std::move(plan).value());
+}
+
+void AddSecurityFlags(CLI::App& app, SecurityFlags& flags) {
+  CLI::Option* key = app.add_option(
+      "--curve-key", flags.key_file,
+      "CURVE key pair file of this process (`sortline keys gen`); with --curve-keys, every "
+      "tcp:// channel is encrypted and only peers listed in the keys table get in");
+  CLI::Option* keys =
+      app.add_option("--curve-keys", flags.keys_table,
+                     "Keys table (CSV role,name,public_key): the peers allowed per role");
+  key->needs(keys);
+  keys->needs(key);
+}
+
+Result<transport::Security> LoadSecurity(const SecurityFlags& flags) {
+  if (flags.key_file.empty() && flags.keys_table.empty()) return transport::Security{};
+  if (flags.key_file.empty() || flags.keys_table.empty()) {
+    return InvalidArgument("--curve-key and --curve-keys go together");
+  }
+  Result<transport::Security> security = transport::LoadSecurity(flags.key_file, flags.keys_table);
+  if (!security.ok()) return security.status().WithContext("CURVE security");
+  return security;
 }
 
 namespace {

@@ -1,5 +1,6 @@
 // What the executables share: loading the division table and the plan with friendly
-// errors, stopping a service on SIGINT/SIGTERM, and a stderr logger.
+// errors, the CURVE security flags, stopping a service on SIGINT/SIGTERM, and a stderr
+// logger.
 //
 // Thread-safety: call BlockStopSignals before starting any thread.
 #ifndef WORKERS_COMMON_H_
@@ -13,6 +14,11 @@
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/sort/sort_plan.h"
+#include "pipeline/transport/security.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace sortline::cli {
 
@@ -28,6 +34,18 @@ inline constexpr int kExitError = 2;         // could not run (bad flags, files,
 Result<std::unique_ptr<model::DivisionTable>> LoadDivisions(const std::string& dir);
 Result<std::shared_ptr<const sort::SortPlan>> LoadPlan(const std::string& path,
                                                        const model::DivisionTable& divisions);
+
+// --curve-key FILE (this process's key pair, from `sortline keys gen`) and --curve-keys
+// FILE (the keys table: role,name,public_key). Both or neither; neither is plaintext.
+struct SecurityFlags {
+  std::string key_file;
+  std::string keys_table;
+};
+// Adds both flags to `app`, each requiring the other. `flags` must outlive parsing.
+void AddSecurityFlags(CLI::App& app, SecurityFlags& flags);
+// The Security the flags name: disabled when neither is given; kInvalidArgument when only
+// one is; the errors of transport::LoadSecurity otherwise.
+Result<transport::Security> LoadSecurity(const SecurityFlags& flags);
 
 // Blocks SIGINT and SIGTERM in this thread and every thread started after it. Call first
 // in main, before any library starts threads (ZeroMQ, TBB), so no thread dies of them.

@@ -20,14 +20,21 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--journal", options.journal_path, "SQLite journal file")->capture_default_str();
   app.add_option("--divisions", divisions_dir, "Division table directory")->capture_default_str();
-  app.add_option("--lease-ms", options.lease_ms, "Lease before work goes to another worker")
-      ->capture_default_str();
+  app.add_option("--lease-ms", options.lease_ms,
+                 "A worker silent this long loses its work to others (workers beat every second)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{100}, int64_t{3'600'000}));
   app.add_option("--max-per-lease", options.max_orders_per_lease, "Orders per WorkBatch")
       ->capture_default_str();
   app.add_flag("--no-fsync", fast, "synchronous=NORMAL: faster, may lose commits on power loss");
+  cli::SecurityFlags security_flags;
+  cli::AddSecurityFlags(app, security_flags);
   CLI11_PARSE(app, argc, argv);
   options.journal.synchronous_full = !fast;
   options.log = cli::StderrLogger(program);
+  Result<transport::Security> security = cli::LoadSecurity(security_flags);
+  if (!security.ok()) return cli::Fatal(program, security.status());
+  options.security = std::make_shared<const transport::Security>(std::move(security).value());
 
   Result<std::unique_ptr<model::DivisionTable>> divisions = cli::LoadDivisions(divisions_dir);
   if (!divisions.ok()) return cli::Fatal(program, divisions.status());

@@ -15,8 +15,8 @@ int main(int argc, char** argv) {
       "2 could not run."};
   app.require_subcommand(1);
   std::vector<Command> commands = {
-      AddGenCommand(app),    AddRunCommand(app),   AddSubmitCommand(app),
-      AddStatusCommand(app), AddLabelCommand(app), AddPlanCommand(app),
+      AddGenCommand(app),   AddRunCommand(app),  AddSubmitCommand(app), AddStatusCommand(app),
+      AddLabelCommand(app), AddPlanCommand(app), AddKeysCommand(app),
   };
   try {
     app.parse(argc, argv);

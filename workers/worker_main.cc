@@ -41,9 +41,14 @@ int main(int argc, char** argv) {
                  "reaches POINT: before-render, after-labels or after-dock-ack")
       ->type_name("POINT[:N]")
       ->group("Testing");
+  cli::SecurityFlags security_flags;
+  cli::AddSecurityFlags(app, security_flags);
   CLI11_PARSE(app, argc, argv);
   options.fsync_labels = !no_fsync;
   options.log = cli::StderrLogger(program);
+  Result<transport::Security> security = cli::LoadSecurity(security_flags);
+  if (!security.ok()) return cli::Fatal(program, security.status());
+  options.security = std::make_shared<const transport::Security>(std::move(security).value());
   Result<cli::Probe> probe =
       cli::KillAtProbe(kill_at, {"before-render", "after-labels", "after-dock-ack"});
   if (!probe.ok()) return cli::Fatal(program, probe.status());

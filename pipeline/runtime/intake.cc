@@ -308,10 +308,17 @@ Result<std::unique_ptr<Intake>> Intake::Open(transport::Context& context,
   if (options.max_orders_per_lease == 0) return InvalidArgument("max orders per lease is 0");
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<store::Journal> journal,
                             store::Journal::Open(options.journal_path, options.journal));
-  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<transport::ServerChannel> submit,
-                            transport::ServerChannel::Bind(context, options.submit_endpoint));
-  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<transport::ServerChannel> work,
-                            transport::ServerChannel::Bind(context, options.work_endpoint));
+  transport::ChannelOptions submit_options;
+  submit_options.security = options.security.get();
+  submit_options.peer_role = "submitter";
+  transport::ChannelOptions work_options = submit_options;
+  work_options.peer_role = "worker";
+  SORTLINE_ASSIGN_OR_RETURN(
+      std::unique_ptr<transport::ServerChannel> submit,
+      transport::ServerChannel::Bind(context, options.submit_endpoint, submit_options));
+  SORTLINE_ASSIGN_OR_RETURN(
+      std::unique_ptr<transport::ServerChannel> work,
+      transport::ServerChannel::Bind(context, options.work_endpoint, work_options));
   return std::unique_ptr<Intake>(new IntakeImpl(divisions, options, clock, std::move(journal),
                                                 std::move(submit), std::move(work)));
 }

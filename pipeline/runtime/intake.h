@@ -32,6 +32,9 @@ struct IntakeOptions {
   int64_t lease_ms = 5'000;
   uint32_t max_orders_per_lease = 512;          // one WorkBatch carries at most this many
   std::function<void(const std::string&)> log;  // operational messages; null: silent
+  // CURVE on tcp:// endpoints: submitters need a key listed under "submitter", workers
+  // one under "worker". null or disabled: plaintext.
+  std::shared_ptr<const transport::Security> security;
 };
 
 class Intake {

@@ -215,8 +215,12 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
   if (options.batch_size == 0) return InvalidArgument("batch size must be positive");
   std::ifstream in(path, std::ios::binary);
   if (!in) return NotFound("cannot open orders file " + path);
-  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<transport::ClientChannel> channel,
-                            transport::ClientChannel::Connect(context, options.intake_endpoint));
+  transport::ChannelOptions channel_options;
+  channel_options.security = options.security.get();
+  channel_options.peer_role = "intake";
+  SORTLINE_ASSIGN_OR_RETURN(
+      std::unique_ptr<transport::ClientChannel> channel,
+      transport::ClientChannel::Connect(context, options.intake_endpoint, "", channel_options));
 
   const auto start = Clock::now();
   const std::string source = std::filesystem::path(path).filename().string();

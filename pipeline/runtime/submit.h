@@ -8,6 +8,7 @@
 #define PIPELINE_RUNTIME_SUBMIT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "pipeline/base/result.h"
@@ -25,6 +26,9 @@ struct SubmitOptions {
   int poll_interval_ms = 100;          // how often batch progress is asked for
   int64_t stall_timeout_ms = 120'000;  // fail when no order finishes for this long
   int retry_pause_ms = 500;            // wait before resending a batch intake had no room for
+  // CURVE on a tcp:// endpoint: the submitter's key pair and intake's key (role
+  // "intake"). null or disabled: plaintext.
+  std::shared_ptr<const transport::Security> security;
 };
 
 // Submits `path` and waits for completion, drawing on `progress`.

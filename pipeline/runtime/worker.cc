@@ -279,12 +279,17 @@ Result<std::unique_ptr<Worker>> Worker::Open(transport::Context& context,
   sink_options.fsync = opts.fsync_labels;
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<label::LabelSink> sink,
                             label::OpenDirectorySink(opts.label_dir, sink_options));
+  transport::ChannelOptions intake_options;
+  intake_options.security = opts.security.get();
+  intake_options.peer_role = "intake";
+  transport::ChannelOptions dock_options = intake_options;
+  dock_options.peer_role = "dock";
   SORTLINE_ASSIGN_OR_RETURN(
       std::unique_ptr<transport::ClientChannel> intake,
-      transport::ClientChannel::Connect(context, opts.intake_endpoint, opts.name));
+      transport::ClientChannel::Connect(context, opts.intake_endpoint, opts.name, intake_options));
   SORTLINE_ASSIGN_OR_RETURN(
       std::unique_ptr<transport::ClientChannel> dock,
-      transport::ClientChannel::Connect(context, opts.dock_endpoint, opts.name));
+      transport::ClientChannel::Connect(context, opts.dock_endpoint, opts.name, dock_options));
   return std::unique_ptr<Worker>(new WorkerImpl(divisions, std::move(plans), std::move(opts),
                                                 std::move(sink), std::move(intake),
                                                 std::move(dock)));

@@ -47,6 +47,9 @@ struct WorkerOptions {
   // its records not yet acknowledged by dock) and "after-dock-ack" (dock acknowledged,
   // WorkDone not yet sent to intake).
   std::function<void(std::string_view point)> probe;
+  // CURVE on tcp:// endpoints: this worker's key pair, and the keys of the servers
+  // listed under "intake" and "dock". null or disabled: plaintext.
+  std::shared_ptr<const transport::Security> security;
 };
 
 class Worker {

@@ -1,13 +1,18 @@
 #include "pipeline/transport/channel.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
+#include <set>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include <zmq.hpp>
+
+#include "pipeline/transport/internal/zap_handler.h"
 
 namespace sortline::transport {
 namespace {
@@ -20,15 +25,44 @@ using std::chrono::steady_clock;
 constexpr int kReconnectIntervalMs = 100;
 constexpr int kReconnectIntervalMaxMs = 2000;
 
+// ZMQ_ZAP_ENFORCE_DOMAIN: a draft option in libzmq 4.3 (zmq.h declares it only for draft
+// builds), yet every 4.3 build accepts it by number. Without it a CURVE server admits
+// anyone who knows its key whenever no ZAP handler is bound (see zap_handler.h).
+constexpr int kZapEnforceDomain = 93;
+
 class ZmqContext final : public Context {
  public:
   // Throws zmq::error_t when libzmq cannot create a context; Create catches it.
   ZmqContext() = default;
+  ~ZmqContext() override {
+    // The handler's socket must close before the context terminates.
+    std::lock_guard<std::mutex> lock(zap_mutex_);
+    zap_.reset();
+  }
 
   zmq::context_t& get() { return context_; }
 
+  // The ZAP handler, started on first use (bound before any secured socket exists).
+  Result<internal::ZapHandler*> Authenticator() {
+    std::lock_guard<std::mutex> lock(zap_mutex_);
+    if (zap_ == nullptr) {
+      SORTLINE_ASSIGN_OR_RETURN(zap_, internal::ZapHandler::Start(context_));
+      if (zap_stopped_) zap_->Stop();
+    }
+    return zap_.get();
+  }
+
+  void StopAuthenticator() override {
+    std::lock_guard<std::mutex> lock(zap_mutex_);
+    zap_stopped_ = true;
+    if (zap_ != nullptr) zap_->Stop();
+  }
+
  private:
-  zmq::context_t context_;
+  zmq::context_t context_;  // declared first: destroyed last
+  std::mutex zap_mutex_;
+  std::unique_ptr<internal::ZapHandler> zap_;  // guarded by zap_mutex_
+  bool zap_stopped_ = false;                   // guarded by zap_mutex_
 };
 
 // `what` names the operation, e.g. "bind tcp://127.0.0.1:5550".
@@ -81,10 +115,84 @@ Result<ZmqContext*> Downcast(Context& context) {
 
 void ApplyCommonOptions(zmq::socket_t& socket, const ChannelOptions& options) {
   socket.set(zmq::sockopt::maxmsgsize, options.max_message_bytes);
+  socket.set(zmq::sockopt::handshake_ivl, options.handshake_timeout_ms);
   socket.set(zmq::sockopt::linger, options.linger_ms);
   socket.set(zmq::sockopt::sndtimeo, options.send_timeout_ms);
   socket.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
   socket.set(zmq::sockopt::rcvhwm, options.receive_high_water_mark);
+}
+
+// True when a channel with `options` on `endpoint` uses CURVE: security is enabled and
+// the endpoint is tcp:// (inproc:// and ipc:// stay plaintext).
+bool UsesCurve(const std::string& endpoint, const ChannelOptions& options) {
+  return options.security != nullptr && options.security->enabled() &&
+         std::string_view(endpoint).starts_with("tcp://");
+}
+
+Status RequireCurve() {
+  if (zmq_has("curve") == 0) {
+    return FailedPrecondition("CURVE security is configured but libzmq " +
+                              Context::LibraryVersion() + " was built without it");
+  }
+  return Status::Ok();
+}
+
+Result<std::string> DecodeKey(const std::string& z85, std::string_view what) {
+  std::array<uint8_t, 32> binary{};
+  if (z85.size() != 40 || zmq_z85_decode(binary.data(), z85.c_str()) == nullptr) {
+    return InvalidArgument(std::string(what) + " is not a 40-character Z85 key");
+  }
+  return std::string(reinterpret_cast<const char*>(binary.data()), binary.size());
+}
+
+// The binary public keys of the clients a server admits under `role`.
+Result<std::set<std::string>> ClientKeys(const Security& security, const std::string& role) {
+  if (role.empty()) {
+    return InvalidArgument("a secured server channel needs peer_role, the client role it admits");
+  }
+  auto listed = security.keys_by_role.find(role);
+  if (listed == security.keys_by_role.end() || listed->second.empty()) {
+    return InvalidArgument("no public key listed for role \"" + role +
+                           "\": no client could connect");
+  }
+  std::set<std::string> keys;
+  for (const std::string& key : listed->second) {
+    SORTLINE_ASSIGN_OR_RETURN(std::string binary, DecodeKey(key, "a " + role + " key"));
+    keys.insert(std::move(binary));
+  }
+  return keys;
+}
+
+// The one server key a client of a `role` server trusts.
+Result<std::string> ServerKey(const Security& security, const std::string& role) {
+  if (role.empty()) {
+    return InvalidArgument("a secured client channel needs peer_role, the server's role");
+  }
+  auto listed = security.keys_by_role.find(role);
+  const size_t count = listed == security.keys_by_role.end() ? 0 : listed->second.size();
+  if (count != 1) {
+    return InvalidArgument("the keys table lists " + std::to_string(count) + " keys for role \"" +
+                           role + "\"; a client trusts exactly one");
+  }
+  SORTLINE_RETURN_IF_ERROR(DecodeKey(listed->second.front(), "the " + role + " key").status());
+  return listed->second.front();
+}
+
+// Makes `socket` a CURVE server that asks the ZAP handler about every client under
+// `domain`, and refuses clients whenever the handler is missing. Throws zmq::error_t
+// for a bad key.
+Status MakeCurveServer(zmq::socket_t& socket, const Security& security, const std::string& domain) {
+  socket.set(zmq::sockopt::curve_server, 1);
+  socket.set(zmq::sockopt::curve_secretkey, security.own.secret_key);
+  // Non-empty: with enforcement on, an empty domain would skip ZAP altogether.
+  socket.set(zmq::sockopt::zap_domain, domain);
+  const int enforce = 1;
+  if (zmq_setsockopt(socket.handle(), kZapEnforceDomain, &enforce, sizeof(enforce)) != 0) {
+    return FailedPrecondition(
+        "libzmq " + Context::LibraryVersion() +
+        " does not take ZMQ_ZAP_ENFORCE_DOMAIN: " + zmq_strerror(zmq_errno()));
+  }
+  return Status::Ok();
 }
 
 // Waits until `socket` is readable. False on timeout. Throws zmq::error_t.
@@ -138,15 +246,51 @@ std::string WildcardPort(const std::string& endpoint) {
   return endpoint;
 }
 
+// A secured server channel's registration with the ZAP handler; unregisters on
+// destruction so a closed channel's domain admits nobody.
+class ZapRegistration {
+ public:
+  ZapRegistration() = default;
+  ZapRegistration(internal::ZapHandler* handler, std::string domain)
+      : handler_(handler), domain_(std::move(domain)) {}
+  ~ZapRegistration() {
+    if (handler_ != nullptr) handler_->Unregister(domain_);
+  }
+  ZapRegistration(ZapRegistration&& other) noexcept
+      : handler_(std::exchange(other.handler_, nullptr)), domain_(std::move(other.domain_)) {}
+  ZapRegistration& operator=(ZapRegistration&& other) noexcept {
+    if (this != &other) {
+      if (handler_ != nullptr) handler_->Unregister(domain_);
+      handler_ = std::exchange(other.handler_, nullptr);
+      domain_ = std::move(other.domain_);
+    }
+    return *this;
+  }
+  ZapRegistration(const ZapRegistration&) = delete;
+  ZapRegistration& operator=(const ZapRegistration&) = delete;
+
+  const std::string& domain() const { return domain_; }
+
+ private:
+  internal::ZapHandler* handler_ = nullptr;  // owned by the Context
+  std::string domain_;
+};
+
 class ZmqServerChannel final : public ServerChannel {
  public:
-  ZmqServerChannel(zmq::socket_t socket, std::string endpoint, int64_t max_message_bytes)
+  // `required_user_id`: on a secured channel the role every message must carry; empty
+  // on plaintext channels.
+  ZmqServerChannel(zmq::socket_t socket, std::string endpoint, int64_t max_message_bytes,
+                   std::string required_user_id, ZapRegistration registration)
       : socket_(std::move(socket)),
         endpoint_(std::move(endpoint)),
         receive_what_("receive on " + endpoint_),
-        max_message_bytes_(max_message_bytes) {}
+        max_message_bytes_(max_message_bytes),
+        required_user_id_(std::move(required_user_id)),
+        registration_(std::move(registration)) {}
 
   const std::string& endpoint() const override { return endpoint_; }
+  uint64_t dropped() const override { return dropped_; }
 
   Result<std::optional<Incoming>> Receive(milliseconds timeout) override {
     return ReceiveParsed<Incoming>(
@@ -184,16 +328,30 @@ class ZmqServerChannel final : public ServerChannel {
 
  private:
   // Accepts [peer][payload] (DEALER) and [peer][empty][payload] (REQ). Anything else,
-  // and payloads above the size limit (inproc bypasses ZMQ_MAXMSGSIZE), is dropped.
+  // payloads above the size limit (inproc bypasses ZMQ_MAXMSGSIZE) and, on a secured
+  // channel, payloads whose User-Id is not the channel's role are dropped and counted.
   std::optional<Incoming> Parse(std::vector<zmq::message_t> frames) {
+    std::optional<Incoming> incoming = Accept(frames);
+    if (!incoming.has_value()) ++dropped_;
+    return incoming;
+  }
+
+  std::optional<Incoming> Accept(std::vector<zmq::message_t>& frames) {
     if (frames.size() < 2 || frames.size() > 3 || frames[0].size() == 0) return std::nullopt;
     bool delimited = frames.size() == 3;
     if (delimited && frames[1].size() != 0) return std::nullopt;
-    const zmq::message_t& payload = frames.back();
+    zmq::message_t& payload = frames.back();
     if (max_message_bytes_ >= 0 && static_cast<int64_t>(payload.size()) > max_message_bytes_) {
       return std::nullopt;
     }
-    Incoming incoming{frames[0].to_string(), payload.to_string()};
+    // The engine attaches the connection's metadata to the frames it received; the
+    // routing id frame is made by the ROUTER and carries none.
+    const char* user_id = zmq_msg_gets(payload.handle(), "User-Id");
+    if (!required_user_id_.empty() && (user_id == nullptr || required_user_id_ != user_id)) {
+      return std::nullopt;
+    }
+    Incoming incoming{frames[0].to_string(), payload.to_string(),
+                      user_id == nullptr ? std::string() : std::string(user_id)};
     if (delimited) ++delimited_requests_[incoming.peer];
     return incoming;
   }
@@ -202,6 +360,9 @@ class ZmqServerChannel final : public ServerChannel {
   std::string endpoint_;
   std::string receive_what_;  // error context, built once: Receive is the hot path
   int64_t max_message_bytes_;
+  std::string required_user_id_;
+  ZapRegistration registration_;
+  uint64_t dropped_ = 0;
   // Requests received REQ-style per peer and not yet answered. A REQ peer expects each
   // reply behind an empty delimiter; counting (instead of a flag per peer ever seen)
   // keeps the map bounded by unanswered requests as REQ peers come and go.
@@ -259,6 +420,11 @@ class ZmqClientChannel final : public ClientChannel {
 }  // namespace
 
 Result<std::unique_ptr<Context>> Context::Create() {
+  int major = 0;
+  int minor = 0;
+  int patch = 0;
+  zmq_version(&major, &minor, &patch);
+  SORTLINE_RETURN_IF_ERROR(CheckLibraryVersion(major, minor, patch));
   try {
     return std::unique_ptr<Context>(std::make_unique<ZmqContext>());
   } catch (const zmq::error_t& error) {
@@ -278,6 +444,12 @@ Result<std::unique_ptr<ServerChannel>> ServerChannel::Bind(Context& context,
                                                            const std::string& endpoint,
                                                            const ChannelOptions& options) {
   SORTLINE_ASSIGN_OR_RETURN(ZmqContext * zmq_context, Downcast(context));
+  const bool secured = UsesCurve(endpoint, options);
+  std::set<std::string> client_keys;
+  if (secured) {
+    SORTLINE_RETURN_IF_ERROR(RequireCurve());
+    SORTLINE_ASSIGN_OR_RETURN(client_keys, ClientKeys(*options.security, options.peer_role));
+  }
   try {
     zmq::socket_t socket(zmq_context->get(), zmq::socket_type::router);
     ApplyCommonOptions(socket, options);
@@ -285,10 +457,17 @@ Result<std::unique_ptr<ServerChannel>> ServerChannel::Bind(Context& context,
     // A client that reconnects under the same identity (a restarted worker) takes over
     // that identity instead of being ignored while its old connection is still known.
     socket.set(zmq::sockopt::router_handover, 1);
+    ZapRegistration registration;
+    if (secured) {
+      SORTLINE_ASSIGN_OR_RETURN(internal::ZapHandler * zap, zmq_context->Authenticator());
+      registration = ZapRegistration(zap, zap->Register(options.peer_role, std::move(client_keys)));
+      SORTLINE_RETURN_IF_ERROR(MakeCurveServer(socket, *options.security, registration.domain()));
+    }
     socket.bind(WildcardPort(endpoint));
     std::string bound = socket.get(zmq::sockopt::last_endpoint);
-    return std::unique_ptr<ServerChannel>(
-        std::make_unique<ZmqServerChannel>(std::move(socket), bound, options.max_message_bytes));
+    return std::unique_ptr<ServerChannel>(std::make_unique<ZmqServerChannel>(
+        std::move(socket), bound, options.max_message_bytes, secured ? options.peer_role : "",
+        std::move(registration)));
   } catch (const zmq::error_t& error) {
     return FromZmqError(error, "bind " + endpoint);
   }
@@ -299,9 +478,23 @@ Result<std::unique_ptr<ClientChannel>> ClientChannel::Connect(Context& context,
                                                               const std::string& identity,
                                                               const ChannelOptions& options) {
   SORTLINE_ASSIGN_OR_RETURN(ZmqContext * zmq_context, Downcast(context));
+  const bool secured = UsesCurve(endpoint, options);
+  std::string server_key;
+  if (secured) {
+    SORTLINE_RETURN_IF_ERROR(RequireCurve());
+    SORTLINE_ASSIGN_OR_RETURN(server_key, ServerKey(*options.security, options.peer_role));
+    if (options.security->own.public_key.empty()) {
+      return InvalidArgument("a secured client channel needs its own public key");
+    }
+  }
   try {
     zmq::socket_t socket(zmq_context->get(), zmq::socket_type::dealer);
     ApplyCommonOptions(socket, options);
+    if (secured) {
+      socket.set(zmq::sockopt::curve_serverkey, server_key);
+      socket.set(zmq::sockopt::curve_publickey, options.security->own.public_key);
+      socket.set(zmq::sockopt::curve_secretkey, options.security->own.secret_key);
+    }
     socket.set(zmq::sockopt::immediate, 1);
     socket.set(zmq::sockopt::reconnect_ivl, kReconnectIntervalMs);
     socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectIntervalMaxMs);

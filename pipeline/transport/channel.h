@@ -18,12 +18,16 @@
 #include <vector>
 
 #include "pipeline/base/result.h"
+#include "pipeline/transport/security.h"
 
 namespace sortline::transport {
 
-// Owns the ZeroMQ context. inproc:// endpoints only reach channels of the same Context.
+// Owns the ZeroMQ context and, once a secured server channel is bound, the ZAP handler
+// that authenticates its clients. inproc:// endpoints only reach channels of the same
+// Context.
 class Context {
  public:
+  // kFailedPrecondition when the linked libzmq is older than 4.3.3 (CheckLibraryVersion).
   static Result<std::unique_ptr<Context>> Create();
   virtual ~Context() = default;
   Context(const Context&) = delete;
@@ -32,21 +36,44 @@ class Context {
   // The libzmq version as "4.3.4".
   static std::string LibraryVersion();
 
+  // Stops the ZAP handler as if it had died: from then on no client completes a
+  // handshake on any secured server channel of this Context (each attempt waits
+  // handshake_timeout_ms, fails and is retried, never admitted); clients admitted before
+  // keep their connections. There is no restart. Tests use it to show that a dead
+  // handler fails closed.
+  virtual void StopAuthenticator() = 0;
+
  protected:
   Context() = default;
 };
 
 struct ChannelOptions {
-  int64_t max_message_bytes = 64 << 20;  // larger inbound messages drop the peer
-  int linger_ms = 1000;                  // how long close waits for unsent messages
-  int send_timeout_ms = 5000;            // Send gives kUnavailable after this
-  int send_high_water_mark = 1000;       // messages queued per peer
+  // Larger inbound messages are never delivered: over tcp:// libzmq drops the sender's
+  // connection at once (the client reconnects; the server serves everyone else), over
+  // inproc:// Receive drops the message.
+  int64_t max_message_bytes = 64 << 20;
+  int linger_ms = 1000;             // how long close waits for unsent messages
+  int send_timeout_ms = 5000;       // Send gives kUnavailable after this
+  int send_high_water_mark = 1000;  // messages queued per peer
   int receive_high_water_mark = 1000;
+  int handshake_timeout_ms = 10000;  // a connection not through its handshake by then is
+                                     // dropped (bounds unauthenticated connections)
+  // CURVE for tcp:// endpoints (inproc:// and ipc:// stay plaintext). nullptr or a
+  // disabled Security: plaintext. Borrowed: must outlive the channel. Its keys are read
+  // at Bind/Connect: a changed keys table takes effect on channels made after it.
+  const Security* security = nullptr;
+  // With security: for ServerChannel::Bind the client role admitted on this channel
+  // (e.g. "worker"), for ClientChannel::Connect the role of the server ("intake").
+  std::string peer_role;
 };
 
 struct Incoming {
   std::string peer;  // routing id of the sender
   std::string payload;
+  // The authenticated role of the sender (ZeroMQ "User-Id" metadata) on a secured
+  // channel; empty on plaintext ones. (Default-initialized so that {peer, payload}
+  // aggregates stay warning-free.)
+  std::string user_id = {};
 };
 
 // Receive timeouts: a negative timeout counts as zero (poll once). Receive and
@@ -58,8 +85,14 @@ class ServerChannel {
   // "tcp://127.0.0.1:0" (the OS picks a free port) or "inproc://intake-submit".
   // A client reconnecting under an identity that is still connected takes the identity
   // over (ZMQ_ROUTER_HANDOVER), so a restarted worker is heard at once.
-  // Errors: kInvalidArgument for a malformed endpoint, kIoError when the address cannot
-  // be bound (e.g. the port is taken).
+  // With options.security enabled and a tcp:// endpoint the channel is a CURVE server
+  // with the own secret key: a client completes its handshake only when the Context's
+  // ZAP handler finds its public key under keys_by_role[options.peer_role], and every
+  // message received must carry User-Id == peer_role (others are dropped and counted).
+  // Errors: kInvalidArgument for a malformed endpoint, or with security an empty
+  // peer_role or no key listed under it; kFailedPrecondition when libzmq lacks CURVE or
+  // the ZAP handler cannot start; kIoError when the address cannot be bound (e.g. the
+  // port is taken).
   static Result<std::unique_ptr<ServerChannel>> Bind(Context& context, const std::string& endpoint,
                                                      const ChannelOptions& options = {});
   virtual ~ServerChannel() = default;
@@ -69,12 +102,15 @@ class ServerChannel {
   // The endpoint actually bound, with the real port: connect clients to this.
   virtual const std::string& endpoint() const = 0;
   // Waits up to `timeout` for one message; empty on timeout. Malformed multipart
-  // messages and messages above max_message_bytes are dropped, never returned.
+  // messages, messages above max_message_bytes and, on a secured channel, messages
+  // without the channel's User-Id are dropped, never returned.
   // A peer that sends REQ-style frames ([empty][payload]) gets its replies framed the
   // same way, so REQ sockets (e.g. a scanner gateway) can talk to a ServerChannel.
   virtual Result<std::optional<Incoming>> Receive(std::chrono::milliseconds timeout) = 0;
   // kUnavailable when the peer is gone or does not take the message in time.
   virtual Status Send(const std::string& peer, const std::string& payload) = 0;
+  // How many messages Receive has dropped so far (see Receive), for metrics and alarms.
+  virtual uint64_t dropped() const = 0;
 
  protected:
   ServerChannel() = default;
@@ -85,6 +121,13 @@ class ClientChannel {
   // Connects a DEALER (ZMQ_IMMEDIATE on) to `endpoint`. `identity` names this peer to the
   // server (empty: ZeroMQ picks one). Connecting succeeds before the server exists, and
   // the channel reconnects (100 ms backoff growing to 2 s) when the server restarts.
+  // With options.security enabled and a tcp:// endpoint the channel is a CURVE client
+  // with the own key pair that trusts only the server key listed under
+  // keys_by_role[options.peer_role]: a server without that key, or one that refuses this
+  // client, never completes the handshake, so Send gives kUnavailable.
+  // Errors: kInvalidArgument for a malformed endpoint, or with security when
+  // peer_role does not list exactly one key or the own public key is missing;
+  // kFailedPrecondition when libzmq lacks CURVE.
   static Result<std::unique_ptr<ClientChannel>> Connect(Context& context,
                                                         const std::string& endpoint,
                                                         const std::string& identity = "",

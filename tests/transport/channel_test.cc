@@ -287,6 +287,7 @@ TEST(ServerChannel, OversizedInprocMessageIsDroppedAndTheNextOneArrives) {
   Incoming incoming = ReceiveAt(*server);
   EXPECT_EQ(incoming.payload, std::string(1024, 'y'));
   EXPECT_EQ(ReceiveAt(*server, milliseconds(20)).peer, "<none>");
+  EXPECT_EQ(server->dropped(), 1u);
 }
 
 TEST(ClientChannel, ConnectsBeforeTheServerBindsAndThenMessagesFlow) {

@@ -1,0 +1,567 @@
+// CURVE channels, the fail-closed ZAP handler, key files and the keys table, over real
+// tcp on 127.0.0.1 with OS-chosen ports.
+#include "pipeline/transport/security.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <zmq.hpp>
+
+#include "pipeline/transport/channel.h"
+#include "tests/testing/testing.h"
+
+namespace sortline::transport {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr milliseconds kWait(3000);
+// How long a refused client keeps trying, and how long the server is watched for
+// anything from it. Several handshake attempts (100 ms reconnect backoff) fit in it.
+constexpr int kRefusalWindowMs = 1500;
+
+CurveKeyPair NewKeyPair() {
+  Result<CurveKeyPair> pair = GenerateCurveKeyPair();
+  EXPECT_TRUE(pair.ok()) << pair.status();
+  return pair.ok() ? *pair : CurveKeyPair{};
+}
+
+// The key pairs of one deployment: an intake and its known clients.
+struct Deployment {
+  CurveKeyPair intake = NewKeyPair();
+  CurveKeyPair worker = NewKeyPair();
+  CurveKeyPair submitter = NewKeyPair();
+
+  // What the intake loads: its own pair and every known key.
+  Security ServerSide() const {
+    Security security;
+    security.own = intake;
+    security.keys_by_role = {{"intake", {intake.public_key}},
+                             {"worker", {worker.public_key}},
+                             {"submitter", {submitter.public_key}}};
+    return security;
+  }
+  // What a client with `own` loads: its pair and the intake's public key.
+  Security ClientSide(const CurveKeyPair& own) const {
+    Security security;
+    security.own = own;
+    security.keys_by_role = {{"intake", {intake.public_key}}};
+    return security;
+  }
+};
+
+ChannelOptions Options(const Security* security, const std::string& peer_role) {
+  ChannelOptions options;
+  options.linger_ms = 0;
+  options.send_timeout_ms = kRefusalWindowMs;
+  options.handshake_timeout_ms = 1000;
+  options.security = security;
+  options.peer_role = peer_role;
+  return options;
+}
+
+std::unique_ptr<Context> NewContext() {
+  Result<std::unique_ptr<Context>> context = Context::Create();
+  EXPECT_TRUE(context.ok()) << context.status();
+  return context.ok() ? std::move(context).value() : nullptr;
+}
+
+std::unique_ptr<ServerChannel> BindOrDie(Context& context, const std::string& endpoint,
+                                         const ChannelOptions& options) {
+  Result<std::unique_ptr<ServerChannel>> server = ServerChannel::Bind(context, endpoint, options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(server).value() : nullptr;
+}
+
+std::unique_ptr<ClientChannel> ConnectOrDie(Context& context, const std::string& endpoint,
+                                            const std::string& identity,
+                                            const ChannelOptions& options) {
+  Result<std::unique_ptr<ClientChannel>> client =
+      ClientChannel::Connect(context, endpoint, identity, options);
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? std::move(client).value() : nullptr;
+}
+
+std::optional<Incoming> ReceiveAt(ServerChannel& server, milliseconds timeout) {
+  Result<std::optional<Incoming>> incoming = server.Receive(timeout);
+  EXPECT_TRUE(incoming.ok()) << incoming.status();
+  return incoming.ok() ? *incoming : std::nullopt;
+}
+
+std::optional<std::string> ReceiveAt(ClientChannel& client, milliseconds timeout) {
+  Result<std::optional<std::string>> payload = client.Receive(timeout);
+  EXPECT_TRUE(payload.ok()) << payload.status();
+  return payload.ok() ? *payload : std::nullopt;
+}
+
+// `client` (named `identity`) is served by `server`: its request arrives with
+// `user_id`, and the reply comes back.
+void ExpectServed(ServerChannel& server, ClientChannel& client, const std::string& identity,
+                  const std::string& user_id) {
+  Status sent = client.Send("request from " + identity);
+  ASSERT_TRUE(sent.ok()) << identity << ": " << sent;
+  std::optional<Incoming> incoming = ReceiveAt(server, kWait);
+  ASSERT_TRUE(incoming.has_value()) << "nothing from " << identity;
+  EXPECT_EQ(incoming->peer, identity);
+  EXPECT_EQ(incoming->payload, "request from " + identity);
+  EXPECT_EQ(incoming->user_id, user_id);
+  ASSERT_TRUE(server.Send(incoming->peer, "reply to " + identity).ok());
+  EXPECT_EQ(ReceiveAt(client, kWait), "reply to " + identity);
+}
+
+// `client` (named `identity`) is refused by `server`: no connection ever takes its
+// message (Send times out kUnavailable), the server receives nothing in the whole window,
+// cannot address it, and no reply comes.
+void ExpectRefused(ServerChannel& server, ClientChannel& client, const std::string& identity) {
+  Status sent = client.Send("let me in");
+  EXPECT_EQ(sent.code(), StatusCode::kUnavailable) << sent;
+  std::optional<Incoming> incoming = ReceiveAt(server, milliseconds(kRefusalWindowMs));
+  EXPECT_FALSE(incoming.has_value())
+      << "server received '" << incoming->payload << "' from " << incoming->peer;
+  EXPECT_EQ(server.Send(identity, "secret").code(), StatusCode::kUnavailable);
+  EXPECT_EQ(ReceiveAt(client, milliseconds(200)), std::nullopt);
+}
+
+TEST(ChannelSecurity, KnownClientOfTheRightRoleGetsThroughAsThatRole) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  const Security worker = keys.ClientSide(keys.worker);
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  std::unique_ptr<ServerChannel> server =
+      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<ClientChannel> client =
+      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
+  ASSERT_NE(client, nullptr);
+
+  ExpectServed(*server, *client, "worker-1", "worker");
+  EXPECT_EQ(server->dropped(), 0u);
+}
+
+TEST(ChannelSecurity, ClientsInAnotherProcessContextAreAuthenticatedToo) {
+  // Server and client in different Contexts, as in different processes: nothing is
+  // shared but the tcp connection.
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  const Security submitter = keys.ClientSide(keys.submitter);
+  std::unique_ptr<Context> server_context = NewContext();
+  std::unique_ptr<Context> client_context = NewContext();
+  ASSERT_NE(server_context, nullptr);
+  ASSERT_NE(client_context, nullptr);
+  std::unique_ptr<ServerChannel> server =
+      BindOrDie(*server_context, "tcp://127.0.0.1:0", Options(&intake, "submitter"));
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<ClientChannel> client =
+      ConnectOrDie(*client_context, server->endpoint(), "shop-1", Options(&submitter, "intake"));
+  ASSERT_NE(client, nullptr);
+  ExpectServed(*server, *client, "shop-1", "submitter");
+}
+
+TEST(ChannelSecurity, UnknownKeyIsRefused) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  const Security stranger = keys.ClientSide(NewKeyPair());
+  const Security worker = keys.ClientSide(keys.worker);
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  std::unique_ptr<ServerChannel> server =
+      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<ClientChannel> intruder =
+      ConnectOrDie(*context, server->endpoint(), "intruder", Options(&stranger, "intake"));
+  ASSERT_NE(intruder, nullptr);
+
+  ExpectRefused(*server, *intruder, "intruder");
+  // The server was listening all along: a known worker is served.
+  std::unique_ptr<ClientChannel> known =
+      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
+  ASSERT_NE(known, nullptr);
+  ExpectServed(*server, *known, "worker-1", "worker");
+}
+
+TEST(ChannelSecurity, PlaintextClientIsRefusedBySecuredServer) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  std::unique_ptr<ServerChannel> server =
+      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<ClientChannel> plaintext =
+      ConnectOrDie(*context, server->endpoint(), "intruder", Options(nullptr, ""));
+  ASSERT_NE(plaintext, nullptr);
+  ExpectRefused(*server, *plaintext, "intruder");
+}
+
+TEST(ChannelSecurity, ValidKeyOfTheWrongRoleIsRefused) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  const Security submitter = keys.ClientSide(keys.submitter);
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  // The work channel admits workers; the submitter's key is known, but for another role.
+  std::unique_ptr<ServerChannel> work =
+      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
+  ASSERT_NE(work, nullptr);
+  std::unique_ptr<ClientChannel> client =
+      ConnectOrDie(*context, work->endpoint(), "shop-1", Options(&submitter, "intake"));
+  ASSERT_NE(client, nullptr);
+  ExpectRefused(*work, *client, "shop-1");
+
+  // The same key is admitted on a channel of its own role, in the same Context.
+  std::unique_ptr<ServerChannel> submit =
+      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "submitter"));
+  ASSERT_NE(submit, nullptr);
+  std::unique_ptr<ClientChannel> shop =
+      ConnectOrDie(*context, submit->endpoint(), "shop-2", Options(&submitter, "intake"));
+  ASSERT_NE(shop, nullptr);
+  ExpectServed(*submit, *shop, "shop-2", "submitter");
+}
+
+TEST(ChannelSecurity, ClientRefusesServerWithAnotherKey) {
+  Deployment keys;
+  Deployment impostor_keys;
+  const Security impostor = impostor_keys.ServerSide();
+  Security worker = keys.ClientSide(keys.worker);
+  // The impostor knows the worker's public key, but not the intake's secret key.
+  Security impostor_with_worker = impostor;
+  impostor_with_worker.keys_by_role["worker"] = {keys.worker.public_key};
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  std::unique_ptr<ServerChannel> server =
+      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&impostor_with_worker, "worker"));
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<ClientChannel> client =
+      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
+  ASSERT_NE(client, nullptr);
+  ExpectRefused(*server, *client, "worker-1");
+}
+
+TEST(ChannelSecurity, DeadZapHandlerAdmitsNobody) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  const Security worker = keys.ClientSide(keys.worker);
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  std::unique_ptr<ServerChannel> server =
+      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<ClientChannel> before =
+      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
+  ASSERT_NE(before, nullptr);
+  ExpectServed(*server, *before, "worker-1", "worker");
+
+  context->StopAuthenticator();
+
+  // A client with a valid worker key is not let in any more ...
+  std::unique_ptr<ClientChannel> after =
+      ConnectOrDie(*context, server->endpoint(), "worker-2", Options(&worker, "intake"));
+  ASSERT_NE(after, nullptr);
+  ExpectRefused(*server, *after, "worker-2");
+  // ... while the one admitted before keeps its connection.
+  ExpectServed(*server, *before, "worker-1", "worker");
+}
+
+TEST(ChannelSecurity, ZapHandlerStoppedBeforeTheFirstBindAdmitsNobody) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  const Security worker = keys.ClientSide(keys.worker);
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  context->StopAuthenticator();
+  std::unique_ptr<ServerChannel> server =
+      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<ClientChannel> client =
+      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
+  ASSERT_NE(client, nullptr);
+  ExpectRefused(*server, *client, "worker-1");
+}
+
+TEST(ChannelSecurity, ClosedChannelsRoleIsForgottenWhileOthersStayAdmitted) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  const Security worker = keys.ClientSide(keys.worker);
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  // Bind, close, bind again: the second channel gets a fresh ZAP domain and still works.
+  for (int round = 0; round < 2; ++round) {
+    std::unique_ptr<ServerChannel> server =
+        BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
+    ASSERT_NE(server, nullptr);
+    std::unique_ptr<ClientChannel> client =
+        ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
+    ASSERT_NE(client, nullptr);
+    ExpectServed(*server, *client, "worker-1", "worker");
+  }
+}
+
+TEST(ChannelSecurity, OversizedMessageDropsOnlyThatPeer) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  const Security worker = keys.ClientSide(keys.worker);
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  ChannelOptions small = Options(&intake, "worker");
+  small.max_message_bytes = 1024;
+  std::unique_ptr<ServerChannel> server = BindOrDie(*context, "tcp://127.0.0.1:0", small);
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<ClientChannel> big =
+      ConnectOrDie(*context, server->endpoint(), "big", Options(&worker, "intake"));
+  std::unique_ptr<ClientChannel> good =
+      ConnectOrDie(*context, server->endpoint(), "good", Options(&worker, "intake"));
+  ASSERT_NE(big, nullptr);
+  ASSERT_NE(good, nullptr);
+  ExpectServed(*server, *big, "big", "worker");
+
+  ASSERT_TRUE(big->Send(std::string(64 * 1024, 'x')).ok());
+  // The oversized message never arrives: libzmq drops big's connection on reading it.
+  EXPECT_EQ(ReceiveAt(*server, milliseconds(500)), std::nullopt);
+  // Another client is served meanwhile, and big itself after it reconnects.
+  ExpectServed(*server, *good, "good", "worker");
+  ExpectServed(*server, *big, "big", "worker");
+}
+
+TEST(ChannelSecurity, InprocEndpointsStayPlaintext) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  std::unique_ptr<ServerChannel> server =
+      BindOrDie(*context, "inproc://secured-intake", Options(&intake, "worker"));
+  ASSERT_NE(server, nullptr);
+  std::unique_ptr<ClientChannel> client =
+      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(nullptr, ""));
+  ASSERT_NE(client, nullptr);
+  ExpectServed(*server, *client, "worker-1", "");
+}
+
+TEST(ChannelSecurity, BindNeedsAClientRoleWithKeys) {
+  Deployment keys;
+  const Security intake = keys.ServerSide();
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  Result<std::unique_ptr<ServerChannel>> no_role =
+      ServerChannel::Bind(*context, "tcp://127.0.0.1:0", Options(&intake, ""));
+  EXPECT_EQ(no_role.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(no_role.status().message(), HasSubstr("peer_role"));
+  Result<std::unique_ptr<ServerChannel>> nobody =
+      ServerChannel::Bind(*context, "tcp://127.0.0.1:0", Options(&intake, "conveyor"));
+  EXPECT_EQ(nobody.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(nobody.status().message(), HasSubstr("\"conveyor\""));
+}
+
+TEST(ChannelSecurity, ConnectNeedsExactlyOneServerKey) {
+  Deployment keys;
+  Security worker = keys.ClientSide(keys.worker);
+  worker.keys_by_role["intake"].push_back(NewKeyPair().public_key);
+  std::unique_ptr<Context> context = NewContext();
+  ASSERT_NE(context, nullptr);
+  Result<std::unique_ptr<ClientChannel>> two =
+      ClientChannel::Connect(*context, "tcp://127.0.0.1:5999", "w", Options(&worker, "intake"));
+  EXPECT_EQ(two.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(two.status().message(), HasSubstr("lists 2 keys"));
+  Result<std::unique_ptr<ClientChannel>> none =
+      ClientChannel::Connect(*context, "tcp://127.0.0.1:5999", "w", Options(&worker, "dock"));
+  EXPECT_EQ(none.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(none.status().message(), HasSubstr("lists 0 keys"));
+}
+
+// Why channels set ZMQ_ZAP_ENFORCE_DOMAIN and keep the handler bound: libzmq 4.3 on its
+// own lets any client that knows the server key in when no ZAP handler is bound.
+TEST(LibzmqCurve, AdmitsAnyClientKeyWithoutZapHandlerUnlessTheDomainIsEnforced) {
+  const CurveKeyPair server_keys = NewKeyPair();
+  auto admitted = [&](bool enforce) {
+    zmq::context_t context;
+    zmq::socket_t server(context, zmq::socket_type::router);
+    server.set(zmq::sockopt::linger, 0);
+    server.set(zmq::sockopt::curve_server, 1);
+    server.set(zmq::sockopt::curve_secretkey, server_keys.secret_key);
+    server.set(zmq::sockopt::zap_domain, "test");
+    const int on = enforce ? 1 : 0;
+    EXPECT_EQ(zmq_setsockopt(server.handle(), 93 /* ZMQ_ZAP_ENFORCE_DOMAIN */, &on, sizeof(on)), 0);
+    server.bind("tcp://127.0.0.1:*");
+    const CurveKeyPair anyone = NewKeyPair();
+    zmq::socket_t client(context, zmq::socket_type::dealer);
+    client.set(zmq::sockopt::linger, 0);
+    client.set(zmq::sockopt::immediate, 1);
+    client.set(zmq::sockopt::sndtimeo, kRefusalWindowMs);
+    client.set(zmq::sockopt::curve_serverkey, server_keys.public_key);
+    client.set(zmq::sockopt::curve_publickey, anyone.public_key);
+    client.set(zmq::sockopt::curve_secretkey, anyone.secret_key);
+    client.connect(server.get(zmq::sockopt::last_endpoint));
+    return client.send(zmq::str_buffer("hello"), zmq::send_flags::none).has_value();
+  };
+  EXPECT_TRUE(admitted(false));
+  EXPECT_FALSE(admitted(true));
+}
+
+TEST(CheckLibraryVersion, RefusesLibzmqOlderThan433) {
+  for (auto [major, minor, patch] : {std::tuple{4, 3, 2}, {4, 2, 99}, {3, 9, 9}, {4, 0, 0}}) {
+    Status status = CheckLibraryVersion(major, minor, patch);
+    EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition) << major << minor << patch;
+    EXPECT_THAT(status.message(), HasSubstr(std::to_string(major) + "." + std::to_string(minor) +
+                                            "." + std::to_string(patch)));
+    EXPECT_THAT(status.message(), HasSubstr("4.3.3"));
+  }
+  for (auto [major, minor, patch] :
+       {std::tuple{4, 3, 3}, {4, 3, 4}, {4, 3, 10}, {4, 4, 0}, {5, 0, 0}}) {
+    EXPECT_TRUE(CheckLibraryVersion(major, minor, patch).ok()) << major << minor << patch;
+  }
+}
+
+TEST(CheckLibraryVersion, AcceptsTheLinkedLibzmqSoContextsCanBeCreated) {
+  int major = 0;
+  int minor = 0;
+  int patch = 0;
+  zmq_version(&major, &minor, &patch);
+  EXPECT_TRUE(CheckLibraryVersion(major, minor, patch).ok());
+  EXPECT_TRUE(Context::Create().ok());
+}
+
+std::string ReadWhole(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void WriteWhole(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+TEST(KeyFiles, GeneratedPairIsWrittenPrivatelyAndReadBack) {
+  testing::TempDir dir;
+  const CurveKeyPair pair = NewKeyPair();
+  EXPECT_THAT(pair.public_key, SizeIs(40));
+  EXPECT_THAT(pair.secret_key, SizeIs(40));
+  EXPECT_NE(pair.public_key, NewKeyPair().public_key);
+
+  ASSERT_TRUE(WriteKeyPairFiles(pair, dir.path().string(), "worker-1", "worker").ok());
+  struct stat info {};
+  ASSERT_EQ(::stat(dir.file("worker-1.key").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  const std::string pub = ReadWhole(dir.file("worker-1.pub"));
+  EXPECT_THAT(pub, HasSubstr(pair.public_key));
+  EXPECT_THAT(pub, ::testing::Not(HasSubstr(pair.secret_key)));
+
+  Result<CurveKeyPair> read = ReadKeyPairFile(dir.file("worker-1.key"));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->public_key, pair.public_key);
+  EXPECT_EQ(read->secret_key, pair.secret_key);
+  EXPECT_EQ(ReadKeyPairFile(dir.file("worker-1.pub")).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(KeysTableLine("worker", "worker-1", pair.public_key),
+            "worker,worker-1," + pair.public_key);
+}
+
+TEST(KeyFiles, ExistingKeyIsNeverOverwritten) {
+  testing::TempDir dir;
+  const CurveKeyPair first = NewKeyPair();
+  ASSERT_TRUE(WriteKeyPairFiles(first, dir.path().string(), "dock", "dock").ok());
+  const std::string before = ReadWhole(dir.file("dock.key"));
+  Status again = WriteKeyPairFiles(NewKeyPair(), dir.path().string(), "dock", "dock");
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadWhole(dir.file("dock.key")), before);
+
+  // A lone .pub also blocks: the pair is written together or not at all.
+  std::filesystem::remove(dir.file("dock.key"));
+  EXPECT_EQ(WriteKeyPairFiles(NewKeyPair(), dir.path().string(), "dock", "dock").code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("dock.key")));
+}
+
+TEST(KeyFiles, RejectsUnsafeNamesAndUnknownRoles) {
+  testing::TempDir dir;
+  const CurveKeyPair pair = NewKeyPair();
+  for (const std::string name : {"", "../x", "a/b", ".hidden", "a,b"}) {
+    EXPECT_EQ(WriteKeyPairFiles(pair, dir.path().string(), name, "worker").code(),
+              StatusCode::kInvalidArgument)
+        << name;
+  }
+  EXPECT_EQ(WriteKeyPairFiles(pair, dir.path().string(), "x", "admin").code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(KeyFiles, PublicKeyThatIsNotTheSecretKeysIsRejectedWithItsLine) {
+  testing::TempDir dir;
+  const CurveKeyPair pair = NewKeyPair();
+  ASSERT_TRUE(WriteKeyPairFiles(pair, dir.path().string(), "w", "worker").ok());
+  std::string text = ReadWhole(dir.file("w.key"));
+  const std::string other = NewKeyPair().public_key;
+  text.replace(text.find(pair.public_key), 40, other);
+  WriteWhole(dir.file("mixed.key"), text);
+  Status status = ReadKeyPairFile(dir.file("mixed.key")).status();
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr(dir.file("mixed.key") + ":9: public-key does not"));
+}
+
+TEST(LoadSecurity, ReadsTheOwnPairAndTheKeysByRole) {
+  testing::TempDir dir;
+  const CurveKeyPair own = NewKeyPair();
+  const CurveKeyPair worker_1 = NewKeyPair();
+  const CurveKeyPair worker_2 = NewKeyPair();
+  ASSERT_TRUE(WriteKeyPairFiles(own, dir.path().string(), "intake", "intake").ok());
+  WriteWhole(dir.file("keys.csv"),
+             "role,name,public_key\n"
+             "# the intake itself\n"
+             "intake,intake," +
+                 own.public_key + "\nworker,worker-1," + worker_1.public_key +
+                 "\nworker,worker-2," + worker_2.public_key + "\n");
+  Result<Security> security = LoadSecurity(dir.file("intake.key"), dir.file("keys.csv"));
+  ASSERT_TRUE(security.ok()) << security.status();
+  EXPECT_TRUE(security->enabled());
+  EXPECT_EQ(security->own.secret_key, own.secret_key);
+  EXPECT_EQ(security->keys_by_role.at("intake"), std::vector<std::string>{own.public_key});
+  EXPECT_EQ(security->keys_by_role.at("worker"),
+            (std::vector<std::string>{worker_1.public_key, worker_2.public_key}));
+  EXPECT_FALSE(Security{}.enabled());
+}
+
+TEST(LoadSecurity, ReportsEveryBadTableRowAsFileAndLine) {
+  testing::TempDir dir;
+  const CurveKeyPair own = NewKeyPair();
+  const std::string key = NewKeyPair().public_key;
+  ASSERT_TRUE(WriteKeyPairFiles(own, dir.path().string(), "intake", "intake").ok());
+  const std::string table = dir.file("keys.csv");
+  WriteWhole(table,
+             "role,name,public_key\n"
+             "worker,w1," +
+                 key +
+                 "\n"  // 2 ok
+                 "admin,root," +
+                 key +
+                 "\n"                    // 3 unknown role
+                 "worker,w2,tooshort\n"  // 4 bad key
+                 "worker,w1," +
+                 NewKeyPair().public_key +
+                 "\n"  // 5 duplicate name
+                 "worker,w3," +
+                 key +
+                 "\n"             // 6 duplicate key
+                 "worker,w4\n");  // 7 field count
+  Status status = LoadSecurity(dir.file("intake.key"), table).status();
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr(table + ":3: unknown role \"admin\""));
+  EXPECT_THAT(status.message(), HasSubstr(table + ":4: public_key: a key is 40"));
+  EXPECT_THAT(status.message(), HasSubstr(table + ":5: worker \"w1\" is already listed on line 2"));
+  EXPECT_THAT(status.message(), HasSubstr(table + ":6: this key is already listed"));
+  EXPECT_THAT(status.message(), HasSubstr(table + ":7: expected 3 fields"));
+
+  WriteWhole(table, "name,role,key\n");
+  EXPECT_THAT(LoadSecurity(dir.file("intake.key"), table).status().message(),
+              HasSubstr(table + ":1: expected the header role,name,public_key"));
+  EXPECT_EQ(LoadSecurity(dir.file("missing.key"), table).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace sortline::transport
