@@ -9,6 +9,8 @@ dock="$build/workers/sortline-dock"
 sim="$build/bench/scanner_sim"
 work=$(mktemp -d)
 trap 'kill "${pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# The figures depend on what else runs on the machine: say how busy it was.
+echo "load before: $(uptime)"
 
 for protocol in zeromq telegram; do
   for rate in 5000 20000 50000; do
@@ -27,3 +29,4 @@ for protocol in zeromq telegram; do
     kill "$pid"; wait "$pid" || true
   done
 done
+echo "load after: $(uptime)"

@@ -7,6 +7,7 @@
 // the dock gives), to show the decision path holding under a surge of records.
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -19,6 +20,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -229,6 +231,12 @@ int Main(int argc, char** argv) {
   std::thread feeder;
   if (options.feed) {
     feeder = std::thread([&] {
+      // In production the records come from workers on other machines; here the feeder
+      // yields the CPU to the scanners being timed (the dock still takes every record).
+      const id_t self = static_cast<id_t>(::gettid());
+      errno = 0;
+      const int nice = ::getpriority(PRIO_PROCESS, self);
+      if (errno == 0) ::setpriority(PRIO_PROCESS, self, std::min(19, nice + 10));
       auto records =
           transport::ClientChannel::Connect(*context, options.records, "sim-feed").value();
       const std::string prefix = "F" + std::to_string(::getpid() % 10);

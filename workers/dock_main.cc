@@ -4,6 +4,7 @@
 #include "pipeline/dock/config.h"
 #include "pipeline/runtime/dock.h"
 #include "workers/common.h"
+#include "workers/fault_probe.h"
 
 int main(int argc, char** argv) {
   using namespace sortline;
@@ -61,7 +62,21 @@ int main(int argc, char** argv) {
                  "Absolute weight difference (g) sent to the manual chute")
       ->capture_default_str();
   app.add_flag("--no-fsync", fast, "synchronous=NORMAL: faster, may lose commits on power loss");
+  std::string fault_kill_at;
+  app.add_option("--fault-kill-at", fault_kill_at,
+                 "Fault injection for tests: SIGKILL this process the N-th time (default 1) it "
+                 "reaches POINT, one of before-commit (a record batch about to be committed), "
+                 "after-commit (committed, not yet acknowledged)")
+      ->type_name("POINT[:N]");
+  cli::SecurityFlags security_flags;
+  cli::AddSecurityFlags(app, security_flags);
   CLI11_PARSE(app, argc, argv);
+  Result<transport::Security> security = cli::LoadSecurity(security_flags);
+  if (!security.ok()) return cli::Fatal(program, security.status());
+  options.security = std::make_shared<const transport::Security>(std::move(security).value());
+  Result<cli::Probe> probe = cli::KillAtProbe(fault_kill_at, {"before-commit", "after-commit"});
+  if (!probe.ok()) return cli::Fatal(program, probe.status());
+  options.probe = std::move(probe).value();
   options.store.synchronous_full = !fast;
   options.telegram_byte_order =
       byte_order == "little" ? dock::ByteOrder::kLittleEndian : dock::ByteOrder::kBigEndian;

@@ -1,19 +1,24 @@
 #include "pipeline/runtime/dock.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include <errno.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "pipeline/dock/engine.h"
+#include "pipeline/dock/event_backlog.h"
 #include "pipeline/dock/manifest_writer.h"
 #include "pipeline/dock/record_index.h"
 #include "pipeline/metrics/http_server.h"
@@ -28,7 +33,9 @@ using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 
 constexpr int kDrainPerTurn = 256;
-constexpr int kStoreThreadNice = 10;
+constexpr size_t kEventsPerTransaction = 10'000;
+constexpr std::chrono::seconds kStallSettle(1);
+constexpr int kStoreThreadNice = 10;  // added to the process's nice value
 constexpr std::array<v1::ChuteState, 3> kChuteStates = {v1::CHUTE_AVAILABLE, v1::CHUTE_FULL,
                                                         v1::CHUTE_FAULTED};
 constexpr int kOutcomes = v1::DecisionOutcome_ARRAYSIZE;
@@ -56,7 +63,26 @@ struct DockMetrics {
         telegram_connections(
             registry.GetGauge("sortline_dock_telegram_connections", "Open telegram connections")),
         telegram_errors(
-            registry.GetCounter("sortline_dock_telegram_errors_total", "Bad telegram frames")) {
+            registry.GetCounter("sortline_dock_telegram_errors_total", "Bad telegram frames")),
+        store_stalled(registry.GetGauge(
+            "sortline_dock_store_stalled",
+            "1 while the store refuses writes (disk full): records are refused, events wait")),
+        events_dropped(registry.GetCounter(
+            "sortline_dock_events_dropped_total",
+            "Decision events left out of the event log while the store refused writes")),
+        pending(registry.GetGauge("sortline_dock_record_batches_pending",
+                                  "Record batches received and not yet acknowledged")),
+        pending_peak(registry.GetGauge("sortline_dock_record_batches_pending_peak",
+                                       "Most record batches ever waiting at once")),
+        refused_store(registry.GetCounter("sortline_dock_record_batches_refused_total",
+                                          "Record batches answered with an error",
+                                          {{"reason", "store"}})),
+        refused_window(registry.GetCounter("sortline_dock_record_batches_refused_total",
+                                           "Record batches answered with an error",
+                                           {{"reason", "window"}})),
+        refused_malformed(registry.GetCounter("sortline_dock_record_batches_refused_total",
+                                              "Record batches answered with an error",
+                                              {{"reason", "malformed"}})) {
     for (int outcome = 0; outcome < kOutcomes; ++outcome) {
       if (!v1::DecisionOutcome_IsValid(outcome)) continue;
       decisions[outcome] = &registry.GetCounter(
@@ -77,6 +103,13 @@ struct DockMetrics {
   metrics::Gauge& open_trucks;
   metrics::Gauge& telegram_connections;
   metrics::Counter& telegram_errors;
+  metrics::Gauge& store_stalled;
+  metrics::Counter& events_dropped;
+  metrics::Gauge& pending;
+  metrics::Gauge& pending_peak;
+  metrics::Counter& refused_store;
+  metrics::Counter& refused_window;
+  metrics::Counter& refused_malformed;
 };
 
 class DockImpl final : public Dock {
@@ -251,17 +284,12 @@ class DockImpl final : public Dock {
         if (topic != nullptr) publisher_->Publish(topic, transport::Encode(event));
       }
     }
-    size_t backlog = 0;
-    {
-      std::lock_guard<std::mutex> lock(queue_mu_);
-      if (queue_.empty()) {
-        queue_.swap(events);
-      } else {
-        for (v1::DockEvent& event : events) queue_.push_back(std::move(event));
-      }
-      backlog = queue_.size();
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (queue_.empty()) {
+      queue_.swap(events);
+    } else {
+      for (v1::DockEvent& event : events) queue_.push_back(std::move(event));
     }
-    metrics_.backlog.Set(static_cast<double>(backlog));
   }
 
   void PublishSnapshot() {
@@ -343,26 +371,38 @@ class DockImpl final : public Dock {
   // ---- store thread ------------------------------------------------------------------
   void StoreLoop() {
     // Under CPU contention the decisions go first: this thread runs at a lower priority
-    // (Linux applies nice per thread). Failing to lower it costs only that preference.
-    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kStoreThreadNice);
+    // than the rest of the dock (Linux applies nice per thread), relative to the
+    // process's, so a dock started with a raised priority keeps this gap. Failing to
+    // lower it costs only that preference.
+    pthread_setname_np(pthread_self(), "dock-store");
+    const id_t self = static_cast<id_t>(::gettid());
+    errno = 0;
+    const int nice = ::getpriority(PRIO_PROCESS, self);
+    if (errno == 0) ::setpriority(PRIO_PROCESS, self, std::min(19, nice + kStoreThreadNice));
     Steady::time_point next_flush = Steady::now() + milliseconds(options_.event_flush_ms);
+    Steady::time_point next_retry = Steady::now();
     while (true) {
       const bool stopping = store_stop_.load();
-      if (!stopping) {
-        Result<std::optional<transport::Incoming>> in = records_->Receive(milliseconds(5));
-        if (!in.ok()) {
-          Fail(in.status().WithContext("dock records receive"));
-        } else if (in.value().has_value()) {
-          Status handled = HandleRecords(*in.value());
-          if (!handled.ok()) Fail(handled);
+      if (!stopping && store_status_ok_.load()) {
+        ReceiveRecords(pending_.empty() ? milliseconds(5) : milliseconds(0));
+        if (!pending_.empty() && store_status_ok_.load()) StoreOneBatch();
+      }
+      const Steady::time_point now = Steady::now();
+      if (stopping || now >= next_flush) {
+        next_flush = now + milliseconds(options_.event_flush_ms);
+        TakeEvents();
+        if (store_status_ok_.load() && (!stalled_ || stopping || now >= next_retry)) {
+          if (!PersistBacklog(stopping)) next_retry = now + milliseconds(options_.store_retry_ms);
         }
+        metrics_.backlog.Set(static_cast<double>(backlog_.size()));
       }
-      if (stopping || Steady::now() >= next_flush) {
-        next_flush = Steady::now() + milliseconds(options_.event_flush_ms);
-        Status flushed = FlushEvents();
-        if (!flushed.ok()) Fail(flushed);
+      if (stopping) {
+        if (!backlog_.empty()) {
+          Fail(ResourceExhausted(std::to_string(backlog_.size()) +
+                                 " events not persisted at stop: the store refuses writes"));
+        }
+        return;
       }
-      if (stopping) return;
       if (!store_status_ok_.load()) {
         std::unique_lock<std::mutex> lock(queue_mu_);
         queue_cv_.wait_for(lock, milliseconds(50), [this] { return store_stop_.load(); });
@@ -376,13 +416,47 @@ class DockImpl final : public Dock {
     Log("dock: store failed, stopping: " + status.ToString());
   }
 
-  Status FlushEvents() {
+  // A refusal that may pass (disk full, busy, I/O trouble short of a failed write):
+  // nothing is acknowledged meanwhile and everything is retried.
+  static bool MayPass(const Status& status) {
+    return status.code() == StatusCode::kResourceExhausted ||
+           status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kIoError;
+  }
+
+  void NoteStalled(const Status& status) {
+    last_refusal_ = Steady::now();
+    if (stalled_) return;
+    stalled_ = true;
+    stalled_since_ = Steady::now();
+    metrics_.store_stalled.Set(1);
+    Log("dock: ALARM store refuses writes; records are refused and events wait in memory "
+        "until it has room again: " +
+        status.ToString());
+  }
+
+  // A committed record batch ends a stall; committed events end it only once no write
+  // was refused for kStallSettle (a full disk may still take a small transaction).
+  void NoteWritable(bool records) {
+    if (!stalled_) return;
+    if (!records && Steady::now() - last_refusal_ < kStallSettle) return;
+    stalled_ = false;
+    metrics_.store_stalled.Set(0);
+    const auto stalled_ms =
+        std::chrono::duration_cast<milliseconds>(Steady::now() - stalled_since_).count();
+    Log("dock: store writable again after " + std::to_string(stalled_ms) + " ms; " +
+        std::to_string(backlog_.size()) + " events still to persist, " +
+        std::to_string(backlog_.decisions_dropped()) + " decision events dropped in all");
+  }
+
+  // Moves the decision thread's events into the backlog, writing closed trucks'
+  // manifests (once each, whatever the store does).
+  void TakeEvents() {
     std::vector<v1::DockEvent> events;
     {
       std::lock_guard<std::mutex> lock(queue_mu_);
       events.swap(queue_);
     }
-    if (events.empty()) return Status::Ok();
+    if (events.empty()) return;
     for (const v1::DockEvent& event : events) {
       if (!event.has_manifest()) continue;
       Status written = dock::WriteManifest(options_.manifest_dir, event.manifest());
@@ -394,43 +468,138 @@ class DockImpl final : public Dock {
             std::to_string(event.manifest().parcels_size()) + " parcels");
       }
     }
-    SORTLINE_RETURN_IF_ERROR(store_->PersistEvents(events));
-    metrics_.events.Add(events.size());
-    return Status::Ok();
+    const uint64_t dropped_before = backlog_.decisions_dropped();
+    backlog_.Add(std::move(events));
+    const uint64_t dropped = backlog_.decisions_dropped() - dropped_before;
+    if (dropped > 0) {
+      if (metrics_.events_dropped.value() == 0) {
+        Log("dock: ALARM " + std::to_string(options_.max_event_backlog) +
+            " events wait for the store: decision events are dropped from the log from now "
+            "on; chute, parcel and truck states are kept");
+      }
+      metrics_.events_dropped.Add(dropped);
+    }
   }
 
-  // Acknowledges only after the commit and the indexing; a refused batch is answered
-  // with an error and the worker sends it again. Non-OK (data loss) stops the dock.
-  Status HandleRecords(const transport::Incoming& in) {
-    v1::RecordsMessage reply;
-    Result<v1::RecordsMessage> message = transport::Decode<v1::RecordsMessage>(in.payload);
-    if (!message.ok()) {
-      reply.set_error(message.status().ToString());
-    } else if (!message->has_batch()) {
-      reply.set_error("expected a record batch");
-    } else {
-      newly_stored_.clear();
-      Result<v1::RecordsStored> stored = store_->Store(message->batch(), &newly_stored_);
-      if (stored.ok()) {
-        for (int index : newly_stored_) index_->Add(message->batch().records(index));
-        metrics_.records.Add(newly_stored_.size());
-        metrics_.record_batches.Add();
-        metrics_.indexed.Set(static_cast<double>(index_->size()));
-        *reply.mutable_stored() = std::move(stored).value();
-        if (reply.stored().quarantined() > 0) {
-          Log("dock: ALARM " + std::to_string(reply.stored().quarantined()) +
-              " records conflict with stored ones; quarantined");
+  // Persists the backlog in transactions of kEventsPerTransaction: one when `all` is
+  // false (records get their turn), every one otherwise. False when the store refused.
+  bool PersistBacklog(bool all) {
+    while (!backlog_.empty()) {
+      std::vector<v1::DockEvent> events = backlog_.Take(kEventsPerTransaction);
+      Status persisted = store_->PersistEvents(events);
+      if (!persisted.ok()) {
+        backlog_.PutBack(std::move(events));
+        if (MayPass(persisted)) {
+          NoteStalled(persisted);
+        } else {
+          Fail(persisted);
         }
-      } else {
-        if (stored.status().code() == StatusCode::kDataLoss) return stored.status();
-        Log("dock: records not stored: " + stored.status().ToString());
-        reply.set_error(stored.status().ToString());
+        return false;
       }
+      metrics_.events.Add(events.size());
+      NoteWritable(false);
+      if (!all) break;
     }
-    Status sent = records_->Send(in.peer, transport::Encode(std::move(reply)));
-    if (!sent.ok()) Log("dock: acknowledgement lost: " + sent.ToString());
-    return Status::Ok();
+    return true;
   }
+
+  // Reads record batches until max_pending_record_batches are waiting or none is left,
+  // waiting up to `timeout` for the first.
+  void ReceiveRecords(milliseconds timeout) {
+    while (pending_.size() <
+           static_cast<size_t>(std::max(1, options_.max_pending_record_batches))) {
+      Result<std::optional<transport::Incoming>> in = records_->Receive(timeout);
+      timeout = milliseconds(0);
+      if (!in.ok()) {
+        Fail(in.status().WithContext("dock records receive"));
+        return;
+      }
+      if (!in.value().has_value()) return;
+      Admit(std::move(*in.value()));
+    }
+  }
+
+  // Queues a batch, one in flight per sender (until its answer is sent): a sender's
+  // second batch meanwhile is refused; a resend of the one in flight (the same bytes)
+  // is answered by its acknowledgement.
+  void Admit(transport::Incoming in) {
+    Result<v1::RecordsMessage> message = transport::Decode<v1::RecordsMessage>(in.payload);
+    if (!message.ok() || !message->has_batch()) {
+      metrics_.refused_malformed.Add();
+      Reply(in.peer, message.ok() ? "expected a record batch" : message.status().ToString());
+      return;
+    }
+    auto flying = in_flight_.find(in.peer);
+    if (flying != in_flight_.end()) {
+      if (flying->second.payload == in.payload) return;
+      metrics_.refused_window.Add();
+      Reply(in.peer, "one record batch at a time: batch " +
+                         std::to_string(flying->second.sequence) + " is not acknowledged yet");
+      return;
+    }
+    in_flight_.emplace(in.peer, InFlight{message->batch().sequence(), std::move(in.payload)});
+    pending_.push_back(PendingBatch{std::move(in.peer), std::move(*message->mutable_batch())});
+    metrics_.pending.Set(static_cast<double>(pending_.size()));
+    if (static_cast<double>(pending_.size()) > metrics_.pending_peak.value()) {
+      metrics_.pending_peak.Set(static_cast<double>(pending_.size()));
+    }
+  }
+
+  void Reply(const std::string& peer, std::string error) {
+    v1::RecordsMessage reply;
+    reply.set_error(std::move(error));
+    Status sent = records_->Send(peer, transport::Encode(std::move(reply)));
+    if (!sent.ok()) Log("dock: reply lost: " + sent.ToString());
+  }
+
+  // Commits, indexes and acknowledges the oldest pending batch. A refused batch is
+  // answered with an error and its sender resends it; data loss stops the dock with the
+  // batch unacknowledged.
+  void StoreOneBatch() {
+    PendingBatch batch = std::move(pending_.front());
+    pending_.pop_front();
+    metrics_.pending.Set(static_cast<double>(pending_.size()));
+    if (options_.probe) options_.probe("before-commit");
+    newly_stored_.clear();
+    Result<v1::RecordsStored> stored = store_->Store(batch.records, &newly_stored_);
+    v1::RecordsMessage reply;
+    if (stored.ok()) {
+      for (int index : newly_stored_) index_->Add(batch.records.records(index));
+      metrics_.records.Add(newly_stored_.size());
+      metrics_.record_batches.Add();
+      metrics_.indexed.Set(static_cast<double>(index_->size()));
+      NoteWritable(true);
+      if (options_.probe) options_.probe("after-commit");
+      *reply.mutable_stored() = std::move(stored).value();
+      if (reply.stored().quarantined() > 0) {
+        Log("dock: ALARM " + std::to_string(reply.stored().quarantined()) +
+            " records conflict with stored ones; quarantined");
+      }
+    } else if (stored.status().code() == StatusCode::kDataLoss) {
+      Fail(stored.status());
+      return;
+    } else {
+      metrics_.refused_store.Add();
+      if (MayPass(stored.status())) {
+        NoteStalled(stored.status());
+      } else {
+        Log("dock: records not stored: " + stored.status().ToString());
+      }
+      reply.set_error(stored.status().ToString());
+    }
+    Status sent = records_->Send(batch.peer, transport::Encode(std::move(reply)));
+    if (!sent.ok()) Log("dock: acknowledgement lost: " + sent.ToString());
+    in_flight_.erase(batch.peer);
+  }
+
+  struct PendingBatch {
+    std::string peer;
+    v1::RecordBatch records;
+  };
+  struct InFlight {
+    uint64_t sequence;
+    std::string payload;  // as received, to recognise a resend
+  };
 
   const DockOptions options_;
   const Clock& clock_;
@@ -452,7 +621,15 @@ class DockImpl final : public Dock {
   std::atomic<bool> store_stop_{false};
   std::atomic<bool> store_status_ok_{true};
   Status store_status_;  // written by the store thread before it ends; read after join
+
+  // Store thread.
   std::vector<int> newly_stored_;
+  std::deque<PendingBatch> pending_;
+  std::map<std::string, InFlight> in_flight_;  // by sender: read, not yet answered
+  dock::EventBacklog backlog_{options_.max_event_backlog};
+  bool stalled_ = false;
+  Steady::time_point stalled_since_;
+  Steady::time_point last_refusal_;
 
   // Decision thread: the previous snapshot's reference points.
   metrics::Histogram::Snapshot snapshot_base_;
@@ -475,14 +652,21 @@ Result<std::unique_ptr<Dock>> Dock::Open(transport::Context& context, const Dock
   });
   if (!indexed.ok()) return indexed.WithContext("dock index");
   transport::ChannelOptions records_options;
-  // Workers wait for each acknowledgement, so few messages are ever queued; a small
-  // queue keeps a surge of senders on their side of the wire.
-  records_options.receive_high_water_mark = 64;
+  records_options.security = options.security.get();
+  records_options.peer_role = "worker";
+  // Each sender has one batch in flight (the dock refuses a second), so a well-behaved
+  // sender never has more than one message queued here; a small queue per connection
+  // keeps a surge of senders, well-behaved or not, on their side of the wire.
+  records_options.receive_high_water_mark = 4;
   SORTLINE_ASSIGN_OR_RETURN(
       std::unique_ptr<transport::ServerChannel> records,
       transport::ServerChannel::Bind(context, options.records_endpoint, records_options));
-  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<transport::ServerChannel> conveyor,
-                            transport::ServerChannel::Bind(context, options.conveyor_endpoint));
+  transport::ChannelOptions conveyor_options;
+  conveyor_options.security = options.security.get();
+  conveyor_options.peer_role = "conveyor";
+  SORTLINE_ASSIGN_OR_RETURN(
+      std::unique_ptr<transport::ServerChannel> conveyor,
+      transport::ServerChannel::Bind(context, options.conveyor_endpoint, conveyor_options));
   auto dock = std::make_unique<DockImpl>(options, std::move(store), std::move(index),
                                          std::move(records), std::move(conveyor));
   SORTLINE_RETURN_IF_ERROR(dock->Start(context));

@@ -6,10 +6,13 @@
 // doors and writes their manifests; publishes events and serves Prometheus metrics.
 //
 // Threads: Run() answers the conveyor on the calling thread and never touches disk; a
-// second thread it starts takes records (commit, index, acknowledge: the sender waits
-// for each acknowledgement, so intake is paced by the commits and nothing queues without
-// bound) and persists the decision thread's events in batches, writing manifests.
-// A record is in the index before its acknowledgement is sent.
+// second thread it starts takes records (commit, index, acknowledge: each sender has one
+// batch in flight and waits for its acknowledgement, and the dock reads at most
+// max_pending_record_batches ahead, so intake is paced by the commits and nothing queues
+// without bound) and persists the decision thread's events in batches, writing
+// manifests. A record is in the index before its acknowledgement is sent. When the
+// store is full the decisions carry on from memory; records are refused until it has
+// room again.
 //
 // Thread-safety: Run() owns the sockets, the store and the engine; only RequestStop()
 // and the accessors may be called from other threads.
@@ -19,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "pipeline/base/clock.h"
 #include "pipeline/base/result.h"
@@ -44,9 +48,31 @@ struct DockOptions {
   std::string metrics_host = "127.0.0.1";
   int event_flush_ms = 20;       // events are persisted at least this often, in batches
   int snapshot_every_ms = 1000;  // DockSnapshot on the events endpoint; trucks' departures
+  // Record intake's flow control: each sender may have one batch unacknowledged (the
+  // acknowledgement is its credit for the next; a second batch meanwhile is refused with
+  // an error, a resend of the same sequence is absorbed). At most this many batches,
+  // across all senders, are read and not yet acknowledged; past it the dock stops
+  // reading and its senders wait on the wire.
+  int max_pending_record_batches = 16;
+  // When the store refuses writes for a reason that may pass (disk full, busy, an I/O
+  // error other than a failed write or fsync): records are refused with an error (the
+  // sender resends later), events wait in memory (see dock::EventBacklog for the bound)
+  // and are retried this often, and sortline_dock_store_stalled is 1. Data loss (a
+  // failed write or fsync, corruption) stops the dock instead.
+  int store_retry_ms = 200;
+  size_t max_event_backlog = 200'000;
+  // Fault injection for tests: called on the store thread with "before-commit" (a
+  // record batch is about to be committed) and "after-commit" (committed and indexed,
+  // not yet acknowledged). Null: none.
+  std::function<void(std::string_view point)> probe;
   // Time for events and truck departures. nullptr = SystemClock(). Borrowed.
   const Clock* clock = nullptr;
   std::function<void(const std::string&)> log;  // operational messages; null: silent
+  // CURVE on the tcp:// records and conveyor channels: senders of records need a key
+  // listed under "worker", scanner gateways one under "conveyor". null or disabled:
+  // plaintext. The events feed (dashboards only) and the telegram adapter (PLCs that
+  // speak plain TCP) are not covered: keep them on a trusted network.
+  std::shared_ptr<const transport::Security> security;
 };
 
 class Dock {

@@ -188,6 +188,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOptions& o
   Status s =
       db->Exec(options.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   if (s.ok()) s = db->Exec("PRAGMA foreign_keys=ON");
+  if (s.ok()) s = db->Exec("PRAGMA cache_size=-" + std::to_string(options.cache_kib));
   if (s.ok() && options.max_bytes > 0) {
     Result<int64_t> page_size = db->QueryInt("PRAGMA page_size");
     if (!page_size.ok()) return context(page_size.status());

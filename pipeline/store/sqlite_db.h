@@ -44,6 +44,10 @@ struct DbOptions {
   bool synchronous_full = true;  // PRAGMA synchronous=FULL, else NORMAL
   int busy_timeout_ms = 5000;    // how long a write waits for another connection's lock
   uint64_t max_bytes = 0;        // PRAGMA max_page_count from this; 0 = no limit
+  // Page cache per connection (PRAGMA cache_size). SQLite's 2 MiB default makes a large
+  // transaction (a group commit of many batches) spill pages into the WAL before its
+  // commit, writing them twice.
+  int cache_kib = 64 * 1024;
 };
 
 class Db;

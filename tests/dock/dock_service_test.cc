@@ -1,9 +1,12 @@
 // The dock service as the conveyor, the workers and the dashboards see it: real
 // channels, a real store on disk, restarts.
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -218,6 +221,77 @@ TEST_F(DockServiceTest, PublishesSnapshotsAndServesPrometheusMetrics) {
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("sortline_dock_event_backlog"), std::string::npos);
+}
+
+TEST_F(DockServiceTest, ASendersSecondBatchIsRefusedUntilItsFirstIsAnswered) {
+  // The store thread is held at its first commit (another sender's batch) while the
+  // worker sends batch 1, batch 1 again and batch 2: they are all read at once after.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hold = true;
+  int held = 0;
+  DockOptions options = Options();
+  options.probe = [&](std::string_view point) {
+    if (point != "before-commit") return;
+    std::unique_lock<std::mutex> lock(mu);
+    ++held;
+    cv.notify_all();
+    cv.wait(lock, [&] { return !hold; });
+  };
+  Start(options);
+  auto batch = [](uint64_t sequence, const std::string& tracking) {
+    v1::RecordsMessage message;
+    message.mutable_batch()->set_sequence(sequence);
+    *message.mutable_batch()->add_records() = Record(tracking, "C051");
+    return transport::Encode(message);
+  };
+  auto other = transport::ClientChannel::Connect(*context_, dock_->records_endpoint()).value();
+  ASSERT_TRUE(other->Send(batch(7, "EA000000014CN")).ok());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return held == 1; }));
+  }
+  auto worker =
+      transport::ClientChannel::Connect(*context_, dock_->records_endpoint(), "worker").value();
+  ASSERT_TRUE(worker->Send(batch(1, "EA000000028CN")).ok());
+  ASSERT_TRUE(worker->Send(batch(1, "EA000000028CN")).ok());
+  ASSERT_TRUE(worker->Send(batch(2, "EA000000031CN")).ok());
+  std::this_thread::sleep_for(milliseconds(500));  // into the dock's queue meanwhile
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    hold = false;
+  }
+  cv.notify_all();
+
+  std::vector<v1::RecordsMessage> replies;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (replies.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    auto in = worker->Receive(replies.size() < 2 ? milliseconds(100) : milliseconds(500));
+    ASSERT_TRUE(in.ok());
+    if (in->has_value()) {
+      replies.push_back(transport::Decode<v1::RecordsMessage>(**in).value());
+    } else if (replies.size() == 2) {
+      break;  // no third answer came
+    }
+  }
+  ASSERT_EQ(replies.size(), 2u) << "batch 1 acknowledged once, batch 2 refused";
+  int acknowledged = 0;
+  int refused = 0;
+  for (const v1::RecordsMessage& reply : replies) {
+    if (reply.has_stored() && reply.stored().sequence() == 1) ++acknowledged;
+    if (reply.error().find("one record batch at a time") != std::string::npos) ++refused;
+  }
+  EXPECT_EQ(acknowledged, 1);
+  EXPECT_EQ(refused, 1);
+  auto ack = other->Receive(milliseconds(5000));
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+  EXPECT_EQ(transport::Decode<v1::RecordsMessage>(**ack)->stored().sequence(), 7u);
+
+  ASSERT_TRUE(worker->Send(batch(2, "EA000000031CN")).ok());
+  auto stored = worker->Receive(milliseconds(5000));
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(transport::Decode<v1::RecordsMessage>(**stored)->stored().stored(), 1u)
+      << "batch 2 is taken once batch 1 is answered";
 }
 
 TEST_F(DockServiceTest, AMalformedConveyorMessageGetsAnErrorAndTheDockCarriesOn) {
