@@ -33,6 +33,10 @@ struct DockConfig {
   int64_t truck_max_weight_g = 10'000'000;    // 10 t
   int64_t truck_max_volume_cm3 = 60'000'000;  // 60 m3
   int64_t departure_every_s = 4 * 3600;
+  // Parcels expected between restarts. The record index and the engine's parcel and
+  // transaction tables reserve room for this many up front, so they do not rehash (a
+  // stall of milliseconds on the decision path at a million entries) while they fill.
+  uint64_t expected_parcels = 1'000'000;
 };
 
 // Reads a chutes CSV with the header `chute,kind,capacity,overflow,exit` (kind: normal,

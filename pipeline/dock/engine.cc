@@ -47,6 +47,9 @@ class EngineImpl final : public Engine {
  public:
   EngineImpl(const DockConfig& config, const RecordIndex& index, const Clock& clock)
       : config_(config), index_(index), clock_(clock) {
+    // Growing these on the decision path would rehash them there.
+    parcels_.reserve(config_.expected_parcels);
+    transactions_.reserve(kRememberedTransactions + 1);
     for (const auto& [name, door] : config_.doors) {
       doors_[name].config = door;
       for (const std::string& route : door.routes()) route_doors_[route] = name;

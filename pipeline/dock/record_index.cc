@@ -4,6 +4,10 @@
 
 namespace sortline::dock {
 
+RecordIndex::RecordIndex(uint64_t expected) {
+  for (Shard& shard : shards_) shard.records.reserve(expected / kShards + 1);
+}
+
 RecordIndex::Shard& RecordIndex::ShardFor(std::string_view tracking) const {
   return shards_[Hash{}(tracking) % kShards];
 }

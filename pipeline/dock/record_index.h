@@ -22,7 +22,9 @@ namespace sortline::dock {
 
 class RecordIndex {
  public:
-  RecordIndex() = default;
+  // Reserves room for `expected` records, so inserts up to that many never rehash a
+  // shard while a lookup waits for it.
+  explicit RecordIndex(uint64_t expected = 0);
   RecordIndex(const RecordIndex&) = delete;
   RecordIndex& operator=(const RecordIndex&) = delete;
 

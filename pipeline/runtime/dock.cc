@@ -645,7 +645,7 @@ class DockImpl final : public Dock {
 Result<std::unique_ptr<Dock>> Dock::Open(transport::Context& context, const DockOptions& options) {
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<store::DockStore> store,
                             store::DockStore::Open(options.store_path, options.store));
-  auto index = std::make_unique<dock::RecordIndex>();
+  auto index = std::make_unique<dock::RecordIndex>(options.config.expected_parcels);
   Status indexed = store->ForEach([&](const v1::SortRecord& record) {
     index->Add(record);
     return true;
