@@ -149,6 +149,8 @@ class LabelSink {
 
 // Writes "<dir>/<tracking_number>.pdf"; creates `dir` (and its parents) if needed.
 // Never writes outside it. kIoError when the directory cannot be created or opened.
+// Temporary files that a killed writer left behind (".<name>.tmp.<pid>.<n>" of a
+// process that no longer runs on this machine) are removed when the sink opens.
 Result<std::unique_ptr<LabelSink>> OpenDirectorySink(const std::string& dir,
                                                      const SinkOptions& options);
 

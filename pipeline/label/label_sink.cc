@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +143,35 @@ class DirectorySink final : public LabelSink {
   std::atomic<uint64_t> counter_{0};
 };
 
+// The pid in a temporary name ".<name>.tmp.<pid>.<n>", or 0 when `name` is not one.
+pid_t TempFileOwner(std::string_view name) {
+  if (!name.starts_with('.')) return 0;
+  const size_t tmp = name.rfind(".tmp.");
+  if (tmp == std::string_view::npos) return 0;
+  std::string_view rest = name.substr(tmp + 5);
+  const size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || dot == 0) return 0;
+  pid_t pid = 0;
+  for (char c : rest.substr(0, dot)) {
+    if (c < '0' || c > '9' || pid > 100'000'000) return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
+// Removes the temporary files of writers that died before their rename. A file of this
+// process's pid is a predecessor's too: this sink has written nothing yet.
+void RemoveOrphanedTempFiles(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const pid_t owner = TempFileOwner(name);
+    if (owner <= 0) continue;
+    const bool gone = owner == ::getpid() || (::kill(owner, 0) != 0 && errno == ESRCH);
+    if (gone) std::filesystem::remove(entry.path(), ec);
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LabelSink>> OpenDirectorySink(const std::string& dir,
@@ -152,6 +182,7 @@ Result<std::unique_ptr<LabelSink>> OpenDirectorySink(const std::string& dir,
   if (ec) return IoError("creating label directory " + dir + ": " + ec.message());
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "opening label directory " + dir);
+  RemoveOrphanedTempFiles(dir);
   return std::unique_ptr<LabelSink>(new DirectorySink(fd, options));
 }
 

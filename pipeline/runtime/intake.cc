@@ -18,8 +18,6 @@ using std::chrono::milliseconds;
 // How often the journal is asked for work when nothing new arrived: catches leases
 // that expired while every worker was idle.
 constexpr int64_t kIdleLeaseCheckMs = 1000;
-// A worker's leases are renewed at most this often (each renewal is a journal commit).
-constexpr int64_t kRenewEveryMs = 500;
 // Orders journaled in one group commit at most; more wait for the next turn.
 constexpr size_t kMaxOrdersPerCommit = 20'000;
 // Messages handled from one channel before the other gets a turn.
@@ -71,7 +69,7 @@ class IntakeImpl final : public Intake {
   struct Peer {
     uint32_t credit = 0;
     int64_t last_seen_ms = 0;
-    int64_t last_renewed_ms = 0;
+    bool announced = false;  // sent Ready to this intake since it met the worker
   };
 
   void Log(const std::string& line) const {
@@ -192,29 +190,28 @@ class IntakeImpl final : public Intake {
       return Status::Ok();
     }
     const int64_t now = clock_.UnixMillis();
-    const bool known = workers_.contains(in.peer);
     Peer& peer = workers_[in.peer];
     peer.last_seen_ms = now;
-    if (known && now - peer.last_renewed_ms >= kRenewEveryMs) {
-      // Any sign of life keeps the worker's work leased to it.
-      peer.last_renewed_ms = now;
-      Result<uint64_t> renewed = journal_->Renew(in.peer, now, options_.lease_ms);
-      if (!renewed.ok()) {
-        if (renewed.status().code() == StatusCode::kDataLoss) return renewed.status();
-        Log("intake: leases not renewed: " + renewed.status().ToString());
-      }
-    }
     switch (message->kind_case()) {
       case v1::WorkMessage::kReady:
         peer.credit = message->ready().credit();
+        peer.announced = true;
         work_may_be_waiting_ = true;  // new credit: look at the journal on this turn
         break;
       case v1::WorkMessage::kHeartbeat: {
+        // The worker keeps exactly the leases it says it holds.
+        const auto& held = message->heartbeat().lease_ids();
+        Result<uint64_t> renewed = journal_->Renew(
+            in.peer, std::vector<uint64_t>(held.begin(), held.end()), now, options_.lease_ms);
+        if (!renewed.ok()) {
+          if (renewed.status().code() == StatusCode::kDataLoss) return renewed.status();
+          Log("intake: leases not renewed: " + renewed.status().ToString());
+        }
         v1::WorkMessage beat;
         beat.mutable_heartbeat()->set_sent_unix_ms(now);
-        // A worker met first through a heartbeat (this intake restarted, or forgot it
-        // while it was silent) holds credit intake does not know: ask for it.
-        beat.mutable_heartbeat()->set_reannounce(!known);
+        // A worker that has not announced its credit to this intake (it restarted, or
+        // forgot the worker while it was silent) may hold credit intake does not know.
+        beat.mutable_heartbeat()->set_reannounce(!peer.announced);
         work_->Send(in.peer, transport::Encode(std::move(beat))).IgnoreError();
         break;
       }

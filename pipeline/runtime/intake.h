@@ -26,9 +26,9 @@ struct IntakeOptions {
   std::string work_endpoint = "tcp://127.0.0.1:5551";    // ROUTER, workers connect here
   std::string journal_path = "intake.db";                // SQLite journal file
   store::JournalOptions journal;                         // durability, tracking range
-  // A worker silent this long (no heartbeat, credit or result) loses its leases and the
-  // work goes to others; each message from a worker renews its leases. Workers send a
-  // heartbeat every second when otherwise silent.
+  // A worker silent this long loses its leases and the work goes to others. Workers send
+  // a heartbeat listing the leases they hold every second when otherwise silent, and
+  // those leases are renewed.
   int64_t lease_ms = 5'000;
   uint32_t max_orders_per_lease = 512;          // one WorkBatch carries at most this many
   std::function<void(const std::string&)> log;  // operational messages; null: silent

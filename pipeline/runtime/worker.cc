@@ -88,13 +88,14 @@ class WorkerImpl final : public Worker {
     SendToIntake(std::move(ready));
   }
 
-  // A heartbeat when nothing went to intake for heartbeat_ms: intake renews this
-  // worker's leases on each one, so long waits (a full disk, a slow dock) keep the work.
+  // A heartbeat when nothing went to intake for heartbeat_ms, naming the lease in hand:
+  // intake renews it on each one, so long waits (a full disk, a slow dock) keep the work.
   void KeepAlive() {
     int64_t now = SystemClock().UnixMillis();
     if (now - last_sent_ms_ < options_.heartbeat_ms) return;
     v1::WorkMessage beat;
     beat.mutable_heartbeat()->set_sent_unix_ms(now);
+    if (lease_in_hand_ != 0) beat.mutable_heartbeat()->add_lease_ids(lease_in_hand_);
     SendToIntake(std::move(beat));
   }
 
@@ -117,6 +118,13 @@ class WorkerImpl final : public Worker {
   // Renders, stores at dock and reports one WorkBatch. Non-OK only for data loss (a
   // failed fsync), which must end the process.
   Status Process(const v1::WorkBatch& work) {
+    lease_in_hand_ = work.lease_id();
+    Status processed = ProcessLease(work);
+    lease_in_hand_ = 0;
+    return processed;
+  }
+
+  Status ProcessLease(const v1::WorkBatch& work) {
     Probe("before-render");
     v1::RecordBatch records;
     v1::WorkMessage done_message;
@@ -246,7 +254,8 @@ class WorkerImpl final : public Worker {
   std::unique_ptr<transport::ClientChannel> dock_;
   uint64_t sequence_ = 0;
   int64_t last_sent_ms_ = 0;
-  std::string retry_reason_;  // why the last batch is being redone
+  uint64_t lease_in_hand_ = 0;  // the lease being worked on; 0: none
+  std::string retry_reason_;    // why the last batch is being redone
   std::atomic<bool> stop_{false};
 };
 

@@ -54,10 +54,14 @@ CREATE TABLE orders(
 CREATE INDEX orders_pending ON orders(priority, seq) WHERE state = 0;
 CREATE INDEX orders_leased ON orders(lease_expires_ms) WHERE state = 1;
 CREATE INDEX orders_failed ON orders(batch, seq) WHERE state = 3;
+CREATE INDEX orders_lease ON orders(lease_id) WHERE state = 1;
 CREATE TABLE counters(
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
+
+constexpr std::string_view kLeaseIndex =
+    "CREATE INDEX IF NOT EXISTS orders_lease ON orders(lease_id) WHERE state = 1";
 
 bool IsPerishable(const v1::Order& order) {
   return order.service() == v1::SERVICE_FRESH_PRODUCE ||
@@ -120,7 +124,8 @@ class JournalImpl final : public Journal {
       const std::vector<std::vector<v1::OrderRejection>>& rejected) override;
   Result<v1::WorkBatch> Lease(std::string_view worker, uint32_t max_orders, int64_t now_ms,
                               int64_t lease_ms) override;
-  Result<uint64_t> Renew(std::string_view worker, int64_t now_ms, int64_t lease_ms) override;
+  Result<uint64_t> Renew(std::string_view worker, const std::vector<uint64_t>& lease_ids,
+                         int64_t now_ms, int64_t lease_ms) override;
   Status Complete(const v1::WorkDone& done) override;
   Result<v1::BatchProgress> Progress(std::string_view batch_id) override;
   Result<uint64_t> Outstanding() override;
@@ -415,15 +420,28 @@ Result<v1::WorkBatch> JournalImpl::LeaseInTransaction(std::string_view worker, u
   return work;
 }
 
-Result<uint64_t> JournalImpl::Renew(std::string_view worker, int64_t now_ms, int64_t lease_ms) {
+Result<uint64_t> JournalImpl::Renew(std::string_view worker, const std::vector<uint64_t>& lease_ids,
+                                    int64_t now_ms, int64_t lease_ms) {
+  if (lease_ids.empty()) return uint64_t{0};
+  const std::string context = "journal renew leases of " + std::string(worker);
+  Result<Transaction> txn = Transaction::Begin(*db_);
+  if (!txn.ok()) return txn.status().WithContext(context);
   SORTLINE_ASSIGN_OR_RETURN(
       Statement renew,
-      db_->Prepare("UPDATE orders SET lease_expires_ms = ?1 "
-                   "WHERE state = 1 AND lease_worker = ?2 AND lease_expires_ms >= ?3"));
-  renew.BindInt(1, now_ms + lease_ms).BindText(2, worker).BindInt(3, now_ms);
-  Status ran = renew.Run();
-  if (!ran.ok()) return ran.WithContext("journal renew leases of " + std::string(worker));
-  return static_cast<uint64_t>(db_->Changes());
+      db_->Prepare("UPDATE orders SET lease_expires_ms = ?1 WHERE state = 1 AND lease_id = ?2 "
+                   "AND lease_worker = ?3 AND lease_expires_ms >= ?4"));
+  uint64_t renewed = 0;
+  for (uint64_t lease_id : lease_ids) {
+    renew.Reset();
+    renew.BindInt(1, now_ms + lease_ms)
+        .BindInt(2, static_cast<int64_t>(lease_id))
+        .BindText(3, worker)
+        .BindInt(4, now_ms);
+    if (Status ran = renew.Run(); !ran.ok()) return ran.WithContext(context);
+    renewed += static_cast<uint64_t>(db_->Changes());
+  }
+  if (Status committed = txn->Commit(); !committed.ok()) return committed.WithContext(context);
+  return renewed;
 }
 
 Status JournalImpl::Complete(const v1::WorkDone& done) {
@@ -530,6 +548,9 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path,
   Result<std::unique_ptr<Db>> db = Db::Open(path, db_options);
   if (!db.ok()) return db.status().WithContext("open journal");
   Status schema = internal::EnsureSchema(**db, {kApplicationId, kSchemaVersion, kSchema});
+  if (!schema.ok()) return schema.WithContext(context);
+  // Added after schema version 1 shipped; an index only, so older journals take it here.
+  schema = (*db)->Exec(kLeaseIndex);
   if (!schema.ok()) return schema.WithContext(context);
   return std::unique_ptr<Journal>(new JournalImpl(std::move(db).value(), options));
 }

@@ -68,11 +68,12 @@ class Journal {
   virtual Result<v1::WorkBatch> Lease(std::string_view worker, uint32_t max_orders, int64_t now_ms,
                                       int64_t lease_ms) = 0;
 
-  // Extends every unexpired lease held by `worker` to `now_ms + lease_ms`: a worker that
-  // keeps sending heartbeats keeps its work however long the batch takes (e.g. while the
-  // dock's disk is full). Returns how many orders it holds. Leases already expired are
-  // left to expire, since their orders may be leased to someone else at any moment.
-  virtual Result<uint64_t> Renew(std::string_view worker, int64_t now_ms, int64_t lease_ms) = 0;
+  // Extends the unexpired leases `lease_ids` held by `worker` to `now_ms + lease_ms`: a
+  // worker that keeps reporting the leases it holds keeps its work however long the batch
+  // takes (e.g. while the dock's disk is full). Returns how many orders were renewed.
+  // Leases already expired, or held by another worker, are left alone.
+  virtual Result<uint64_t> Renew(std::string_view worker, const std::vector<uint64_t>& lease_ids,
+                                 int64_t now_ms, int64_t lease_ms) = 0;
 
   // Records the results of a lease in one transaction. OUTCOME_SORTED, _NO_RULE and
   // _REJECTED finish the order as done (its record is at the dock), from this lease or an

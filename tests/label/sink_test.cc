@@ -8,6 +8,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "pipeline/base/hash.h"
 #include "pipeline/label/label.h"
@@ -101,6 +103,23 @@ TEST(DirectorySink, WritesBatchAndZplFilesUnderSafeNamesOnly) {
                                                  "batch-0123abcdEF_9.pdf"}));
   EXPECT_EQ(ReadFile(dir / "EA473124829CN.zpl"), "^XA^XZ");
   EXPECT_EQ(Listing(tmp.path()).size(), 4u);  // nothing outside labels/
+}
+
+TEST(DirectorySink, OpeningRemovesTempFilesOfDeadWritersOnlyIssue5) {
+  testing::TempDir tmp;
+  // A child that exits at once gives a pid that no longer runs.
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  const std::string orphan = ".EA473124829CN.pdf.tmp." + std::to_string(dead) + ".7";
+  const std::string live = ".EA000000014CN.pdf.tmp." + std::to_string(::getppid()) + ".3";
+  std::ofstream(tmp.path() / orphan) << "%PDF-1.3 half";
+  std::ofstream(tmp.path() / live) << "%PDF-1.3 being written";
+  std::ofstream(tmp.path() / ".hidden") << "not ours";
+  std::ofstream(tmp.path() / "EA000000028CN.pdf") << "%PDF-1.3 whole";
+  auto sink = OpenSink(tmp.path());
+  EXPECT_EQ(Listing(tmp.path()), (std::set<std::string>{live, ".hidden", "EA000000028CN.pdf"}));
 }
 
 TEST(DirectorySink, CreatesMissingDirectories) {

@@ -248,9 +248,10 @@ class RawWorker {
     m.mutable_ready()->set_credit(credit);
     Send(m);
   }
-  void Beat() {
+  void Beat(uint64_t lease_id = 0) {
     v1::WorkMessage m;
     m.mutable_heartbeat()->set_sent_unix_ms(1);
+    if (lease_id != 0) m.mutable_heartbeat()->add_lease_ids(lease_id);
     Send(m);
   }
   // The next message of `kind` within `timeout`, skipping others (e.g. heartbeats).
@@ -300,17 +301,17 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
   std::optional<v1::WorkMessage> work = a.Next(v1::WorkMessage::kWork, milliseconds(5000));
   ASSERT_TRUE(work.has_value());
   ASSERT_EQ(work->work().orders_size(), 2);
-  a.Beat();
+  a.Beat(work->work().lease_id());
   std::optional<v1::WorkMessage> known = a.Next(v1::WorkMessage::kHeartbeat, milliseconds(5000));
   ASSERT_TRUE(known.has_value());
-  EXPECT_FALSE(known->heartbeat().reannounce()) << "intake knows a now";
+  EXPECT_FALSE(known->heartbeat().reannounce()) << "a announced its credit";
 
   // While a keeps beating, for three lease periods, b gets none of its work.
   RawWorker b(*context, "inproc://work", "b");
   b.Ready(10);
   auto until = std::chrono::steady_clock::now() + milliseconds(3 * options.lease_ms);
   while (std::chrono::steady_clock::now() < until) {
-    a.Beat();
+    a.Beat(work->work().lease_id());
     b.Beat();
     EXPECT_FALSE(b.Next(v1::WorkMessage::kWork, milliseconds(100)).has_value())
         << "a's lease was taken while it was alive";
@@ -326,6 +327,17 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
   ASSERT_EQ(moved->work().orders_size(), 2);
   EXPECT_EQ(moved->work().orders(0).tracking_number(), work->work().orders(0).tracking_number());
   EXPECT_NE(moved->work().lease_id(), work->work().lease_id());
+
+  // A worker whose first word to this intake is a result (it finished work during an
+  // intake restart) is still asked for its credit.
+  RawWorker c(*context, "inproc://work", "c");
+  v1::WorkMessage done;
+  done.mutable_done()->set_lease_id(work->work().lease_id());
+  c.Send(done);
+  c.Beat();
+  std::optional<v1::WorkMessage> ask = c.Next(v1::WorkMessage::kHeartbeat, milliseconds(5000));
+  ASSERT_TRUE(ask.has_value());
+  EXPECT_TRUE(ask->heartbeat().reannounce());
 
   (*intake)->RequestStop();
   runner.join();
