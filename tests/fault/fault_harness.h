@@ -1,0 +1,187 @@
+// What every fault test shares: the pipeline as separate processes that can be killed
+// and restarted one by one on the same ports and files, and the ledger check every fault
+// test ends with (issue 5, "Acceptance"):
+//   - the order ids in the dock store are exactly the valid ids submitted, one record each;
+//   - every batch the journal acknowledged is complete, nothing is outstanding;
+//   - every label file is whole (the recorded size and content hash, a complete PDF,
+//     no temporary file left) and, for a sample and for the orders named, its Code 128
+//     decodes with zbarimg on a 300 dpi rendering;
+//   - PRAGMA integrity_check is ok on intake.db and dock.db.
+//
+// Thread-safety: everything here is used from the one test thread.
+#ifndef TESTS_FAULT_FAULT_HARNESS_H_
+#define TESTS_FAULT_FAULT_HARNESS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pipeline/base/result.h"
+#include "pipeline/transport/security.h"
+#include "proto/order.pb.h"
+#include "proto/wire.pb.h"
+#include "tests/integration/daemons.h"
+#include "tests/testing/process.h"
+
+namespace sortline::testing {
+
+// Polls `condition` every 50 ms until it holds (true) or `timeout` passes (false).
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+// An orders file written by `sortline gen`, with the ids of its orders (all valid).
+struct GeneratedOrders {
+  std::string path;
+  std::set<std::string> ids;
+};
+// Writes `count` orders made from `seed` to `path`. A failure is reported to gtest
+// (ADD_FAILURE) and leaves `ids` empty.
+GeneratedOrders GenerateOrders(const std::string& path, int count, int seed);
+
+// The orders of an orders file, in file order.
+std::vector<v1::Order> ReadOrders(const std::string& path);
+
+// A client of its own on a server channel, as a retrying peer would be: sends `payload`
+// once a connection takes it and returns the first reply `accept` takes. kUnavailable when
+// none came within `timeout` (also when the server never admitted this client).
+// `security` (borrowed; nullptr = plaintext) with `server_role` ("intake", "dock") makes
+// it a CURVE client.
+Result<std::string> Exchange(const std::string& endpoint, const std::string& payload,
+                             const std::function<bool(const std::string&)>& accept,
+                             std::chrono::milliseconds timeout,
+                             const transport::Security* security = nullptr,
+                             const std::string& server_role = "");
+// One request on intake's submit channel; the reply about `batch_id`.
+Result<v1::SubmitReply> AskIntake(const std::string& endpoint, const v1::SubmitRequest& request,
+                                  const std::string& batch_id, std::chrono::milliseconds timeout,
+                                  const transport::Security* security = nullptr);
+// One RecordBatch on the dock's records channel; its acknowledgement, or kUnavailable
+// with the dock's error when it refused the batch.
+Result<v1::RecordsStored> StoreAtDock(const std::string& endpoint, const v1::RecordBatch& batch,
+                                      std::chrono::milliseconds timeout,
+                                      const transport::Security* security = nullptr);
+
+// A directory under /dev/shm (tmpfs), removed with its contents on destruction: label
+// output for the large runs, where ext4 file creation would dominate the run time.
+class ShmDir {
+ public:
+  ShmDir();
+  ~ShmDir();
+  ShmDir(const ShmDir&) = delete;
+  ShmDir& operator=(const ShmDir&) = delete;
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// What the ledger check compares against.
+struct Ledger {
+  std::set<std::string> valid_ids;  // every valid order id submitted
+  std::string dock_db;
+  std::string intake_db;  // "" when the test ran no intake
+  std::string labels_dir;
+  std::string scratch_dir;  // where label renderings go
+  // Order ids whose labels must decode, beyond the sample (at most 40 of them, spread).
+  std::set<std::string> must_decode;
+  size_t sample = 6;         // labels decoded, spread over the records
+  uint64_t quarantined = 0;  // quarantine entries expected at dock
+};
+
+struct FaultPipelineOptions {
+  std::string dir;                 // databases and logs; REQUIRED
+  std::string labels_dir;          // "" = <dir>/labels
+  std::string dock_db;             // "" = <dir>/dock.db
+  std::string host = "127.0.0.1";  // the address the daemons bind and every client reaches
+  int lease_ms = 2000;             // sortline-intake --lease-ms
+  int worker_credit = 0;           // sortline-worker --credit; 0 = the worker's default
+  bool fsync = true;               // false: --no-fsync on every process (speed runs)
+  int metrics_port = 0;            // sortline-dock --metrics-port; 0 = any free port
+};
+
+// dock, intake, workers and a submitter as real processes. Processes are known by a
+// role name: "dock", "intake", "submit" and each worker's name. Each role logs to
+// <dir>/<role>.log (appended across restarts). Starting a role that still runs is a
+// test failure. The destructor kills whatever still runs.
+class FaultPipeline {
+ public:
+  explicit FaultPipeline(FaultPipelineOptions options);
+  ~FaultPipeline();
+  FaultPipeline(const FaultPipeline&) = delete;
+  FaultPipeline& operator=(const FaultPipeline&) = delete;
+
+  void StartDock(const std::vector<std::string>& extra_args = {});
+  void StartIntake(const std::vector<std::string>& extra_args = {});
+  // `wrapper` goes before the program, e.g. {"/usr/sbin/ip", "netns", "exec", "ns1"}.
+  void StartWorker(const std::string& name, const std::vector<std::string>& extra_args = {},
+                   const std::vector<std::string>& wrapper = {});
+  // `sortline submit FILE --intake <submit endpoint>` in the background.
+  void StartSubmit(const std::string& orders_path, const std::vector<std::string>& extra_args = {});
+
+  bool Running(const std::string& role);
+  void Signal(const std::string& role, int signal);
+  // SIGKILL and reap.
+  void Kill(const std::string& role);
+  // The exit code once `role` ended within `timeout`; empty while it still runs.
+  std::optional<int> WaitExit(const std::string& role, std::chrono::milliseconds timeout);
+  // SIGTERM to every daemon still running (workers first, then intake, then dock) and
+  // waits for them. Returns "" when each exited 0, else which did not and how.
+  std::string StopAll(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  std::string LogPath(const std::string& role) const;
+  std::string Log(const std::string& role) const;
+  // The last `lines` lines of every role's log, for failure messages.
+  std::string Logs(size_t lines = 25) const;
+  // How often `text` appears in `role`'s log.
+  size_t CountInLog(const std::string& role, const std::string& text) const;
+
+  std::string submit_endpoint() const { return Address(ports_.submit); }
+  std::string work_endpoint() const { return Address(ports_.work); }
+  std::string records_endpoint() const { return Address(ports_.records); }
+  std::string conveyor_endpoint() const { return Address(ports_.conveyor); }
+  const std::string& dir() const { return options_.dir; }
+  const std::string& labels_dir() const { return options_.labels_dir; }
+  const std::string& dock_db() const { return options_.dock_db; }
+  std::string intake_db() const { return options_.dir + "/intake.db"; }
+
+  // The ledger of this pipeline's files for `valid_ids`; renderings go to <dir>/scans.
+  Ledger LedgerFor(const std::set<std::string>& valid_ids) const;
+
+ private:
+  std::string Address(int port) const;
+  void Start(const std::string& role, std::vector<std::string> argv);
+
+  FaultPipelineOptions options_;
+  PipelinePorts ports_;
+  std::map<std::string, std::unique_ptr<Subprocess>> processes_;
+  std::vector<std::string> roles_;  // in start order, for logs
+};
+
+// Runs the ledger check, reporting every violation to gtest. Call with the daemons
+// stopped (or killed).
+void ExpectLedgerHolds(const Ledger& ledger);
+
+// The value of the metric `name` (without labels) in a Prometheus text exposition, e.g.
+// HttpGet(port, "/metrics"); -1 when absent.
+double MetricValue(const std::string& exposition, const std::string& name);
+
+// Read-only looks into a database through store/'s SQLite wrapper, for progress polling
+// while the daemons run (WAL readers do not block the writer) and for the checks.
+// The first column of the first row of `sql`; an error when the database or the query
+// fails.
+Result<int64_t> QueryInt(const std::string& db_path, const std::string& sql);
+// Records stored at dock so far (0 while the store does not exist yet).
+int64_t DockRecordCount(const std::string& dock_db);
+// The ids of the orders the journal has leased to `worker` and not yet finished, read
+// from the journal's tables (store/ has no API for it); empty when unknown.
+std::set<std::string> OrdersLeasedTo(const std::string& intake_db, const std::string& worker);
+
+}  // namespace sortline::testing
+
+#endif  // TESTS_FAULT_FAULT_HARNESS_H_

@@ -1,0 +1,230 @@
+// Nothing doubled (issue 5): the same batch submitted twice gets the same answer and
+// journals nothing twice; two different orders under one order id end as one record,
+// and at the dock the conflicting one goes to quarantine.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "pipeline/model/s10.h"
+#include "pipeline/store/dock_store.h"
+#include "tests/fault/fault_harness.h"
+#include "tests/testing/testing.h"
+
+namespace sortline {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+v1::SubmitRequest BatchRequest(const std::string& batch_id, const std::vector<v1::Order>& orders) {
+  v1::SubmitRequest request;
+  request.mutable_batch()->set_batch_id(batch_id);
+  for (const v1::Order& order : orders) *request.mutable_batch()->add_orders() = order;
+  return request;
+}
+
+bool BatchComplete(const std::string& endpoint, const std::string& batch_id) {
+  v1::SubmitRequest ask;
+  ask.set_progress_batch_id(batch_id);
+  Result<v1::SubmitReply> reply = testing::AskIntake(endpoint, ask, batch_id, seconds(5));
+  return reply.ok() && reply->progress().complete();
+}
+
+TEST(Idempotency, SameBatchIdSubmittedTwiceGetsTheSameAnswerAndDoublesNothing) {
+  testing::TempDir dir;
+  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 400, 510);
+  ASSERT_FALSE(orders.ids.empty());
+  const std::vector<v1::Order> all = testing::ReadOrders(orders.path);
+  testing::FaultPipelineOptions options;
+  options.dir = dir.path().string();
+  options.lease_ms = 2000;
+  testing::FaultPipeline pipeline(options);
+  pipeline.StartDock();
+  pipeline.StartIntake();
+  pipeline.StartWorker("w1");
+
+  const v1::SubmitRequest request = BatchRequest("fault-same-batch", all);
+  Result<v1::SubmitReply> first =
+      testing::AskIntake(pipeline.submit_endpoint(), request, "fault-same-batch", seconds(30));
+  ASSERT_TRUE(first.ok()) << first.status() << "\n" << pipeline.Logs();
+  ASSERT_EQ(first->error(), "");
+  EXPECT_EQ(first->accepted(), 400u);
+  EXPECT_EQ(first->duplicates_size(), 0);
+
+  // Again at once (while the work is in flight), and again once it is done: the same
+  // answer each time.
+  Result<v1::SubmitReply> second =
+      testing::AskIntake(pipeline.submit_endpoint(), request, "fault-same-batch", seconds(30));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return BatchComplete(pipeline.submit_endpoint(), "fault-same-batch"); }, seconds(120)))
+      << pipeline.Logs();
+  Result<v1::SubmitReply> third =
+      testing::AskIntake(pipeline.submit_endpoint(), request, "fault-same-batch", seconds(30));
+  ASSERT_TRUE(third.ok()) << third.status();
+  for (v1::SubmitReply* reply : {&first.value(), &second.value(), &third.value()}) {
+    reply->clear_progress();  // how far the batch is moves on; the answer does not
+  }
+  EXPECT_EQ(second->SerializeAsString(), first->SerializeAsString()) << second->ShortDebugString();
+  EXPECT_EQ(third->SerializeAsString(), first->SerializeAsString()) << third->ShortDebugString();
+
+  // `sortline submit` of a file holding the same orders: every order is a duplicate of
+  // the journaled ones, nothing new is journaled or stored.
+  pipeline.StartSubmit(orders.path);
+  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(120));
+  ASSERT_TRUE(submitted.has_value()) << pipeline.Logs();
+  std::this_thread::sleep_for(milliseconds(500));
+  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
+
+  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
+  testing::ExpectLedgerHolds(ledger);
+  Result<int64_t> journaled =
+      testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM orders");
+  ASSERT_TRUE(journaled.ok()) << journaled.status();
+  EXPECT_EQ(*journaled, 400) << "orders journaled";
+  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+}
+
+TEST(Idempotency, SameOrdersFileSubmittedTwiceDoublesNothing) {
+  testing::TempDir dir;
+  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 1000, 511);
+  ASSERT_FALSE(orders.ids.empty());
+  testing::FaultPipelineOptions options;
+  options.dir = dir.path().string();
+  options.lease_ms = 2000;
+  testing::FaultPipeline pipeline(options);
+  pipeline.StartDock();
+  pipeline.StartIntake();
+  pipeline.StartWorker("w1");
+  pipeline.StartWorker("w2");
+
+  std::string answers[2];
+  for (std::string& answer : answers) {
+    pipeline.StartSubmit(orders.path, {"--batch-size", "250"});
+    std::optional<int> submitted = pipeline.WaitExit("submit", seconds(150));
+    ASSERT_TRUE(submitted.has_value()) << pipeline.Logs();
+    EXPECT_EQ(*submitted, 0) << pipeline.Logs();
+    answer = pipeline.Log("submit");
+  }
+  // The same batch ids (from the content) get the same answers: the second run sees
+  // its batches as the ones already journaled, all ok.
+  EXPECT_NE(answers[1].find("1000 orders read"), std::string::npos) << answers[1];
+  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
+
+  Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  EXPECT_EQ(*batches, 4) << "batches journaled over two submissions";
+  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
+  testing::ExpectLedgerHolds(ledger);
+  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+}
+
+TEST(Idempotency, TwoDifferentOrdersUnderOneOrderIdInTwoBatchesEndAsOneRecord) {
+  testing::TempDir dir;
+  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 100, 512);
+  ASSERT_FALSE(orders.ids.empty());
+  std::vector<v1::Order> all = testing::ReadOrders(orders.path);
+  testing::FaultPipelineOptions options;
+  options.dir = dir.path().string();
+  options.lease_ms = 2000;
+  testing::FaultPipeline pipeline(options);
+  pipeline.StartDock();
+  pipeline.StartIntake();
+  pipeline.StartWorker("w1");
+
+  // Batch b carries a different order under the id of an order of batch a.
+  v1::Order impostor = all[1];
+  impostor.set_order_id(all[0].order_id());
+  Result<v1::SubmitReply> a =
+      testing::AskIntake(pipeline.submit_endpoint(), BatchRequest("fault-conflict-a", all),
+                         "fault-conflict-a", seconds(30));
+  ASSERT_TRUE(a.ok()) << a.status();
+  Result<v1::SubmitReply> b =
+      testing::AskIntake(pipeline.submit_endpoint(), BatchRequest("fault-conflict-b", {impostor}),
+                         "fault-conflict-b", seconds(30));
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->accepted(), 0u) << b->ShortDebugString();
+  ASSERT_EQ(b->duplicates_size(), 1) << b->ShortDebugString();
+  EXPECT_EQ(b->duplicates(0), all[0].order_id());
+
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return BatchComplete(pipeline.submit_endpoint(), "fault-conflict-a"); }, seconds(120)))
+      << pipeline.Logs();
+  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
+
+  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
+  testing::ExpectLedgerHolds(ledger);
+  // The record is the first order's, not the impostor's.
+  Result<std::unique_ptr<store::DockStore>> dock =
+      store::DockStore::Open(pipeline.dock_db(), store::DockStoreOptions{});
+  ASSERT_TRUE(dock.ok()) << dock.status();
+  Result<std::optional<v1::SortRecord>> kept = (*dock)->FindByOrderId(all[0].order_id());
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->weight_g(), all[0].parcel().weight_g());
+  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+}
+
+TEST(Idempotency, TwoDifferentRecordsForOneOrderIdAtDockEndAsOneRecordAndOneQuarantineEntry) {
+  testing::TempDir dir;
+  testing::FaultPipelineOptions options;
+  options.dir = dir.path().string();
+  testing::FaultPipeline pipeline(options);
+  pipeline.StartDock();
+
+  v1::SortRecord record;
+  record.set_order_id("FAULT-CONFLICT-1");
+  record.set_tracking_number(model::FormatS10("EA", 424242, "CN"));
+  record.set_chute("C001");
+  record.set_sort_code("710-01-01");
+  record.set_outcome(v1::OUTCOME_SORTED);
+  record.set_weight_g(1200);
+  v1::SortRecord conflicting = record;
+  conflicting.set_chute("C002");
+  conflicting.set_sort_code("710-02-01");
+
+  auto batch_of = [](uint64_t sequence, const v1::SortRecord& r) {
+    v1::RecordBatch batch;
+    batch.set_sequence(sequence);
+    *batch.add_records() = r;
+    return batch;
+  };
+  const std::string records = pipeline.records_endpoint();
+  Result<v1::RecordsStored> stored =
+      testing::StoreAtDock(records, batch_of(1, record), seconds(30));
+  ASSERT_TRUE(stored.ok()) << stored.status() << "\n" << pipeline.Logs();
+  EXPECT_EQ(stored->stored(), 1u) << stored->ShortDebugString();
+  Result<v1::RecordsStored> conflict =
+      testing::StoreAtDock(records, batch_of(2, conflicting), seconds(30));
+  ASSERT_TRUE(conflict.ok()) << conflict.status();
+  EXPECT_EQ(conflict->quarantined(), 1u) << conflict->ShortDebugString();
+  EXPECT_EQ(conflict->stored(), 0u) << conflict->ShortDebugString();
+  // Resent, both are recognised: the same record unchanged, the same conflict kept once.
+  Result<v1::RecordsStored> resent =
+      testing::StoreAtDock(records, batch_of(3, record), seconds(30));
+  ASSERT_TRUE(resent.ok()) << resent.status();
+  EXPECT_EQ(resent->unchanged(), 1u) << resent->ShortDebugString();
+  Result<v1::RecordsStored> reconflict =
+      testing::StoreAtDock(records, batch_of(4, conflicting), seconds(30));
+  ASSERT_TRUE(reconflict.ok()) << reconflict.status();
+  EXPECT_EQ(reconflict->stored(), 0u) << reconflict->ShortDebugString();
+  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
+
+  testing::Ledger ledger = pipeline.LedgerFor({"FAULT-CONFLICT-1"});
+  ledger.intake_db = "";  // no intake in this test
+  ledger.quarantined = 1;
+  testing::ExpectLedgerHolds(ledger);
+  Result<std::unique_ptr<store::DockStore>> dock =
+      store::DockStore::Open(pipeline.dock_db(), store::DockStoreOptions{});
+  ASSERT_TRUE(dock.ok()) << dock.status();
+  Result<std::optional<v1::SortRecord>> kept = (*dock)->FindByOrderId("FAULT-CONFLICT-1");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->chute(), "C001") << "the stored record stays; the conflict is quarantined";
+  EXPECT_GE(pipeline.CountInLog("dock", "ALARM"), 1u) << "the conflict raises an alarm\n"
+                                                      << pipeline.Log("dock");
+}
+
+}  // namespace
+}  // namespace sortline

@@ -1,0 +1,133 @@
+// kill -9 of intake (issue 5): restarted on the same ports and journal it resumes where
+// it stopped, and a submitter that retries a batch id gets that batch's answer.
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "tests/fault/fault_harness.h"
+#include "tests/testing/testing.h"
+
+namespace sortline {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+TEST(IntakeFault, IntakeKilledWhileSubmitWaitsResumesFromItsJournalAndSubmitSucceeds) {
+  testing::TempDir dir;
+  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 4000, 503);
+  ASSERT_FALSE(orders.ids.empty());
+
+  testing::FaultPipelineOptions options;
+  options.dir = dir.path().string();
+  options.lease_ms = 2000;
+  testing::FaultPipeline pipeline(options);
+  pipeline.StartDock();
+  pipeline.StartIntake();
+  pipeline.StartWorker("w1");
+  pipeline.StartWorker("w2");
+  pipeline.StartSubmit(orders.path, {"--batch-size", "500"});
+
+  // Kill once some batches are journaled and some orders are done, with more to come.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        Result<int64_t> batches =
+            testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
+        return batches.ok() && *batches >= 2 && testing::DockRecordCount(pipeline.dock_db()) > 0;
+      },
+      seconds(120)))
+      << pipeline.Logs();
+  ASSERT_TRUE(pipeline.Running("submit")) << "the run ended before intake could be killed";
+  pipeline.Kill("intake");
+  const int64_t done_at_crash = testing::DockRecordCount(pipeline.dock_db());
+  std::this_thread::sleep_for(milliseconds(1500));  // the submitter waits on a dead intake
+  EXPECT_TRUE(pipeline.Running("submit")) << pipeline.Logs();
+  pipeline.StartIntake();
+
+  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(180));
+  ASSERT_TRUE(submitted.has_value()) << "submit did not finish\n" << pipeline.Logs();
+  EXPECT_EQ(*submitted, 0) << pipeline.Logs();
+  EXPECT_NE(pipeline.Log("submit").find("4000 orders read"), std::string::npos)
+      << pipeline.Log("submit");
+  EXPECT_LT(done_at_crash, 4000) << "intake was killed mid-run";
+  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
+
+  // 4000 orders in batches of 500: eight batches, none journaled twice.
+  Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  EXPECT_EQ(*batches, 8);
+  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
+  testing::ExpectLedgerHolds(ledger);
+  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+}
+
+TEST(IntakeFault, BatchAcknowledgedBeforeIntakeCrashGetsTheSameAnswerWhenResentAfterRestart) {
+  testing::TempDir dir;
+  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 300, 504);
+  ASSERT_FALSE(orders.ids.empty());
+  std::vector<v1::Order> all = testing::ReadOrders(orders.path);
+
+  testing::FaultPipelineOptions options;
+  options.dir = dir.path().string();
+  options.lease_ms = 2000;
+  testing::FaultPipeline pipeline(options);
+  pipeline.StartDock();
+  pipeline.StartIntake();
+
+  // The batch holds an invalid order and a repeated id, so the answer has every part.
+  v1::SubmitRequest request;
+  v1::OrderBatch* batch = request.mutable_batch();
+  batch->set_batch_id("fault-intake-crash-1");
+  for (const v1::Order& order : all) *batch->add_orders() = order;
+  *batch->add_orders() = all.front();  // a duplicate of the first order
+  v1::Order invalid = all.back();
+  invalid.set_order_id("FAULT-INVALID-1");
+  invalid.mutable_recipient()->set_name("");
+  *batch->add_orders() = invalid;
+
+  Result<v1::SubmitReply> first =
+      testing::AskIntake(pipeline.submit_endpoint(), request, "fault-intake-crash-1", seconds(30));
+  ASSERT_TRUE(first.ok()) << first.status() << "\n" << pipeline.Logs();
+  ASSERT_EQ(first->error(), "") << first->ShortDebugString();
+  EXPECT_EQ(first->accepted(), 300u) << first->ShortDebugString();
+  EXPECT_EQ(first->duplicates_size(), 1) << first->ShortDebugString();
+  EXPECT_EQ(first->rejected_size(), 1) << first->ShortDebugString();
+
+  // Acknowledged means journaled: a crash right after it loses nothing, and the same
+  // batch id resent to the restarted intake gets the same answer.
+  pipeline.Kill("intake");
+  pipeline.StartIntake();
+  Result<v1::SubmitReply> again =
+      testing::AskIntake(pipeline.submit_endpoint(), request, "fault-intake-crash-1", seconds(30));
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << pipeline.Logs();
+  v1::SubmitReply first_answer = *first;
+  v1::SubmitReply second_answer = *again;
+  first_answer.clear_progress();  // progress moves on; the answer does not
+  second_answer.clear_progress();
+  EXPECT_EQ(second_answer.SerializeAsString(), first_answer.SerializeAsString())
+      << "first: " << first->ShortDebugString() << "\nagain: " << again->ShortDebugString();
+
+  // Then workers do the journaled orders, and nothing is doubled.
+  pipeline.StartWorker("w1");
+  v1::SubmitRequest ask;
+  ask.set_progress_batch_id("fault-intake-crash-1");
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        Result<v1::SubmitReply> progress =
+            testing::AskIntake(pipeline.submit_endpoint(), ask, "fault-intake-crash-1", seconds(5));
+        return progress.ok() && progress->progress().complete();
+      },
+      seconds(120)))
+      << pipeline.Logs();
+  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
+
+  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
+  testing::ExpectLedgerHolds(ledger);
+  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+}
+
+}  // namespace
+}  // namespace sortline
