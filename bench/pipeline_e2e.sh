@@ -50,7 +50,7 @@ if [[ ${SORTLINE_E2E_CURVE:-0} == 1 ]]; then
   keys="$dir/keys"
   mkdir -p "$keys"
   echo "role,name,public_key" >"$keys/keys.csv"
-  for who in intake:intake dock:dock worker:worker submitter:submitter; do
+  for who in intake:intake dock:dock worker:worker submitter:submitter conveyor:scanner; do
     role=${who%%:*} name=${who##*:}
     "$bin/sortline" keys gen --out "$keys" --name "$name" --role "$role" | tail -1 >>"$keys/keys.csv"
   done
