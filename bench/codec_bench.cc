@@ -8,31 +8,14 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/bench_orders.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
-#include "tests/testing/testing.h"
 
 namespace sortline::transport {
 namespace {
 
 constexpr int kBatchSize = 256;
-
-// A festival order with its tracking number assigned: the shared sample order, varied.
-v1::Order MakeOrder(int i) {
-  char id[32];
-  std::snprintf(id, sizeof(id), "JD919-%08d", i);
-  char tracking[16];
-  std::snprintf(tracking, sizeof(tracking), "EA%08dCN", 10'000'000 + i);
-  v1::Order order = testing::SampleOrder(id);
-  order.set_created_unix_ms(order.created_unix_ms() + i);
-  order.set_service(i % 4 == 0 ? v1::SERVICE_FRESH_PRODUCE : v1::SERVICE_STANDARD);
-  order.set_tracking_number(tracking);
-  order.mutable_recipient()->set_phone("138" + std::to_string(10'000'000 + i));
-  order.mutable_recipient()->set_detail("朝阳大街" + std::to_string(i % 200) + "号3单元501室");
-  order.mutable_parcel()->set_weight_g(500 + i % 5000);
-  order.mutable_parcel()->set_perishable(i % 4 == 0);
-  return order;
-}
 
 v1::SortRecord MakeRecord(int i) {
   char id[32];
@@ -56,14 +39,7 @@ v1::SortRecord MakeRecord(int i) {
   return record;
 }
 
-v1::WorkMessage MakeWorkMessage() {
-  v1::WorkMessage message;
-  v1::WorkBatch* work = message.mutable_work();
-  work->set_lease_id(42);
-  work->set_lease_expires_unix_ms(1'726'704'060'000);
-  for (int i = 0; i < kBatchSize; ++i) *work->add_orders() = MakeOrder(i);
-  return message;
-}
+v1::WorkMessage MakeWorkMessage() { return bench::FestivalWorkMessage(kBatchSize); }
 
 v1::RecordsMessage MakeRecordsMessage() {
   v1::RecordsMessage message;

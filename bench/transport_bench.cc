@@ -5,17 +5,16 @@
 //                  server, a window of kWindow in flight; items are orders.
 // Server and client have a Context each, as two processes would (one I/O thread each).
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include <benchmark/benchmark.h>
 
+#include "bench/bench_orders.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
 #include "pipeline/transport/security.h"
-#include "tests/testing/testing.h"
 
 namespace sortline::transport {
 namespace {
@@ -24,28 +23,7 @@ constexpr int kBatchSize = 256;
 constexpr int kWindow = 16;
 constexpr std::chrono::milliseconds kTimeout(5000);
 
-v1::Order MakeOrder(int i) {
-  char id[32];
-  std::snprintf(id, sizeof(id), "JD919-%08d", i);
-  char tracking[16];
-  std::snprintf(tracking, sizeof(tracking), "EA%08dCN", 10'000'000 + i);
-  v1::Order order = testing::SampleOrder(id);
-  order.set_created_unix_ms(order.created_unix_ms() + i);
-  order.set_tracking_number(tracking);
-  order.mutable_recipient()->set_phone("138" + std::to_string(10'000'000 + i));
-  order.mutable_recipient()->set_detail("朝阳大街" + std::to_string(i % 200) + "号3单元501室");
-  order.mutable_parcel()->set_weight_g(500 + i % 5000);
-  return order;
-}
-
-std::string WorkPayload() {
-  v1::WorkMessage message;
-  v1::WorkBatch* work = message.mutable_work();
-  work->set_lease_id(42);
-  work->set_lease_expires_unix_ms(1'726'704'060'000);
-  for (int i = 0; i < kBatchSize; ++i) *work->add_orders() = MakeOrder(i);
-  return Encode(std::move(message));
-}
+std::string WorkPayload() { return Encode(bench::FestivalWorkMessage(kBatchSize)); }
 
 // An intake with its work channel and one worker connected to it. Members are declared
 // so that the channels go before their contexts.
@@ -85,14 +63,22 @@ Result<std::unique_ptr<Link>> Open(bool curve) {
   return link;
 }
 
-void BM_RoundTrip(benchmark::State& state) {
+// The link of the benchmark's argument (0 plaintext, 1 CURVE), or null once the
+// benchmark is skipped with the reason it could not be opened.
+std::unique_ptr<Link> OpenOrSkip(benchmark::State& state) {
   Result<std::unique_ptr<Link>> link = Open(state.range(0) != 0);
   if (!link.ok()) {
     state.SkipWithError(link.status().ToString().c_str());
-    return;
+    return nullptr;
   }
-  ServerChannel& server = *(*link)->server;
-  ClientChannel& client = *(*link)->client;
+  return std::move(link).value();
+}
+
+void BM_RoundTrip(benchmark::State& state) {
+  std::unique_ptr<Link> link = OpenOrSkip(state);
+  if (link == nullptr) return;
+  ServerChannel& server = *link->server;
+  ClientChannel& client = *link->client;
   const std::string request(64, 'q');  // about a SortRequest
   const std::string reply(48, 'r');    // about a SortResponse
   for (auto _ : state) {
@@ -116,13 +102,10 @@ void BM_RoundTrip(benchmark::State& state) {
 BENCHMARK(BM_RoundTrip)->Arg(0)->Arg(1)->UseRealTime();
 
 void BM_Stream(benchmark::State& state) {
-  Result<std::unique_ptr<Link>> link = Open(state.range(0) != 0);
-  if (!link.ok()) {
-    state.SkipWithError(link.status().ToString().c_str());
-    return;
-  }
-  ServerChannel& server = *(*link)->server;
-  ClientChannel& client = *(*link)->client;
+  std::unique_ptr<Link> link = OpenOrSkip(state);
+  if (link == nullptr) return;
+  ServerChannel& server = *link->server;
+  ClientChannel& client = *link->client;
   const std::string payload = WorkPayload();
   for (auto _ : state) {
     for (int i = 0; i < kWindow; ++i) {

@@ -76,22 +76,6 @@ std::unique_ptr<Context> NewContext() {
   return context.ok() ? std::move(context).value() : nullptr;
 }
 
-std::unique_ptr<ServerChannel> BindOrDie(Context& context, const std::string& endpoint,
-                                         const ChannelOptions& options) {
-  Result<std::unique_ptr<ServerChannel>> server = ServerChannel::Bind(context, endpoint, options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(server).value() : nullptr;
-}
-
-std::unique_ptr<ClientChannel> ConnectOrDie(Context& context, const std::string& endpoint,
-                                            const std::string& identity,
-                                            const ChannelOptions& options) {
-  Result<std::unique_ptr<ClientChannel>> client =
-      ClientChannel::Connect(context, endpoint, identity, options);
-  EXPECT_TRUE(client.ok()) << client.status();
-  return client.ok() ? std::move(client).value() : nullptr;
-}
-
 std::optional<Incoming> ReceiveAt(ServerChannel& server, milliseconds timeout) {
   Result<std::optional<Incoming>> incoming = server.Receive(timeout);
   EXPECT_TRUE(incoming.ok()) << incoming.status();
@@ -132,197 +116,167 @@ void ExpectRefused(ServerChannel& server, ClientChannel& client, const std::stri
   EXPECT_EQ(ReceiveAt(client, milliseconds(200)), std::nullopt);
 }
 
-TEST(ChannelSecurity, KnownClientOfTheRightRoleGetsThroughAsThatRole) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  const Security worker = keys.ClientSide(keys.worker);
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
-  std::unique_ptr<ServerChannel> server =
-      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
-  ASSERT_NE(server, nullptr);
-  std::unique_ptr<ClientChannel> client =
-      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
-  ASSERT_NE(client, nullptr);
+// One deployment's keys, what the intake and its known clients load, and a Context for
+// the test's channels. A test declares its channels in its body, so they close before
+// the fixture's Context.
+class ChannelSecurity : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    context_ = NewContext();
+    ASSERT_NE(context_, nullptr);
+  }
+
+  // Binds `server` at `endpoint` in the test's Context with `options`.
+  ::testing::AssertionResult Bind(std::unique_ptr<ServerChannel>& server,
+                                  const ChannelOptions& options,
+                                  const std::string& endpoint = "tcp://127.0.0.1:0") {
+    Result<std::unique_ptr<ServerChannel>> bound =
+        ServerChannel::Bind(*context_, endpoint, options);
+    if (!bound.ok()) return ::testing::AssertionFailure() << endpoint << ": " << bound.status();
+    server = std::move(bound).value();
+    return ::testing::AssertionSuccess();
+  }
+
+  // Connects `client`, named `identity`, to `server` with `options`, from `context`
+  // (the test's Context unless given).
+  ::testing::AssertionResult Connect(std::unique_ptr<ClientChannel>& client,
+                                     const ServerChannel& server, const std::string& identity,
+                                     const ChannelOptions& options, Context* context = nullptr) {
+    Result<std::unique_ptr<ClientChannel>> connected = ClientChannel::Connect(
+        context != nullptr ? *context : *context_, server.endpoint(), identity, options);
+    if (!connected.ok()) {
+      return ::testing::AssertionFailure() << identity << ": " << connected.status();
+    }
+    client = std::move(connected).value();
+    return ::testing::AssertionSuccess();
+  }
+
+  Deployment keys_;
+  const Security intake_ = keys_.ServerSide();
+  const Security worker_ = keys_.ClientSide(keys_.worker);
+  const Security submitter_ = keys_.ClientSide(keys_.submitter);
+  std::unique_ptr<Context> context_;
+};
+
+TEST_F(ChannelSecurity, KnownClientOfTheRightRoleGetsThroughAsThatRole) {
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+  ASSERT_TRUE(Connect(client, *server, "worker-1", Options(&worker_, "intake")));
 
   ExpectServed(*server, *client, "worker-1", "worker");
   EXPECT_EQ(server->dropped(), 0u);
 }
 
-TEST(ChannelSecurity, ClientsInAnotherProcessContextAreAuthenticatedToo) {
+TEST_F(ChannelSecurity, ClientsInAnotherProcessContextAreAuthenticatedToo) {
   // Server and client in different Contexts, as in different processes: nothing is
   // shared but the tcp connection.
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  const Security submitter = keys.ClientSide(keys.submitter);
-  std::unique_ptr<Context> server_context = NewContext();
   std::unique_ptr<Context> client_context = NewContext();
-  ASSERT_NE(server_context, nullptr);
   ASSERT_NE(client_context, nullptr);
-  std::unique_ptr<ServerChannel> server =
-      BindOrDie(*server_context, "tcp://127.0.0.1:0", Options(&intake, "submitter"));
-  ASSERT_NE(server, nullptr);
-  std::unique_ptr<ClientChannel> client =
-      ConnectOrDie(*client_context, server->endpoint(), "shop-1", Options(&submitter, "intake"));
-  ASSERT_NE(client, nullptr);
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "submitter")));
+  ASSERT_TRUE(
+      Connect(client, *server, "shop-1", Options(&submitter_, "intake"), client_context.get()));
   ExpectServed(*server, *client, "shop-1", "submitter");
 }
 
-TEST(ChannelSecurity, UnknownKeyIsRefused) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  const Security stranger = keys.ClientSide(NewKeyPair());
-  const Security worker = keys.ClientSide(keys.worker);
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
-  std::unique_ptr<ServerChannel> server =
-      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
-  ASSERT_NE(server, nullptr);
-  std::unique_ptr<ClientChannel> intruder =
-      ConnectOrDie(*context, server->endpoint(), "intruder", Options(&stranger, "intake"));
-  ASSERT_NE(intruder, nullptr);
+TEST_F(ChannelSecurity, UnknownKeyIsRefused) {
+  const Security stranger = keys_.ClientSide(NewKeyPair());
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> intruder;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+  ASSERT_TRUE(Connect(intruder, *server, "intruder", Options(&stranger, "intake")));
 
   ExpectRefused(*server, *intruder, "intruder");
   // The server was listening all along: a known worker is served.
-  std::unique_ptr<ClientChannel> known =
-      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
-  ASSERT_NE(known, nullptr);
+  std::unique_ptr<ClientChannel> known;
+  ASSERT_TRUE(Connect(known, *server, "worker-1", Options(&worker_, "intake")));
   ExpectServed(*server, *known, "worker-1", "worker");
 }
 
-TEST(ChannelSecurity, PlaintextClientIsRefusedBySecuredServer) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
-  std::unique_ptr<ServerChannel> server =
-      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
-  ASSERT_NE(server, nullptr);
-  std::unique_ptr<ClientChannel> plaintext =
-      ConnectOrDie(*context, server->endpoint(), "intruder", Options(nullptr, ""));
-  ASSERT_NE(plaintext, nullptr);
+TEST_F(ChannelSecurity, PlaintextClientIsRefusedBySecuredServer) {
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> plaintext;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+  ASSERT_TRUE(Connect(plaintext, *server, "intruder", Options(nullptr, "")));
   ExpectRefused(*server, *plaintext, "intruder");
 }
 
-TEST(ChannelSecurity, ValidKeyOfTheWrongRoleIsRefused) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  const Security submitter = keys.ClientSide(keys.submitter);
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
+TEST_F(ChannelSecurity, ValidKeyOfTheWrongRoleIsRefused) {
   // The work channel admits workers; the submitter's key is known, but for another role.
-  std::unique_ptr<ServerChannel> work =
-      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
-  ASSERT_NE(work, nullptr);
-  std::unique_ptr<ClientChannel> client =
-      ConnectOrDie(*context, work->endpoint(), "shop-1", Options(&submitter, "intake"));
-  ASSERT_NE(client, nullptr);
+  std::unique_ptr<ServerChannel> work;
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Bind(work, Options(&intake_, "worker")));
+  ASSERT_TRUE(Connect(client, *work, "shop-1", Options(&submitter_, "intake")));
   ExpectRefused(*work, *client, "shop-1");
 
   // The same key is admitted on a channel of its own role, in the same Context.
-  std::unique_ptr<ServerChannel> submit =
-      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "submitter"));
-  ASSERT_NE(submit, nullptr);
-  std::unique_ptr<ClientChannel> shop =
-      ConnectOrDie(*context, submit->endpoint(), "shop-2", Options(&submitter, "intake"));
-  ASSERT_NE(shop, nullptr);
+  std::unique_ptr<ServerChannel> submit;
+  std::unique_ptr<ClientChannel> shop;
+  ASSERT_TRUE(Bind(submit, Options(&intake_, "submitter")));
+  ASSERT_TRUE(Connect(shop, *submit, "shop-2", Options(&submitter_, "intake")));
   ExpectServed(*submit, *shop, "shop-2", "submitter");
 }
 
-TEST(ChannelSecurity, ClientRefusesServerWithAnotherKey) {
-  Deployment keys;
+TEST_F(ChannelSecurity, ClientRefusesServerWithAnotherKey) {
   Deployment impostor_keys;
-  const Security impostor = impostor_keys.ServerSide();
-  Security worker = keys.ClientSide(keys.worker);
   // The impostor knows the worker's public key, but not the intake's secret key.
-  Security impostor_with_worker = impostor;
-  impostor_with_worker.keys_by_role["worker"] = {keys.worker.public_key};
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
-  std::unique_ptr<ServerChannel> server =
-      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&impostor_with_worker, "worker"));
-  ASSERT_NE(server, nullptr);
-  std::unique_ptr<ClientChannel> client =
-      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
-  ASSERT_NE(client, nullptr);
+  Security impostor_with_worker = impostor_keys.ServerSide();
+  impostor_with_worker.keys_by_role["worker"] = {keys_.worker.public_key};
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Bind(server, Options(&impostor_with_worker, "worker")));
+  ASSERT_TRUE(Connect(client, *server, "worker-1", Options(&worker_, "intake")));
   ExpectRefused(*server, *client, "worker-1");
 }
 
-TEST(ChannelSecurity, DeadZapHandlerAdmitsNobody) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  const Security worker = keys.ClientSide(keys.worker);
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
-  std::unique_ptr<ServerChannel> server =
-      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
-  ASSERT_NE(server, nullptr);
-  std::unique_ptr<ClientChannel> before =
-      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
-  ASSERT_NE(before, nullptr);
+TEST_F(ChannelSecurity, DeadZapHandlerAdmitsNobody) {
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> before;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+  ASSERT_TRUE(Connect(before, *server, "worker-1", Options(&worker_, "intake")));
   ExpectServed(*server, *before, "worker-1", "worker");
 
-  context->StopAuthenticator();
+  context_->StopAuthenticator();
 
   // A client with a valid worker key is not let in any more ...
-  std::unique_ptr<ClientChannel> after =
-      ConnectOrDie(*context, server->endpoint(), "worker-2", Options(&worker, "intake"));
-  ASSERT_NE(after, nullptr);
+  std::unique_ptr<ClientChannel> after;
+  ASSERT_TRUE(Connect(after, *server, "worker-2", Options(&worker_, "intake")));
   ExpectRefused(*server, *after, "worker-2");
   // ... while the one admitted before keeps its connection.
   ExpectServed(*server, *before, "worker-1", "worker");
 }
 
-TEST(ChannelSecurity, ZapHandlerStoppedBeforeTheFirstBindAdmitsNobody) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  const Security worker = keys.ClientSide(keys.worker);
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
-  context->StopAuthenticator();
-  std::unique_ptr<ServerChannel> server =
-      BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
-  ASSERT_NE(server, nullptr);
-  std::unique_ptr<ClientChannel> client =
-      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
-  ASSERT_NE(client, nullptr);
+TEST_F(ChannelSecurity, ZapHandlerStoppedBeforeTheFirstBindAdmitsNobody) {
+  context_->StopAuthenticator();
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+  ASSERT_TRUE(Connect(client, *server, "worker-1", Options(&worker_, "intake")));
   ExpectRefused(*server, *client, "worker-1");
 }
 
-TEST(ChannelSecurity, ClosedChannelsRoleIsForgottenWhileOthersStayAdmitted) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  const Security worker = keys.ClientSide(keys.worker);
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
+TEST_F(ChannelSecurity, ClosedChannelsRoleIsForgottenWhileOthersStayAdmitted) {
   // Bind, close, bind again: the second channel gets a fresh ZAP domain and still works.
   for (int round = 0; round < 2; ++round) {
-    std::unique_ptr<ServerChannel> server =
-        BindOrDie(*context, "tcp://127.0.0.1:0", Options(&intake, "worker"));
-    ASSERT_NE(server, nullptr);
-    std::unique_ptr<ClientChannel> client =
-        ConnectOrDie(*context, server->endpoint(), "worker-1", Options(&worker, "intake"));
-    ASSERT_NE(client, nullptr);
+    std::unique_ptr<ServerChannel> server;
+    std::unique_ptr<ClientChannel> client;
+    ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+    ASSERT_TRUE(Connect(client, *server, "worker-1", Options(&worker_, "intake")));
     ExpectServed(*server, *client, "worker-1", "worker");
   }
 }
 
-TEST(ChannelSecurity, OversizedMessageDropsOnlyThatPeer) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  const Security worker = keys.ClientSide(keys.worker);
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
-  ChannelOptions small = Options(&intake, "worker");
+TEST_F(ChannelSecurity, OversizedMessageDropsOnlyThatPeer) {
+  ChannelOptions small = Options(&intake_, "worker");
   small.max_message_bytes = 1024;
-  std::unique_ptr<ServerChannel> server = BindOrDie(*context, "tcp://127.0.0.1:0", small);
-  ASSERT_NE(server, nullptr);
-  std::unique_ptr<ClientChannel> big =
-      ConnectOrDie(*context, server->endpoint(), "big", Options(&worker, "intake"));
-  std::unique_ptr<ClientChannel> good =
-      ConnectOrDie(*context, server->endpoint(), "good", Options(&worker, "intake"));
-  ASSERT_NE(big, nullptr);
-  ASSERT_NE(good, nullptr);
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> big;
+  std::unique_ptr<ClientChannel> good;
+  ASSERT_TRUE(Bind(server, small));
+  ASSERT_TRUE(Connect(big, *server, "big", Options(&worker_, "intake")));
+  ASSERT_TRUE(Connect(good, *server, "good", Options(&worker_, "intake")));
   ExpectServed(*server, *big, "big", "worker");
 
   ASSERT_TRUE(big->Send(std::string(64 * 1024, 'x')).ok());
@@ -333,47 +287,34 @@ TEST(ChannelSecurity, OversizedMessageDropsOnlyThatPeer) {
   ExpectServed(*server, *big, "big", "worker");
 }
 
-TEST(ChannelSecurity, InprocEndpointsStayPlaintext) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
-  std::unique_ptr<ServerChannel> server =
-      BindOrDie(*context, "inproc://secured-intake", Options(&intake, "worker"));
-  ASSERT_NE(server, nullptr);
-  std::unique_ptr<ClientChannel> client =
-      ConnectOrDie(*context, server->endpoint(), "worker-1", Options(nullptr, ""));
-  ASSERT_NE(client, nullptr);
+TEST_F(ChannelSecurity, InprocEndpointsStayPlaintext) {
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker"), "inproc://secured-intake"));
+  ASSERT_TRUE(Connect(client, *server, "worker-1", Options(nullptr, "")));
   ExpectServed(*server, *client, "worker-1", "");
 }
 
-TEST(ChannelSecurity, BindNeedsAClientRoleWithKeys) {
-  Deployment keys;
-  const Security intake = keys.ServerSide();
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
+TEST_F(ChannelSecurity, BindNeedsAClientRoleWithKeys) {
   Result<std::unique_ptr<ServerChannel>> no_role =
-      ServerChannel::Bind(*context, "tcp://127.0.0.1:0", Options(&intake, ""));
+      ServerChannel::Bind(*context_, "tcp://127.0.0.1:0", Options(&intake_, ""));
   EXPECT_EQ(no_role.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(no_role.status().message(), HasSubstr("peer_role"));
   Result<std::unique_ptr<ServerChannel>> nobody =
-      ServerChannel::Bind(*context, "tcp://127.0.0.1:0", Options(&intake, "conveyor"));
+      ServerChannel::Bind(*context_, "tcp://127.0.0.1:0", Options(&intake_, "conveyor"));
   EXPECT_EQ(nobody.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(nobody.status().message(), HasSubstr("\"conveyor\""));
 }
 
-TEST(ChannelSecurity, ConnectNeedsExactlyOneServerKey) {
-  Deployment keys;
-  Security worker = keys.ClientSide(keys.worker);
+TEST_F(ChannelSecurity, ConnectNeedsExactlyOneServerKey) {
+  Security worker = worker_;
   worker.keys_by_role["intake"].push_back(NewKeyPair().public_key);
-  std::unique_ptr<Context> context = NewContext();
-  ASSERT_NE(context, nullptr);
   Result<std::unique_ptr<ClientChannel>> two =
-      ClientChannel::Connect(*context, "tcp://127.0.0.1:5999", "w", Options(&worker, "intake"));
+      ClientChannel::Connect(*context_, "tcp://127.0.0.1:5999", "w", Options(&worker, "intake"));
   EXPECT_EQ(two.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(two.status().message(), HasSubstr("lists 2 keys"));
   Result<std::unique_ptr<ClientChannel>> none =
-      ClientChannel::Connect(*context, "tcp://127.0.0.1:5999", "w", Options(&worker, "dock"));
+      ClientChannel::Connect(*context_, "tcp://127.0.0.1:5999", "w", Options(&worker, "dock"));
   EXPECT_EQ(none.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(none.status().message(), HasSubstr("lists 0 keys"));
 }
