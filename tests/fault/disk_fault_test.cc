@@ -41,32 +41,27 @@ class TmpfsMount {
   std::string error_;
 };
 
-TEST(DiskFault, DockDiskFullMidRunLosesNothingAndResumesOnceSpaceIsFreed) {
+using DiskFault = testing::FaultTest;
+
+TEST_F(DiskFault, DockDiskFullMidRunLosesNothingAndResumesOnceSpaceIsFreed) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
-  testing::TempDir dir;
-  TmpfsMount disk(dir.file("dockfs"), 24);
+  TmpfsMount disk(dir().file("dockfs"), 24);
   ASSERT_EQ(disk.error(), "") << "cannot mount a tmpfs";
 
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 6000, 509);
-  ASSERT_FALSE(orders.ids.empty());
+  ASSERT_TRUE(Generate(6000, 509));
   const int metrics_port = testing::FreeLoopbackPort();
   testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.dock_db = dir.file("dockfs/dock.db");
-  options.lease_ms = 2000;
+  options.dock_db = dir().file("dockfs/dock.db");
   options.metrics_port = metrics_port;
-  testing::FaultPipeline pipeline(options);
-  pipeline.StartDock();
-  pipeline.StartIntake();
-  pipeline.StartWorker("w1");
-  pipeline.StartWorker("w2");
-  pipeline.StartSubmit(orders.path, {"--batch-size", "500"});
+  testing::FaultPipeline& pipeline = NewPipeline(options);
+  pipeline.StartDaemons({"w1", "w2"});
+  pipeline.StartSubmit(orders().path, {"--batch-size", "500"});
 
   ASSERT_TRUE(testing::WaitFor([&] { return testing::DockRecordCount(pipeline.dock_db()) >= 300; },
                                seconds(120)))
       << pipeline.Logs();
   // Fill the disk to the last block.
-  const std::string filler = dir.file("dockfs/filler");
+  const std::string filler = dir().file("dockfs/filler");
   testing::RunCommand("dd if=/dev/zero of=" + filler +
                       " bs=1M 2>/dev/null; dd if=/dev/zero bs=4k of=" + filler +
                       ".tail 2>/dev/null");
@@ -90,18 +85,11 @@ TEST(DiskFault, DockDiskFullMidRunLosesNothingAndResumesOnceSpaceIsFreed) {
 
   std::filesystem::remove(filler);
   std::filesystem::remove(filler + ".tail");
-  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(180));
-  ASSERT_TRUE(submitted.has_value()) << "submit did not finish after space returned\n"
-                                     << pipeline.Logs();
-  EXPECT_EQ(*submitted, 0) << pipeline.Logs();
+  ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(180), "after space returned"));
   EXPECT_EQ(testing::MetricValue(testing::HttpGet(metrics_port, "/metrics"),
                                  "sortline_dock_store_stalled"),
             0);
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  ExpectCleanStopAndLedgerHolds();
 }
 
 }  // namespace

@@ -15,44 +15,35 @@ namespace {
 
 using std::chrono::seconds;
 
-void KillDockAt(const std::string& point) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 2000, 502);
-  ASSERT_FALSE(orders.ids.empty());
+class DockFault : public testing::FaultTest {
+ protected:
+  void KillDockAt(const std::string& point) {
+    ASSERT_TRUE(Generate(2000, 502));
+    testing::FaultPipeline& pipeline = NewPipeline();
+    // The third commit: some records are already stored and acknowledged by then.
+    pipeline.StartDock({"--fault-kill-at", point + ":3"});
+    pipeline.StartIntake();
+    pipeline.StartWorker("w1");
+    pipeline.StartWorker("w2");
+    pipeline.StartSubmit(orders().path);
 
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
-  // The third commit: some records are already stored and acknowledged by then.
-  pipeline.StartDock({"--fault-kill-at", point + ":3"});
-  pipeline.StartIntake();
-  pipeline.StartWorker("w1");
-  pipeline.StartWorker("w2");
-  pipeline.StartSubmit(orders.path);
+    std::optional<int> killed = pipeline.WaitExit("dock", seconds(120));
+    ASSERT_TRUE(killed.has_value()) << "dock never reached " << point << "\n" << pipeline.Logs();
+    EXPECT_EQ(*killed, 128 + SIGKILL) << pipeline.Logs();
+    const int64_t at_crash = testing::DockRecordCount(pipeline.dock_db());
+    EXPECT_GT(at_crash, 0) << "two commits were acknowledged before the crash";
 
-  std::optional<int> killed = pipeline.WaitExit("dock", seconds(120));
-  ASSERT_TRUE(killed.has_value()) << "dock never reached " << point << "\n" << pipeline.Logs();
-  EXPECT_EQ(*killed, 128 + SIGKILL) << pipeline.Logs();
-  const int64_t at_crash = testing::DockRecordCount(pipeline.dock_db());
-  EXPECT_GT(at_crash, 0) << "two commits were acknowledged before the crash";
+    pipeline.StartDock();
+    ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(180)));
+    ExpectCleanStopAndLedgerHolds();
+  }
+};
 
-  pipeline.StartDock();
-  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(180));
-  ASSERT_TRUE(submitted.has_value()) << "submit did not finish\n" << pipeline.Logs();
-  EXPECT_EQ(*submitted, 0) << pipeline.Logs();
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
-}
-
-TEST(DockFault, DockKilledJustBeforeACommitLosesNothingAcknowledgedAfterRestart) {
+TEST_F(DockFault, DockKilledJustBeforeACommitLosesNothingAcknowledgedAfterRestart) {
   KillDockAt("before-commit");
 }
 
-TEST(DockFault, DockKilledJustAfterACommitLosesNothingAndDoublesNothingAfterRestart) {
+TEST_F(DockFault, DockKilledJustAfterACommitLosesNothingAndDoublesNothingAfterRestart) {
   KillDockAt("after-commit");
 }
 

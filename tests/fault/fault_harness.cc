@@ -134,6 +134,16 @@ std::vector<v1::Order> ReadOrders(const std::string& path) {
   return orders;
 }
 
+v1::SubmitRequest BatchOf(const std::string& batch_id, const std::vector<v1::Order>& orders,
+                          size_t from, size_t count) {
+  v1::SubmitRequest request;
+  request.mutable_batch()->set_batch_id(batch_id);
+  for (size_t i = from; i < orders.size() && i - from < count; ++i) {
+    *request.mutable_batch()->add_orders() = orders[i];
+  }
+  return request;
+}
+
 Result<std::string> Exchange(const std::string& endpoint, const std::string& payload,
                              const std::function<bool(const std::string&)>& accept,
                              milliseconds timeout, const transport::Security* security,
@@ -175,6 +185,15 @@ Result<v1::SubmitReply> AskIntake(const std::string& endpoint, const v1::SubmitR
                                 },
                                 timeout, security, "intake"));
   return transport::Decode<v1::SubmitReply>(reply);
+}
+
+bool BatchComplete(const std::string& endpoint, const std::string& batch_id,
+                   const transport::Security* security) {
+  v1::SubmitRequest ask;
+  ask.set_progress_batch_id(batch_id);
+  Result<v1::SubmitReply> reply =
+      AskIntake(endpoint, ask, batch_id, std::chrono::seconds(5), security);
+  return reply.ok() && reply->progress().complete();
 }
 
 Result<v1::RecordsStored> StoreAtDock(const std::string& endpoint, const v1::RecordBatch& batch,
@@ -312,6 +331,12 @@ void FaultPipeline::StartSubmit(const std::string& orders_path,
   Start("submit", std::move(argv));
 }
 
+void FaultPipeline::StartDaemons(const std::vector<std::string>& workers) {
+  StartDock();
+  StartIntake();
+  for (const std::string& worker : workers) StartWorker(worker);
+}
+
 Ledger FaultPipeline::LedgerFor(const std::set<std::string>& valid_ids) const {
   Ledger ledger;
   ledger.valid_ids = valid_ids;
@@ -393,6 +418,50 @@ size_t FaultPipeline::CountInLog(const std::string& role, const std::string& tex
     ++count;
   }
   return count;
+}
+
+bool FaultTest::Generate(int count, int seed) {
+  orders_ = GenerateOrders(dir_.file("orders.jsonl"), count, seed);
+  EXPECT_FALSE(orders_.ids.empty()) << "no orders generated";
+  return !orders_.ids.empty();
+}
+
+FaultPipeline& FaultTest::NewPipeline(FaultPipelineOptions options) {
+  options.dir = dir_.path().string();
+  pipeline_ = std::make_unique<FaultPipeline>(std::move(options));
+  return *pipeline_;
+}
+
+void FaultTest::AwaitSubmit(milliseconds timeout, const std::string& when) {
+  std::optional<int> submitted = pipeline_->WaitExit("submit", timeout);
+  ASSERT_TRUE(submitted.has_value())
+      << "submit did not finish" << (when.empty() ? "" : " ") << when << "\n"
+      << pipeline_->Logs();
+  EXPECT_EQ(*submitted, 0) << pipeline_->Logs();
+}
+
+void FaultTest::ExpectBatchCompletes(const std::string& batch_id,
+                                     const transport::Security* security) {
+  EXPECT_TRUE(
+      WaitFor([&] { return BatchComplete(pipeline_->submit_endpoint(), batch_id, security); },
+              std::chrono::seconds(120)))
+      << batch_id << "\n"
+      << pipeline_->Logs();
+}
+
+void ExpectCleanStopAndLedgerHolds(FaultPipeline& pipeline, const Ledger& ledger) {
+  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
+  ExpectLedgerHolds(ledger);
+  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+}
+
+void FaultTest::ExpectCleanStopAndLedgerHolds(std::optional<Ledger> ledger) {
+  EXPECT_EQ(pipeline_->StopAll(), "") << pipeline_->Logs();
+  ExpectLedgerHolds(ledger.has_value() ? *ledger : OrdersLedger());  // TearDown adds the logs
+}
+
+void FaultTest::TearDown() {
+  if (pipeline_ != nullptr && HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline_->Logs();
 }
 
 double MetricValue(const std::string& exposition, const std::string& name) {

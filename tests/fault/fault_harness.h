@@ -13,6 +13,7 @@
 #define TESTS_FAULT_FAULT_HARNESS_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -22,12 +23,15 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "pipeline/base/result.h"
 #include "pipeline/transport/security.h"
 #include "proto/order.pb.h"
 #include "proto/wire.pb.h"
 #include "tests/integration/daemons.h"
 #include "tests/testing/process.h"
+#include "tests/testing/testing.h"
 
 namespace sortline::testing {
 
@@ -46,6 +50,11 @@ GeneratedOrders GenerateOrders(const std::string& path, int count, int seed);
 // The orders of an orders file, in file order.
 std::vector<v1::Order> ReadOrders(const std::string& path);
 
+// A SubmitRequest carrying batch `batch_id` of `count` orders of `orders` from index
+// `from` on (fewer when `orders` ends first; all of them by default).
+v1::SubmitRequest BatchOf(const std::string& batch_id, const std::vector<v1::Order>& orders,
+                          size_t from = 0, size_t count = SIZE_MAX);
+
 // A client of its own on a server channel, as a retrying peer would be: sends `payload`
 // once a connection takes it and returns the first reply `accept` takes. kUnavailable when
 // none came within `timeout` (also when the server never admitted this client).
@@ -60,6 +69,10 @@ Result<std::string> Exchange(const std::string& endpoint, const std::string& pay
 Result<v1::SubmitReply> AskIntake(const std::string& endpoint, const v1::SubmitRequest& request,
                                   const std::string& batch_id, std::chrono::milliseconds timeout,
                                   const transport::Security* security = nullptr);
+// Whether intake (at `endpoint`) reports batch `batch_id` complete; false also when it did
+// not answer within 5 s.
+bool BatchComplete(const std::string& endpoint, const std::string& batch_id,
+                   const transport::Security* security = nullptr);
 // One RecordBatch on the dock's records channel; its acknowledgement, or kUnavailable
 // with the dock's error when it refused the batch.
 Result<v1::RecordsStored> StoreAtDock(const std::string& endpoint, const v1::RecordBatch& batch,
@@ -123,6 +136,8 @@ class FaultPipeline {
                    const std::vector<std::string>& wrapper = {});
   // `sortline submit FILE --intake <submit endpoint>` in the background.
   void StartSubmit(const std::string& orders_path, const std::vector<std::string>& extra_args = {});
+  // StartDock(), StartIntake() and StartWorker(name) for each of `workers`, no extra flags.
+  void StartDaemons(const std::vector<std::string>& workers);
 
   bool Running(const std::string& role);
   void Signal(const std::string& role, int signal);
@@ -166,6 +181,44 @@ class FaultPipeline {
 // Runs the ledger check, reporting every violation to gtest. Call with the daemons
 // stopped (or killed).
 void ExpectLedgerHolds(const Ledger& ledger);
+
+// Stops every daemon of `pipeline`, expecting each to exit 0, then runs the ledger check
+// on `ledger`; the tail of every log is added when anything failed.
+void ExpectCleanStopAndLedgerHolds(FaultPipeline& pipeline, const Ledger& ledger);
+
+// The frame of most fault tests: a temporary directory, the orders generated into it and
+// a FaultPipeline working in it, so a test reads as its scenario. TearDown adds the tail
+// of every log to a test that failed.
+class FaultTest : public ::testing::Test {
+ protected:
+  // Writes `count` orders made from `seed` to <dir>/orders.jsonl (orders()); false when
+  // none came (the failure is reported). Use as ASSERT_TRUE(Generate(...)).
+  bool Generate(int count, int seed);
+  // Makes the pipeline, working in the test's directory (options.dir is set here).
+  FaultPipeline& NewPipeline(FaultPipelineOptions options = {});
+  const TempDir& dir() const { return dir_; }
+  const GeneratedOrders& orders() const { return orders_; }
+
+  // Waits up to `timeout` for `sortline submit` to end and expects exit 0; a fatal
+  // failure ("submit did not finish" + `when`) when it still runs, so call it as
+  // ASSERT_NO_FATAL_FAILURE(AwaitSubmit(...)).
+  void AwaitSubmit(std::chrono::milliseconds timeout, const std::string& when = "");
+  // Expects intake to report `batch_id` complete within 120 s.
+  void ExpectBatchCompletes(const std::string& batch_id,
+                            const transport::Security* security = nullptr);
+  // The ledger of the pipeline's files for the generated orders.
+  Ledger OrdersLedger() const { return pipeline_->LedgerFor(orders_.ids); }
+  // Stops every daemon, expecting each to exit 0, then runs the ledger check on
+  // `ledger` (OrdersLedger() when none is given).
+  void ExpectCleanStopAndLedgerHolds(std::optional<Ledger> ledger = std::nullopt);
+
+  void TearDown() override;
+
+ private:
+  TempDir dir_;
+  GeneratedOrders orders_;
+  std::unique_ptr<FaultPipeline> pipeline_;
+};
 
 // The value of the metric `name` (without labels) in a Prometheus text exposition, e.g.
 // HttpGet(port, "/metrics"); -1 when absent.

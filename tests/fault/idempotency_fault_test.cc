@@ -19,34 +19,15 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-v1::SubmitRequest BatchRequest(const std::string& batch_id, const std::vector<v1::Order>& orders) {
-  v1::SubmitRequest request;
-  request.mutable_batch()->set_batch_id(batch_id);
-  for (const v1::Order& order : orders) *request.mutable_batch()->add_orders() = order;
-  return request;
-}
+using Idempotency = testing::FaultTest;
 
-bool BatchComplete(const std::string& endpoint, const std::string& batch_id) {
-  v1::SubmitRequest ask;
-  ask.set_progress_batch_id(batch_id);
-  Result<v1::SubmitReply> reply = testing::AskIntake(endpoint, ask, batch_id, seconds(5));
-  return reply.ok() && reply->progress().complete();
-}
+TEST_F(Idempotency, SameBatchIdSubmittedTwiceGetsTheSameAnswerAndDoublesNothing) {
+  ASSERT_TRUE(Generate(400, 510));
+  const std::vector<v1::Order> all = testing::ReadOrders(orders().path);
+  testing::FaultPipeline& pipeline = NewPipeline();
+  pipeline.StartDaemons({"w1"});
 
-TEST(Idempotency, SameBatchIdSubmittedTwiceGetsTheSameAnswerAndDoublesNothing) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 400, 510);
-  ASSERT_FALSE(orders.ids.empty());
-  const std::vector<v1::Order> all = testing::ReadOrders(orders.path);
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
-  pipeline.StartDock();
-  pipeline.StartIntake();
-  pipeline.StartWorker("w1");
-
-  const v1::SubmitRequest request = BatchRequest("fault-same-batch", all);
+  const v1::SubmitRequest request = testing::BatchOf("fault-same-batch", all);
   Result<v1::SubmitReply> first =
       testing::AskIntake(pipeline.submit_endpoint(), request, "fault-same-batch", seconds(30));
   ASSERT_TRUE(first.ok()) << first.status() << "\n" << pipeline.Logs();
@@ -59,9 +40,7 @@ TEST(Idempotency, SameBatchIdSubmittedTwiceGetsTheSameAnswerAndDoublesNothing) {
   Result<v1::SubmitReply> second =
       testing::AskIntake(pipeline.submit_endpoint(), request, "fault-same-batch", seconds(30));
   ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_TRUE(testing::WaitFor(
-      [&] { return BatchComplete(pipeline.submit_endpoint(), "fault-same-batch"); }, seconds(120)))
-      << pipeline.Logs();
+  ExpectBatchCompletes("fault-same-batch");
   Result<v1::SubmitReply> third =
       testing::AskIntake(pipeline.submit_endpoint(), request, "fault-same-batch", seconds(30));
   ASSERT_TRUE(third.ok()) << third.status();
@@ -73,40 +52,26 @@ TEST(Idempotency, SameBatchIdSubmittedTwiceGetsTheSameAnswerAndDoublesNothing) {
 
   // `sortline submit` of a file holding the same orders: every order is a duplicate of
   // the journaled ones, nothing new is journaled or stored.
-  pipeline.StartSubmit(orders.path);
+  pipeline.StartSubmit(orders().path);
   std::optional<int> submitted = pipeline.WaitExit("submit", seconds(120));
   ASSERT_TRUE(submitted.has_value()) << pipeline.Logs();
   std::this_thread::sleep_for(milliseconds(500));
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
+  ExpectCleanStopAndLedgerHolds();
   Result<int64_t> journaled =
       testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM orders");
   ASSERT_TRUE(journaled.ok()) << journaled.status();
   EXPECT_EQ(*journaled, 400) << "orders journaled";
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
 }
 
-TEST(Idempotency, SameOrdersFileSubmittedTwiceDoublesNothing) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 1000, 511);
-  ASSERT_FALSE(orders.ids.empty());
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
-  pipeline.StartDock();
-  pipeline.StartIntake();
-  pipeline.StartWorker("w1");
-  pipeline.StartWorker("w2");
+TEST_F(Idempotency, SameOrdersFileSubmittedTwiceDoublesNothing) {
+  ASSERT_TRUE(Generate(1000, 511));
+  testing::FaultPipeline& pipeline = NewPipeline();
+  pipeline.StartDaemons({"w1", "w2"});
 
   std::string answers[2];
   for (std::string& answer : answers) {
-    pipeline.StartSubmit(orders.path, {"--batch-size", "250"});
-    std::optional<int> submitted = pipeline.WaitExit("submit", seconds(150));
-    ASSERT_TRUE(submitted.has_value()) << pipeline.Logs();
-    EXPECT_EQ(*submitted, 0) << pipeline.Logs();
+    pipeline.StartSubmit(orders().path, {"--batch-size", "250"});
+    ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(150)));
     answer = pipeline.Log("submit");
   }
   // The same batch ids (from the content) get the same answers: the second run sees
@@ -117,46 +82,32 @@ TEST(Idempotency, SameOrdersFileSubmittedTwiceDoublesNothing) {
   Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
   ASSERT_TRUE(batches.ok()) << batches.status();
   EXPECT_EQ(*batches, 4) << "batches journaled over two submissions";
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  testing::ExpectLedgerHolds(OrdersLedger());
 }
 
-TEST(Idempotency, TwoDifferentOrdersUnderOneOrderIdInTwoBatchesEndAsOneRecord) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 100, 512);
-  ASSERT_FALSE(orders.ids.empty());
-  std::vector<v1::Order> all = testing::ReadOrders(orders.path);
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
-  pipeline.StartDock();
-  pipeline.StartIntake();
-  pipeline.StartWorker("w1");
+TEST_F(Idempotency, TwoDifferentOrdersUnderOneOrderIdInTwoBatchesEndAsOneRecord) {
+  ASSERT_TRUE(Generate(100, 512));
+  std::vector<v1::Order> all = testing::ReadOrders(orders().path);
+  testing::FaultPipeline& pipeline = NewPipeline();
+  pipeline.StartDaemons({"w1"});
 
   // Batch b carries a different order under the id of an order of batch a.
   v1::Order impostor = all[1];
   impostor.set_order_id(all[0].order_id());
   Result<v1::SubmitReply> a =
-      testing::AskIntake(pipeline.submit_endpoint(), BatchRequest("fault-conflict-a", all),
+      testing::AskIntake(pipeline.submit_endpoint(), testing::BatchOf("fault-conflict-a", all),
                          "fault-conflict-a", seconds(30));
   ASSERT_TRUE(a.ok()) << a.status();
-  Result<v1::SubmitReply> b =
-      testing::AskIntake(pipeline.submit_endpoint(), BatchRequest("fault-conflict-b", {impostor}),
-                         "fault-conflict-b", seconds(30));
+  Result<v1::SubmitReply> b = testing::AskIntake(pipeline.submit_endpoint(),
+                                                 testing::BatchOf("fault-conflict-b", {impostor}),
+                                                 "fault-conflict-b", seconds(30));
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->accepted(), 0u) << b->ShortDebugString();
   ASSERT_EQ(b->duplicates_size(), 1) << b->ShortDebugString();
   EXPECT_EQ(b->duplicates(0), all[0].order_id());
 
-  EXPECT_TRUE(testing::WaitFor(
-      [&] { return BatchComplete(pipeline.submit_endpoint(), "fault-conflict-a"); }, seconds(120)))
-      << pipeline.Logs();
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
+  ExpectBatchCompletes("fault-conflict-a");
+  ExpectCleanStopAndLedgerHolds();
   // The record is the first order's, not the impostor's.
   Result<std::unique_ptr<store::DockStore>> dock =
       store::DockStore::Open(pipeline.dock_db(), store::DockStoreOptions{});
@@ -164,14 +115,10 @@ TEST(Idempotency, TwoDifferentOrdersUnderOneOrderIdInTwoBatchesEndAsOneRecord) {
   Result<std::optional<v1::SortRecord>> kept = (*dock)->FindByOrderId(all[0].order_id());
   ASSERT_TRUE(kept.ok() && kept->has_value());
   EXPECT_EQ((*kept)->weight_g(), all[0].parcel().weight_g());
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
 }
 
-TEST(Idempotency, TwoDifferentRecordsForOneOrderIdAtDockEndAsOneRecordAndOneQuarantineEntry) {
-  testing::TempDir dir;
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  testing::FaultPipeline pipeline(options);
+TEST_F(Idempotency, TwoDifferentRecordsForOneOrderIdAtDockEndAsOneRecordAndOneQuarantineEntry) {
+  testing::FaultPipeline& pipeline = NewPipeline();
   pipeline.StartDock();
 
   v1::SortRecord record;
@@ -210,12 +157,10 @@ TEST(Idempotency, TwoDifferentRecordsForOneOrderIdAtDockEndAsOneRecordAndOneQuar
       testing::StoreAtDock(records, batch_of(4, conflicting), seconds(30));
   ASSERT_TRUE(reconflict.ok()) << reconflict.status();
   EXPECT_EQ(reconflict->stored(), 0u) << reconflict->ShortDebugString();
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
   testing::Ledger ledger = pipeline.LedgerFor({"FAULT-CONFLICT-1"});
   ledger.intake_db = "";  // no intake in this test
   ledger.quarantined = 1;
-  testing::ExpectLedgerHolds(ledger);
+  ExpectCleanStopAndLedgerHolds(ledger);
   Result<std::unique_ptr<store::DockStore>> dock =
       store::DockStore::Open(pipeline.dock_db(), store::DockStoreOptions{});
   ASSERT_TRUE(dock.ok()) << dock.status();

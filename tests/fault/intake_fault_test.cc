@@ -16,20 +16,13 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-TEST(IntakeFault, IntakeKilledWhileSubmitWaitsResumesFromItsJournalAndSubmitSucceeds) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 4000, 503);
-  ASSERT_FALSE(orders.ids.empty());
+using IntakeFault = testing::FaultTest;
 
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
-  pipeline.StartDock();
-  pipeline.StartIntake();
-  pipeline.StartWorker("w1");
-  pipeline.StartWorker("w2");
-  pipeline.StartSubmit(orders.path, {"--batch-size", "500"});
+TEST_F(IntakeFault, IntakeKilledWhileSubmitWaitsResumesFromItsJournalAndSubmitSucceeds) {
+  ASSERT_TRUE(Generate(4000, 503));
+  testing::FaultPipeline& pipeline = NewPipeline();
+  pipeline.StartDaemons({"w1", "w2"});
+  pipeline.StartSubmit(orders().path, {"--batch-size", "500"});
 
   // Kill once some batches are journaled and some orders are done, with more to come.
   ASSERT_TRUE(testing::WaitFor(
@@ -47,9 +40,7 @@ TEST(IntakeFault, IntakeKilledWhileSubmitWaitsResumesFromItsJournalAndSubmitSucc
   EXPECT_TRUE(pipeline.Running("submit")) << pipeline.Logs();
   pipeline.StartIntake();
 
-  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(180));
-  ASSERT_TRUE(submitted.has_value()) << "submit did not finish\n" << pipeline.Logs();
-  EXPECT_EQ(*submitted, 0) << pipeline.Logs();
+  ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(180)));
   EXPECT_NE(pipeline.Log("submit").find("4000 orders read"), std::string::npos)
       << pipeline.Log("submit");
   EXPECT_LT(done_at_crash, 4000) << "intake was killed mid-run";
@@ -59,29 +50,19 @@ TEST(IntakeFault, IntakeKilledWhileSubmitWaitsResumesFromItsJournalAndSubmitSucc
   Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
   ASSERT_TRUE(batches.ok()) << batches.status();
   EXPECT_EQ(*batches, 8);
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  testing::ExpectLedgerHolds(OrdersLedger());
 }
 
-TEST(IntakeFault, BatchAcknowledgedBeforeIntakeCrashGetsTheSameAnswerWhenResentAfterRestart) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 300, 504);
-  ASSERT_FALSE(orders.ids.empty());
-  std::vector<v1::Order> all = testing::ReadOrders(orders.path);
-
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
+TEST_F(IntakeFault, BatchAcknowledgedBeforeIntakeCrashGetsTheSameAnswerWhenResentAfterRestart) {
+  ASSERT_TRUE(Generate(300, 504));
+  std::vector<v1::Order> all = testing::ReadOrders(orders().path);
+  testing::FaultPipeline& pipeline = NewPipeline();
   pipeline.StartDock();
   pipeline.StartIntake();
 
   // The batch holds an invalid order and a repeated id, so the answer has every part.
-  v1::SubmitRequest request;
+  v1::SubmitRequest request = testing::BatchOf("fault-intake-crash-1", all);
   v1::OrderBatch* batch = request.mutable_batch();
-  batch->set_batch_id("fault-intake-crash-1");
-  for (const v1::Order& order : all) *batch->add_orders() = order;
   *batch->add_orders() = all.front();  // a duplicate of the first order
   v1::Order invalid = all.back();
   invalid.set_order_id("FAULT-INVALID-1");
@@ -112,21 +93,8 @@ TEST(IntakeFault, BatchAcknowledgedBeforeIntakeCrashGetsTheSameAnswerWhenResentA
 
   // Then workers do the journaled orders, and nothing is doubled.
   pipeline.StartWorker("w1");
-  v1::SubmitRequest ask;
-  ask.set_progress_batch_id("fault-intake-crash-1");
-  EXPECT_TRUE(testing::WaitFor(
-      [&] {
-        Result<v1::SubmitReply> progress =
-            testing::AskIntake(pipeline.submit_endpoint(), ask, "fault-intake-crash-1", seconds(5));
-        return progress.ok() && progress->progress().complete();
-      },
-      seconds(120)))
-      << pipeline.Logs();
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  ExpectBatchCompletes("fault-intake-crash-1");
+  ExpectCleanStopAndLedgerHolds();
 }
 
 }  // namespace

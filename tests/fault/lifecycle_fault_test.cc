@@ -57,21 +57,17 @@ std::vector<StartOrder> AllStartOrders() {
   return orders;
 }
 
-class StartOrderTest : public ::testing::TestWithParam<StartOrder> {};
+class StartOrderTest : public testing::FaultTest,
+                       public ::testing::WithParamInterface<StartOrder> {};
 
 TEST_P(StartOrderTest, PipelineCompletesWhateverOrderItsProcessesStartIn) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 200, 505);
-  ASSERT_FALSE(orders.ids.empty());
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
+  ASSERT_TRUE(Generate(200, 505));
+  testing::FaultPipeline& pipeline = NewPipeline();
 
   // Each process gets a moment alone, so the later ones really start after it.
   const milliseconds gap(400);
   if (GetParam().submitter_first) {
-    pipeline.StartSubmit(orders.path);
+    pipeline.StartSubmit(orders().path);
     std::this_thread::sleep_for(gap);
   }
   for (const std::string daemon : GetParam().daemons) {
@@ -80,17 +76,12 @@ TEST_P(StartOrderTest, PipelineCompletesWhateverOrderItsProcessesStartIn) {
     if (daemon == "worker") pipeline.StartWorker("w1");
     std::this_thread::sleep_for(gap);
   }
-  if (!GetParam().submitter_first) pipeline.StartSubmit(orders.path);
+  if (!GetParam().submitter_first) pipeline.StartSubmit(orders().path);
 
-  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(150));
-  ASSERT_TRUE(submitted.has_value()) << "submit did not finish\n" << pipeline.Logs();
-  EXPECT_EQ(*submitted, 0) << pipeline.Logs();
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
+  ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(150)));
+  testing::Ledger ledger = OrdersLedger();
   ledger.sample = 1;
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  ExpectCleanStopAndLedgerHolds(ledger);
 }
 
 INSTANTIATE_TEST_SUITE_P(Lifecycle, StartOrderTest, ::testing::ValuesIn(AllStartOrders()),
@@ -98,19 +89,13 @@ INSTANTIATE_TEST_SUITE_P(Lifecycle, StartOrderTest, ::testing::ValuesIn(AllStart
 
 // ---- each process restarted in turn ------------------------------------------------
 
-TEST(Lifecycle, EachProcessRestartedInTurnDuringARunLosesAndDoublesNothing) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 6000, 506);
-  ASSERT_FALSE(orders.ids.empty());
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
-  pipeline.StartDock();
-  pipeline.StartIntake();
-  pipeline.StartWorker("w1");
-  pipeline.StartWorker("w2");
-  pipeline.StartSubmit(orders.path, {"--batch-size", "500"});
+using Lifecycle = testing::FaultTest;
+
+TEST_F(Lifecycle, EachProcessRestartedInTurnDuringARunLosesAndDoublesNothing) {
+  ASSERT_TRUE(Generate(6000, 506));
+  testing::FaultPipeline& pipeline = NewPipeline();
+  pipeline.StartDaemons({"w1", "w2"});
+  pipeline.StartSubmit(orders().path, {"--batch-size", "500"});
 
   // Each restart happens once the run has moved on since the last one: a clean stop
   // (SIGTERM, exit 0) mid-run, then a start on the same ports and files.
@@ -132,34 +117,24 @@ TEST(Lifecycle, EachProcessRestartedInTurnDuringARunLosesAndDoublesNothing) {
     mark = testing::DockRecordCount(pipeline.dock_db());
   }
 
-  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(180));
-  ASSERT_TRUE(submitted.has_value()) << "submit did not finish\n" << pipeline.Logs();
-  EXPECT_EQ(*submitted, 0) << pipeline.Logs();
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(180)));
+  ExpectCleanStopAndLedgerHolds();
 }
 
 // ---- a worker frozen past its lease ------------------------------------------------
 
-TEST(Lifecycle, WorkerFrozenPastItsLeaseHasItsWorkReleasedAndItsLateResultsDeduplicated) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 1500, 507);
-  ASSERT_FALSE(orders.ids.empty());
+TEST_F(Lifecycle, WorkerFrozenPastItsLeaseHasItsWorkReleasedAndItsLateResultsDeduplicated) {
+  ASSERT_TRUE(Generate(1500, 507));
   const int metrics_port = testing::FreeLoopbackPort();
   testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
   options.worker_credit = 32;
   options.metrics_port = metrics_port;
-  testing::FaultPipeline pipeline(options);
+  testing::FaultPipeline& pipeline = NewPipeline(options);
   pipeline.StartDock();
   pipeline.StartIntake({"--max-per-lease", "32"});
   pipeline.StartWorker("w1");
   pipeline.StartWorker("w2");
-  pipeline.StartSubmit(orders.path);
+  pipeline.StartSubmit(orders().path);
 
   // Freeze w1 as soon as it holds a lease, so it is mid-work.
   std::set<std::string> frozen_work;
@@ -174,10 +149,7 @@ TEST(Lifecycle, WorkerFrozenPastItsLeaseHasItsWorkReleasedAndItsLateResultsDedup
       << pipeline.Logs();
 
   // Its lease expires and w2 does its work: the whole run completes while w1 is frozen.
-  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(180));
-  ASSERT_TRUE(submitted.has_value()) << "submit did not finish while w1 was frozen\n"
-                                     << pipeline.Logs();
-  EXPECT_EQ(*submitted, 0) << pipeline.Logs();
+  ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(180), "while w1 was frozen"));
 
   // Thawed, w1 finishes what it held: its records reach the dock late and are taken as
   // the same records again (acknowledged, nothing stored or quarantined anew).
@@ -199,13 +171,10 @@ TEST(Lifecycle, WorkerFrozenPastItsLeaseHasItsWorkReleasedAndItsLateResultsDedup
       << after;
   std::this_thread::sleep_for(milliseconds(1000));  // w1's late WorkDone, which intake ignores
   EXPECT_TRUE(pipeline.Running("w1")) << pipeline.Logs();
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
+  testing::Ledger ledger = OrdersLedger();
   ledger.must_decode = frozen_work;
   ledger.quarantined = 0;
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  ExpectCleanStopAndLedgerHolds(ledger);
 }
 
 }  // namespace

@@ -70,24 +70,22 @@ class NamespacedLink {
   std::string error_;
 };
 
-TEST(NetworkFault, WorkerCutOffByItsNamespaceLinkGoingDownCompletesItsWorkOnceHealed) {
+using NetworkFault = testing::FaultTest;
+
+TEST_F(NetworkFault, WorkerCutOffByItsNamespaceLinkGoingDownCompletesItsWorkOnceHealed) {
   if (::geteuid() != 0) GTEST_SKIP() << "network namespaces need root";
   NamespacedLink link;
   ASSERT_EQ(link.error(), "") << "cannot set up the namespace and veth pair";
 
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 3000, 508);
-  ASSERT_FALSE(orders.ids.empty());
+  ASSERT_TRUE(Generate(3000, 508));
   testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
   options.host = link.host_address();
-  options.lease_ms = 2000;
   options.worker_credit = 64;
-  testing::FaultPipeline pipeline(options);
+  testing::FaultPipeline& pipeline = NewPipeline(options);
   pipeline.StartDock();
   pipeline.StartIntake();
   pipeline.StartWorker("wns", {}, link.exec_prefix());
-  pipeline.StartSubmit(orders.path, {"--batch-size", "500"});
+  pipeline.StartSubmit(orders().path, {"--batch-size", "500"});
 
   ASSERT_TRUE(testing::WaitFor([&] { return testing::DockRecordCount(pipeline.dock_db()) >= 300; },
                                seconds(120)))
@@ -106,15 +104,8 @@ TEST(NetworkFault, WorkerCutOffByItsNamespaceLinkGoingDownCompletesItsWorkOnceHe
   EXPECT_TRUE(pipeline.Running("wns")) << pipeline.Logs();
 
   ASSERT_TRUE(link.SetNamespaceLink(true)) << link.error();
-  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(180));
-  ASSERT_TRUE(submitted.has_value()) << "submit did not finish after the link healed\n"
-                                     << pipeline.Logs();
-  EXPECT_EQ(*submitted, 0) << pipeline.Logs();
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(180), "after the link healed"));
+  ExpectCleanStopAndLedgerHolds();
 }
 
 }  // namespace

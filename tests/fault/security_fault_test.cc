@@ -1,6 +1,7 @@
 // Only known peers get in (issue 5), tried against the daemons as processes: with CURVE
 // keys from `sortline keys gen`, intake and dock refuse a client with an unknown key, a
 // plaintext client and a listed key of the wrong role, while the listed peers carry on;
+// the whole pipeline, `sortline submit` included, runs with CURVE between every process;
 // and a peer that sends an oversized message is dropped without harm to the daemon.
 //
 // Not here: a killed ZAP handler. The daemons have no way to stop theirs from outside;
@@ -74,35 +75,23 @@ class Keys {
   std::string table_;
 };
 
-v1::SubmitRequest BatchOf(const std::string& batch_id, const std::vector<v1::Order>& orders,
-                          size_t from, size_t count) {
-  v1::SubmitRequest request;
-  request.mutable_batch()->set_batch_id(batch_id);
-  for (size_t i = from; i < from + count && i < orders.size(); ++i) {
-    *request.mutable_batch()->add_orders() = orders[i];
-  }
-  return request;
-}
+using SecurityFault = testing::FaultTest;
 
-TEST(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRolesAndServeTheRest) {
-  testing::TempDir dir;
-  Keys keys(dir);
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 300, 513);
-  ASSERT_FALSE(orders.ids.empty());
-  const std::vector<v1::Order> all = testing::ReadOrders(orders.path);
+TEST_F(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRolesAndServeTheRest) {
+  Keys keys(dir());
+  ASSERT_TRUE(Generate(300, 513));
+  const std::vector<v1::Order> all = testing::ReadOrders(orders().path);
 
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
+  testing::FaultPipeline& pipeline = NewPipeline();
   pipeline.StartDock(keys.Flags("dock"));
   pipeline.StartIntake(keys.Flags("intake"));
   pipeline.StartWorker("w1", keys.Flags("w1"));
 
   // The listed submitter gets its batch in.
   const transport::Security shop = keys.Load("shop");
-  Result<v1::SubmitReply> accepted = testing::AskIntake(
-      pipeline.submit_endpoint(), BatchOf("shop-1", all, 0, 200), "shop-1", seconds(30), &shop);
+  Result<v1::SubmitReply> accepted =
+      testing::AskIntake(pipeline.submit_endpoint(), testing::BatchOf("shop-1", all, 0, 200),
+                         "shop-1", seconds(30), &shop);
   ASSERT_TRUE(accepted.ok()) << accepted.status() << "\n" << pipeline.Logs();
   EXPECT_EQ(accepted->accepted(), 200u) << accepted->ShortDebugString();
 
@@ -120,8 +109,8 @@ TEST(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRoles
         Intruder{"a worker's key", &worker}, Intruder{"a conveyor's key", &scanner}}) {
     const std::string batch_id = std::string("intruder-") + std::to_string(next);
     Result<v1::SubmitReply> refused =
-        testing::AskIntake(pipeline.submit_endpoint(), BatchOf(batch_id, all, next, 25), batch_id,
-                           kRefusedWithin, intruder.security);
+        testing::AskIntake(pipeline.submit_endpoint(), testing::BatchOf(batch_id, all, next, 25),
+                           batch_id, kRefusedWithin, intruder.security);
     next += 25;
     EXPECT_FALSE(refused.ok()) << intruder.who << " got in: " << refused->ShortDebugString();
   }
@@ -142,47 +131,40 @@ TEST(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRoles
   EXPECT_FALSE(plaintext_stored.ok()) << "a plaintext client stored records at the dock";
 
   // The daemons are unaffected: the listed submitter carries on and its work completes.
-  Result<v1::SubmitReply> more = testing::AskIntake(
-      pipeline.submit_endpoint(), BatchOf("shop-2", all, 200, 100), "shop-2", seconds(30), &shop);
+  Result<v1::SubmitReply> more =
+      testing::AskIntake(pipeline.submit_endpoint(), testing::BatchOf("shop-2", all, 200, 100),
+                         "shop-2", seconds(30), &shop);
   ASSERT_TRUE(more.ok()) << more.status() << "\n" << pipeline.Logs();
   EXPECT_EQ(more->accepted(), 100u) << more->ShortDebugString();
-  for (const char* batch_id : {"shop-1", "shop-2"}) {
-    v1::SubmitRequest ask;
-    ask.set_progress_batch_id(batch_id);
-    EXPECT_TRUE(testing::WaitFor(
-        [&] {
-          Result<v1::SubmitReply> progress =
-              testing::AskIntake(pipeline.submit_endpoint(), ask, batch_id, seconds(5), &shop);
-          return progress.ok() && progress->progress().complete();
-        },
-        seconds(120)))
-        << batch_id << "\n"
-        << pipeline.Logs();
-  }
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
+  for (const char* batch_id : {"shop-1", "shop-2"}) ExpectBatchCompletes(batch_id, &shop);
 
   // Exactly shop's 300 orders (the intruders' orders overlap shop-2's ids and are in
   // through shop-2 only; the forged record is not the stored one).
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  testing::ExpectLedgerHolds(ledger);
+  ExpectCleanStopAndLedgerHolds();
   Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
   ASSERT_TRUE(batches.ok()) << batches.status();
   EXPECT_EQ(*batches, 2) << "only the listed submitter's batches are journaled";
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
 }
 
-TEST(SecurityFault, OversizedMessageDropsThatPeerAndLeavesTheDaemonsServingOthers) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 200, 514);
-  ASSERT_FALSE(orders.ids.empty());
-  const std::vector<v1::Order> all = testing::ReadOrders(orders.path);
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  testing::FaultPipeline pipeline(options);
-  pipeline.StartDock();
-  pipeline.StartIntake();
-  pipeline.StartWorker("w1");
+TEST_F(SecurityFault, WholePipelineRunsWithCurveBetweenEveryProcessIncludingTheSubmitCommand) {
+  Keys keys(dir());
+  ASSERT_TRUE(Generate(300, 515));
+  testing::FaultPipeline& pipeline = NewPipeline();
+  pipeline.StartDock(keys.Flags("dock"));
+  pipeline.StartIntake(keys.Flags("intake"));
+  pipeline.StartWorker("w1", keys.Flags("w1"));
+  // `sortline submit` with the listed submitter's key: every order reaches the dock
+  // through the worker's CURVE connections to intake and dock.
+  pipeline.StartSubmit(orders().path, keys.Flags("shop"));
+  ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(120)));
+  ExpectCleanStopAndLedgerHolds();
+}
+
+TEST_F(SecurityFault, OversizedMessageDropsThatPeerAndLeavesTheDaemonsServingOthers) {
+  ASSERT_TRUE(Generate(200, 514));
+  const std::vector<v1::Order> all = testing::ReadOrders(orders().path);
+  testing::FaultPipeline& pipeline = NewPipeline();
+  pipeline.StartDaemons({"w1"});
 
   // Just over the 64 MiB inbound limit, to intake's submit channel and the dock's
   // records channel: no answer (the connection is dropped), and the daemons live on.
@@ -195,25 +177,13 @@ TEST(SecurityFault, OversizedMessageDropsThatPeerAndLeavesTheDaemonsServingOther
   EXPECT_TRUE(pipeline.Running("intake")) << pipeline.Logs();
   EXPECT_TRUE(pipeline.Running("dock")) << pipeline.Logs();
 
-  Result<v1::SubmitReply> accepted =
-      testing::AskIntake(pipeline.submit_endpoint(), BatchOf("after-oversized", all, 0, 200),
-                         "after-oversized", seconds(30));
+  Result<v1::SubmitReply> accepted = testing::AskIntake(
+      pipeline.submit_endpoint(), testing::BatchOf("after-oversized", all, 0, 200),
+      "after-oversized", seconds(30));
   ASSERT_TRUE(accepted.ok()) << accepted.status() << "\n" << pipeline.Logs();
   EXPECT_EQ(accepted->accepted(), 200u);
-  v1::SubmitRequest ask;
-  ask.set_progress_batch_id("after-oversized");
-  EXPECT_TRUE(testing::WaitFor(
-      [&] {
-        Result<v1::SubmitReply> progress =
-            testing::AskIntake(pipeline.submit_endpoint(), ask, "after-oversized", seconds(5));
-        return progress.ok() && progress->progress().complete();
-      },
-      seconds(120)))
-      << pipeline.Logs();
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::ExpectLedgerHolds(pipeline.LedgerFor(orders.ids));
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  ExpectBatchCompletes("after-oversized");
+  ExpectCleanStopAndLedgerHolds();
 }
 
 }  // namespace

@@ -28,12 +28,8 @@ TEST(Soak, TwoHundredThousandOrdersWhileWorkersAreKilledAndRestartedEndAsOneReco
 
   testing::FaultPipelineOptions options;
   options.dir = dir.path();
-  options.lease_ms = 2000;
   testing::FaultPipeline pipeline(options);
-  pipeline.StartDock();
-  pipeline.StartIntake();
-  pipeline.StartWorker("w1");
-  pipeline.StartWorker("w2");
+  pipeline.StartDaemons({"w1", "w2"});
   const auto start = Steady::now();
   pipeline.StartSubmit(orders.path);
 
@@ -60,12 +56,9 @@ TEST(Soak, TwoHundredThousandOrdersWhileWorkersAreKilledAndRestartedEndAsOneReco
   if (last_line != std::string::npos) {
     std::printf("soak: submit says: %s", said.substr(last_line).c_str());
   }
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
   testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
   ledger.sample = 10;
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
+  testing::ExpectCleanStopAndLedgerHolds(pipeline, ledger);
 }
 
 }  // namespace

@@ -17,55 +17,48 @@ namespace {
 
 using std::chrono::seconds;
 
-// Kills worker w1 at `point` (the `nth` time it gets there) mid-run and checks that w2
-// completes everything.
-void KillWorkerAt(const std::string& point, int nth) {
-  testing::TempDir dir;
-  testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), 1500, 501);
-  ASSERT_FALSE(orders.ids.empty());
+class WorkerFault : public testing::FaultTest {
+ protected:
+  // Kills worker w1 at `point` (the `nth` time it gets there) mid-run and checks that w2
+  // completes everything.
+  void KillWorkerAt(const std::string& point, int nth) {
+    ASSERT_TRUE(Generate(1500, 501));
+    // Small leases so the killed worker's work is few labels, all of which get decoded.
+    testing::FaultPipelineOptions options;
+    options.worker_credit = 16;
+    testing::FaultPipeline& pipeline = NewPipeline(options);
+    pipeline.StartDock();
+    pipeline.StartIntake({"--max-per-lease", "16"});
+    pipeline.StartWorker("w1", {"--fault-kill-at", point + ":" + std::to_string(nth)});
+    pipeline.StartWorker("w2");
+    pipeline.StartSubmit(orders().path);
 
-  // Small leases so the killed worker's work is few labels, all of which get decoded.
-  testing::FaultPipelineOptions options;
-  options.dir = dir.path().string();
-  options.lease_ms = 2000;
-  options.worker_credit = 16;
-  testing::FaultPipeline pipeline(options);
-  pipeline.StartDock();
-  pipeline.StartIntake({"--max-per-lease", "16"});
-  pipeline.StartWorker("w1", {"--fault-kill-at", point + ":" + std::to_string(nth)});
-  pipeline.StartWorker("w2");
-  pipeline.StartSubmit(orders.path);
+    std::optional<int> killed = pipeline.WaitExit("w1", seconds(120));
+    ASSERT_TRUE(killed.has_value()) << "w1 never reached " << point << "\n" << pipeline.Logs();
+    EXPECT_EQ(*killed, 128 + SIGKILL) << pipeline.Logs();
+    // Read before the lease expires and the orders go to w2.
+    const std::set<std::string> orphaned = testing::OrdersLeasedTo(pipeline.intake_db(), "w1");
+    EXPECT_FALSE(orphaned.empty()) << "the journal shows no lease held by the killed worker";
+    std::printf("w1 killed at %s held %zu orders\n", point.c_str(), orphaned.size());
 
-  std::optional<int> killed = pipeline.WaitExit("w1", seconds(120));
-  ASSERT_TRUE(killed.has_value()) << "w1 never reached " << point << "\n" << pipeline.Logs();
-  EXPECT_EQ(*killed, 128 + SIGKILL) << pipeline.Logs();
-  // Read before the lease expires and the orders go to w2.
-  const std::set<std::string> orphaned = testing::OrdersLeasedTo(pipeline.intake_db(), "w1");
-  EXPECT_FALSE(orphaned.empty()) << "the journal shows no lease held by the killed worker";
-  std::printf("w1 killed at %s held %zu orders\n", point.c_str(), orphaned.size());
+    ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(180)));
+    EXPECT_NE(pipeline.Log("submit").find("1500 orders read"), std::string::npos)
+        << pipeline.Log("submit");
+    testing::Ledger ledger = OrdersLedger();
+    ledger.must_decode = orphaned;
+    ExpectCleanStopAndLedgerHolds(ledger);
+  }
+};
 
-  std::optional<int> submitted = pipeline.WaitExit("submit", seconds(180));
-  ASSERT_TRUE(submitted.has_value()) << "submit did not finish\n" << pipeline.Logs();
-  EXPECT_EQ(*submitted, 0) << pipeline.Logs();
-  EXPECT_NE(pipeline.Log("submit").find("1500 orders read"), std::string::npos)
-      << pipeline.Log("submit");
-  EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
-
-  testing::Ledger ledger = pipeline.LedgerFor(orders.ids);
-  ledger.must_decode = orphaned;
-  testing::ExpectLedgerHolds(ledger);
-  if (::testing::Test::HasFailure()) ADD_FAILURE() << "logs:\n" << pipeline.Logs();
-}
-
-TEST(WorkerFault, WorkerKilledBeforeRenderingHasItsLeaseCompletedByAnother) {
+TEST_F(WorkerFault, WorkerKilledBeforeRenderingHasItsLeaseCompletedByAnother) {
   KillWorkerAt("before-render", 2);
 }
 
-TEST(WorkerFault, WorkerKilledBetweenLabelWriteAndDockAckHasItsLeaseCompletedByAnother) {
+TEST_F(WorkerFault, WorkerKilledBetweenLabelWriteAndDockAckHasItsLeaseCompletedByAnother) {
   KillWorkerAt("after-labels", 2);
 }
 
-TEST(WorkerFault, WorkerKilledAfterDockAckBeforeWorkDoneHasItsLeaseCompletedByAnother) {
+TEST_F(WorkerFault, WorkerKilledAfterDockAckBeforeWorkDoneHasItsLeaseCompletedByAnother) {
   KillWorkerAt("after-dock-ack", 2);
 }
 
