@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <random>
 #include <utility>
 
 #include <unistd.h>
@@ -26,6 +27,11 @@ enum class FlowVerdict {
 // order is fine, the batch is redone. Render failures and bad orders are not retried.
 bool IsPassingWriteFailure(const Status& status) {
   return status.code() == StatusCode::kResourceExhausted || status.code() == StatusCode::kIoError;
+}
+
+uint64_t RandomStart() {
+  std::random_device random;
+  return (uint64_t{random()} << 32) | random();
 }
 
 class WorkerImpl final : public Worker {
@@ -252,7 +258,10 @@ class WorkerImpl final : public Worker {
   std::unique_ptr<label::LabelSink> sink_;
   std::unique_ptr<transport::ClientChannel> intake_;
   std::unique_ptr<transport::ClientChannel> dock_;
-  uint64_t sequence_ = 0;
+  // Record batch sequence numbers start at a random point: dock acknowledges by
+  // sequence, and a worker restarted under the same name (the same routing id) must not
+  // take the acknowledgement of its killed predecessor's batch for its own.
+  uint64_t sequence_ = RandomStart();
   int64_t last_sent_ms_ = 0;
   uint64_t lease_in_hand_ = 0;  // the lease being worked on; 0: none
   std::string retry_reason_;    // why the last batch is being redone

@@ -13,6 +13,7 @@
 #include "pipeline/runtime/intake.h"
 #include "pipeline/runtime/progress.h"
 #include "pipeline/runtime/submit.h"
+#include "pipeline/runtime/worker.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
@@ -340,6 +341,67 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
   EXPECT_TRUE(ask->heartbeat().reannounce());
 
   (*intake)->RequestStop();
+  runner.join();
+}
+
+TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease) {
+  // intake and dock played by hand. The dock first answers with the acknowledgement a
+  // killed predecessor of the same name would have got (sequence 1, the old start of
+  // every worker); the worker must not report its lease done on it.
+  auto context = transport::Context::Create().value();
+  auto intake = transport::ServerChannel::Bind(*context, "inproc://work").value();
+  auto dock = transport::ServerChannel::Bind(*context, "inproc://records").value();
+  WorkerOptions options;
+  options.intake_endpoint = "inproc://work";
+  options.dock_endpoint = "inproc://records";
+  options.name = "w1";
+  options.label_dir = dir_.file("labels");
+  options.fsync_labels = false;
+  options.dock_ack_timeout_ms = 60'000;  // no resend within the test
+  auto worker = Worker::Open(*context, *divisions_, plan_, options);
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  std::thread runner([&] { EXPECT_TRUE((*worker)->Run().ok()); });
+
+  auto next_work_message = [&](v1::WorkMessage::KindCase kind, milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto in = intake->Receive(milliseconds(20));
+      if (!in.ok() || !in->has_value()) continue;
+      auto m = transport::Decode<v1::WorkMessage>((*in)->payload);
+      if (m.ok() && m->kind_case() == kind) return std::optional<v1::WorkMessage>(*m);
+    }
+    return std::optional<v1::WorkMessage>();
+  };
+  ASSERT_TRUE(next_work_message(v1::WorkMessage::kReady, milliseconds(5000)).has_value());
+  v1::WorkMessage work;
+  work.mutable_work()->set_lease_id(7);
+  v1::Order order = testing::SampleOrder("A1");
+  order.set_tracking_number("EA000000014CN");
+  *work.mutable_work()->add_orders() = order;
+  ASSERT_TRUE(intake->Send("w1", transport::Encode(work)).ok());
+
+  auto records = dock->Receive(milliseconds(10'000));
+  ASSERT_TRUE(records.ok() && records->has_value());
+  auto batch = transport::Decode<v1::RecordsMessage>((*records)->payload);
+  ASSERT_TRUE(batch.ok() && batch->has_batch());
+  ASSERT_NE(batch->batch().sequence(), 1u);
+  v1::RecordsMessage stale;
+  stale.mutable_stored()->set_sequence(1);
+  stale.mutable_stored()->set_stored(1);
+  ASSERT_TRUE(dock->Send("w1", transport::Encode(stale)).ok());
+  EXPECT_FALSE(next_work_message(v1::WorkMessage::kDone, milliseconds(1500)).has_value())
+      << "the lease was reported done on another batch's acknowledgement";
+
+  v1::RecordsMessage ack;
+  ack.mutable_stored()->set_sequence(batch->batch().sequence());
+  ack.mutable_stored()->set_stored(1);
+  ASSERT_TRUE(dock->Send("w1", transport::Encode(ack)).ok());
+  std::optional<v1::WorkMessage> done =
+      next_work_message(v1::WorkMessage::kDone, milliseconds(5000));
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->done().lease_id(), 7u);
+
+  (*worker)->RequestStop();
   runner.join();
 }
 
