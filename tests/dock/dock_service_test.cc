@@ -149,14 +149,8 @@ TEST_F(DockServiceTest, TelegramsAndZeroMqShareOneDecisionEngine) {
   options.telegram_port = 0;
   Start(options);
   StoreRecords({Record("EA000000014CN", "C051")});
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(dock_->telegram_port()));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  int fd = sortline::testing::ConnectLoopback(dock_->telegram_port());
+  ASSERT_GE(fd, 0) << "nothing listens on the telegram port";
   dock::TelegramRequest request;
   request.product_code = 77;
   request.barcodes = {"EA000000014CN"};

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/testing/process.h"
+
 namespace sortline::dock {
 namespace {
 
@@ -129,12 +131,8 @@ class TelegramServerTest : public ::testing::Test {
   }
 
   int Connect() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(server_->port()));
-    ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    int fd = sortline::testing::ConnectLoopback(server_->port());
+    EXPECT_GE(fd, 0) << "nothing listens on the telegram port";
     return fd;
   }
 

@@ -31,21 +31,7 @@ using std::chrono::milliseconds;
 using testing::Bin;
 using testing::Endpoint;
 
-int ConnectTcp(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) return fd;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  ::close(fd);
-  return -1;
-}
+int ConnectTcp(int port) { return testing::ConnectLoopback(port, milliseconds(5000)); }
 
 std::string ReadAll(int fd) {
   std::string out;

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/model/shipped_divisions.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::model {
@@ -13,14 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const DivisionTable& Table() {
-  static const DivisionTable* table = [] {
-    auto loaded = DivisionTable::Load(testing::DivisionsDir());
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return std::move(loaded).value().release();
-  }();
-  return *table;
-}
+const DivisionTable& Table() { return ShippedDivisions(); }
 
 size_t CountCodes(int digits) {
   int first = 1;

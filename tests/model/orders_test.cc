@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/model/s10.h"
+#include "tests/model/shipped_divisions.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::model {
@@ -18,14 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 
-const DivisionTable& Table() {
-  static const DivisionTable* table = [] {
-    auto loaded = DivisionTable::Load(testing::DivisionsDir());
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return std::move(loaded).value().release();
-  }();
-  return *table;
-}
+const DivisionTable& Table() { return ShippedDivisions(); }
 
 TEST(OrderJson, RoundTripKeepsEveryFieldIncludingChineseText) {
   v1::Order order = testing::SampleOrder();

@@ -48,6 +48,11 @@ CommandResult RunCommand(const std::string& command);
 // A TCP port on 127.0.0.1 that was free a moment ago (the OS picked it).
 int FreeLoopbackPort();
 
+// A TCP connection to 127.0.0.1:`port` with a 5 s receive timeout, retried every 50 ms
+// for up to `patience` while nothing listens yet; the descriptor (the caller closes it),
+// or -1.
+int ConnectLoopback(int port, std::chrono::milliseconds patience = std::chrono::milliseconds(0));
+
 // The whole response (status line, headers, body) to "GET `path`" from 127.0.0.1:`port`,
 // or "" when nothing answers; gives up after 5 s of silence.
 std::string HttpGet(int port, const std::string& path);
