@@ -1,10 +1,10 @@
 // `sortline gen`, `run` and `submit`: making, running and submitting order batches.
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include <unistd.h>
 
+#include "pipeline/base/file.h"
 #include "pipeline/label/label.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/runtime/embedded.h"
@@ -51,23 +51,21 @@ int Gen(const GenOptions& options) {
   model::GeneratorOptions gen_options;
   gen_options.seed = options.seed;
   model::OrderGenerator generator(**divisions, gen_options);
-  const std::string tmp = options.out + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return Fatal(kProgram, IoError("cannot write " + tmp));
+  Result<std::unique_ptr<PendingFile>> out = DefaultFileSystem().CreatePending(options.out);
+  if (!out.ok()) return Fatal(kProgram, out.status());
   runtime::ProgressOptions progress_options = ProgressOnStderr();
   progress_options.label = "orders generated";
   runtime::Progress progress(progress_options);
   progress.SetTotal(options.count);
   for (uint64_t i = 0; i < options.count; ++i) {
-    out << model::OrderToJson(generator.Generate(i)) << '\n';
+    Status appended = (*out)->Append(model::OrderToJson(generator.Generate(i)) + "\n");
+    if (!appended.ok()) return Fatal(kProgram, appended);
     if (i % 1024 == 0) progress.Update(i, 0);
   }
   progress.Update(options.count, 0);
   progress.Finish();
-  out.close();
-  if (!out || std::rename(tmp.c_str(), options.out.c_str()) != 0) {
-    return Fatal(kProgram, IoError("cannot write " + options.out));
-  }
+  Status committed = (*out)->Commit(Durability::kNone);
+  if (!committed.ok()) return Fatal(kProgram, committed);
   std::printf("wrote %llu orders to %s\n", static_cast<unsigned long long>(options.count),
               options.out.c_str());
   return kExitOk;
@@ -105,9 +103,9 @@ int Submit(const SubmitCliOptions& options) {
   if (!summary.ok()) return Fatal(kProgram, summary.status());
   std::printf("%s", runtime::FormatSummary(*summary).c_str());
   if (!options.summary_path.empty()) {
-    std::ofstream out(options.summary_path, std::ios::trunc);
-    out << runtime::SummaryToJson(*summary);
-    if (!out) return Fatal(kProgram, IoError("cannot write " + options.summary_path));
+    Status written = DefaultFileSystem().WriteFileAtomically(
+        options.summary_path, runtime::SummaryToJson(*summary), Durability::kNone);
+    if (!written.ok()) return Fatal(kProgram, written);
     std::printf("summary: %s\n", options.summary_path.c_str());
   }
   return summary->failed() == 0 ? kExitOk : kExitOrdersFailed;

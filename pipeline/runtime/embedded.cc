@@ -1,13 +1,13 @@
 #include "pipeline/runtime/embedded.h"
 
 #include <filesystem>
-#include <fstream>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include <google/protobuf/util/json_util.h>
 
+#include "pipeline/base/file.h"
 #include "pipeline/runtime/dock.h"
 #include "pipeline/runtime/intake.h"
 #include "pipeline/runtime/worker.h"
@@ -49,41 +49,27 @@ Status ExportRecords(const std::string& db_path, const std::string& out_path,
   options.synchronous_full = false;
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<store::DockStore> dock,
                             store::DockStore::Open(db_path, options));
-  const std::string tmp = out_path + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return IoError("cannot write " + tmp);
+  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<PendingFile> out,
+                            DefaultFileSystem().CreatePending(out_path));
   google::protobuf::util::JsonPrintOptions json_options;
   json_options.preserve_proto_field_names = true;
   std::string line;
+  Status appended;
   SORTLINE_RETURN_IF_ERROR(dock->ForEach([&](const v1::SortRecord& record) {
     line.clear();
     if (!google::protobuf::util::MessageToJsonString(record, &line, json_options).ok()) {
+      appended = Internal("record of order " + record.order_id() + " cannot be printed as JSON");
       return false;
     }
-    out << line << '\n';
+    line += '\n';
+    appended = out->Append(line);
+    if (!appended.ok()) return false;
     (*summary.mutable_records_by_chute())[record.chute()] += 1;
     (*summary.mutable_records_by_outcome())[v1::Outcome_Name(record.outcome())] += 1;
     return true;
   }));
-  out.close();
-  if (!out) return IoError("cannot write " + tmp);
-  std::error_code ec;
-  fs::rename(tmp, out_path, ec);
-  if (ec) return IoError("cannot rename " + tmp + ": " + ec.message());
-  return Status::Ok();
-}
-
-Status WriteFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) return IoError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return IoError("cannot rename " + tmp + ": " + ec.message());
-  return Status::Ok();
+  SORTLINE_RETURN_IF_ERROR(appended);
+  return out->Commit(Durability::kNone);
 }
 
 }  // namespace
@@ -168,7 +154,8 @@ Result<v1::RunSummary> RunEmbedded(const model::DivisionTable& divisions,
   result.set_records_path((out_dir / "records.jsonl").string());
   result.set_summary_path((out_dir / "summary.json").string());
   SORTLINE_RETURN_IF_ERROR(ExportRecords(result.dock_db_path(), result.records_path(), result));
-  SORTLINE_RETURN_IF_ERROR(WriteFile(result.summary_path(), SummaryToJson(result)));
+  SORTLINE_RETURN_IF_ERROR(DefaultFileSystem().WriteFileAtomically(
+      result.summary_path(), SummaryToJson(result), Durability::kNone));
   return result;
 }
 

@@ -3,16 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <set>
 #include <utility>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zmq.h>
 
+#include "pipeline/base/file.h"
 #include "pipeline/model/csv.h"
 
 namespace sortline::transport {
@@ -193,32 +189,6 @@ std::string Certificate(const CurveKeyPair& pair, const std::string& name, const
   return text;
 }
 
-// Creates `path` (which must not exist) with `mode`, writes `text` and syncs it.
-Status WriteNewFile(const std::string& path, const std::string& text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (errno == EEXIST) return AlreadyExists(path + ": exists, not overwritten");
-    return IoError(path + ": " + std::strerror(errno));
-  }
-  // The umask may only have narrowed the mode; set it exactly.
-  bool ok = ::fchmod(fd, mode) == 0;
-  size_t written = 0;
-  while (ok && written < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) written += static_cast<size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  const int saved_errno = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return IoError(path + ": " + std::strerror(saved_errno));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 bool IsKnownRole(std::string_view role) {
@@ -240,7 +210,7 @@ Result<CurveKeyPair> GenerateCurveKeyPair() {
 
 Result<CurveKeyPair> ReadKeyPairFile(const std::string& path) {
   std::string text;
-  SORTLINE_RETURN_IF_ERROR(model::ReadFileToString(path, &text));
+  SORTLINE_RETURN_IF_ERROR(DefaultFileSystem().ReadFile(path, &text));
   SORTLINE_ASSIGN_OR_RETURN(CertKeys keys, ParseCertificate(text, path));
   if (keys.secret_key.empty()) {
     return InvalidArgument(path + ": no curve secret-key (a .pub file is not a key pair)");
@@ -278,16 +248,21 @@ Status WriteKeyPairFiles(const CurveKeyPair& pair, const std::string& dir, const
     return InvalidArgument("unknown role \"" + role +
                            "\" (submitter, worker, conveyor, intake, dock)");
   }
-  const std::string base = (dir.empty() ? std::string(".") : dir) + "/" + name;
-  const std::string key_path = base + ".key";
-  const std::string pub_path = base + ".pub";
-  struct stat info {};
-  if (::lstat(pub_path.c_str(), &info) == 0) {
-    return AlreadyExists(pub_path + ": exists, not overwritten");
+  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<Directory> out,
+                            DefaultFileSystem().OpenDirectory(dir.empty() ? "." : dir));
+  const std::string key_name = name + ".key";
+  const std::string pub_name = name + ".pub";
+  std::string existing;
+  if (out->ReadFile(pub_name, &existing).code() != StatusCode::kNotFound) {
+    return AlreadyExists(out->path() + "/" + pub_name + ": exists, not overwritten");
   }
-  SORTLINE_RETURN_IF_ERROR(WriteNewFile(key_path, Certificate(pair, name, role, true), 0600));
-  Status pub = WriteNewFile(pub_path, Certificate(pair, name, role, false), 0644);
-  if (!pub.ok()) ::unlink(key_path.c_str());
+  // The secret is created with its final mode (never readable by others, never a
+  // replaced file); the public half follows, and a failure there takes the secret back.
+  SORTLINE_RETURN_IF_ERROR(
+      out->CreateNew(key_name, Certificate(pair, name, role, true), 0600, Durability::kDurable));
+  Status pub =
+      out->CreateNew(pub_name, Certificate(pair, name, role, false), 0644, Durability::kDurable);
+  if (!pub.ok()) out->Remove(key_name).IgnoreError();
   return pub;
 }
 
