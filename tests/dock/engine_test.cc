@@ -38,11 +38,18 @@ class EngineTest : public ::testing::Test {
     door.set_truck_max_volume_cm3(1'000'000);
     door.set_departure_every_s(3600);
     config_.doors["D01"] = door;
-    index_.Add(Record("EA000000014CN", "C051", 1000));
-    index_.Add(Record("EA000000028CN", "C052", 1000));
-    index_.Add(Record("EA000000031CN", "C051", 1000));
-    index_.Add(Record("EA000000045CN", "C051", 1000));
-    engine_ = Engine::Create(config_, index_, clock_);
+    engine_ = Make();
+  }
+
+  // An engine over config_ that knows the fixture's four records.
+  std::unique_ptr<Engine> Make() {
+    std::unique_ptr<Engine> engine = Engine::Create(config_, clock_);
+    for (const v1::SortRecord& record :
+         {Record("EA000000014CN", "C051", 1000), Record("EA000000028CN", "C052", 1000),
+          Record("EA000000031CN", "C051", 1000), Record("EA000000045CN", "C051", 1000)}) {
+      engine->AddRecord(testing::Indexed(record));
+    }
+    return engine;
   }
 
   v1::SortResponse Decide(const v1::SortRequest& request, bool* repeated = nullptr) {
@@ -50,7 +57,6 @@ class EngineTest : public ::testing::Test {
   }
 
   DockConfig config_;
-  RecordIndex index_;
   ManualClock clock_;
   std::unique_ptr<Engine> engine_;
 };
@@ -101,7 +107,7 @@ TEST_F(EngineTest, WeightFarFromTheOrdersGoesToTheManualChute) {
 TEST_F(EngineTest, WeightToleranceIsConfigurable) {
   config_.weight_tolerance_ratio = 0.05;
   config_.weight_tolerance_g = 20;
-  engine_ = Engine::Create(config_, index_, clock_);
+  engine_ = Make();
   EXPECT_EQ(Decide(Request(1, {"EA000000014CN"}, 1150)).outcome(), v1::DECISION_WEIGHT_MISMATCH);
 }
 
@@ -277,7 +283,7 @@ TEST_F(EngineTest, AnEmptyTruckDoesNotDepart) {
 TEST_F(EngineTest, RestoredStateCarriesOn) {
   SortAndConfirm(*engine_, 1, "EA000000014CN", "C051", 1000);
   std::vector<v1::DockEvent> events = engine_->TakeEvents();
-  auto restored = Engine::Create(config_, index_, clock_);
+  auto restored = Make();
   for (const v1::DockEvent& event : events) {
     if (event.has_chute()) restored->Restore(event.chute());
   }
