@@ -154,6 +154,7 @@ class DockStoreImpl final : public DockStore {
   Result<uint64_t> RetainEvents(const Retention& retention) override;
   Status PersistEvents(const std::vector<v1::DockEvent>& events) override;
   Result<DockState> LoadState() override;
+  Result<std::optional<v1::ParcelStatus>> FindParcel(std::string_view tracking) override;
   Result<uint64_t> EventCount() override;
 
  private:
@@ -435,6 +436,20 @@ Result<DockStore::DockState> DockStoreImpl::LoadState() {
   }
   if (!loaded.ok()) return loaded.WithContext("dock load state");
   return state;
+}
+
+Result<std::optional<v1::ParcelStatus>> DockStoreImpl::FindParcel(std::string_view tracking) {
+  SORTLINE_ASSIGN_OR_RETURN(Statement find,
+                            db_->Prepare("SELECT status FROM parcels WHERE tracking = ?1"));
+  find.BindText(1, tracking);
+  SORTLINE_ASSIGN_OR_RETURN(bool row, find.Step());
+  if (!row) return std::optional<v1::ParcelStatus>();
+  v1::ParcelStatus parcel;
+  std::string_view blob = find.ColumnBlob(0);
+  if (!parcel.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return DataLoss("a stored parcel does not parse");
+  }
+  return std::optional<v1::ParcelStatus>(std::move(parcel));
 }
 
 Result<int64_t> DockStoreImpl::FirstEventAtOrAfter(int64_t from_id, int64_t unix_ms) {

@@ -76,6 +76,8 @@ class DockStore {
     std::vector<v1::ParcelStatus> parcels;
   };
   virtual Result<DockState> LoadState() = 0;
+  // The last state persisted for the parcel `tracking` (kept after its truck left).
+  virtual Result<std::optional<v1::ParcelStatus>> FindParcel(std::string_view tracking) = 0;
   virtual Result<uint64_t> EventCount() = 0;
 
   // Event retention. Moves the events of every whole day before `today_start_unix_ms`

@@ -53,12 +53,12 @@ class DockProcess : public ::testing::Test {
   void StartDock() {
     const std::string source = SORTLINE_SOURCE_DIR;
     dock_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{
-            Bin("sortline-dock"), "--records", Endpoint(records_), "--conveyor",
-            Endpoint(conveyor_), "--events", Endpoint(events_), "--telegram-port",
-            std::to_string(telegram_), "--metrics-port", std::to_string(metrics_), "--db",
-            dir_.file("dock.db"), "--manifests", dir_.file("manifests"), "--chutes",
-            source + "/deploy/dock/chutes.csv", "--doors", source + "/deploy/dock/doors.csv"},
+        std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_),
+                                 "--conveyor", Endpoint(conveyor_), "--events", Endpoint(events_),
+                                 "--telegram-port", std::to_string(telegram_), "--metrics-port",
+                                 std::to_string(metrics_), "--db", dir_.file("dock.db"),
+                                 "--manifests", dir_.file("manifests"), "--plan",
+                                 source + "/deploy/plans/xian-hub"},
         dir_.file("dock.log"));
     scanner_ = transport::ClientChannel::Connect(*context_, Endpoint(conveyor_)).value();
   }
@@ -153,8 +153,8 @@ TEST_F(DockProcess, DecidesOverBothProtocolsReportsAndKeepsItsStateAcrossARestar
   ::close(plc);
   EXPECT_EQ(
       dock::DecodeResponse(std::string_view(answer, 8), dock::ByteOrder::kBigEndian)->exit_number,
-      199)
-      << "C052 is faulted: its overflow C899, exit 199 in the sample configuration";
+      204)
+      << "C052 is faulted: its overflow C954, exit 204 in the shipped plan";
 
   testing::CommandResult status = testing::RunCommand(Bin("sortline") + " status --events " +
                                                       Endpoint(events_) + " -n 1 --timeout-s 10");
@@ -179,7 +179,7 @@ TEST_F(DockProcess, DecidesOverBothProtocolsReportsAndKeepsItsStateAcrossARestar
       << "C052 is still faulted after the restart";
   testing::CommandResult after = testing::RunCommand(Bin("sortline") + " status --events " +
                                                      Endpoint(events_) + " -n 1 --timeout-s 10");
-  EXPECT_NE(after.output.find("C051     ok        1/200"), std::string::npos) << after.output;
+  EXPECT_NE(after.output.find("C051     ok        1/300"), std::string::npos) << after.output;
   EXPECT_NE(after.output.find("D01-1      door D01       1 parcels"), std::string::npos)
       << after.output;
   StopDock();

@@ -79,13 +79,11 @@ Status DecisionLoop::Run(const std::atomic<bool>& stop) {
   return Status::Ok();
 }
 
-void DecisionLoop::Count(const v1::SortResponse& response, bool repeated,
-                         Steady::time_point start) {
+void DecisionLoop::Count(v1::DecisionOutcome outcome, bool repeated, Steady::time_point start) {
   if (repeated) {
     metrics_.repeated.Add();
-  } else if (response.outcome() >= 0 && response.outcome() < kOutcomes &&
-             metrics_.decisions[response.outcome()] != nullptr) {
-    metrics_.decisions[response.outcome()]->Add();
+  } else if (outcome >= 0 && outcome < kOutcomes && metrics_.decisions[outcome] != nullptr) {
+    metrics_.decisions[outcome]->Add();
   }
   metrics_.latency.Observe(std::chrono::duration<double>(Steady::now() - start).count());
 }
@@ -95,7 +93,7 @@ uint8_t DecisionLoop::HandleTelegram(const v1::SortRequest& request) {
   bool repeated = false;
   v1::SortResponse response = engine_.Decide(request, &repeated);
   const auto exit = static_cast<uint8_t>(engine_.ExitNumberOf(response.chute()));
-  Count(response, repeated, start);
+  Count(response.outcome(), repeated, start);
   return exit;
 }
 
@@ -115,8 +113,9 @@ void DecisionLoop::HandleConveyor(const transport::Incoming& in) {
   } else if (message->has_sort_request()) {
     bool repeated = false;
     *reply.mutable_sort_response() = engine_.Decide(message->sort_request(), &repeated);
+    const v1::DecisionOutcome outcome = reply.sort_response().outcome();
     conveyor_.Send(in.peer, transport::Encode(std::move(reply))).IgnoreError();
-    Count(reply.sort_response(), repeated, start);
+    Count(outcome, repeated, start);
     return;
   } else if (message->has_chute_event()) {
     acknowledge(engine_.Apply(message->chute_event()), "chute " + message->chute_event().chute());

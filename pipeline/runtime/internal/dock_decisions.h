@@ -45,7 +45,8 @@ class DecisionLoop {
   void Log(const std::string& line) const;
   void HandleConveyor(const transport::Incoming& in);
   uint8_t HandleTelegram(const v1::SortRequest& request);
-  void Count(const v1::SortResponse& response, bool repeated, Steady::time_point start);
+  // Counts a decision and its latency from `start` (its arrival).
+  void Count(v1::DecisionOutcome outcome, bool repeated, Steady::time_point start);
   // Indexes up to kIndexPerTurn handed-over records; true when more are waiting.
   bool IndexSome();
   void HandOverEvents(bool wait);

@@ -66,6 +66,7 @@ void EventWriter::Run() {
     if (health_.ok() && (!stalled_ || stopping || now >= next_retry)) {
       if (!PersistBacklog(stopping)) next_retry = now + milliseconds(options_.store_retry_ms);
     }
+    if (backlog_.empty()) NoteWritable(true);
     metrics_.backlog.Set(static_cast<double>(backlog_.size()));
     if (options_.retention.enabled && !stalled_ && health_.ok() && now >= next_retention_) {
       next_retention_ = now + std::chrono::seconds(std::max(1, options_.retention.check_every_s));
@@ -156,7 +157,7 @@ bool EventWriter::PersistBacklog(bool all) {
       return false;
     }
     metrics_.events.Add(events.size());
-    NoteWritable();
+    NoteWritable(backlog_.empty());
     if (!all) break;
   }
   return true;
@@ -192,10 +193,10 @@ void EventWriter::NoteStalled(const Status& status) {
       status.ToString());
 }
 
-// Committed events end a stall only once no write was refused for kStallSettle (a full
-// disk may still take a small transaction).
-void EventWriter::NoteWritable() {
-  if (!stalled_ || Steady::now() - last_refusal_ < kStallSettle) return;
+// Committed events end a stall when they emptied the backlog, else only once no write was
+// refused for kStallSettle (a full disk may still take a small transaction).
+void EventWriter::NoteWritable(bool drained) {
+  if (!stalled_ || (!drained && Steady::now() - last_refusal_ < kStallSettle)) return;
   stalled_ = false;
   metrics_.store_stalled.Set(health_.SetStalled(DockHealth::kEvents, false) ? 1 : 0);
   const auto ms = std::chrono::duration_cast<milliseconds>(Steady::now() - stalled_since_).count();

@@ -50,7 +50,7 @@ class EventWriter {
   bool PersistBacklog(bool all);
   void Retain();
   void NoteStalled(const Status& status);
-  void NoteWritable();
+  void NoteWritable(bool drained);
 
   const DockOptions& options_;
   const Clock& clock_;

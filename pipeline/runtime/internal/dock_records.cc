@@ -170,7 +170,7 @@ void RecordIntake::NoteStalled(const Status& status) {
   if (stalled_) return;
   stalled_ = true;
   stalled_since_ = Steady::now();
-  Log("dock: ALARM store refuses writes; records are refused until it has room again: " +
+  Log("dock: ALARM store refuses record batches; they are refused until it has room again: " +
       status.ToString());
 }
 
