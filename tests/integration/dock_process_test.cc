@@ -2,7 +2,10 @@
 // and TCP telegrams, `sortline status`, the Prometheus endpoint, and a restart that keeps
 // chute states, fills and trucks.
 #include <chrono>
+#include <filesystem>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +19,9 @@
 #include <unistd.h>
 
 #include "pipeline/dock/telegram.h"
+#include "pipeline/model/csv.h"
+#include "pipeline/sort/sort_plan.h"
+#include "pipeline/store/dock_store.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
 #include "proto/dock.pb.h"
@@ -183,6 +189,86 @@ TEST_F(DockProcess, DecidesOverBothProtocolsReportsAndKeepsItsStateAcrossARestar
   EXPECT_NE(after.output.find("D01-1      door D01       1 parcels"), std::string::npos)
       << after.output;
   StopDock();
+}
+
+// Issue 14, the end-to-end plan test: `sortline run` on the shipped plan, then the dock
+// on the same plan and store, the scanner simulator scanning every parcel, confirming
+// its divert, changing full bags and closing the trucks at every door: each truck's
+// manifest lists exactly the parcels the dock loaded onto it.
+TEST_F(DockProcess, ARunOnTheShippedPlanIsSortedLoadedAndManifestedByTheDockIssue14) {
+#ifndef SORTLINE_SCANNER_SIM
+  GTEST_SKIP() << "needs bench/scanner_sim (SORTLINE_BUILD_BENCH)";
+#else
+  const std::string plan_dir = std::string(SORTLINE_SOURCE_DIR) + "/deploy/plans/xian-hub";
+  const std::string out = dir_.file("out");
+  testing::CommandResult gen = testing::RunCommand(Bin("sortline") + " gen -n 10000 -o " +
+                                                   dir_.file("orders.jsonl") + " --seed 14");
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  testing::CommandResult run =
+      testing::RunCommand(Bin("sortline") + " run " + dir_.file("orders.jsonl") + " -o " + out);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+
+  dock_ = std::make_unique<testing::Subprocess>(
+      std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_), "--conveyor",
+                               Endpoint(conveyor_), "--events", "", "--telegram-port", "-1",
+                               "--metrics-port", "-1", "--db", out + "/dock.db", "--manifests",
+                               dir_.file("manifests"), "--plan", plan_dir},
+      dir_.file("dock.log"));
+  testing::CommandResult scan =
+      testing::RunCommand(std::string(SORTLINE_SCANNER_SIM) + " --conveyor " + Endpoint(conveyor_) +
+                          " --scan-records " + out + "/records.jsonl --plan " + plan_dir);
+  ASSERT_EQ(scan.exit_code, 0) << scan.output << testing::ReadFile(dir_.file("dock.log"));
+  dock_->Signal(SIGTERM);
+  ASSERT_EQ(dock_->Wait(milliseconds(30'000)), 0) << testing::ReadFile(dir_.file("dock.log"));
+  EXPECT_NE(scan.output.find("scanned 10000 parcels"), std::string::npos) << scan.output;
+  EXPECT_EQ(scan.output.find(" 0 bag changes"), std::string::npos) << "no chute filled its bag";
+
+  auto plan = sort::SortPlan::Load(plan_dir, nullptr).value();
+  std::set<std::string> doors;
+  for (const v1::DoorConfig& door : plan->doors()) doors.insert(door.door());
+  // The manifests: truck -> the parcels it lists, each with its record's order id.
+  std::map<std::string, std::set<std::string>> listed;
+  size_t rows = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.file("manifests"))) {
+    if (entry.path().extension() != ".csv") continue;
+    const std::string truck = entry.path().stem().string();
+    EXPECT_EQ(doors.count(truck.substr(0, truck.find('-'))), 1u)
+        << truck << " at an unplanned door";
+    bool header = true;
+    ASSERT_TRUE(model::ReadCsvFile(entry.path().string(), [&](const model::CsvRow& row) {
+                  if (header) {
+                    header = false;
+                    return Status::Ok();
+                  }
+                  EXPECT_EQ(row.fields.at(0), truck);
+                  EXPECT_FALSE(row.fields.at(4).empty()) << "an order id for each parcel";
+                  EXPECT_TRUE(listed[truck].insert(row.fields.at(3)).second) << "listed twice";
+                  ++rows;
+                  return Status::Ok();
+                }).ok());
+  }
+  // The dock's store: every parcel it loaded, by truck.
+  auto store = store::DockStore::Open(out + "/dock.db", {}).value();
+  std::map<std::string, std::set<std::string>> loaded;
+  size_t records = 0;
+  ASSERT_TRUE(store
+                  ->ForEach([&](const v1::SortRecord& record) {
+                    ++records;
+                    auto parcel = store->FindParcel(record.tracking_number());
+                    EXPECT_TRUE(parcel.ok() && parcel->has_value()) << record.tracking_number();
+                    if (parcel.ok() && parcel->has_value() &&
+                        (*parcel)->state() == v1::PARCEL_LOADED) {
+                      loaded[(*parcel)->truck_id()].insert(record.tracking_number());
+                    }
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(records, 10000u);
+  EXPECT_GT(rows, 9000u) << "most parcels go onto a truck (the rest to the hold area)";
+  EXPECT_GE(listed.size(), 10u) << "trucks at most of the plan's 13 doors";
+  EXPECT_EQ(listed, loaded) << "each manifest lists exactly the parcels loaded onto its truck";
+  EXPECT_TRUE(store->LoadState().value().parcels.empty()) << "every truck closed";
+#endif
 }
 
 }  // namespace
