@@ -598,6 +598,7 @@ Result<std::unique_ptr<DockStore>> DockStore::Open(const std::string& path,
                                                    const DockStoreOptions& options) {
   internal::DbOptions db_options;
   db_options.synchronous_full = options.synchronous_full;
+  db_options.cache_kib = options.cache_kib;
   Result<std::unique_ptr<Db>> db = Db::Open(path, db_options);
   if (!db.ok()) return db.status().WithContext("open dock store");
   Status schema = internal::EnsureSchema(**db, {kApplicationId, kSchemaVersion, kSchema});
