@@ -428,7 +428,8 @@ int Main(int argc, char** argv) {
   std::printf("%-8s rate %6d/s  answered %zu unanswered %zu  latency us: %s  records fed %.0f/s\n",
               options.telegram_port >= 0 ? "telegram" : "zeromq", options.rate, answered, lost,
               Percentiles(std::move(measured)).c_str(), static_cast<double>(fed.load()) / elapsed);
-  std::printf("%-8s jitter probe (200 us sleeps, %zu): lateness us: %s\n", "", jitter_ns.size(),
+  const size_t naps = jitter_ns.size();
+  std::printf("%-8s jitter probe (%zu sleeps of 200 us): lateness us: %s\n", "", naps,
               Percentiles(std::move(jitter_ns)).c_str());
   return lost == 0 ? 0 : 1;
 }
