@@ -43,6 +43,14 @@ uint16_t Symbols::Find(std::string_view name) const {
   return it == by_name_.end() ? 0 : it->second;
 }
 
+void ToIndexed(const v1::SortRecord& record, IndexedRecord* out) {
+  out->tracking_number = record.tracking_number();
+  out->chute = record.chute();
+  out->dock_door = record.dock_door();
+  out->route = record.route();
+  out->weight_g = record.weight_g();
+}
+
 RecordIndex::RecordIndex(uint64_t expected) : expected_(expected) {}
 
 RecordIndex::~RecordIndex() {

@@ -31,6 +31,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proto/record.pb.h"
+
 namespace sortline::dock {
 
 // What the index keeps of a parcel's state (v1::ParcelState without the details the
@@ -84,6 +86,9 @@ struct IndexedRecord {
   std::string route;
   int32_t weight_g = 0;
 };
+
+// Sets `*out` to what the index takes of `record` (reusing its strings' memory).
+void ToIndexed(const v1::SortRecord& record, IndexedRecord* out);
 
 class RecordIndex {
  public:

@@ -2,8 +2,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "pipeline/dock/engine.h"
 #include "pipeline/metrics/http_server.h"
@@ -125,6 +129,65 @@ class DockImpl final : public Dock {
   std::atomic<bool> stop_{false};
 };
 
+// Indexes every record of `store` into `engine`, in two stages on two threads: one scans
+// the store and parses the records, the calling thread indexes them (a restart on ten
+// million records is mostly these two, each about half).
+Status IndexStore(store::DockStore& store, dock::Engine& engine) {
+  constexpr size_t kChunk = 4096;
+  constexpr size_t kChunksAhead = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::vector<dock::IndexedRecord>> chunks;  // guarded by mu
+  std::vector<std::vector<dock::IndexedRecord>> spare;  // guarded by mu
+  bool done = false;                                    // guarded by mu
+  Status scanned;
+  std::thread scanner([&] {
+    std::vector<dock::IndexedRecord> chunk(kChunk);
+    size_t used = 0;
+    auto hand_over = [&] {
+      chunk.resize(used);
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return chunks.size() < kChunksAhead; });
+      chunks.push_back(std::move(chunk));
+      if (!spare.empty()) {
+        chunk = std::move(spare.back());
+        spare.pop_back();
+      } else {
+        chunk.clear();
+      }
+      chunk.resize(kChunk);
+      used = 0;
+      cv.notify_all();
+    };
+    scanned = store.ForEachStored([&](const v1::SortRecord& record) {
+      dock::ToIndexed(record, &chunk[used++]);
+      if (used == kChunk) hand_over();
+      return true;
+    });
+    if (used > 0) hand_over();
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+    cv.notify_all();
+  });
+  while (true) {
+    std::vector<dock::IndexedRecord> chunk;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return !chunks.empty() || done; });
+      if (chunks.empty()) break;
+      chunk = std::move(chunks.front());
+      chunks.pop_front();
+      cv.notify_all();
+    }
+    for (const dock::IndexedRecord& item : chunk) engine.AddRecord(item);
+    std::lock_guard<std::mutex> lock(mu);
+    spare.push_back(std::move(chunk));
+  }
+  scanner.join();
+  if (!scanned.ok()) return scanned.WithContext("dock index");
+  return Status::Ok();
+}
+
 // The engine with the configuration (from the plan when there is one), the records of
 // the store indexed and the dock's state restored.
 Result<std::unique_ptr<dock::Engine>> BuildEngine(const DockOptions& options, const Clock& clock,
@@ -134,17 +197,7 @@ Result<std::unique_ptr<dock::Engine>> BuildEngine(const DockOptions& options, co
   SORTLINE_ASSIGN_OR_RETURN(uint64_t stored, store.Count());
   config.expected_parcels = std::max(config.expected_parcels, stored + stored / 4);
   std::unique_ptr<dock::Engine> engine = dock::Engine::Create(config, clock);
-  dock::IndexedRecord item;
-  Status indexed = store.ForEachStored([&](const v1::SortRecord& record) {
-    item.tracking_number = record.tracking_number();
-    item.chute = record.chute();
-    item.dock_door = record.dock_door();
-    item.route = record.route();
-    item.weight_g = record.weight_g();
-    engine->AddRecord(item);
-    return true;
-  });
-  if (!indexed.ok()) return indexed.WithContext("dock index");
+  SORTLINE_RETURN_IF_ERROR(IndexStore(store, *engine));
   SORTLINE_ASSIGN_OR_RETURN(store::DockStore::DockState state, store.LoadState());
   for (const v1::ChuteStatus& chute : state.chutes) engine->Restore(chute);
   for (const v1::TruckStatus& truck : state.trucks) engine->Restore(truck);

@@ -47,11 +47,7 @@ inline v1::SortRecord Record(const std::string& tracking, const std::string& chu
 // `record` as the dock's index takes it.
 inline IndexedRecord Indexed(const v1::SortRecord& record) {
   IndexedRecord indexed;
-  indexed.tracking_number = record.tracking_number();
-  indexed.chute = record.chute();
-  indexed.dock_door = record.dock_door();
-  indexed.route = record.route();
-  indexed.weight_g = record.weight_g();
+  ToIndexed(record, &indexed);
   return indexed;
 }
 

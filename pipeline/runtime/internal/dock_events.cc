@@ -14,11 +14,6 @@ constexpr size_t kEventsPerTransaction = 10'000;
 constexpr std::chrono::seconds kStallSettle(1);
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
-bool MayPass(const Status& status) {
-  return status.code() == StatusCode::kResourceExhausted ||
-         status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kIoError;
-}
-
 }  // namespace
 
 EventWriter::EventWriter(const DockOptions& options, const Clock& clock, store::DockStore& store,

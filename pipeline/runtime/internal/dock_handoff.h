@@ -110,6 +110,13 @@ class DockHealth {
   std::atomic<int> stalled_{0};
 };
 
+// A store refusal that may pass (disk full, busy, I/O trouble short of a failed write or
+// flush): the work is kept and retried. Anything else, data loss above all, is fatal.
+inline bool MayPass(const Status& status) {
+  return status.code() == StatusCode::kResourceExhausted ||
+         status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kIoError;
+}
+
 // Names the calling thread and lowers its priority below the decision thread's (see the
 // definition for why).
 void LowerThreadPriority(const char* name);

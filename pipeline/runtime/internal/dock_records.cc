@@ -12,13 +12,6 @@ namespace {
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 
-// A refusal that may pass (disk full, busy, I/O trouble short of a failed write):
-// nothing is acknowledged meanwhile and everything is retried.
-bool MayPass(const Status& status) {
-  return status.code() == StatusCode::kResourceExhausted ||
-         status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kIoError;
-}
-
 }  // namespace
 
 RecordIntake::RecordIntake(const DockOptions& options, store::DockStore& store,
@@ -133,13 +126,7 @@ void RecordIntake::StoreOneBatch() {
   }
   NoteWritable();
   for (int index : newly_stored_) {
-    const v1::SortRecord& record = batch.records.records(index);
-    dock::IndexedRecord& item = handing_.emplace_back();
-    item.tracking_number = record.tracking_number();
-    item.chute = record.chute();
-    item.dock_door = record.dock_door();
-    item.route = record.route();
-    item.weight_g = record.weight_g();
+    dock::ToIndexed(batch.records.records(index), &handing_.emplace_back());
   }
   handed_ += handing_.size();
   link_.records.Put(handing_);
