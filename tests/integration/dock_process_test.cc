@@ -3,6 +3,7 @@
 // chute states, fills and trucks.
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -188,6 +189,78 @@ TEST_F(DockProcess, DecidesOverBothProtocolsReportsAndKeepsItsStateAcrossARestar
   EXPECT_NE(after.output.find("C051     ok        1/300"), std::string::npos) << after.output;
   EXPECT_NE(after.output.find("D01-1      door D01       1 parcels"), std::string::npos)
       << after.output;
+  StopDock();
+}
+
+// Issue 14: the dock reloads the plan on SIGHUP, atomically; an invalid plan is refused
+// and the one before keeps serving.
+TEST_F(DockProcess, ReloadsThePlanOnSighupAndRefusesAnInvalidOneIssue14) {
+  const std::string plan = dir_.file("plan");
+  std::filesystem::copy(std::string(SORTLINE_SOURCE_DIR) + "/deploy/plans/xian-hub", plan);
+  const std::string chutes = plan + "/chutes.csv";
+  const std::string original = testing::ReadFile(chutes);
+  dock_ = std::make_unique<testing::Subprocess>(
+      std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_), "--conveyor",
+                               Endpoint(conveyor_), "--events", "", "--telegram-port",
+                               std::to_string(telegram_), "--metrics-port", "-1", "--db",
+                               dir_.file("dock.db"), "--manifests", dir_.file("manifests"),
+                               "--plan", plan, "--plan-poll-ms", "0"},
+      dir_.file("dock.log"));
+  auto worker = transport::ClientChannel::Connect(*context_, Endpoint(records_)).value();
+  v1::RecordsMessage records;
+  records.mutable_batch()->set_sequence(1);
+  v1::SortRecord* record = records.mutable_batch()->add_records();
+  record->set_order_id("order-1");
+  record->set_tracking_number("EA000000014CN");
+  record->set_chute("C051");
+  record->set_dock_door("D11");
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (worker->Send(transport::Encode(records)).ok()) break;
+  }
+  ASSERT_TRUE(worker->Receive(milliseconds(10'000)).value().has_value());
+  auto exit_of = [&](uint32_t product) {
+    int plc = ConnectTcp(telegram_);
+    dock::TelegramRequest request;
+    request.product_code = product;
+    request.barcodes = {"EA000000014CN"};
+    std::string frame = dock::EncodeRequest(request, dock::ByteOrder::kBigEndian);
+    ::send(plc, frame.data(), frame.size(), MSG_NOSIGNAL);
+    char answer[dock::kTelegramResponseSize];
+    const ssize_t got = ::recv(plc, answer, sizeof(answer), MSG_WAITALL);
+    ::close(plc);
+    if (got != 8) return -1;
+    return static_cast<int>(
+        dock::DecodeResponse(std::string_view(answer, 8), dock::ByteOrder::kBigEndian)
+            ->exit_number);
+  };
+  auto reload = [&](const std::string& text, const std::string& expect_in_log, int times) {
+    std::ofstream(chutes, std::ios::trunc) << text;
+    dock_->Signal(SIGHUP);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string log = testing::ReadFile(dir_.file("dock.log"));
+      size_t count = 0;
+      for (size_t at = log.find(expect_in_log); at != std::string::npos;
+           at = log.find(expect_in_log, at + 1)) {
+        ++count;
+      }
+      if (count >= static_cast<size_t>(times)) return true;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return false;
+  };
+  EXPECT_EQ(exit_of(1), 51);
+  std::string renumbered = original;
+  renumbered.replace(renumbered.find("C051,normal,300,C954,,,,51"), 26,
+                     "C051,normal,300,C954,,,,99");
+  ASSERT_TRUE(reload(renumbered, "now serving plan", 1))
+      << testing::ReadFile(dir_.file("dock.log"));
+  EXPECT_EQ(exit_of(2), 99) << "the new plan's exit number";
+  std::string invalid = renumbered;
+  invalid.replace(invalid.find("C051,normal,300,C954,,,,99"), 26, "C051,normal,300,C954,,,,300");
+  ASSERT_TRUE(reload(invalid, "not a telegram exit number", 1))
+      << testing::ReadFile(dir_.file("dock.log"));
+  EXPECT_EQ(exit_of(3), 99) << "an invalid plan is refused; the one before keeps serving";
   StopDock();
 }
 
