@@ -39,7 +39,7 @@ class PageContentWriter {
 
  private:
   void AppendBox(const Box& b);
-  void FillModules(const ModuleMatrix& m, int module_w, int module_h, long x, long y);
+  void DrawSymbol(const ModuleMatrix& m, int module_w, int module_h, long x, long y);
   void EmitText(const FieldSpec& f);
   void ShowRun(FontId font, double x, double baseline, std::string_view bytes);
 
