@@ -17,10 +17,8 @@ inline void AppendInt(std::string& out, long long v) {
   out.append(buf, r.ptr);
 }
 
-// `v` rounded to 1/100 with trailing zeros dropped ("12.5", "3", "-0.25"): two
-// decimals of a point (7 µm) are below any printer's dot.
-inline void AppendNum(std::string& out, double v) {
-  long long n = std::llround(v * 100);
+// `hundredths` / 100 with trailing zeros dropped ("12.5", "3", "-0.25").
+inline void AppendHundredths(std::string& out, long long n) {
   if (n < 0) {
     out.push_back('-');
     n = -n;
@@ -33,6 +31,10 @@ inline void AppendNum(std::string& out, double v) {
     if (frac % 10 != 0) out.push_back(static_cast<char>('0' + frac % 10));
   }
 }
+
+// `v` rounded to 1/100 with trailing zeros dropped: two decimals of a point (7 µm) are
+// below any printer's dot.
+inline void AppendNum(std::string& out, double v) { AppendHundredths(out, std::llround(v * 100)); }
 
 }  // namespace sortline::label::internal
 

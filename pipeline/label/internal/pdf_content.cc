@@ -46,6 +46,8 @@ void PageContentWriter::Build(const LabelData& label, const Placement& place,
   out += "BT\n";
   current_font_ = -1;
   current_size_ = 0;
+  line_x_ = 0;
+  line_y_ = 0;
   for (const FieldSpec& f : t.fields) {
     FieldText(f.field, label, field_text_);
     if (!text_.Fit(f.box, field_text_, f.style)) continue;
@@ -100,52 +102,64 @@ void PageContentWriter::DrawSymbol(const ModuleMatrix& m, int module_w, int modu
   out += ">\nEI Q\n";
 }
 
+// Each line is positioned once; its runs follow one another, as the viewer advances
+// the text position by the same glyph widths the layout measured.
 void PageContentWriter::EmitText(const FieldSpec& f) {
+  std::string& out = *out_;
   const std::span<const Glyph> glyphs = text_.glyphs();
   const std::span<const Line> lines = text_.lines();
   for (size_t n = 0; n < lines.size(); ++n) {
     const LinePos pos = text_.Position(f, n);
     const Line& line = lines[n];
-    double x = pos.x;
-    const double baseline = page_h_pt_ - pos.baseline;
+    MoveTo(pos.x, page_h_pt_ - pos.baseline);
     size_t i = line.begin;
     while (i < line.end) {
       const FontId font = glyphs[i].font;
-      run_.clear();
-      double run_w = 0;
+      SetFont(font);
+      // A literal string: '(', ')' and '\' escaped, so no text can end it (GBK trail
+      // bytes include '\'). Display text holds no control bytes (SanitizeForDisplay).
+      out += '(';
       for (; i < line.end && glyphs[i].font == font; ++i) {
-        run_.append(glyphs[i].bytes, glyphs[i].length);
-        run_w += glyphs[i].width;
+        for (int k = 0; k < glyphs[i].length; ++k) {
+          const char c = glyphs[i].bytes[k];
+          if (c == '(' || c == ')' || c == '\\') out += '\\';
+          out += c;
+        }
       }
-      ShowRun(font, x, baseline, run_);
-      x += run_w * text_.size() / 1000;
+      out += ") Tj\n";
     }
-    if (line.ellipsis) ShowRun(f.style.bold ? kHelveticaBold : kHelvetica, x, baseline, kEllipsis);
+    if (line.ellipsis) {
+      SetFont(f.style.bold ? kHelveticaBold : kHelvetica);
+      out += '(';
+      out += kEllipsis;
+      out += ") Tj\n";
+    }
   }
 }
 
-// A literal string: '(', ')' and '\' escaped, so no text can end it (GBK trail bytes
-// include '\'). Display text holds no control bytes (SanitizeForDisplay).
-void PageContentWriter::ShowRun(FontId font, double x, double baseline, std::string_view bytes) {
+// Td moves the start of the line relative to the last one; in hundredths of a point,
+// so the positions add up exactly.
+void PageContentWriter::MoveTo(double x, double y) {
   std::string& out = *out_;
-  const double size = text_.size();
-  if (current_font_ != font || current_size_ != size) {
-    out += (*fonts_)[font];
-    AppendNum(out, size);
-    out += " Tf\n";
-    current_font_ = font;
-    current_size_ = size;
-  }
-  out += "1 0 0 1 ";
-  AppendNum(out, x);
+  const long long line_x = std::llround(x * 100);
+  const long long line_y = std::llround(y * 100);
+  AppendHundredths(out, line_x - line_x_);
   out += ' ';
-  AppendNum(out, baseline);
-  out += " Tm (";
-  for (char c : bytes) {
-    if (c == '(' || c == ')' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out += ") Tj\n";
+  AppendHundredths(out, line_y - line_y_);
+  out += " Td\n";
+  line_x_ = line_x;
+  line_y_ = line_y;
+}
+
+void PageContentWriter::SetFont(FontId font) {
+  const double size = text_.size();
+  if (current_font_ == font && current_size_ == size) return;
+  std::string& out = *out_;
+  out += (*fonts_)[font];
+  AppendNum(out, size);
+  out += " Tf\n";
+  current_font_ = font;
+  current_size_ = size;
 }
 
 }  // namespace sortline::label::internal

@@ -41,7 +41,8 @@ class PageContentWriter {
   void AppendBox(const Box& b);
   void DrawSymbol(const ModuleMatrix& m, int module_w, int module_h, long x, long y);
   void EmitText(const FieldSpec& f);
-  void ShowRun(FontId font, double x, double baseline, std::string_view bytes);
+  void MoveTo(double x, double y);
+  void SetFont(FontId font);
 
   TextLayout& text_;
   // State of the page being built.
@@ -50,8 +51,9 @@ class PageContentWriter {
   double page_h_pt_ = 0;
   int current_font_ = -1;
   double current_size_ = 0;
+  long long line_x_ = 0;  // start of the current text line, 1/100 pt
+  long long line_y_ = 0;
   std::string field_text_;
-  std::string run_;
 };
 
 }  // namespace sortline::label::internal
