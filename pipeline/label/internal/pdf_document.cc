@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdio>
+#include <new>
 
 #include <hpdf.h>
 #include <hpdf_pages.h>
@@ -19,6 +20,11 @@ using Fonts = std::array<HPDF_Font, kFontCount>;
 // (one core): libdeflate level 1 gives 1.63 KB in ~23 µs; zlib level 1 1.75 KB in
 // ~58 µs; zlib level 6, libharu's fixed choice, 1.53 KB in ~120 µs.
 constexpr int kDeflateLevel = 1;
+
+// Bytes of a batch file besides the content streams, to size its buffer once: the
+// catalog, fonts and cross-reference table (~4 KB), and a page's objects (~0.4 KB).
+constexpr size_t kFileOverhead = 8192;
+constexpr size_t kPageOverhead = 512;
 
 // Deflates page content (zlib format, as FlateDecode expects) with libdeflate, whose
 // whole-buffer compressor suits one small stream per page.
@@ -85,16 +91,34 @@ Result<DocPtr> NewDoc(HpdfError& error) {
 
 HPDF_Stream PageStream(HPDF_Page page) { return static_cast<HPDF_PageAttr>(page->attr)->stream; }
 
-Result<std::string> Save(HPDF_Doc doc, const HpdfError& error) {
-  if (HPDF_SaveToStream(doc) != HPDF_OK) return CheckHpdf(doc, error, "rendering");
-  HPDF_UINT32 size = HPDF_GetStreamSize(doc);
-  std::string pdf(size, '\0');
-  if (size == 0 || HPDF_ResetStream(doc) != HPDF_OK) return CheckHpdf(doc, error, "rendering");
-  HPDF_UINT32 read = size;
-  const HPDF_STATUS rc = HPDF_ReadFromStream(doc, reinterpret_cast<HPDF_BYTE*>(pdf.data()), &read);
-  if ((rc != HPDF_OK && rc != HPDF_STREAM_EOF) || read != size) {
-    return Internal("libharu: short read of the saved document");
+// Appends what libharu writes to the std::string in the stream's attr.
+HPDF_STATUS AppendToString(HPDF_Stream stream, const HPDF_BYTE* bytes, HPDF_UINT size) {
+  try {
+    static_cast<std::string*>(stream->attr)->append(reinterpret_cast<const char*>(bytes), size);
+  } catch (const std::bad_alloc&) {
+    return HPDF_FAILD_TO_ALLOC_MEM;
   }
+  return HPDF_OK;
+}
+
+// The whole document as a PDF file. HPDF_SaveToStream writes into the document's own
+// stream, a memory stream of 4 KB blocks filled and read back byte by byte
+// (HPDF_MemCpy) unless the document already has a stream; given one that appends to
+// `pdf` (an exported libharu writer), the file is written once, straight into `pdf`.
+// libharu frees that stream with the document (HPDF_FreeDoc, HPDF_Free).
+Result<std::string> Save(HPDF_Doc doc, const HpdfError& error, size_t size_hint) {
+  if (doc->stream == nullptr) {
+    doc->stream = HPDF_CallbackWriter_New(doc->mmgr, &AppendToString, nullptr);
+    if (doc->stream == nullptr) return CheckHpdf(doc, error, "rendering");
+  }
+  if (doc->stream->type != HPDF_STREAM_CALLBACK) return Internal("libharu: unexpected stream");
+  std::string pdf;
+  pdf.reserve(size_hint);
+  doc->stream->attr = &pdf;
+  doc->stream->size = 0;  // the cross-reference offsets count from here
+  const HPDF_STATUS rc = HPDF_SaveToStream(doc);
+  doc->stream->attr = nullptr;
+  if (rc != HPDF_OK) return CheckHpdf(doc, error, "rendering");
   SORTLINE_RETURN_IF_ERROR(CheckHpdf(doc, error, "rendering"));
   return pdf;
 }
@@ -144,8 +168,12 @@ class HpdfDocument final : public PdfDocument {
     HPDF_Stream stream = PageStream(single_page_);
     HPDF_MemStream_FreeData(stream);
     SORTLINE_RETURN_IF_ERROR(WriteContent(stream, content));
-    Result<std::string> pdf = Save(single_doc_.get(), single_error_);
-    if (!pdf.ok()) single_broken_ = true;
+    Result<std::string> pdf = Save(single_doc_.get(), single_error_, single_size_);
+    if (!pdf.ok()) {
+      single_broken_ = true;
+    } else {
+      single_size_ = pdf->size() + pdf->size() / 8;
+    }
     return pdf;
   }
 
@@ -153,6 +181,7 @@ class HpdfDocument final : public PdfDocument {
     batch_error_ = HpdfError{};
     HPDF_Doc doc = batch_doc_.get();
     if (HPDF_NewDoc(doc) != HPDF_OK) return CheckHpdf(doc, batch_error_, "starting a batch");
+    batch_size_ = kFileOverhead;
     return LoadFonts(doc, batch_error_, batch_fonts_);
   }
 
@@ -164,10 +193,13 @@ class HpdfDocument final : public PdfDocument {
     HPDF_Page_SetHeight(page, static_cast<HPDF_REAL>(height_pt));
     SORTLINE_RETURN_IF_ERROR(RegisterFonts(page, batch_fonts_, batch_error_, doc));
     MarkCompressed(page);
+    batch_size_ += kPageOverhead + content.size();
     return WriteContent(PageStream(page), content);
   }
 
-  Result<std::string> FinishBatch() override { return Save(batch_doc_.get(), batch_error_); }
+  Result<std::string> FinishBatch() override {
+    return Save(batch_doc_.get(), batch_error_, batch_size_ + batch_size_ / 8);
+  }
 
  private:
   // The per-parcel document: one page, the four fonts in its resources, kept for the
@@ -233,7 +265,9 @@ class HpdfDocument final : public PdfDocument {
   DocPtr single_doc_;
   HPDF_Page single_page_ = nullptr;
   bool single_broken_ = false;
+  size_t single_size_ = 0;  // what the last file's size suggests to reserve for the next
   DocPtr batch_doc_;
+  size_t batch_size_ = 0;  // an upper estimate of the batch file's size
   Fonts batch_fonts_{};
 };
 
