@@ -71,7 +71,12 @@ char32_t DecodeOne(std::string_view s, size_t& i) {
 
 std::u32string SanitizeForDisplay(std::string_view utf8) {
   std::u32string out;
-  out.reserve(utf8.size());
+  SanitizeForDisplay(utf8, out);
+  return out;
+}
+
+void SanitizeForDisplay(std::string_view utf8, std::u32string& out) {
+  out.clear();
   size_t i = 0;
   while (i < utf8.size()) {
     char32_t c = DecodeOne(utf8, i);
@@ -79,7 +84,6 @@ std::u32string SanitizeForDisplay(std::string_view utf8) {
     if (IsDropped(c)) continue;
     out.push_back(c);
   }
-  return out;
 }
 
 void AppendUtf8(std::string& out, char32_t c) {

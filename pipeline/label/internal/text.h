@@ -21,6 +21,8 @@ namespace sortline::label::internal {
 // characters (U+200B-200D, U+2060, U+FEFF) and NUL are dropped, so text can neither
 // reorder the label nor hide characters in it.
 std::u32string SanitizeForDisplay(std::string_view utf8);
+// The same into `out` (replaced), reusing its storage.
+void SanitizeForDisplay(std::string_view utf8, std::u32string& out);
 
 // Appends the UTF-8 encoding of `c` (a Unicode scalar value) to `out`.
 void AppendUtf8(std::string& out, char32_t c);

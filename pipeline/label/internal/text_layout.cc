@@ -26,7 +26,8 @@ void TextLayout::Shape(std::string_view utf8, bool bold) {
   glyphs_.clear();
   const FontId ascii_font = bold ? kHelveticaBold : kHelvetica;
   const FontId cjk_font = bold ? kSimHei : kSimSun;
-  for (char32_t c : SanitizeForDisplay(utf8)) {
+  SanitizeForDisplay(utf8, code_points_);
+  for (char32_t c : code_points_) {
     if (c == 0xA0 || c == 0x3000) c = ' ';
     if (c >= 0x20 && c < 0x7F) {
       PushAscii(ascii_font, static_cast<char>(c));

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -104,6 +105,7 @@ class TextLayout {
   // CID font glyph widths by GBK code, SimSun then SimHei; 0 = not measured yet.
   std::unique_ptr<uint16_t[]> cjk_width_;
 
+  std::u32string code_points_;  // of the text being shaped
   std::vector<Glyph> glyphs_;
   std::vector<Line> lines_;
   double size_ = 0;
