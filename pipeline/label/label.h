@@ -22,8 +22,8 @@
 // "GBK-EUC-H" CMap; UTF-8 is converted to GBK with iconv), and ASCII runs use the
 // base-14 Helvetica fonts; no font is embedded, in either output. Measured with libharu
 // 2.3.0 on this machine (one core of two, shared):
-//   - CID, not embedded: a parcel file is 4.9 KB compressed, 8.0 KB uncompressed; a
-//     batch file 2.2 KB per page. Poppler renders it with full ink through fontconfig
+//   - CID, not embedded: a parcel file is 4.2 KB compressed, 5.2 KB uncompressed; a
+//     batch file 1.5 KB per page. Poppler renders it with full ink through fontconfig
 //     substitution (Droid Sans Fallback here): the ink of 陕 渭 临 街 道 matches a
 //     ReportLab rendering of the same character within 25% in every template
 //     (tests/label/template_test.cc), and pdftotext extracts it given poppler-data.

@@ -16,9 +16,10 @@ namespace {
 
 using Fonts = std::array<HPDF_Font, kFontCount>;
 
-// Deflate level for page content streams. On the reference label's 5 KB of content
-// (one core): libdeflate level 1 gives 1.63 KB in ~23 µs; zlib level 1 1.75 KB in
-// ~58 µs; zlib level 6, libharu's fixed choice, 1.53 KB in ~120 µs.
+// Deflate level for page content streams. On the reference label's 2.1 KB of content
+// (one core of two, shared): libdeflate level 1 gives 1.05 KB in ~10 µs, level 6
+// 1.03 KB in ~18 µs; zlib level 1 1.08 KB in ~17 µs. A call costs ~5 µs whatever the
+// size (Huffman tables), so content bytes saved are worth less than the last ones.
 constexpr int kDeflateLevel = 1;
 
 // Bytes of a batch file besides the content streams, to size its buffer once: the

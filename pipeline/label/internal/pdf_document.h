@@ -9,9 +9,11 @@
 // label: the per-parcel document is kept, and its fonts registered once, for the
 // writer's lifetime; each SavePage replaces its page's size and content only.
 //
-// Compression. libharu deflates at zlib level 6 only (~120 µs a page); content streams
-// are instead deflated here with libdeflate level 1 (~23 µs, 0.1 KB larger), and the
-// /Filter entry is added through the stream dictionary's write hook.
+// Compression. libharu deflates at zlib level 6 only (~120 µs for 5 KB); content
+// streams are instead deflated here with libdeflate level 1 (~10 µs for a label's
+// 2.1 KB), and the /Filter entry is added through the stream dictionary's write
+// hook. Saving writes straight into the result (a libharu callback writer), not
+// through libharu's memory stream.
 //
 // Thread-safety: a PdfDocument is not thread-safe (it reuses its libharu documents);
 // use one per renderer.
