@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::label::internal {
@@ -57,7 +58,7 @@ class Fields : public ::testing::Test {
  protected:
   std::string Text(Field field) {
     auto data = ResolveLabel(order_, record_, *FindTemplate("100x150"));
-    EXPECT_TRUE(data.ok()) << data.status();
+    EXPECT_OK(data);
     std::string out = "left over";
     FieldText(field, *data, out);
     return out;
@@ -107,7 +108,7 @@ TEST_F(Fields, QrPayloadNamesTrackingSortCodeAndDivision) {
   record_.set_tracking_number("EA473124829CN");
   record_.set_sort_code("710-05-12");
   auto data = ResolveLabel(order_, record_, *FindTemplate("4x6"));
-  ASSERT_TRUE(data.ok()) << data.status();
+  ASSERT_OK(data);
   EXPECT_EQ(QrPayload(*data), "S10:EA473124829CN|SC:710-05-12|DC:610502");
 }
 
@@ -119,8 +120,8 @@ TEST_F(Fields, RefusesTrackingNumbersCode128CannotCarry) {
     record_.set_tracking_number(tracking);
     order_.set_tracking_number("");
     auto data = ResolveLabel(order_, record_, *FindTemplate("100x150"));
-    EXPECT_EQ(data.status().code(), StatusCode::kInvalidArgument) << tracking;
-    EXPECT_THAT(data.status().message(), HasSubstr("Code 128"));
+    EXPECT_THAT(data, testing::StatusIs(StatusCode::kInvalidArgument, HasSubstr("Code 128")))
+        << tracking;
   }
 }
 

@@ -4,8 +4,11 @@
 #include <string>
 #include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <zint.h>
+
+#include "tests/testing/status_matchers.h"
 
 namespace sortline::label::internal {
 namespace {
@@ -51,13 +54,13 @@ std::vector<std::vector<bool>> Read(const ModuleMatrix& m) {
 
 TEST(SymbolEncoder, QrBitsAreExactlyZintsDarkModules) {
   auto encoder = SymbolEncoder::Create();
-  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  ASSERT_OK(encoder);
   ModuleMatrix m;
   for (const std::string& data :
        std::vector<std::string>{"S10:EA473124829CN|SC:710-05-12|DC:610502",
                                 "S10:EA123456785CN|SC:|DC:450802001", std::string(300, 'x')}) {
     SCOPED_TRACE(data);
-    ASSERT_TRUE((*encoder)->Qr(data, m).ok());
+    ASSERT_OK((*encoder)->Qr(data, m));
     const auto expected = ZintModules(BARCODE_QRCODE, data, (kQrMask + 1) << 8);
     ASSERT_EQ(m.rows, static_cast<int>(expected.size()));
     ASSERT_EQ(m.columns, static_cast<int>(expected[0].size()));
@@ -67,11 +70,11 @@ TEST(SymbolEncoder, QrBitsAreExactlyZintsDarkModules) {
 
 TEST(SymbolEncoder, Code128IsOneRowOfBars) {
   auto encoder = SymbolEncoder::Create();
-  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  ASSERT_OK(encoder);
   ModuleMatrix m;
   // A longer number first: the matrix is reused and must not keep its bits.
-  ASSERT_TRUE((*encoder)->Code128("EA473124829CNEA473124829CN", m).ok());
-  ASSERT_TRUE((*encoder)->Code128("EA473124829CN", m).ok());
+  ASSERT_OK((*encoder)->Code128("EA473124829CNEA473124829CN", m));
+  ASSERT_OK((*encoder)->Code128("EA473124829CN", m));
   EXPECT_EQ(m.rows, 1);
   EXPECT_EQ(Read(m), ZintModules(BARCODE_CODE128, "EA473124829CN"));
   // Start and stop patterns: a Code 128 symbol begins with a 2-module bar and ends with
@@ -83,10 +86,10 @@ TEST(SymbolEncoder, Code128IsOneRowOfBars) {
 
 TEST(SymbolEncoder, RefusesEmptyData) {
   auto encoder = SymbolEncoder::Create();
-  ASSERT_TRUE(encoder.ok());
+  ASSERT_OK(encoder);
   ModuleMatrix m;
-  EXPECT_EQ((*encoder)->Code128("", m).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ((*encoder)->Qr("", m).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT((*encoder)->Code128("", m), testing::StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT((*encoder)->Qr("", m), testing::StatusIs(StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/label/internal/pdf_document.h"
+#include "tests/testing/status_matchers.h"
 
 namespace sortline::label::internal {
 namespace {
@@ -17,10 +18,10 @@ class TextLayoutTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto pdf = PdfDocument::Create(/*compress=*/true);
-    ASSERT_TRUE(pdf.ok()) << pdf.status();
+    ASSERT_OK(pdf);
     pdf_ = std::move(pdf).value();
     auto gbk = GbkEncoder::Create();
-    ASSERT_TRUE(gbk.ok()) << gbk.status();
+    ASSERT_OK(gbk);
     gbk_ = std::move(gbk).value();
     layout_ = std::make_unique<TextLayout>(*gbk_, pdf_->widths());
   }
