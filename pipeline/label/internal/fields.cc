@@ -72,6 +72,12 @@ void AppendOrDash(std::string& out, const std::string& s) {
   }
 }
 
+// "<tag><value>", "-" standing for an empty value.
+void Tagged(std::string& out, std::string_view tag, const std::string& value) {
+  out = tag;
+  AppendOrDash(out, value);
+}
+
 }  // namespace
 
 Result<LabelData> ResolveLabel(const v1::Order& order, const v1::SortRecord& record,
@@ -136,8 +142,7 @@ void FieldText(Field field, const LabelData& data, std::string& out) {
       AppendFullAddress(out, order.recipient());
       return;
     case Field::kDivision:
-      out = "DC ";
-      AppendOrDash(out, data.division);
+      Tagged(out, "DC ", data.division);
       return;
     case Field::kSenderTag:
       out = "寄件人 FROM";
@@ -175,28 +180,23 @@ void FieldText(Field field, const LabelData& data, std::string& out) {
       }
       return;
     case Field::kContents:
-      out = "内件 ";
-      AppendOrDash(out, parcel.contents());
+      Tagged(out, "内件 ", parcel.contents());
       return;
     case Field::kOrderId:
-      out = "订单 ";
-      AppendOrDash(out, order.order_id());
+      Tagged(out, "订单 ", order.order_id());
       return;
     case Field::kCreated:
       out = "下单 ";
       out += FormatChinaTime(order.created_unix_ms());
       return;
     case Field::kMerchant:
-      out = "商家 ";
-      AppendOrDash(out, order.merchant());
+      Tagged(out, "商家 ", order.merchant());
       return;
     case Field::kChute:
-      out = "格口 ";
-      AppendOrDash(out, record.chute());
+      Tagged(out, "格口 ", record.chute());
       return;
     case Field::kDockDoor:
-      out = "月台 ";
-      AppendOrDash(out, record.dock_door());
+      Tagged(out, "月台 ", record.dock_door());
       return;
     case Field::kPageCounter:
       out = data.page_counter;

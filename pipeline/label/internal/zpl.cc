@@ -36,6 +36,14 @@ void AppendZplEscaped(std::string& out, std::string_view text) {
   }
 }
 
+// "^FO<x>,<y>": the field origin in dots from the top-left corner.
+void AppendOrigin(std::string& out, long x, long y) {
+  out += "^FO";
+  AppendInt(out, x);
+  out += ',';
+  AppendInt(out, y);
+}
+
 }  // namespace
 
 Status CheckZplDpi(int dpi) {
@@ -67,10 +75,7 @@ Status ZplWriter::Write(const LabelData& label, const ModuleMatrix& code128, con
   AppendInt(zpl, dots(t.height_mm));
   zpl += "\n^CWJ,E:SIMSUN.TTF\n";
   auto box = [&](long x, long y, long w, long h, long thickness) {
-    zpl += "^FO";
-    AppendInt(zpl, x);
-    zpl += ',';
-    AppendInt(zpl, y);
+    AppendOrigin(zpl, x, y);
     zpl += "^GB";
     AppendInt(zpl, std::max(w, thickness));
     zpl += ',';
@@ -91,18 +96,14 @@ Status ZplWriter::Write(const LabelData& label, const ModuleMatrix& code128, con
   // later ^BQ down by a ^BY height.
   zpl += "^BY";
   AppendInt(zpl, place.narrow);
-  zpl += ",3\n^FO";
-  AppendInt(zpl, place.bar_x);
-  zpl += ',';
-  AppendInt(zpl, place.bar_top);
+  zpl += ",3\n";
+  AppendOrigin(zpl, place.bar_x, place.bar_top);
   zpl += "^BCN,";
   AppendInt(zpl, place.bar_height);
   zpl += ",N,N,N,A^FD";
   zpl += label.tracking;
-  zpl += "^FS\n^FO";
-  AppendInt(zpl, place.qr_x);
-  zpl += ',';
-  AppendInt(zpl, place.qr_top);
+  zpl += "^FS\n";
+  AppendOrigin(zpl, place.qr_x, place.qr_top);
   zpl += "^BQN,2,";
   AppendInt(zpl, place.qr_module);
   zpl += "^FH^FDMA,";
@@ -119,10 +120,7 @@ Status ZplWriter::Write(const LabelData& label, const ModuleMatrix& code128, con
       // The printer's font has its own metrics: a one-line field block as wide as the
       // box aligns the line and keeps it inside the box whatever they are.
       const LinePos pos = text_.Position(f, n);
-      zpl += "^FO";
-      AppendInt(zpl, dots(f.box.x));
-      zpl += ',';
-      AppendInt(zpl, std::lround(pos.top / kPt * dots_per_mm));
+      AppendOrigin(zpl, dots(f.box.x), std::lround(pos.top / kPt * dots_per_mm));
       zpl += "^AJN,";
       AppendInt(zpl, std::lround(text_.size() / 72 * dpi));
       zpl += "^FB";
