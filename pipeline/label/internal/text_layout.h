@@ -58,6 +58,8 @@ struct LinePos {
 
 // Advance widths of the four fonts, asked once per glyph (the layout caches them).
 // Implemented with libharu's metrics by the PDF writer (pdf_document.h).
+// Thread-safety: implementations need not be thread-safe; a layout asks from its own
+// thread.
 class GlyphWidths {
  public:
   virtual ~GlyphWidths() = default;
