@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/base/text.h"
+
 namespace sortline::model {
 namespace {
 
@@ -24,11 +26,6 @@ constexpr std::array<std::string_view, 55> kEthnicGroups = {
 constexpr std::array<std::string_view, 16> kSuffixes = {
     "维吾尔自治区", "特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区",
     "新区",         "矿区",       "省",     "市",     "盟",     "区",     "县",   "旗"};
-
-size_t CodePoints(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -125,7 +122,7 @@ std::string AddressResolver::ShortName(std::string_view name) {
         // Several nationalities may be listed ("恩施土家族苗族自治州"): keep the place name.
         size_t start = zu - group.size();
         std::string_view head = name.substr(0, start);
-        if (CodePoints(head) >= 2) return std::string(head);
+        if (CountCodePoints(head) >= 2) return std::string(head);
         break;
       }
     }
@@ -133,7 +130,7 @@ std::string AddressResolver::ShortName(std::string_view name) {
   for (std::string_view suffix : kSuffixes) {
     if (EndsWith(name, suffix)) {
       std::string_view head = name.substr(0, name.size() - suffix.size());
-      if (CodePoints(head) >= 2) return std::string(head);
+      if (CountCodePoints(head) >= 2) return std::string(head);
       break;
     }
   }
