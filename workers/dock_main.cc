@@ -3,6 +3,7 @@
 
 #include "pipeline/dock/config.h"
 #include "pipeline/runtime/dock.h"
+#include "pipeline/runtime/protobuf_log.h"
 #include "workers/common.h"
 #include "workers/fault_probe.h"
 
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
   options.telegram_byte_order =
       byte_order == "little" ? dock::ByteOrder::kLittleEndian : dock::ByteOrder::kBigEndian;
   options.log = cli::StderrLogger(program);
+  runtime::RouteProtobufLogs(options.log);
   if (!chutes_csv.empty()) {
     Status loaded = dock::LoadChutesCsv(chutes_csv, &config);
     if (!loaded.ok()) return cli::Fatal(program, loaded);
