@@ -5,13 +5,15 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/base/text.h"
 #include "pipeline/model/csv.h"
 
 namespace sortline::dock {
 namespace {
 
+// Problems may quote a cell: echoed (pipeline/base/text.h), one short line of UTF-8.
 Status LineError(const std::string& path, size_t line, const std::string& problem) {
-  return InvalidArgument(path + ":" + std::to_string(line) + ": " + problem);
+  return InvalidArgument(Echo(path + ":" + std::to_string(line) + ": " + problem, 300));
 }
 
 // Parses an unsigned number; empty gives `fallback`.

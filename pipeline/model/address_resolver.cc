@@ -27,6 +27,9 @@ constexpr std::array<std::string_view, 16> kSuffixes = {
     "维吾尔自治区", "特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区",
     "新区",         "矿区",       "省",     "市",     "盟",     "区",     "县",   "旗"};
 
+// Characters of a name an error message shows.
+constexpr size_t kMaxEchoedName = 32;
+
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -91,14 +94,16 @@ class AddressResolverImpl final : public AddressResolver {
       }
     }
     if (found.size() == 1) return counties_[found[0]].code;
-    const std::string where = (province.empty() ? "" : " in " + std::string(province)) +
-                              (city.empty() || city_as_district ? "" : " " + std::string(city));
+    // The names come from the order: echoed, so a reason stays one short line of UTF-8.
+    const std::string where =
+        (province.empty() ? "" : " in " + Echo(province, kMaxEchoedName)) +
+        (city.empty() || city_as_district ? "" : " " + Echo(city, kMaxEchoedName));
     if (found.empty()) {
       return NotFound("no " + std::string(city_as_district ? "county-level city" : "county") +
-                      " named " + std::string(key) + where);
+                      " named " + Echo(key, kMaxEchoedName) + where);
     }
     std::sort(found.begin(), found.end());
-    std::string message = "ambiguous address: " + std::string(key) + where + " is";
+    std::string message = "ambiguous address: " + Echo(key, kMaxEchoedName) + where + " is";
     for (size_t i = 0; i < found.size(); ++i) {
       const County& c = counties_[found[i]];
       message += (i == 0 ? " " : ", ") + c.code + " (" + c.path.city + ")";
