@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include "pipeline/base/text.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/runtime/embedded.h"
+#include "pipeline/runtime/intake.h"
 #include "pipeline/runtime/progress.h"
 #include "pipeline/runtime/protobuf_log.h"
 #include "pipeline/transport/envelope.h"
@@ -162,6 +164,58 @@ TEST_F(SubmitTest, LimitsComeFromTheOptionsIssue13) {
   ASSERT_EQ(summary.failures_size(), 1);
   EXPECT_EQ(summary.failures(0).reason(),
             "implausible parcel.weight_g: 3001 g is over the limit of 3000 g");
+}
+
+TEST_F(SubmitTest, IntakeAnswersHostileSubmitMessagesAndKeepsServingIssue13) {
+  auto context = transport::Context::Create().value();
+  IntakeOptions options;
+  options.submit_endpoint = "inproc://hostile-submit";
+  options.work_endpoint = "inproc://hostile-work";
+  options.journal_path = dir_.file("intake.db");
+  std::vector<std::string> logged;
+  options.log = [&logged](const std::string& line) { logged.push_back(line); };
+  auto intake = Intake::Open(*context, *divisions_, options);
+  ASSERT_TRUE(intake.ok()) << intake.status();
+  std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
+  auto client = transport::ClientChannel::Connect(*context, "inproc://hostile-submit").value();
+  auto call = [&](const std::string& payload) {
+    EXPECT_TRUE(client->Send(payload).ok());
+    auto in = client->Receive(std::chrono::milliseconds(5000));
+    EXPECT_TRUE(in.ok() && in->has_value());
+    v1::SubmitReply reply;
+    EXPECT_TRUE(in.ok() && in->has_value() && reply.ParseFromString(**in));
+    return reply;
+  };
+  // Not protobuf, an order id that is not UTF-8, nothing asked, no batch id.
+  EXPECT_NE(call("\xff\xff\xff garbage").error().find("malformed SubmitRequest"),
+            std::string::npos);
+  v1::SubmitRequest request;
+  request.mutable_batch()->set_batch_id("H1");
+  *request.mutable_batch()->add_orders() = testing::SampleOrder("ok");
+  std::string not_utf8 = transport::Encode(request);
+  not_utf8.replace(not_utf8.find("ok"), 2, "\xC0\xAF");
+  EXPECT_NE(call(not_utf8).error().find("malformed SubmitRequest"), std::string::npos);
+  EXPECT_EQ(call(transport::Encode(v1::SubmitRequest())).error(), "empty submit request");
+  v1::SubmitRequest no_id = request;
+  no_id.mutable_batch()->clear_batch_id();
+  EXPECT_EQ(call(transport::Encode(no_id)).error(), "batch id is empty");
+  // Impossible, hostile and good orders in one batch: each answered by its index.
+  v1::Order heavy = testing::SampleOrder("HEAVY");
+  heavy.mutable_parcel()->set_weight_g(2'147'483'647);
+  *request.mutable_batch()->add_orders() = heavy;
+  *request.mutable_batch()->add_orders() = testing::SampleOrder(std::string("NUL\0", 4));
+  v1::SubmitReply reply = call(transport::Encode(request));
+  EXPECT_TRUE(reply.error().empty()) << reply.error();
+  EXPECT_EQ(reply.accepted(), 1u);
+  ASSERT_EQ(reply.rejected_size(), 2);
+  EXPECT_EQ(reply.rejected(0).index(), 1u);
+  EXPECT_EQ(reply.rejected(0).reason(),
+            "implausible parcel.weight_g: 2147483647 g is over the limit of 1000000 g");
+  EXPECT_EQ(reply.rejected(1).index(), 2u);
+  EXPECT_NE(reply.rejected(1).reason().find("\"NUL\\0\""), std::string::npos)
+      << reply.rejected(1).reason();
+  (*intake)->RequestStop();
+  runner.join();
 }
 
 TEST(FormatSummary, EchoesWhatCameFromOutsideIssue13) {
