@@ -74,28 +74,31 @@ void Work(std::string_view payload) {
   CheckRoundTrip(*message);
 }
 
-dock::DockConfig SmallConfig() {
-  dock::DockConfig config;
-  config.expected_parcels = 64;
-  return config;
-}
+// A dock engine with nothing stored, as a dock starts.
+struct FreshDock {
+  FixedClock clock;
+  dock::RecordIndex index{64};
+  dock::DockConfig config = [] {
+    dock::DockConfig small;
+    small.expected_parcels = 64;  // the tables reserve this much room up front
+    return small;
+  }();
+  std::unique_ptr<dock::Engine> engine = dock::Engine::Create(config, index, clock);
+};
 
 void Records(std::string_view payload) {
   Result<v1::RecordsMessage> message = transport::Decode<v1::RecordsMessage>(payload);
   if (!message.ok()) return;
-  FixedClock clock;
-  dock::RecordIndex index(64);
-  const dock::DockConfig config = SmallConfig();
-  std::unique_ptr<dock::Engine> engine = dock::Engine::Create(config, index, clock);
+  FreshDock fresh;
   uint64_t transaction = 1;
   for (const v1::SortRecord& record : message->batch().records()) {
-    index.Add(record);
+    fresh.index.Add(record);
     v1::SortRequest scan;
     scan.set_transaction_id(transaction++);
     scan.add_barcodes(record.tracking_number());
     scan.set_weight_g(record.weight_g());
     bool repeated = false;
-    v1::SortResponse response = engine->Decide(scan, &repeated);
+    v1::SortResponse response = fresh.engine->Decide(scan, &repeated);
     Check(!response.chute().empty(), "a scan was answered without a chute");
   }
   CheckRoundTrip(*message);
@@ -104,10 +107,8 @@ void Records(std::string_view payload) {
 void Conveyor(std::string_view payload) {
   Result<v1::ConveyorMessage> message = transport::Decode<v1::ConveyorMessage>(payload);
   if (!message.ok()) return;
-  FixedClock clock;
-  dock::RecordIndex index(64);
-  const dock::DockConfig config = SmallConfig();
-  std::unique_ptr<dock::Engine> engine = dock::Engine::Create(config, index, clock);
+  FreshDock fresh;
+  dock::Engine* engine = fresh.engine.get();
   if (message->has_sort_request()) {
     bool repeated = false;
     v1::SortResponse response = engine->Decide(message->sort_request(), &repeated);

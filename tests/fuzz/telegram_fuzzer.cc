@@ -14,13 +14,13 @@
 #include <vector>
 
 #include <fuzzer/FuzzedDataProvider.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "pipeline/dock/telegram.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "tests/testing/process.h"
 
 namespace {
 
@@ -44,20 +44,6 @@ dock::TelegramServer& Server(dock::ByteOrder order) {
     servers[i] = server.value().release();
   }
   return *servers[i];
-}
-
-// A blocking socket, so that each chunk is sent whole (the kernel completes a loopback
-// handshake without the server's accept); answers are read with MSG_DONTWAIT.
-int Connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    fuzz::Fail("connect to the telegram server");
-  }
-  return fd;
 }
 
 // What the server must answer to `stream`, frame by frame.
@@ -178,7 +164,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return ExitFor(request);
   };
   const std::string expected = Expected(stream, order);
-  const int fd = Connect(server.port());
+  // Blocking, so that each chunk is sent whole; answers are read with MSG_DONTWAIT.
+  const int fd = testing::ConnectLoopback(server.port());
+  if (fd < 0) fuzz::Fail("cannot connect to the telegram server");
   for (int i = 0; i < 1000 && server.connections() == 0; ++i) server.Poll(handler);
   std::string answers;
   size_t sent = 0;
