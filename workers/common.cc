@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include "pipeline/base/text.h"
+
 namespace sortline::cli {
 
 Result<std::unique_ptr<model::DivisionTable>> LoadDivisions(const std::string& dir) {
@@ -45,6 +47,36 @@ Result<transport::Security> LoadSecurity(const SecurityFlags& flags) {
   Result<transport::Security> security = transport::LoadSecurity(flags.key_file, flags.keys_table);
   if (!security.ok()) return security.status().WithContext("CURVE security");
   return security;
+}
+
+void AddOrderLimitFlags(CLI::App& app, model::OrderLimits& limits) {
+  CLI::App* group = app.add_option_group(
+      "Plausibility limits",
+      "Orders past these are refused as data errors naming the field and the limit; "
+      "parcels within them but over a sort rule's limits go to the manual chute");
+  group->add_option("--max-weight-g", limits.max_weight_g, "Heaviest plausible parcel, grams")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  group->add_option("--max-side-mm", limits.max_side_mm, "Longest plausible side, millimetres")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  group
+      ->add_option("--max-value-fen", limits.max_value_fen,
+                   "Highest plausible declared value or cash on delivery, fen")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  group
+      ->add_option("--min-created-ms", limits.min_created_unix_ms,
+                   "Earliest plausible order time, Unix ms (0 = not given is always accepted)")
+      ->capture_default_str();
+  group
+      ->add_option("--max-created-ms", limits.max_created_unix_ms,
+                   "Order times from here on are implausible, Unix ms")
+      ->capture_default_str();
+  group
+      ->add_option("--max-text-bytes", limits.max_text_bytes,
+                   "Longest text field (name, address line, contents), bytes")
+      ->capture_default_str();
 }
 
 namespace {
@@ -92,6 +124,13 @@ std::jthread ReloadOnSignal(std::function<void()> on_reload) {
   });
 }
 
+namespace {
+
+// A log line is cut here: longer ones only repeat input that Echo shortened already.
+constexpr size_t kMaxLogLineCodePoints = 2000;
+
+}  // namespace
+
 std::function<void(const std::string&)> StderrLogger(const std::string& program) {
   return [program](const std::string& line) {
     static std::mutex mu;
@@ -104,8 +143,10 @@ std::function<void(const std::string&)> StderrLogger(const std::string& program)
     gmtime_r(&t, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    // One line each, whatever a message quotes from outside (pipeline/base/text.h).
+    const std::string echoed = Echo(line, kMaxLogLineCodePoints);
     std::lock_guard<std::mutex> lock(mu);
-    std::fprintf(stderr, "%s.%03dZ %s: %s\n", stamp, ms, program.c_str(), line.c_str());
+    std::fprintf(stderr, "%s.%03dZ %s: %s\n", stamp, ms, program.c_str(), echoed.c_str());
   };
 }
 

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "pipeline/runtime/intake.h"
+#include "pipeline/runtime/protobuf_log.h"
 #include "workers/common.h"
 
 int main(int argc, char** argv) {
@@ -27,11 +28,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-per-lease", options.max_orders_per_lease, "Orders per WorkBatch")
       ->capture_default_str();
   app.add_flag("--no-fsync", fast, "synchronous=NORMAL: faster, may lose commits on power loss");
+  cli::AddOrderLimitFlags(app, options.order_limits);
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
   CLI11_PARSE(app, argc, argv);
   options.journal.synchronous_full = !fast;
   options.log = cli::StderrLogger(program);
+  runtime::RouteProtobufLogs(options.log);
   Result<transport::Security> security = cli::LoadSecurity(security_flags);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());
