@@ -263,7 +263,7 @@ class IntakeImpl final : public Intake {
         it = workers_.erase(it);
         continue;
       }
-      peer.credit -= n;
+      peer.credit -= std::min(peer.credit, n);  // a redelivered lease may exceed the credit
       // More may be waiting: look again on the next turn without the idle delay.
       work_may_be_waiting_ = true;
       ++it;

@@ -370,23 +370,33 @@ Result<v1::WorkBatch> JournalImpl::LeaseInTransaction(std::string_view worker, u
   v1::WorkBatch work;
   if (max_orders == 0) return work;
   SORTLINE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+  // The oldest expired lease, if any, is leased again whole, before anything pending:
+  // its orders come back together, so they render the same batch label file (whose name
+  // and bytes come from the batch's tracking numbers) and the same records, whatever of
+  // them was stored before the lease expired. It may exceed `max_orders` (a lease was at
+  // most the worker's credit when first leased). Its new lease id makes a late failure
+  // report of the old lease count for nothing.
+  int64_t expired_lease = 0;
   {
-    // Expired leases go back to pending, so they are picked in priority and age order
-    // with everything else, and a late failure report of the old lease no longer counts.
     SORTLINE_ASSIGN_OR_RETURN(
-        Statement expire,
-        db_->Prepare("UPDATE orders SET state = 0, lease_id = NULL, lease_worker = NULL, "
-                     "lease_expires_ms = NULL WHERE state = 1 AND lease_expires_ms < ?1"));
-    expire.BindInt(1, now_ms);
-    SORTLINE_RETURN_IF_ERROR(expire.Run());
+        Statement expired,
+        db_->Prepare("SELECT lease_id FROM orders WHERE state = 1 AND lease_expires_ms < ?1 "
+                     "ORDER BY lease_expires_ms LIMIT 1"));
+    expired.BindInt(1, now_ms);
+    SORTLINE_ASSIGN_OR_RETURN(bool row, expired.Step());
+    if (row) expired_lease = expired.ColumnInt(0);
   }
 
   std::vector<int64_t> seqs;
   {
-    SORTLINE_ASSIGN_OR_RETURN(Statement pick,
-                              db_->Prepare("SELECT seq, payload FROM orders WHERE state = 0 "
-                                           "ORDER BY priority, seq LIMIT ?1"));
-    pick.BindInt(1, max_orders);
+    SORTLINE_ASSIGN_OR_RETURN(
+        Statement pick,
+        db_->Prepare(expired_lease != 0
+                         ? "SELECT seq, payload FROM orders WHERE state = 1 AND lease_id = ?1 "
+                           "ORDER BY seq"
+                         : "SELECT seq, payload FROM orders WHERE state = 0 "
+                           "ORDER BY priority, seq LIMIT ?1"));
+    pick.BindInt(1, expired_lease != 0 ? expired_lease : int64_t{max_orders});
     while (true) {
       SORTLINE_ASSIGN_OR_RETURN(bool row, pick.Step());
       if (!row) break;

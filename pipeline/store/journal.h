@@ -62,9 +62,11 @@ class Journal {
       const std::vector<const v1::OrderBatch*>& batches,
       const std::vector<std::vector<v1::OrderRejection>>& rejected) = 0;
 
-  // Leases up to `max_orders` pending orders (or orders whose lease expired before
-  // `now_ms`) to `worker` until `now_ms + lease_ms`. Perishable service classes first,
-  // then the oldest. Returns an empty batch (lease_id 0) when there is nothing to do.
+  // Leases work to `worker` until `now_ms + lease_ms`: the oldest lease that expired
+  // before `now_ms`, whole and under a new lease id (so a redelivered batch is the same
+  // batch: the same orders, the same batch label file; it may exceed `max_orders`), else
+  // up to `max_orders` pending orders, perishable service classes first, then the oldest.
+  // Returns an empty batch (lease_id 0) when there is nothing to do.
   virtual Result<v1::WorkBatch> Lease(std::string_view worker, uint32_t max_orders, int64_t now_ms,
                                       int64_t lease_ms) = 0;
 

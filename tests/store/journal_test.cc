@@ -444,10 +444,13 @@ TEST_F(JournalTest, OnlyTheLeasesAWorkerNamesAreRenewedAndAnExpiredOneIsNotReviv
   STORE_ASSERT_OK_AND_ASSIGN(uint64_t other, journal->Renew("b", {kept.lease_id()}, 1'400, 500));
   EXPECT_EQ(other, 0u) << "b does not hold a's lease";
   // Past the first expiry (1'500), inside the renewed one (1'900): b gets the lost
-  // lease's order and the one never leased, not the renewed two.
+  // lease's order (a lease of its own) and then the one never leased, not the renewed two.
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 1'800, 500));
-  ASSERT_EQ(b.orders_size(), 2);
-  for (const v1::Order& order : b.orders()) {
+  ASSERT_EQ(b.orders_size(), 1);
+  EXPECT_EQ(b.orders(0).order_id(), lost.orders(0).order_id());
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b2, journal->Lease("b", 10, 1'800, 500));
+  ASSERT_EQ(b2.orders_size(), 1);
+  for (const v1::Order& order : {b.orders(0), b2.orders(0)}) {
     EXPECT_NE(order.order_id(), kept.orders(0).order_id());
     EXPECT_NE(order.order_id(), kept.orders(1).order_id());
   }
@@ -456,6 +459,30 @@ TEST_F(JournalTest, OnlyTheLeasesAWorkerNamesAreRenewedAndAnExpiredOneIsNotReviv
   EXPECT_EQ(late, 0u);
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch c, journal->Lease("c", 10, 2'000, 500));
   EXPECT_EQ(c.orders_size(), 2);
+}
+
+TEST_F(JournalTest, AnExpiredLeaseIsLeasedAgainWholeBeforePendingOrdersIssue10) {
+  auto journal = Open();
+  ASSERT_NE(journal, nullptr);
+  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 10), {}));
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 4, 1'000, 500));
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a2, journal->Lease("a", 3, 1'000, 500));
+  ASSERT_EQ(a.orders_size(), 4);
+  // a dies. Both its leases expire; the older comes back whole first, even to a worker
+  // asking for fewer orders, then the other, then what was never leased.
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 2, 2'000, 500));
+  EXPECT_EQ(OrderIds(b), OrderIds(a));
+  EXPECT_NE(b.lease_id(), a.lease_id());
+  for (int i = 0; i < a.orders_size(); ++i) {
+    EXPECT_EQ(b.orders(i).tracking_number(), a.orders(i).tracking_number());
+  }
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch c, journal->Lease("c", 10, 2'000, 500));
+  EXPECT_EQ(OrderIds(c), OrderIds(a2));
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch d, journal->Lease("c", 10, 2'000, 500));
+  EXPECT_EQ(d.orders_size(), 3);
+  // The redelivered lease expires again: the same orders once more.
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch e, journal->Lease("e", 10, 3'000, 500));
+  EXPECT_EQ(OrderIds(e), OrderIds(a));
 }
 
 TEST_F(JournalTest, LateFailureOfAnExpiredLeaseDoesNotOverrideTheNewLease) {
