@@ -13,8 +13,8 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include "pipeline/base/hash.h"
 #include "pipeline/base/file.h"
+#include "pipeline/base/hash.h"
 #include "pipeline/label/label.h"
 #include "pipeline/label/label_store.h"
 #include "pipeline/model/orders.h"
@@ -75,8 +75,7 @@ int Get(const GetOptions& options) {
     const std::string from =
         ref->page() == 0 ? ref->path() : ref->path() + " page " + std::to_string(ref->page());
     std::printf("label: %s (%zu bytes, from %s)\n",
-                (std::filesystem::path(options.out_dir) / name).c_str(), pdf->size(),
-                from.c_str());
+                (std::filesystem::path(options.out_dir) / name).c_str(), pdf->size(), from.c_str());
   }
   return missing == 0 ? kExitOk : kExitOrdersFailed;
 }

@@ -34,8 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--zpl", options.flow.zpl_dpi,
                  "Also a ZPL print job per batch file for a printer of this dpi")
       ->check(CLI::IsMember({203, 300}));
-  cli::AddRetentionFlags(app, "label files", options.label_retention_ms,
-                         options.prune_interval_ms);
+  cli::AddRetentionFlags(app, "label files", options.label_retention_ms, options.prune_interval_ms);
   app.add_option("--plan", plan_path,
                  "Sort plan directory (or CSV file); reloaded on SIGHUP and when it changes")
       ->capture_default_str();
@@ -64,8 +63,8 @@ int main(int argc, char** argv) {
   Result<transport::Security> security = cli::LoadSecurity(security_flags);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());
-  Result<cli::Probe> probe =
-      cli::KillAtProbe(kill_at, {"before-render", "mid-label-write", "after-labels", "after-dock-ack"});
+  Result<cli::Probe> probe = cli::KillAtProbe(
+      kill_at, {"before-render", "mid-label-write", "after-labels", "after-dock-ack"});
   if (!probe.ok()) return cli::Fatal(program, probe.status());
   options.probe = std::move(probe).value();
 

@@ -132,7 +132,8 @@ class Stages {
     pdf = std::move(batch->pdf);
     if (options_.zpl_dpi != 0) {
       for (FlowItem* item : labelled) {
-        Result<std::string> label = renderer->RenderZpl(item->order, item->record, options_.zpl_dpi);
+        Result<std::string> label =
+            renderer->RenderZpl(item->order, item->record, options_.zpl_dpi);
         if (!label.ok()) {
           // The print job is optional; the PDF is the label. Leave the job out whole.
           zpl.clear();
@@ -288,9 +289,8 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
   if (!source_error.ok()) return source_error;
 
   // The batch's labels, then the items in input order.
-  std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
-    return a->index < b->index;
-  });
+  std::sort(done.begin(), done.end(),
+            [](const auto& a, const auto& b) { return a->index < b->index; });
   std::vector<FlowItem*> items;
   items.reserve(done.size());
   for (const auto& item : done) items.push_back(item.get());

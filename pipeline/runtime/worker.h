@@ -44,10 +44,10 @@ struct WorkerOptions {
   int64_t label_retention_ms = 7 * 24 * 3'600'000LL;
   int64_t prune_interval_ms = 600'000;
   FileSystem* file_system = nullptr;  // where labels are written; nullptr: the real one
-  uint32_t credit = 512;                        // orders asked for at a time
-  int dock_ack_timeout_ms = 10'000;             // resend records to dock after this
-  int heartbeat_ms = 1000;                      // a heartbeat to intake when silent this long
-  int retry_pause_ms = 1000;                    // wait before redoing a batch the disk refused
+  uint32_t credit = 512;              // orders asked for at a time
+  int dock_ack_timeout_ms = 10'000;   // resend records to dock after this
+  int heartbeat_ms = 1000;            // a heartbeat to intake when silent this long
+  int retry_pause_ms = 1000;          // wait before redoing a batch the disk refused
   flow::FlowOptions flow;  // label files (batch or per parcel), chute order, template, ZPL
   std::function<void(const std::string&)> log;  // operational messages; null: silent
   // Fault injection for tests; null: none. Called with "before-render" (a WorkBatch

@@ -1,5 +1,6 @@
 // The intake journal: every accepted order, durable before it is acknowledged, with its
-// tracking number (assigned once from a durable serial counter), lease and outcome.
+// tracking number (assigned once from a durable serial counter), lease and outcome,
+// kept until its batch has been complete for the retention time (Prune).
 // SQLite in WAL mode.
 //
 // Thread-safety: not thread-safe; one owner thread (the intake loop).
@@ -29,6 +30,12 @@ struct JournalOptions {
   // Stamps batches with their submission time. nullptr = SystemClock(). Borrowed; must
   // outlive the Journal.
   const Clock* clock = nullptr;
+};
+
+// What Journal::Prune removed.
+struct JournalPruned {
+  uint64_t batches = 0;  // batches whose orders were removed
+  uint64_t orders = 0;   // order rows removed
 };
 
 class Journal {
@@ -88,6 +95,15 @@ class Journal {
   // Totals of a batch, with every failed order (id, index in the batch, reason).
   // kNotFound for an unknown batch id.
   virtual Result<v1::BatchProgress> Progress(std::string_view batch_id) = 0;
+
+  // Retention: removes the order rows of up to `max_batches` batches that completed
+  // (every order done or failed) before `completed_before_ms`, oldest first, and hands
+  // the freed pages back to the file system (journals created since issue 10 shrink;
+  // older ones reuse the pages). Each batch keeps its row: its id still gets the stored
+  // reply on a resubmission, and Progress still gives its totals, no longer the list of
+  // its failures. An order id of a pruned batch is no longer known as a duplicate.
+  // Call repeatedly until it prunes nothing; each call is one transaction.
+  virtual Result<JournalPruned> Prune(int64_t completed_before_ms, uint32_t max_batches) = 0;
 
   // Orders journaled and not yet finished (pending or leased).
   virtual Result<uint64_t> Outstanding() = 0;

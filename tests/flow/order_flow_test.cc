@@ -97,7 +97,8 @@ TEST_F(OrderFlowTest, EveryOrderIsSortedLabelledAndEmittedOnceInInputOrder) {
   auto labels = OpenStore();
   std::vector<v1::Order> orders = Orders(200);
   std::vector<std::string> emit_order;
-  std::map<std::string, FlowItem> emitted = RunOrders(orders, FlowOptions{}, labels.get(), &emit_order);
+  std::map<std::string, FlowItem> emitted =
+      RunOrders(orders, FlowOptions{}, labels.get(), &emit_order);
   ASSERT_EQ(emitted.size(), orders.size());
   std::set<uint32_t> pages;
   for (size_t i = 0; i < orders.size(); ++i) {

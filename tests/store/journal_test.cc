@@ -1,6 +1,8 @@
 #include "pipeline/store/journal.h"
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -9,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "pipeline/base/clock.h"
 #include "pipeline/model/s10.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/store/sqlite_db.h"
@@ -501,6 +504,90 @@ TEST_F(JournalTest, LateFailureOfAnExpiredLeaseDoesNotOverrideTheNewLease) {
   EXPECT_EQ(done.done(), 1u);
   EXPECT_EQ(done.failed(), 0u);
   EXPECT_TRUE(done.complete());
+}
+
+class SettableClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() const override { return {}; }
+  int64_t UnixMillis() const override { return unix_ms; }
+  int64_t unix_ms = 0;
+};
+
+TEST_F(JournalTest, PruneRemovesTheOrdersOfBatchesCompleteForTheRetentionTimeIssue10) {
+  SettableClock clock;
+  JournalOptions options;
+  options.clock = &clock;
+  auto journal = Open(options);
+  ASSERT_NE(journal, nullptr);
+  clock.unix_ms = 1'000;
+  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 3), {}));
+  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B2", 3, 2), {}));
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b1, journal->Lease("a", 3, 1'000, kLeaseMs));
+  ASSERT_EQ(b1.orders_size(), 3);
+  clock.unix_ms = 5'000;  // B1 completes at 5'000; B2 never does
+  STORE_ASSERT_OK(journal->Complete(
+      Done(b1.lease_id(),
+           {{"O0", v1::OUTCOME_SORTED}, {"O1", v1::OUTCOME_NO_RULE}, {"O2", v1::OUTCOME_FAILED}})));
+  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned early, journal->Prune(5'000, 10));
+  EXPECT_EQ(early.batches, 0u) << "complete for less than the retention time";
+  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(5'001, 10));
+  EXPECT_EQ(pruned.batches, 1u);
+  EXPECT_EQ(pruned.orders, 3u);
+  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned again, journal->Prune(100'000, 10));
+  EXPECT_EQ(again.batches, 0u) << "B2 is not complete; B1 is gone already";
+
+  // B1's totals and its stored reply remain; B2 is whole.
+  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
+  EXPECT_EQ(progress.total(), 3u);
+  EXPECT_EQ(progress.done(), 2u);
+  EXPECT_EQ(progress.failed(), 1u);
+  EXPECT_TRUE(progress.complete());
+  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply resubmitted,
+                             journal->Submit(NumberedBatch("B1", 0, 3), {}));
+  EXPECT_EQ(resubmitted.accepted(), 3u) << "the first reply, not a second journaling";
+  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  EXPECT_EQ(outstanding, 2u);
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b2, journal->Lease("a", 10, 6'000, kLeaseMs));
+  EXPECT_THAT(OrderIds(b2), ElementsAre("O3", "O4"));
+}
+
+TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
+  SettableClock clock;
+  JournalOptions options;
+  options.clock = &clock;
+  options.synchronous_full = false;
+  auto journal = Open(options);
+  ASSERT_NE(journal, nullptr);
+  for (int b = 0; b < 20; ++b) {
+    STORE_ASSERT_OK(journal->Submit(NumberedBatch("B" + std::to_string(b), b * 500, 500), {}));
+  }
+  while (true) {
+    STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("a", 1000, 1'000, kLeaseMs));
+    if (work.orders_size() == 0) break;
+    v1::WorkDone done;
+    done.set_lease_id(work.lease_id());
+    for (const v1::Order& order : work.orders()) {
+      v1::OrderResult* result = done.add_results();
+      result->set_order_id(order.order_id());
+      result->set_outcome(v1::OUTCOME_SORTED);
+    }
+    STORE_ASSERT_OK(journal->Complete(done));
+  }
+  const auto size = [&] { return std::filesystem::file_size(path()); };
+  journal.reset();  // checkpoint the WAL into the file
+  journal = Open(options);
+  const uintmax_t before = size();
+  clock.unix_ms = 10'000;
+  uint64_t orders = 0;
+  while (true) {
+    STORE_ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(10'000, 4));
+    if (pruned.batches == 0) break;
+    orders += pruned.orders;
+  }
+  EXPECT_EQ(orders, 10'000u);
+  journal.reset();
+  const uintmax_t after = size();
+  EXPECT_LT(after * 4, before) << "before " << before << " bytes, after " << after;
 }
 
 TEST_F(JournalTest, CompleteIsIdempotentAndIgnoresUnknownOrders) {
