@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
-#include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/flow_graph.h>
 
 #include "pipeline/model/orders.h"
@@ -32,6 +32,33 @@ label::RendererOptions RendererOptionsFor(const FlowOptions& options, const Flow
   return renderer;
 }
 
+// What tells renderers apart: options that give different bytes give different keys.
+std::string RendererKey(const label::RendererOptions& options) {
+  std::string key = options.template_name + (options.compress ? "|z" : "|-");
+  for (const auto& [service, name] : options.service_templates) {
+    key += "|" + std::to_string(service) + "=" + name;
+  }
+  return key;
+}
+
+// This thread's renderer for `options`, made on first use and kept across runs: making
+// one costs milliseconds (fonts, documents), about a hundred labels' worth, and a
+// renderer is not thread-safe. A thread keeps the one it made for the options it was
+// last asked for. nullptr when it cannot be made.
+label::LabelRenderer* ThreadRenderer(const label::RendererOptions& options) {
+  thread_local std::unique_ptr<label::LabelRenderer> renderer;
+  thread_local std::string made_for;
+  const std::string key = RendererKey(options);
+  if (renderer == nullptr || made_for != key) {
+    renderer.reset();
+    Result<std::unique_ptr<label::LabelRenderer>> made = label::LabelRenderer::Create(options);
+    if (!made.ok()) return nullptr;
+    renderer = std::move(made).value();
+    made_for = key;
+  }
+  return renderer.get();
+}
+
 // The stages as plain functions of one item; each leaves a failed item untouched so
 // that the first failure is the one reported.
 class Stages {
@@ -39,8 +66,7 @@ class Stages {
   Stages(const FlowOptions& options, const FlowDeps& deps)
       : options_(options),
         deps_(deps),
-        renderer_options_(RendererOptionsFor(options, deps)),
-        renderers_([this] { return MakeRenderer(); }) {}
+        renderer_options_(RendererOptionsFor(options, deps)) {}
 
   void Decode(FlowItem& item) const {
     if (item.json.empty()) return;
@@ -157,24 +183,17 @@ class Stages {
   }
 
   // This thread's renderer; null (and `item` failed) when it cannot be created.
-  label::LabelRenderer* LocalRenderer(FlowItem& item) {
-    std::unique_ptr<label::LabelRenderer>& renderer = renderers_.local();
+  label::LabelRenderer* LocalRenderer(FlowItem& item) const {
+    label::LabelRenderer* renderer = ThreadRenderer(renderer_options_);
     if (renderer == nullptr) {
       Fail(item, v1::OUTCOME_FAILED, Internal("label renderer could not be created"));
     }
-    return renderer.get();
-  }
-
-  std::unique_ptr<label::LabelRenderer> MakeRenderer() const {
-    Result<std::unique_ptr<label::LabelRenderer>> r =
-        label::LabelRenderer::Create(renderer_options_);
-    return r.ok() ? std::move(r).value() : nullptr;
+    return renderer;
   }
 
   const FlowOptions& options_;
   const FlowDeps& deps_;
   const label::RendererOptions renderer_options_;
-  oneapi::tbb::enumerable_thread_specific<std::unique_ptr<label::LabelRenderer>> renderers_;
 };
 
 // Runs `body` on `item`, turning an escaped exception into a failed item: one throw
@@ -234,10 +253,10 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
     return InvalidArgument("flow: no label store");
   }
   if (options.max_in_flight == 0) return InvalidArgument("flow: max_in_flight must be positive");
-  if (options.render_labels) {
-    Result<std::unique_ptr<label::LabelRenderer>> probe =
-        label::LabelRenderer::Create(RendererOptionsFor(options, deps));
-    if (!probe.ok()) return probe.status().WithContext("flow: label renderer");
+  if (options.render_labels && ThreadRenderer(RendererOptionsFor(options, deps)) == nullptr) {
+    Status why = label::LabelRenderer::Create(RendererOptionsFor(options, deps)).status();
+    if (why.ok()) why = Internal("label renderer could not be created");
+    return why.WithContext("flow: label renderer");
   }
 
   Stages stages(options, deps);
