@@ -58,8 +58,8 @@ int Get(const GetOptions& options) {
   if (!out.ok()) return Fatal(kProgram, out.status());
   int missing = 0;
   for (const std::string& tracking : options.tracking_numbers) {
-    Result<v1::LabelRef> ref = (*store)->Find(tracking);
-    Result<std::string> pdf = ref.ok() ? (*store)->Extract(tracking) : ref.status();
+    v1::LabelRef ref;
+    Result<std::string> pdf = (*store)->Extract(tracking, &ref);
     if (!pdf.ok()) {
       if (pdf.status().code() != StatusCode::kNotFound &&
           pdf.status().code() != StatusCode::kInvalidArgument) {
@@ -73,7 +73,7 @@ int Get(const GetOptions& options) {
     Status written = (*out)->WriteAtomically(name, *pdf, Durability::kNone);
     if (!written.ok()) return Fatal(kProgram, written);
     const std::string from =
-        ref->page() == 0 ? ref->path() : ref->path() + " page " + std::to_string(ref->page());
+        ref.page() == 0 ? ref.path() : ref.path() + " page " + std::to_string(ref.page());
     std::printf("label: %s (%zu bytes, from %s)\n",
                 (std::filesystem::path(options.out_dir) / name).c_str(), pdf->size(), from.c_str());
   }

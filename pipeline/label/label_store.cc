@@ -277,7 +277,12 @@ class DirectoryLabelStore final : public LabelStore {
       return ref;
     }
     std::lock_guard lock(mu_);
-    const Index::Entry* entry = index_.Find(tracking);
+    if (!loaded_ && scans_left_ > 0) {
+      --scans_left_;
+      Result<v1::LabelRef> scanned = ScanLogsLocked(tracking);
+      if (scanned.ok() || scanned.status().code() != StatusCode::kNotFound) return scanned;
+    }
+    const Index::Entry* entry = loaded_ ? index_.Find(tracking) : nullptr;
     if (entry == nullptr || !dir_->Stat(index_.File(entry->file)).ok()) {
       // Not known, or its file is gone: the index may be behind the files. Read again.
       SORTLINE_RETURN_IF_ERROR(LoadIndexLocked());
@@ -297,8 +302,9 @@ class DirectoryLabelStore final : public LabelStore {
     return ref;
   }
 
-  Result<std::string> Extract(std::string_view tracking) override {
+  Result<std::string> Extract(std::string_view tracking, v1::LabelRef* found) override {
     SORTLINE_ASSIGN_OR_RETURN(v1::LabelRef ref, Find(tracking));
+    if (found != nullptr) *found = ref;
     std::string bytes;
     SORTLINE_RETURN_IF_ERROR(dir_->ReadFile(ref.path(), &bytes));
     if (ref.page() == 0) return bytes;
@@ -315,6 +321,7 @@ class DirectoryLabelStore final : public LabelStore {
   Result<uint64_t> RebuildIndex() override {
     std::lock_guard lock(mu_);
     index_.Clear();
+    loaded_ = true;
     SORTLINE_ASSIGN_OR_RETURN(std::vector<std::string> names, dir_->List());
     std::string lines;
     for (const std::string& name : names) {
@@ -396,9 +403,42 @@ class DirectoryLabelStore final : public LabelStore {
     return Status::Ok();
   }
 
+  // The label of `tracking` as the index logs name it, found without loading them: the
+  // last line of any log that starts with the number, if its file exists. kNotFound
+  // otherwise (the caller then loads the index, which also reads unindexed files).
+  Result<v1::LabelRef> ScanLogsLocked(std::string_view tracking) {
+    SORTLINE_ASSIGN_OR_RETURN(std::vector<std::string> logs, index_dir_->List());
+    const std::string needle = "\n" + std::string(tracking) + " ";
+    std::string text = "\n";  // so that a match on the first line starts with "\n" too
+    std::string buffer;
+    Index found;
+    for (const std::string& name : logs) {
+      if (!name.ends_with(kIndexSuffix) || name.starts_with('.')) continue;
+      if (!index_dir_->ReadFile(name, &buffer).ok()) continue;
+      text.resize(1);
+      text += buffer;
+      const size_t at = text.rfind(needle);
+      if (at == std::string::npos) continue;
+      const size_t end = text.find('\n', at + 1);
+      if (end == std::string::npos) continue;  // torn
+      found.AddLog(std::string_view(text).substr(at + 1, end - at));
+    }
+    const Index::Entry* entry = found.Find(tracking);
+    if (entry == nullptr) return NotFound("not in the index logs");
+    const std::string& file = found.File(entry->file);
+    Result<FileInfo> info = dir_->Stat(file);
+    if (!info.ok()) return NotFound(file + " is gone");
+    v1::LabelRef ref;
+    ref.set_path(file);
+    ref.set_page(entry->page);
+    ref.set_bytes(static_cast<uint32_t>(info->size));
+    return ref;
+  }
+
   // Reads every index log, then the batch files no log names (logging what they hold).
   Status LoadIndexLocked() {
     index_.Clear();
+    loaded_ = true;
     SORTLINE_ASSIGN_OR_RETURN(std::vector<std::string> logs, index_dir_->List());
     std::string text;
     for (const std::string& name : logs) {
@@ -424,6 +464,8 @@ class DirectoryLabelStore final : public LabelStore {
   const LabelStoreOptions options_;
   std::mutex mu_;
   Index index_;                      // guarded by mu_
+  bool loaded_ = false;              // guarded by mu_; index_ holds the logs and files
+  int scans_left_ = 4;               // guarded by mu_; lookups by scanning before loading
   std::unique_ptr<AppendFile> log_;  // guarded by mu_; this writer's current log
   std::string log_name_;             // guarded by mu_
   int64_t log_opened_ms_ = 0;        // guarded by mu_

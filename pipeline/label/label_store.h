@@ -104,13 +104,16 @@ class LabelStore {
 
   // Where the label of `tracking_number` is (file and page; page 0 for a per-parcel
   // file), with the file's current size. kNotFound when the store has no such label
-  // (never stored, or pruned). Reads the index on first use and whenever a number is not
-  // in it.
+  // (never stored, or pruned). The first few lookups scan the index logs for the number
+  // (a reprint at the chute asks for one); later ones load the index into memory. A
+  // number the logs do not have is looked for in the batch files they do not name.
   virtual Result<v1::LabelRef> Find(std::string_view tracking_number) = 0;
 
   // The label of `tracking_number` as a single-page PDF (kNotFound as Find; kDataLoss
-  // when its batch file does not parse or lacks the page).
-  virtual Result<std::string> Extract(std::string_view tracking_number) = 0;
+  // when its batch file does not parse or its page is not this label). `ref`, when not
+  // null, is set to where it was found.
+  virtual Result<std::string> Extract(std::string_view tracking_number,
+                                      v1::LabelRef* ref = nullptr) = 0;
 
   // Reads every batch file and writes one index log naming all their pages. Returns the
   // number of labels indexed.
