@@ -92,6 +92,9 @@ Result<v1::RunSummary> RunEmbedded(const model::DivisionTable& divisions,
   intake_options.work_endpoint = "inproc://sortline-work";
   intake_options.journal_path = (out_dir / "intake.db").string();
   intake_options.journal.synchronous_full = options.fsync;
+  // One process holds intake, dock and the workers: a smaller journal cache keeps it
+  // within its memory budget (the submitter's batches of 2,000 orders fit easily).
+  intake_options.journal.cache_kib = 16 * 1024;
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<Intake> intake,
                             Intake::Open(*context, divisions, intake_options));
 

@@ -629,6 +629,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path,
   internal::DbOptions db_options;
   db_options.synchronous_full = options.synchronous_full;
   db_options.max_bytes = options.max_bytes;
+  db_options.cache_kib = options.cache_kib;
   Result<std::unique_ptr<Db>> db = Db::Open(path, db_options);
   if (!db.ok()) return db.status().WithContext("open journal");
   // A new journal (no table yet) is made with auto_vacuum=INCREMENTAL, so that pruned

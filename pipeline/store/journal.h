@@ -27,6 +27,9 @@ struct JournalOptions {
   // Size cap of the database file: a Submit that would grow it past this fails with
   // kResourceExhausted and journals nothing. 0 = no cap (the disk is the limit).
   uint64_t max_bytes = 0;
+  // SQLite page cache of the connection. The working set is the tail of the table and
+  // the order id index; a large group commit needs room for its dirty pages.
+  int cache_kib = 64 * 1024;
   // Stamps batches with their submission time. nullptr = SystemClock(). Borrowed; must
   // outlive the Journal.
   const Clock* clock = nullptr;
