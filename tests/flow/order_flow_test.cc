@@ -135,6 +135,35 @@ TEST_F(OrderFlowTest, TheSameOrdersGiveTheSameBatchFileAndRecordsIssue10) {
   }
 }
 
+TEST_F(OrderFlowTest, ABatchAlsoGetsOneZplPrintJobInPageOrderWhenAsked) {
+  auto labels = OpenStore();
+  std::vector<v1::Order> orders = Orders(12);
+  FlowOptions options;
+  options.zpl_dpi = 203;
+  options.chute_order = true;
+  std::map<std::string, FlowItem> emitted = RunOrders(orders, options, labels.get());
+  const std::string pdf = emitted.begin()->second.record.label().path();
+  const std::string zpl_name = pdf.substr(0, pdf.size() - 4) + ".zpl";
+  std::string zpl;
+  ASSERT_TRUE(DefaultFileSystem().ReadFile(dir_.file("labels/" + zpl_name), &zpl).ok());
+  // One label per page, in the PDF's page order (by chute here).
+  std::vector<std::pair<uint32_t, std::string>> by_page;
+  for (const auto& [id, item] : emitted) {
+    by_page.emplace_back(item.record.label().page(), item.order.tracking_number());
+  }
+  std::sort(by_page.begin(), by_page.end());
+  size_t at = 0;
+  for (const auto& [page, tracking] : by_page) {
+    const size_t start = zpl.find("^XA", at);
+    ASSERT_NE(start, std::string::npos) << "page " << page;
+    const size_t found = zpl.find(tracking, start);
+    ASSERT_NE(found, std::string::npos) << tracking;
+    EXPECT_LT(found, zpl.find("^XZ", start)) << tracking << " is on label " << page;
+    at = zpl.find("^XZ", start) + 3;
+  }
+  EXPECT_EQ(zpl.find("^XA", at), std::string::npos) << "no more labels than pages";
+}
+
 TEST_F(OrderFlowTest, PerParcelLabelsAreOneFileEach) {
   auto labels = OpenStore();
   std::vector<v1::Order> orders = Orders(30);
