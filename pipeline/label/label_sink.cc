@@ -4,21 +4,10 @@
 #include "pipeline/base/file.h"
 #include "pipeline/base/hash.h"
 #include "pipeline/label/label.h"
+#include "pipeline/label/label_store.h"
 
 namespace sortline::label {
 namespace {
-
-constexpr size_t kTrackingLength = 13;
-
-// The only names the sink builds paths from: exactly 13 of [A-Z0-9] (the S10 alphabet),
-// so no separator, dot or NUL can reach a path.
-bool IsSafeTrackingNumber(std::string_view s) {
-  if (s.size() != kTrackingLength) return false;
-  for (char c : s) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
-  }
-  return true;
-}
 
 // Names for WriteFile: a stem of [A-Za-z0-9_-] (no dot, separator or NUL) and one
 // known extension, so the name stays inside the directory and never starts with a dot.

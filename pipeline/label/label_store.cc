@@ -26,16 +26,6 @@ constexpr std::string_view kPagesHeader = "%sortline-labels 1 ";
 constexpr std::string_view kPagesEnd = "%sortline-labels-end";
 constexpr size_t kNumbersPerLine = 16;
 
-// The only names files are built from: exactly 13 of [A-Z0-9] (the S10 alphabet), so no
-// separator, dot or NUL can reach a path.
-bool IsSafeTrackingNumber(std::string_view s) {
-  if (s.size() != kTrackingLength) return false;
-  for (char c : s) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
-  }
-  return true;
-}
-
 Status CheckTrackingNumber(std::string_view s) {
   if (IsSafeTrackingNumber(s)) return Status::Ok();
   return InvalidArgument("label file name must be a tracking number of 13 [A-Z0-9], got " +
@@ -472,6 +462,14 @@ class DirectoryLabelStore final : public LabelStore {
 };
 
 }  // namespace
+
+bool IsSafeTrackingNumber(std::string_view s) {
+  if (s.size() != kTrackingLength) return false;
+  for (char c : s) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) return false;
+  }
+  return true;
+}
 
 std::string_view LabelFilesName(LabelFiles files) {
   return files == LabelFiles::kBatch ? "batch" : "per-parcel";

@@ -123,6 +123,10 @@ class LabelStore {
   virtual Result<PruneStats> Prune(int64_t before_unix_ms) = 0;
 };
 
+// Whether `s` may name a label file: exactly 13 of [A-Z0-9] (the S10 alphabet), so no
+// separator, dot or NUL can reach a path.
+bool IsSafeTrackingNumber(std::string_view s);
+
 // The tracking numbers of a batch file's pages, from the comments PutBatch wrote into
 // it (page i+1 is element i). kNotFound when the file carries none; kDataLoss when they
 // are damaged.

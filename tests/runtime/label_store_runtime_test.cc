@@ -28,6 +28,7 @@
 #include "pipeline/store/sqlite_db.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
+#include "tests/runtime/runtime_fixture.h"
 #include "tests/testing/fault_file_system.h"
 #include "tests/testing/testing.h"
 
@@ -96,28 +97,8 @@ bool WaitFor(const std::function<bool()>& condition, milliseconds timeout) {
   return true;
 }
 
-class LabelStoreRuntimeTest : public ::testing::Test {
+class LabelStoreRuntimeTest : public RuntimeFixture {
  protected:
-  static void SetUpTestSuite() {
-    divisions_ = model::DivisionTable::Load(testing::DivisionsDir()).value().release();
-    plan_ = std::shared_ptr<const sort::SortPlan>(
-        sort::SortPlan::Load(testing::DefaultPlanPath(), divisions_).value().release());
-  }
-  static void TearDownTestSuite() {
-    plan_.reset();
-    delete divisions_;
-  }
-
-  std::string WriteOrders(int n, uint64_t seed) {
-    model::GeneratorOptions options;
-    options.seed = seed;
-    model::OrderGenerator gen(*divisions_, options);
-    std::string path = dir_.file("orders-" + std::to_string(seed) + ".jsonl");
-    std::ofstream out(path);
-    for (int i = 0; i < n; ++i) out << model::OrderToJson(gen.Generate(i)) << '\n';
-    return path;
-  }
-
   // Intake, dock and one worker over inproc://, each on its own thread.
   struct Services {
     std::unique_ptr<transport::Context> context;
@@ -187,14 +168,8 @@ class LabelStoreRuntimeTest : public ::testing::Test {
     return SubmitOrdersFile(*services.context, orders, options, progress);
   }
 
-  static model::DivisionTable* divisions_;
-  static std::shared_ptr<const sort::SortPlan> plan_;
-  testing::TempDir dir_;
   std::string submit_tag_;
 };
-
-model::DivisionTable* LabelStoreRuntimeTest::divisions_ = nullptr;
-std::shared_ptr<const sort::SortPlan> LabelStoreRuntimeTest::plan_;
 
 TEST_F(LabelStoreRuntimeTest, EveryRecordOfARunNamesItsOwnPageAndItsReprintIsThatPageIssue10) {
   EmbeddedOptions options;

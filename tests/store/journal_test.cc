@@ -69,6 +69,18 @@ v1::WorkDone Done(uint64_t lease_id,
   return done;
 }
 
+// Every order of `work` sorted.
+v1::WorkDone AllSorted(const v1::WorkBatch& work) {
+  v1::WorkDone done;
+  done.set_lease_id(work.lease_id());
+  for (const v1::Order& order : work.orders()) {
+    v1::OrderResult* result = done.add_results();
+    result->set_order_id(order.order_id());
+    result->set_outcome(v1::OUTCOME_SORTED);
+  }
+  return done;
+}
+
 std::vector<std::string> OrderIds(const v1::WorkBatch& work) {
   std::vector<std::string> ids;
   for (const v1::Order& order : work.orders()) ids.push_back(order.order_id());
@@ -564,14 +576,7 @@ TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
   while (true) {
     STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("a", 1000, 1'000, kLeaseMs));
     if (work.orders_size() == 0) break;
-    v1::WorkDone done;
-    done.set_lease_id(work.lease_id());
-    for (const v1::Order& order : work.orders()) {
-      v1::OrderResult* result = done.add_results();
-      result->set_order_id(order.order_id());
-      result->set_outcome(v1::OUTCOME_SORTED);
-    }
-    STORE_ASSERT_OK(journal->Complete(done));
+    STORE_ASSERT_OK(journal->Complete(AllSorted(work)));
   }
   const auto size = [&] { return std::filesystem::file_size(path()); };
   journal.reset();  // checkpoint the WAL into the file
@@ -684,14 +689,7 @@ TEST_F(JournalTest, DatabaseIsInWalModeAndIntactAfterWork) {
     ASSERT_NE(journal, nullptr);
     STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 200), {}));
     STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 150, 1'000, kLeaseMs));
-    v1::WorkDone done;
-    done.set_lease_id(work.lease_id());
-    for (const v1::Order& order : work.orders()) {
-      v1::OrderResult* result = done.add_results();
-      result->set_order_id(order.order_id());
-      result->set_outcome(v1::OUTCOME_SORTED);
-    }
-    STORE_ASSERT_OK(journal->Complete(done));
+    STORE_ASSERT_OK(journal->Complete(AllSorted(work)));
   }
   STORE_ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
   EXPECT_EQ(db->journal_mode(), "wal");
