@@ -47,7 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fs_type=$(findmnt -n -o FSTYPE --target "$root" 2>/dev/null || stat -f -c %T "$root")
+fs_type=$(findmnt -n -o FSTYPE --target "$root" 2>/dev/null | head -1)
+[[ -n $fs_type ]] || fs_type=$(stat -f -c %T "$root")
 fs_device=$(df -P "$root" | awk 'NR == 2 { print $1 " on " $6 }')
 load() { cut -d' ' -f1 /proc/loadavg; }
 now() { date +%s.%N; }
