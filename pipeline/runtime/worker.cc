@@ -59,10 +59,8 @@ class WorkerImpl final : public Worker {
       Result<std::optional<std::string>> in = intake_->Receive(milliseconds(200));
       if (!in.ok()) return in.status().WithContext("worker receive");
       KeepAlive();
-      if (!in.value().has_value()) {
-        PruneLabels();
-        continue;
-      }
+      PruneLabels();
+      if (!in.value().has_value()) continue;
       Result<v1::WorkMessage> message = transport::Decode<v1::WorkMessage>(*in.value());
       if (!message.ok()) {
         Log("worker: bad message from intake: " + message.status().ToString());
@@ -93,8 +91,9 @@ class WorkerImpl final : public Worker {
     if (options_.probe) options_.probe(point);
   }
 
-  // Removes label files past the retention time, at most every prune_interval_ms, when
-  // idle. A refusal is logged and tried again next time.
+  // Removes label files past the retention time, at most every prune_interval_ms (a
+  // listing of the label directory), between batches. A refusal is logged and tried
+  // again next time.
   void PruneLabels() {
     if (options_.label_retention_ms <= 0) return;
     const int64_t now = SystemClock().UnixMillis();
