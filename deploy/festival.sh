@@ -21,7 +21,7 @@ build/dev/workers/sortline run "$out-orders.jsonl" -o "$out" || status=$?
 
 # Where the labels are and how to get one (a reprint), with a real tracking number.
 files=$(find "$out/labels" -maxdepth 1 -name 'batch-*.pdf' | wc -l)
-tracking=$(grep -o '"tracking_number":"[A-Z0-9]*"' "$out/records.jsonl" | head -1 | cut -d'"' -f4)
+tracking=$(grep -m1 -o '"tracking_number":"[A-Z0-9]*"' "$out/records.jsonl" | cut -d'"' -f4 || true)
 echo
 echo "labels: $out/labels/ ($files batch PDF files, one per work batch; the page of each"
 echo "        parcel is in its record in $out/records.jsonl)"
