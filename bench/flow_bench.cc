@@ -1,5 +1,6 @@
 // The order flow end to end inside one process: assign only, and assign + render +
-// write one PDF per parcel to a temporary directory.
+// store the labels (one batch file, or one PDF per parcel) in a temporary directory,
+// not flushed.
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -25,7 +26,9 @@ struct Fixture {
       orders.push_back(std::move(order));
     }
     dir = std::filesystem::temp_directory_path() / "sortline-flow-bench";
-    sink = std::move(label::OpenDirectorySink(dir.string(), label::SinkOptions{})).value();
+    label::LabelStoreOptions store_options;
+    store_options.durable = false;
+    labels = std::move(label::LabelStore::Open(dir.string(), store_options)).value();
   }
   ~Fixture() { std::filesystem::remove_all(dir); }
 
@@ -33,7 +36,7 @@ struct Fixture {
   std::shared_ptr<const sort::SortPlan> plan;
   std::vector<v1::Order> orders;
   std::filesystem::path dir;
-  std::unique_ptr<label::LabelSink> sink;
+  std::unique_ptr<label::LabelStore> labels;
 };
 
 Fixture& Shared() {
@@ -41,14 +44,16 @@ Fixture& Shared() {
   return *fixture;
 }
 
-void RunBatch(benchmark::State& state, bool render) {
+void RunBatch(benchmark::State& state, bool render,
+              label::LabelFiles files = label::LabelFiles::kBatch) {
   Fixture& f = Shared();
   FlowDeps deps;
   deps.divisions = f.divisions.get();
   deps.plan = [&f] { return f.plan; };
-  deps.sink = f.sink.get();
+  deps.labels = f.labels.get();
   FlowOptions options;
   options.render_labels = render;
+  options.label_files = files;
   const size_t batch = static_cast<size_t>(state.range(0));
   for (auto _ : state) {
     size_t next = 0;
@@ -67,10 +72,14 @@ void RunBatch(benchmark::State& state, bool render) {
 }
 
 void BM_FlowAssignOnly(benchmark::State& state) { RunBatch(state, false); }
-void BM_FlowRenderAndWrite(benchmark::State& state) { RunBatch(state, true); }
+void BM_FlowRenderAndWriteBatchFile(benchmark::State& state) { RunBatch(state, true); }
+void BM_FlowRenderAndWritePerParcel(benchmark::State& state) {
+  RunBatch(state, true, label::LabelFiles::kPerParcel);
+}
 
 BENCHMARK(BM_FlowAssignOnly)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_FlowRenderAndWrite)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FlowRenderAndWriteBatchFile)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_FlowRenderAndWritePerParcel)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace sortline::flow

@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang-format clang-14 libclang-rt-14-dev
   libtbb-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
-  libhpdf-dev libzint-dev libdeflate-dev libsqlite3-dev sqlite3 libcsv-dev libcli11-dev libcivetweb-dev
+  libhpdf-dev libzint-dev libdeflate-dev libsqlite3-dev sqlite3 libqpdf-dev libcsv-dev libcli11-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zbar-tools poppler-utils poppler-data fonts-wqy-microhei fonts-droid-fallback python3-reportlab
 )

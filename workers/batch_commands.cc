@@ -6,6 +6,7 @@
 
 #include "pipeline/base/file.h"
 #include "pipeline/label/label.h"
+#include "pipeline/label/label_store.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/runtime/embedded.h"
 #include "pipeline/runtime/submit.h"
@@ -27,6 +28,7 @@ struct GenOptions {
 
 struct RunOptions {
   runtime::EmbeddedOptions embedded;
+  std::string label_files = "batch";
   std::string plan = kDefaultPlan;
   std::string divisions = kDefaultDivisions;
 };
@@ -76,17 +78,22 @@ int Run(const RunOptions& options) {
   if (!divisions.ok()) return Fatal(kProgram, divisions.status());
   Result<std::shared_ptr<const sort::SortPlan>> plan = LoadPlan(options.plan, **divisions);
   if (!plan.ok()) return Fatal(kProgram, plan.status());
+  runtime::EmbeddedOptions embedded = options.embedded;
+  embedded.label_files = label::ParseLabelFiles(options.label_files).value();
   std::fprintf(stderr, "sortline run: plan %s (version %s), %d workers, output in %s\n",
-               options.plan.c_str(), plan.value()->version().c_str(), options.embedded.workers,
-               options.embedded.out_dir.c_str());
+               options.plan.c_str(), plan.value()->version().c_str(), embedded.workers,
+               embedded.out_dir.c_str());
   runtime::Progress progress(ProgressOnStderr());
   Result<v1::RunSummary> summary =
-      runtime::RunEmbedded(**divisions, plan.value(), options.embedded, progress);
+      runtime::RunEmbedded(**divisions, plan.value(), embedded, progress);
   if (!summary.ok()) return Fatal(kProgram, summary.status());
   std::printf("%s", runtime::FormatSummary(*summary).c_str());
-  std::printf("labels:  %s/\nrecords: %s (dock store %s)\nsummary: %s\n",
-              summary->labels_dir().c_str(), summary->records_path().c_str(),
-              summary->dock_db_path().c_str(), summary->summary_path().c_str());
+  std::printf("labels:  %s/ (%s files)\nrecords: %s (dock store %s)\nsummary: %s\n",
+              summary->labels_dir().c_str(), options.label_files.c_str(),
+              summary->records_path().c_str(), summary->dock_db_path().c_str(),
+              summary->summary_path().c_str());
+  std::printf("one label: sortline label get TRACKING --labels %s -o DIR\n",
+              summary->labels_dir().c_str());
   return summary->failed() == 0 ? kExitOk : kExitOrdersFailed;
 }
 
@@ -143,9 +150,15 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_flag("--fsync", run->embedded.fsync, "Make journal, records and labels durable");
   cmd->add_option("--template", run->embedded.label_template, "Label template (default 100x150)")
       ->check(CLI::IsMember(label::TemplateNames()));
-  cmd->add_flag("--batch-pdf", run->embedded.batch_pdf,
-                "Also write one multi-page PDF per work batch (labels/batch-*.pdf)");
-  cmd->add_flag("--chute-order", run->embedded.chute_order, "Batch PDF pages in chute order");
+  cmd->add_option("--label-files", run->label_files,
+                  "batch: one multi-page PDF per work batch (labels/batch-*.pdf); per-parcel: "
+                  "one PDF per parcel (labels/<tracking>.pdf)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"batch", "per-parcel"}));
+  cmd->add_flag("--chute-order", run->embedded.chute_order, "Batch file pages in chute order");
+  cmd->add_option("--zpl", run->embedded.zpl_dpi,
+                  "Also a ZPL print job per batch file for a printer of this dpi")
+      ->check(CLI::IsMember({203, 300}));
   AddOrderLimitFlags(*cmd, run->embedded.order_limits);
   return {cmd, [run] { return Run(*run); }};
 }

@@ -39,6 +39,24 @@ void AddSecurityFlags(CLI::App& app, SecurityFlags& flags) {
   keys->needs(key);
 }
 
+void AddRetentionFlags(CLI::App& app, const std::string& what, int64_t& retention_ms,
+                       int64_t& prune_interval_ms) {
+  app.add_option_function<double>(
+         "--retention-s",
+         [&retention_ms](double seconds) { retention_ms = static_cast<int64_t>(seconds * 1000); },
+         "Keep " + what + " this many seconds after completion, then remove them; 0: for ever")
+      ->default_val(static_cast<double>(retention_ms) / 1000)
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option_function<double>(
+         "--prune-every-s",
+         [&prune_interval_ms](double seconds) {
+           prune_interval_ms = static_cast<int64_t>(seconds * 1000);
+         },
+         "How often to look for " + what + " past the retention time")
+      ->default_val(static_cast<double>(prune_interval_ms) / 1000)
+      ->check(CLI::Range(0.1, 1e7));
+}
+
 Result<transport::Security> LoadSecurity(const SecurityFlags& flags) {
   if (flags.key_file.empty() && flags.keys_table.empty()) return transport::Security{};
   if (flags.key_file.empty() || flags.keys_table.empty()) {

@@ -54,6 +54,13 @@ Result<transport::Security> LoadSecurity(const SecurityFlags& flags);
 // outlive parsing.
 void AddOrderLimitFlags(CLI::App& app, model::OrderLimits& limits);
 
+// --retention-s and --prune-every-s: how long a daemon keeps completed work (journal
+// rows, label files) and how often it looks for what is older. `retention_ms` and
+// `prune_interval_ms` hold the defaults on entry (shown in --help) and the values after
+// parsing (set by a callback of the flags). `what` names what is kept, for the help text.
+void AddRetentionFlags(CLI::App& app, const std::string& what, int64_t& retention_ms,
+                       int64_t& prune_interval_ms);
+
 // Blocks SIGINT and SIGTERM in this thread and every thread started after it. Call first
 // in main, before any library starts threads (ZeroMQ, TBB), so no thread dies of them.
 void BlockStopSignals();

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{100}, int64_t{3'600'000}));
   app.add_option("--max-per-lease", options.max_orders_per_lease, "Orders per WorkBatch")
       ->capture_default_str();
+  cli::AddRetentionFlags(app, "completed batches' orders", options.retention_ms,
+                         options.prune_interval_ms);
   app.add_flag("--no-fsync", fast, "synchronous=NORMAL: faster, may lose commits on power loss");
   cli::AddOrderLimitFlags(app, options.order_limits);
   cli::SecurityFlags security_flags;

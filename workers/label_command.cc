@@ -1,17 +1,22 @@
 // `sortline label preview ORDER.json`: sorts one order with the plan and writes its
 // label, optionally as ZPL and as a PNG picture, for checking a template or an order.
+// `sortline label get TRACKING...`: reprints, one single-page PDF per parcel from the
+// label store. `sortline label index`: rebuilds the store's index from its files.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include "pipeline/base/file.h"
 #include "pipeline/base/hash.h"
 #include "pipeline/label/label.h"
+#include "pipeline/label/label_store.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/model/s10.h"
 #include "workers/commands.h"
@@ -23,6 +28,67 @@ namespace sortline::cli {
 namespace {
 
 constexpr char kProgram[] = "sortline label";
+
+struct GetOptions {
+  std::vector<std::string> tracking_numbers;
+  std::string labels_dir = "labels";
+  std::string out_dir = ".";
+};
+
+struct IndexOptions {
+  std::string labels_dir = "labels";
+};
+
+Result<std::unique_ptr<label::LabelStore>> OpenExistingStore(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return NotFound("no label store at " + dir + " (--labels)");
+  }
+  label::LabelStoreOptions options;
+  options.durable = false;  // a reader; what it writes (index logs) is a cache
+  return label::LabelStore::Open(dir, options);
+}
+
+// Writes "<out>/<tracking>.pdf" for each number. Exit 1 when some label is not in the
+// store, 2 when the store or the output cannot be used.
+int Get(const GetOptions& options) {
+  Result<std::unique_ptr<label::LabelStore>> store = OpenExistingStore(options.labels_dir);
+  if (!store.ok()) return Fatal(kProgram, store.status());
+  Result<std::unique_ptr<Directory>> out = DefaultFileSystem().OpenDirectory(options.out_dir);
+  if (!out.ok()) return Fatal(kProgram, out.status());
+  int missing = 0;
+  for (const std::string& tracking : options.tracking_numbers) {
+    v1::LabelRef ref;
+    Result<std::string> pdf = (*store)->Extract(tracking, &ref);
+    if (!pdf.ok()) {
+      if (pdf.status().code() != StatusCode::kNotFound &&
+          pdf.status().code() != StatusCode::kInvalidArgument) {
+        return Fatal(kProgram, pdf.status());
+      }
+      std::fprintf(stderr, "%s: %s\n", kProgram, pdf.status().ToString().c_str());
+      ++missing;
+      continue;
+    }
+    const std::string name = tracking + ".pdf";
+    Status written = (*out)->WriteAtomically(name, *pdf, Durability::kNone);
+    if (!written.ok()) return Fatal(kProgram, written);
+    const std::string from =
+        ref.page() == 0 ? ref.path() : ref.path() + " page " + std::to_string(ref.page());
+    std::printf("label: %s (%zu bytes, from %s)\n",
+                (std::filesystem::path(options.out_dir) / name).c_str(), pdf->size(), from.c_str());
+  }
+  return missing == 0 ? kExitOk : kExitOrdersFailed;
+}
+
+int Index(const IndexOptions& options) {
+  Result<std::unique_ptr<label::LabelStore>> store = OpenExistingStore(options.labels_dir);
+  if (!store.ok()) return Fatal(kProgram, store.status());
+  Result<uint64_t> indexed = (*store)->RebuildIndex();
+  if (!indexed.ok()) return Fatal(kProgram, indexed.status());
+  std::printf("indexed %llu labels of the batch files in %s\n",
+              static_cast<unsigned long long>(*indexed), options.labels_dir.c_str());
+  return kExitOk;
+}
 
 struct PreviewOptions {
   std::string order_path;
@@ -147,7 +213,26 @@ Command AddLabelCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--divisions", preview->divisions, "Division table directory")
       ->capture_default_str();
-  return {cmd, [preview] { return Preview(*preview); }};
+
+  auto get = std::make_shared<GetOptions>();
+  CLI::App* get_cmd = label->add_subcommand(
+      "get", "Reprint: write <tracking>.pdf, a single-page PDF, for each tracking number");
+  get_cmd->add_option("tracking", get->tracking_numbers, "Tracking numbers")->required();
+  get_cmd->add_option("--labels", get->labels_dir, "Label store (a run's <out>/labels)")
+      ->capture_default_str();
+  get_cmd->add_option("-o,--out", get->out_dir, "Directory to write into")->capture_default_str();
+
+  auto index = std::make_shared<IndexOptions>();
+  CLI::App* index_cmd =
+      label->add_subcommand("index", "Rebuild the label store's index from its batch files");
+  index_cmd->add_option("--labels", index->labels_dir, "Label store")->capture_default_str();
+
+  // The parsed subcommand decides what runs.
+  return {label, [preview, get, get_cmd, index, index_cmd] {
+            if (get_cmd->parsed()) return Get(*get);
+            if (index_cmd->parsed()) return Index(*index);
+            return Preview(*preview);
+          }};
 }
 
 }  // namespace sortline::cli

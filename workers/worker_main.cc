@@ -18,11 +18,24 @@ int main(int argc, char** argv) {
   int plan_poll_ms = 500;
   CLI::App app{
       "sortline-worker: asks intake for work against its credit, assigns chutes, "
-      "renders label PDFs, sends records to dock and reports work done after dock's "
-      "acknowledgement. Run as many as you like, on any machine."};
+      "renders each work batch's labels into one durable PDF, sends records to dock and "
+      "reports work done after dock's acknowledgement. Run as many as you like, on any "
+      "machine."};
   app.add_option("--intake", options.intake_endpoint, "Intake work channel")->capture_default_str();
   app.add_option("--dock", options.dock_endpoint, "Dock records channel")->capture_default_str();
-  app.add_option("--labels", options.label_dir, "Directory for label PDFs")->capture_default_str();
+  app.add_option("--labels", options.label_dir, "Label store directory (shared by workers)")
+      ->capture_default_str();
+  std::string label_files(label::LabelFilesName(options.flow.label_files));
+  app.add_option("--label-files", label_files,
+                 "batch: one multi-page PDF per work batch, flushed once; per-parcel: one PDF "
+                 "per parcel, a batch's files flushed together")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"batch", "per-parcel"}));
+  app.add_flag("--chute-order", options.flow.chute_order, "Batch file pages in chute order");
+  app.add_option("--zpl", options.flow.zpl_dpi,
+                 "Also a ZPL print job per batch file for a printer of this dpi")
+      ->check(CLI::IsMember({203, 300}));
+  cli::AddRetentionFlags(app, "label files", options.label_retention_ms, options.prune_interval_ms);
   app.add_option("--plan", plan_path,
                  "Sort plan directory (or CSV file); reloaded on SIGHUP and when it changes")
       ->capture_default_str();
@@ -35,24 +48,25 @@ int main(int argc, char** argv) {
   app.add_option("--credit", options.credit, "Orders asked for at a time")
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000));
-  app.add_flag("--no-fsync", no_fsync, "Do not fsync labels before sending their records");
+  app.add_flag("--no-fsync", no_fsync, "Do not flush labels before sending their records");
   std::string kill_at;
   app.add_option("--fault-kill-at", kill_at,
                  "Fault injection for tests: SIGKILL this worker the N-th time (default 1) it "
-                 "reaches POINT: before-render, after-labels or after-dock-ack")
+                 "reaches POINT: before-render, mid-label-write, after-labels or after-dock-ack")
       ->type_name("POINT[:N]")
       ->group("Testing");
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
   CLI11_PARSE(app, argc, argv);
   options.fsync_labels = !no_fsync;
+  options.flow.label_files = label::ParseLabelFiles(label_files).value();
   options.log = cli::StderrLogger(program);
   runtime::RouteProtobufLogs(options.log);
   Result<transport::Security> security = cli::LoadSecurity(security_flags);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());
-  Result<cli::Probe> probe =
-      cli::KillAtProbe(kill_at, {"before-render", "after-labels", "after-dock-ack"});
+  Result<cli::Probe> probe = cli::KillAtProbe(
+      kill_at, {"before-render", "mid-label-write", "after-labels", "after-dock-ack"});
   if (!probe.ok()) return cli::Fatal(program, probe.status());
   options.probe = std::move(probe).value();
 

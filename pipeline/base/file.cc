@@ -69,6 +69,23 @@ Status ReadAll(int fd, std::string_view what, std::string* out) {
 
 class PosixDirectory;
 
+// Thread-safety: thread-safe; each Append is one write(2) on an O_APPEND descriptor.
+class PosixAppendFile final : public AppendFile {
+ public:
+  PosixAppendFile(std::string path, UniqueFd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  Status Append(std::string_view bytes) override {
+    return WriteAll(fd_.get(), bytes, "appending to " + path_);
+  }
+  Status Sync() override {
+    if (::fdatasync(fd_.get()) != 0) return FlushFailed(errno, path_);
+    return Status::Ok();
+  }
+
+ private:
+  const std::string path_;
+  const UniqueFd fd_;
+};
+
 // Thread-safety: one writer (see PendingFile).
 class PosixPendingFile final : public PendingFile {
  public:
@@ -187,6 +204,27 @@ class PosixDirectory final : public Directory {
     UniqueFd fd(::openat(fd_.get(), file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return OpenForReadFailed(errno, "opening " + Where(file));
     return ReadAll(fd.get(), "reading " + Where(file), out);
+  }
+
+  Result<std::unique_ptr<AppendFile>> OpenAppend(std::string_view name) override {
+    SORTLINE_RETURN_IF_ERROR(CheckName(name));
+    const std::string file(name);
+    UniqueFd fd(::openat(fd_.get(), file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+    if (!fd.valid()) return ErrnoToStatus(errno, "opening " + Where(file));
+    return std::unique_ptr<AppendFile>(new PosixAppendFile(Where(file), std::move(fd)));
+  }
+
+  Result<FileInfo> Stat(std::string_view name) const override {
+    SORTLINE_RETURN_IF_ERROR(CheckName(name));
+    const std::string file(name);
+    struct stat st {};
+    if (::fstatat(fd_.get(), file.c_str(), &st, 0) != 0) {
+      return OpenForReadFailed(errno, "stat " + Where(file));
+    }
+    FileInfo info;
+    info.size = static_cast<uint64_t>(st.st_size);
+    info.modified_unix_ms = int64_t{st.st_mtim.tv_sec} * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+    return info;
   }
 
   Status Remove(std::string_view name) override {

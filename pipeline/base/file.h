@@ -80,6 +80,24 @@ class PendingFile {
   virtual Status Commit(Durability durability) = 0;
 };
 
+// A file that only grows at its end: a log of records that a crash may cut short (a
+// reader skips a torn last record) and that can be rebuilt from elsewhere. Each Append
+// is one write(2) with O_APPEND, so appends of several writers to one file on a local
+// file system never interleave within one call's bytes. Thread-safe.
+class AppendFile {
+ public:
+  virtual ~AppendFile() = default;
+  virtual Status Append(std::string_view bytes) = 0;
+  // Flushes what was appended to disk: kDataLoss when the flush fails.
+  virtual Status Sync() = 0;
+};
+
+// What Directory::Stat tells about a file.
+struct FileInfo {
+  uint64_t size = 0;
+  int64_t modified_unix_ms = 0;  // last modification of the data (a rename keeps it)
+};
+
 // A directory that files are written into atomically. Names are plain file names:
 // no '/', not empty, not "." or "..", no NUL, not starting with '.' (those are the
 // temporaries); anything else is kInvalidArgument and nothing is written.
@@ -108,6 +126,10 @@ class Directory {
                            Durability durability) = 0;
 
   virtual Status ReadFile(std::string_view name, std::string* out) const = 0;
+  // Opens `name` for appending, creating it (empty, not yet durable) when missing.
+  virtual Result<std::unique_ptr<AppendFile>> OpenAppend(std::string_view name) = 0;
+  // kNotFound when `name` does not exist.
+  virtual Result<FileInfo> Stat(std::string_view name) const = 0;
   // kNotFound when `name` does not exist. Not durable until Sync().
   virtual Status Remove(std::string_view name) = 0;
   // Makes the directory's entries (creations, renames, removals) durable.

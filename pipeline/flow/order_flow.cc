@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
-#include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/flow_graph.h>
 
-#include "pipeline/base/hash.h"
 #include "pipeline/model/orders.h"
 
 namespace sortline::flow {
@@ -33,31 +32,31 @@ label::RendererOptions RendererOptionsFor(const FlowOptions& options, const Flow
   return renderer;
 }
 
-// The run's batch file (FlowOptions::batch_pdf) from the orders whose labels were
-// written, in emit order.
-Status WriteBatchPdf(const FlowOptions& options, const FlowDeps& deps,
-                     const std::vector<std::pair<v1::Order, v1::SortRecord>>& labelled) {
-  if (labelled.empty()) return Status::Ok();
-  // Completion order varies between runs; sort by tracking number so the same orders
-  // give the same file.
-  std::vector<const std::pair<v1::Order, v1::SortRecord>*> sorted;
-  for (const auto& entry : labelled) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
-    return a->first.tracking_number() < b->first.tracking_number();
-  });
-  std::vector<label::LabelInput> inputs;
-  std::string numbers;
-  for (const auto* entry : sorted) {
-    inputs.push_back({&entry->first, &entry->second});
-    numbers += entry->first.tracking_number();
-    numbers += '\n';
+// What tells renderers apart: options that give different bytes give different keys.
+std::string RendererKey(const label::RendererOptions& options) {
+  std::string key = options.template_name + (options.compress ? "|z" : "|-");
+  for (const auto& [service, name] : options.service_templates) {
+    key += "|" + std::to_string(service) + "=" + name;
   }
-  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<label::LabelRenderer> renderer,
-                            label::LabelRenderer::Create(RendererOptionsFor(options, deps)));
-  SORTLINE_ASSIGN_OR_RETURN(
-      label::BatchPdf batch,
-      renderer->RenderBatch(inputs, {.chute_order = options.batch_chute_order}));
-  return deps.sink->WriteFile("batch-" + HashHex(Fnv1a64(numbers)) + ".pdf", batch.pdf).status();
+  return key;
+}
+
+// This thread's renderer for `options`, made on first use and kept across runs: making
+// one costs milliseconds (fonts, documents), about a hundred labels' worth, and a
+// renderer is not thread-safe. A thread keeps the one it made for the options it was
+// last asked for. nullptr when it cannot be made.
+label::LabelRenderer* ThreadRenderer(const label::RendererOptions& options) {
+  thread_local std::unique_ptr<label::LabelRenderer> renderer;
+  thread_local std::string made_for;
+  const std::string key = RendererKey(options);
+  if (renderer == nullptr || made_for != key) {
+    renderer.reset();
+    Result<std::unique_ptr<label::LabelRenderer>> made = label::LabelRenderer::Create(options);
+    if (!made.ok()) return nullptr;
+    renderer = std::move(made).value();
+    made_for = key;
+  }
+  return renderer.get();
 }
 
 // The stages as plain functions of one item; each leaves a failed item untouched so
@@ -67,8 +66,7 @@ class Stages {
   Stages(const FlowOptions& options, const FlowDeps& deps)
       : options_(options),
         deps_(deps),
-        renderer_options_(RendererOptionsFor(options, deps)),
-        renderers_([this] { return MakeRenderer(); }) {}
+        renderer_options_(RendererOptionsFor(options, deps)) {}
 
   void Decode(FlowItem& item) const {
     if (item.json.empty()) return;
@@ -105,41 +103,97 @@ class Stages {
     plan->Assign(item.order, &item.record);
   }
 
+  // Per-parcel labels: each order's own PDF, rendered in parallel.
   void Render(FlowItem& item) {
-    if (!item.status.ok() || !options_.render_labels) return;
-    if (item.order.tracking_number().empty()) {
-      Fail(item, v1::OUTCOME_FAILED, InvalidArgument("no tracking number assigned"));
-      return;
-    }
-    std::unique_ptr<label::LabelRenderer>& renderer = renderers_.local();
-    if (renderer == nullptr) {
-      Fail(item, v1::OUTCOME_FAILED, Internal("label renderer could not be created"));
-      return;
-    }
+    if (!options_.render_labels || options_.label_files != label::LabelFiles::kPerParcel) return;
+    if (!Labelled(item)) return;
+    label::LabelRenderer* renderer = LocalRenderer(item);
+    if (renderer == nullptr) return;
     Result<std::string> pdf = renderer->Render(item.order, item.record);
     if (!pdf.ok()) {
       Fail(item, v1::OUTCOME_FAILED, pdf.status().WithContext("render"));
       return;
     }
-    Result<v1::LabelRef> ref = deps_.sink->Write(item.order.tracking_number(), pdf.value());
-    if (!ref.ok()) {
-      Fail(item, v1::OUTCOME_FAILED, ref.status().WithContext("write label"));
+    item.label_pdf = std::move(pdf).value();
+  }
+
+  // Batch labels: the labels of every labelled item as one PDF, pages sorted by tracking
+  // number (chute first with chute_order) so the same orders give the same bytes; then
+  // ZPL when asked. Items whose label cannot be drawn fail. Fills `labelled` (the items
+  // in page order), `pdf` and `zpl`.
+  void RenderBatch(std::vector<FlowItem*>& items, std::vector<FlowItem*>& labelled,
+                   std::string& pdf, std::string& zpl) {
+    std::vector<FlowItem*> candidates;
+    for (FlowItem* item : items) {
+      if (Labelled(*item)) candidates.push_back(item);
+    }
+    if (candidates.empty()) return;
+    std::sort(candidates.begin(), candidates.end(), [](const FlowItem* a, const FlowItem* b) {
+      return a->order.tracking_number() < b->order.tracking_number();
+    });
+    label::LabelRenderer* renderer = LocalRenderer(*candidates.front());
+    if (renderer == nullptr) {
+      for (FlowItem* item : candidates) {
+        Fail(*item, v1::OUTCOME_FAILED, Internal("label renderer could not be created"));
+      }
       return;
     }
-    *item.record.mutable_label() = std::move(ref).value();
+    std::vector<label::LabelInput> inputs;
+    inputs.reserve(candidates.size());
+    for (const FlowItem* item : candidates) inputs.push_back({&item->order, &item->record});
+    Result<label::BatchPdf> batch =
+        renderer->RenderBatch(inputs, {.chute_order = options_.chute_order});
+    if (!batch.ok()) {
+      for (FlowItem* item : candidates) {
+        Fail(*item, v1::OUTCOME_FAILED, batch.status().WithContext("render"));
+      }
+      return;
+    }
+    for (size_t index : batch->failed) {
+      Fail(*candidates[index], v1::OUTCOME_FAILED,
+           InvalidArgument("render: the label's symbols cannot be encoded"));
+    }
+    labelled.reserve(batch->pages.size());
+    for (size_t index : batch->pages) labelled.push_back(candidates[index]);
+    pdf = std::move(batch->pdf);
+    if (options_.zpl_dpi != 0) {
+      for (FlowItem* item : labelled) {
+        Result<std::string> label =
+            renderer->RenderZpl(item->order, item->record, options_.zpl_dpi);
+        if (!label.ok()) {
+          // The print job is optional; the PDF is the label. Leave the job out whole.
+          zpl.clear();
+          break;
+        }
+        zpl += *label;
+      }
+    }
   }
 
  private:
-  std::unique_ptr<label::LabelRenderer> MakeRenderer() const {
-    Result<std::unique_ptr<label::LabelRenderer>> r =
-        label::LabelRenderer::Create(renderer_options_);
-    return r.ok() ? std::move(r).value() : nullptr;
+  // Whether `item` gets a label: it passed the earlier stages and has a tracking
+  // number (else it fails here).
+  static bool Labelled(FlowItem& item) {
+    if (!item.status.ok()) return false;
+    if (item.order.tracking_number().empty()) {
+      Fail(item, v1::OUTCOME_FAILED, InvalidArgument("no tracking number assigned"));
+      return false;
+    }
+    return true;
+  }
+
+  // This thread's renderer; null (and `item` failed) when it cannot be created.
+  label::LabelRenderer* LocalRenderer(FlowItem& item) const {
+    label::LabelRenderer* renderer = ThreadRenderer(renderer_options_);
+    if (renderer == nullptr) {
+      Fail(item, v1::OUTCOME_FAILED, Internal("label renderer could not be created"));
+    }
+    return renderer;
   }
 
   const FlowOptions& options_;
   const FlowDeps& deps_;
   const label::RendererOptions renderer_options_;
-  oneapi::tbb::enumerable_thread_specific<std::unique_ptr<label::LabelRenderer>> renderers_;
 };
 
 // Runs `body` on `item`, turning an escaped exception into a failed item: one throw
@@ -156,6 +210,37 @@ ItemPtr Guarded(ItemPtr item, Body&& body) {
   return item;
 }
 
+// Stores the labels of a batch: batch labels as one file, per-parcel labels as one
+// group. A refusal of the store fails every item whose label it was.
+void StoreLabels(const FlowOptions& options, label::LabelStore& store,
+                 std::vector<FlowItem*>& labelled, const std::string& pdf, const std::string& zpl) {
+  if (labelled.empty()) return;
+  Result<std::vector<v1::LabelRef>> refs = InvalidArgument("no labels");
+  if (options.label_files == label::LabelFiles::kBatch) {
+    std::vector<std::string> numbers;
+    numbers.reserve(labelled.size());
+    for (const FlowItem* item : labelled) numbers.push_back(item->order.tracking_number());
+    refs = store.PutBatch(numbers, pdf, zpl);
+  } else {
+    std::vector<label::ParcelLabel> parcels;
+    parcels.reserve(labelled.size());
+    for (const FlowItem* item : labelled) {
+      parcels.push_back({item->order.tracking_number(), item->label_pdf});
+    }
+    refs = store.PutParcels(parcels);
+  }
+  if (!refs.ok()) {
+    for (FlowItem* item : labelled) {
+      Fail(*item, v1::OUTCOME_FAILED, refs.status().WithContext("write label"));
+    }
+    return;
+  }
+  for (size_t i = 0; i < labelled.size(); ++i) {
+    *labelled[i]->record.mutable_label() = std::move((*refs)[i]);
+    labelled[i]->label_pdf.clear();
+  }
+}
+
 }  // namespace
 
 Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
@@ -164,12 +249,14 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
   if (deps.divisions == nullptr) return InvalidArgument("flow: no division table");
   if (!deps.plan) return InvalidArgument("flow: no sort plan");
   if (deps.plan() == nullptr) return InvalidArgument("flow: sort plan is empty");
-  if (options.render_labels && deps.sink == nullptr) return InvalidArgument("flow: no label sink");
+  if (options.render_labels && deps.labels == nullptr) {
+    return InvalidArgument("flow: no label store");
+  }
   if (options.max_in_flight == 0) return InvalidArgument("flow: max_in_flight must be positive");
-  if (options.render_labels) {
-    Result<std::unique_ptr<label::LabelRenderer>> probe =
-        label::LabelRenderer::Create(RendererOptionsFor(options, deps));
-    if (!probe.ok()) return probe.status().WithContext("flow: label renderer");
+  if (options.render_labels && ThreadRenderer(RendererOptionsFor(options, deps)) == nullptr) {
+    Status why = label::LabelRenderer::Create(RendererOptionsFor(options, deps)).status();
+    if (why.ok()) why = Internal("label renderer could not be created");
+    return why.WithContext("flow: label renderer");
   }
 
   Stages stages(options, deps);
@@ -202,19 +289,9 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
   auto validate = stage([&stages](FlowItem& item) { stages.Validate(item); });
   auto assign = stage([&stages](FlowItem& item) { stages.Assign(item); });
   auto render = stage([&stages](FlowItem& item) { stages.Render(item); });
-  std::vector<std::pair<v1::Order, v1::SortRecord>> labelled;  // for the batch file
-  const bool keep = options.render_labels && options.batch_pdf;
-  tf::function_node<ItemPtr, tf::continue_msg> sink(graph, tf::serial, [&](ItemPtr item) {
-    std::unique_ptr<FlowItem> owned(item);
-    owned->label_pdf.clear();
-    if (keep && owned->status.ok() && owned->record.has_label()) {
-      labelled.emplace_back(owned->order, owned->record);
-    }
-    try {
-      emit(std::move(*owned));
-    } catch (...) {
-      // The emitter owns reporting; an exception here must not cancel the graph.
-    }
+  std::vector<std::unique_ptr<FlowItem>> done;
+  tf::function_node<ItemPtr, tf::continue_msg> collect(graph, tf::serial, [&](ItemPtr item) {
+    done.emplace_back(item);
     return tf::continue_msg();
   });
 
@@ -223,13 +300,46 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
   tf::make_edge(decode, validate);
   tf::make_edge(validate, assign);
   tf::make_edge(assign, render);
-  tf::make_edge(render, sink);
-  tf::make_edge(sink, limiter.decrementer());
+  tf::make_edge(render, collect);
+  tf::make_edge(collect, limiter.decrementer());
 
   input.activate();
   graph.wait_for_all();
   if (!source_error.ok()) return source_error;
-  return WriteBatchPdf(options, deps, labelled).WithContext("flow: batch label file");
+
+  // The batch's labels, then the items in input order.
+  std::sort(done.begin(), done.end(),
+            [](const auto& a, const auto& b) { return a->index < b->index; });
+  std::vector<FlowItem*> items;
+  items.reserve(done.size());
+  for (const auto& item : done) items.push_back(item.get());
+  if (options.render_labels) {
+    std::vector<FlowItem*> labelled;
+    std::string pdf;
+    std::string zpl;
+    try {
+      if (options.label_files == label::LabelFiles::kBatch) {
+        stages.RenderBatch(items, labelled, pdf, zpl);
+      } else {
+        for (FlowItem* item : items) {
+          if (item->status.ok()) labelled.push_back(item);
+        }
+      }
+      StoreLabels(options, *deps.labels, labelled, pdf, zpl);
+    } catch (const std::exception& e) {
+      for (FlowItem* item : labelled) {
+        Fail(*item, v1::OUTCOME_FAILED, Internal(std::string("unexpected exception: ") + e.what()));
+      }
+    }
+  }
+  for (auto& item : done) {
+    try {
+      emit(std::move(*item));
+    } catch (...) {
+      // The emitter owns reporting; one exception must not cost the other items.
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace sortline::flow

@@ -1,9 +1,13 @@
-// The per-order stage graph (oneTBB flow graph):
-//   source -> decode -> validate -> assign -> render -> emit
-// with at most `max_in_flight` orders between source and emit. Decode, validate,
-// assign and render run in parallel; source and emit are called from one thread at a
-// time. A stage never throws: a bad order is marked failed on its item (status, record
-// outcome and reason) and flows on to emit, so it never costs the other orders.
+// The stage graph of a batch of orders (oneTBB flow graph):
+//   source -> decode -> validate -> assign [-> render, per-parcel labels] -> collect
+// then, once every order is through, the labels of the batch as one unit:
+//   render (batch labels: one multi-page PDF) -> store (one durable write) -> emit
+// At most `max_in_flight` orders are between source and collect. Decode, validate,
+// assign and per-parcel render run in parallel; source and emit are called from one
+// thread at a time. A stage never throws: a bad order is marked failed on its item
+// (status, record outcome and reason) and flows on to emit, so it never costs the other
+// orders. Labels are stored before any item is emitted, so an emitted record's label is
+// durable (when the store is).
 //
 // Thread-safety: RunOrderFlow blocks the calling thread until every item has been
 // emitted; the dependencies must stay valid until it returns.
@@ -18,6 +22,7 @@
 
 #include "pipeline/base/status.h"
 #include "pipeline/label/label.h"
+#include "pipeline/label/label_store.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/sort/sort_plan.h"
 #include "proto/order.pb.h"
@@ -33,20 +38,22 @@ struct FlowItem {
   v1::Order order;
   v1::SortRecord record;  // outcome, chute, label reference ...
   Status status;          // not OK: the order failed, record.reason says why
-  std::string label_pdf;  // rendered bytes, released once written
+  std::string label_pdf;  // per-parcel label bytes, released once stored
 };
 
 struct FlowOptions {
-  size_t max_in_flight = 512;  // items between source and emit (bounds memory)
+  size_t max_in_flight = 512;  // items between source and collect
   bool render_labels = true;   // false: assign only (benchmarks, dry runs)
   // Label template for this run; empty: FlowDeps::renderer's. See label::TemplateNames().
   std::string label_template;
-  // Also write one multi-page PDF of every label of the run for the printer queue,
-  // "batch-<hash of its tracking numbers>.pdf" in the sink (the same orders give the
-  // same name and bytes), pages in chute order when `batch_chute_order`. Written after
-  // the last item is emitted; a failure to write it is RunOrderFlow's result.
-  bool batch_pdf = false;
-  bool batch_chute_order = false;
+  // kBatch: the labels of the batch are one PDF, pages sorted by tracking number (or,
+  // with `chute_order`, by chute and then tracking number), so the same orders give the
+  // same file. kPerParcel: one PDF per parcel, stored as one group.
+  label::LabelFiles label_files = label::LabelFiles::kBatch;
+  bool chute_order = false;
+  // With batch labels, also one ZPL print job of the batch at this dpi (203 or 300);
+  // 0: none.
+  int zpl_dpi = 0;
 };
 
 struct FlowDeps {
@@ -54,12 +61,14 @@ struct FlowDeps {
   // The plan each order is assigned with; called once per order, so a caller can swap
   // plans between orders (an order keeps the plan it got). Required.
   std::function<std::shared_ptr<const sort::SortPlan>()> plan;
-  label::LabelSink* sink = nullptr;  // required when rendering
-  label::RendererOptions renderer;   // one renderer per TBB thread
+  label::LabelStore* labels = nullptr;  // required when rendering
+  label::RendererOptions renderer;      // one renderer per TBB thread
 };
 
-// Pulls items from `source` until it returns false, runs them through the stages and
-// hands each finished item to `emit` (in completion order, not input order).
+// Pulls items from `source` until it returns false (one batch: a worker's lease), runs
+// them through the stages, stores their labels and hands each finished item to `emit`,
+// in input order. A label the store refuses fails its item with the store's status
+// (kResourceExhausted, kIoError, kDataLoss) and outcome OUTCOME_FAILED.
 // Returns non-OK only when the graph itself cannot run (missing dependency, renderer
 // cannot be created); per-order failures are on the items.
 Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,

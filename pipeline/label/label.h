@@ -146,10 +146,11 @@ class LabelSink {
   virtual Result<v1::LabelRef> WriteFile(std::string_view file_name, std::string_view bytes) = 0;
 };
 
-// Writes "<dir>/<tracking_number>.pdf"; creates `dir` (and its parents) if needed.
-// Never writes outside it. kIoError when the directory cannot be created or opened.
-// Temporary files that a killed writer left behind (".<name>.tmp.<pid>.<n>" of a
-// process that no longer runs on this machine) are removed when the sink opens.
+// Writes "<dir>/<tracking_number>.pdf" through the file seam (pipeline/base/file.h);
+// creates `dir` (and its parents) if needed. Never writes outside it. kIoError when the
+// directory cannot be created or opened. Temporary files that a killed writer on this
+// host left behind are removed when the sink opens. For single files (previews,
+// benchmarks); the pipeline stores its labels in a LabelStore (label_store.h).
 Result<std::unique_ptr<LabelSink>> OpenDirectorySink(const std::string& dir,
                                                      const SinkOptions& options);
 

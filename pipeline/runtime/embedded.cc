@@ -93,6 +93,9 @@ Result<v1::RunSummary> RunEmbedded(const model::DivisionTable& divisions,
   intake_options.journal_path = (out_dir / "intake.db").string();
   intake_options.journal.synchronous_full = options.fsync;
   intake_options.order_limits = options.order_limits;
+  // One process holds intake, dock and the workers: a smaller journal cache keeps it
+  // within its memory budget (the submitter's batches of 2,000 orders fit easily).
+  intake_options.journal.cache_kib = 16 * 1024;
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<Intake> intake,
                             Intake::Open(*context, divisions, intake_options));
 
@@ -113,8 +116,9 @@ Result<v1::RunSummary> RunEmbedded(const model::DivisionTable& divisions,
     worker_options.label_dir = (out_dir / "labels").string();
     worker_options.fsync_labels = options.fsync;
     worker_options.flow.label_template = options.label_template;
-    worker_options.flow.batch_pdf = options.batch_pdf;
-    worker_options.flow.batch_chute_order = options.chute_order;
+    worker_options.flow.label_files = options.label_files;
+    worker_options.flow.chute_order = options.chute_order;
+    worker_options.flow.zpl_dpi = options.zpl_dpi;
     SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<Worker> worker,
                               Worker::Open(*context, divisions, plan, worker_options));
     workers.push_back(std::move(worker));

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "pipeline/base/result.h"
+#include "pipeline/label/label_store.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/runtime/progress.h"
@@ -23,12 +24,15 @@ struct EmbeddedOptions {
   std::string orders_path;               // required
   std::string out_dir = "sortline-out";  // labels/, intake.db, dock.db, records.jsonl, summary.json
   int workers = 2;                       // worker services (each runs a parallel TBB flow)
-  bool fsync = false;                    // durable journal/labels; off for a one-shot batch
+  bool fsync = false;                    // durable journal/labels/records; off for a one-shot batch
   uint32_t batch_size = 2000;            // orders per submitted batch
   std::string label_template;            // empty: the default, "100x150"
-  bool batch_pdf = false;                // also one multi-page PDF per work batch in labels/
-  bool chute_order = false;              // batch PDF pages in chute order
-  model::OrderLimits order_limits;       // plausibility limits applied at intake
+  // Batch: one multi-page PDF per work batch in labels/ (see label_store.h); per parcel:
+  // one PDF per parcel.
+  label::LabelFiles label_files = label::LabelFiles::kBatch;
+  bool chute_order = false;  // batch file pages in chute order
+  int zpl_dpi = 0;           // also a ZPL print job per batch at this dpi; 0: none
+  model::OrderLimits order_limits;  // plausibility limits applied at intake
 };
 
 // Runs the batch and returns its summary, with the output paths filled in. Non-OK

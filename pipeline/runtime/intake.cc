@@ -60,6 +60,7 @@ class IntakeImpl final : public Intake {
       }
       SORTLINE_RETURN_IF_ERROR(Dispatch());
       ForgetSilentWorkers();
+      SORTLINE_RETURN_IF_ERROR(PruneJournal());
     }
     Log("intake: stopped");
     return Status::Ok();
@@ -264,10 +265,39 @@ class IntakeImpl final : public Intake {
         it = workers_.erase(it);
         continue;
       }
-      peer.credit -= n;
+      peer.credit -= std::min(peer.credit, n);  // a redelivered lease may exceed the credit
       // More may be waiting: look again on the next turn without the idle delay.
       work_may_be_waiting_ = true;
       ++it;
+    }
+    return Status::Ok();
+  }
+
+  // Retention: removes the orders of batches complete for longer than retention_ms, a
+  // few batches per turn so that submits and workers keep being served, and looks
+  // again every prune_interval_ms once nothing is left. Non-OK only for data loss.
+  Status PruneJournal() {
+    if (options_.retention_ms <= 0) return Status::Ok();
+    const int64_t now = clock_.UnixMillis();
+    if (!prune_more_ && now - last_prune_ms_ < options_.prune_interval_ms) return Status::Ok();
+    last_prune_ms_ = now;
+    constexpr uint32_t kBatchesPerTurn = 8;
+    Result<store::JournalPruned> pruned =
+        journal_->Prune(now - options_.retention_ms, kBatchesPerTurn);
+    if (!pruned.ok()) {
+      if (pruned.status().code() == StatusCode::kDataLoss) return pruned.status();
+      Log("intake: pruning the journal failed: " + pruned.status().ToString());
+      prune_more_ = false;
+      return Status::Ok();
+    }
+    pruned_batches_ += pruned->batches;
+    pruned_orders_ += pruned->orders;
+    prune_more_ = pruned->batches == kBatchesPerTurn;
+    if (!prune_more_ && pruned_batches_ > 0) {
+      Log("intake: pruned " + std::to_string(pruned_orders_) + " orders of " +
+          std::to_string(pruned_batches_) + " batches complete for longer than the retention time");
+      pruned_batches_ = 0;
+      pruned_orders_ = 0;
     }
     return Status::Ok();
   }
@@ -294,6 +324,10 @@ class IntakeImpl final : public Intake {
   bool work_may_be_waiting_ = true;
   bool journal_full_ = false;  // the last Submit was refused for space: alarm raised
   int64_t last_idle_check_ms_ = 0;
+  int64_t last_prune_ms_ = 0;
+  bool prune_more_ = false;  // the last prune was cut short: go on next turn
+  uint64_t pruned_batches_ = 0;
+  uint64_t pruned_orders_ = 0;
   std::atomic<bool> stop_{false};
 };
 
@@ -304,6 +338,7 @@ Result<std::unique_ptr<Intake>> Intake::Open(transport::Context& context,
                                              const IntakeOptions& options, Clock& clock) {
   if (options.lease_ms <= 0) return InvalidArgument("lease must be positive");
   if (options.max_orders_per_lease == 0) return InvalidArgument("max orders per lease is 0");
+  if (options.prune_interval_ms <= 0) return InvalidArgument("prune interval must be positive");
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<store::Journal> journal,
                             store::Journal::Open(options.journal_path, options.journal));
   transport::ChannelOptions submit_options;

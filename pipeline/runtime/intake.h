@@ -1,6 +1,6 @@
 // sortline-intake: takes order batches on the submit channel, journals them durably
 // before acknowledging, and hands work to workers against their credit on the work
-// channel.
+// channel. It prunes batches complete for longer than the retention time.
 //
 // Thread-safety: Run() owns the sockets and the journal on the calling thread; only
 // RequestStop() may be called from other threads.
@@ -35,6 +35,11 @@ struct IntakeOptions {
   // Orders past these are refused as data errors (model::CheckOrderLimits), after
   // model::ValidateOrder; see OrderLimits for the defaults.
   model::OrderLimits order_limits;
+  // Retention: the orders of a batch complete for this long are removed from the
+  // journal (its totals and reply stay), looked for every `prune_interval_ms`.
+  // 0: kept for ever. Default 7 days.
+  int64_t retention_ms = 7 * 24 * 3'600'000LL;
+  int64_t prune_interval_ms = 600'000;
   std::function<void(const std::string&)> log;  // operational messages; null: silent
   // CURVE on tcp:// endpoints: submitters need a key listed under "submitter", workers
   // one under "worker". null or disabled: plaintext.

@@ -37,13 +37,13 @@ uint64_t RandomStart() {
 class WorkerImpl final : public Worker {
  public:
   WorkerImpl(const model::DivisionTable& divisions, std::shared_ptr<const sort::PlanHolder> plans,
-             WorkerOptions options, std::unique_ptr<label::LabelSink> sink,
+             WorkerOptions options, std::unique_ptr<label::LabelStore> labels,
              std::unique_ptr<transport::ClientChannel> intake,
              std::unique_ptr<transport::ClientChannel> dock)
       : divisions_(divisions),
         plans_(std::move(plans)),
         options_(std::move(options)),
-        sink_(std::move(sink)),
+        labels_(std::move(labels)),
         intake_(std::move(intake)),
         dock_(std::move(dock)) {}
 
@@ -51,12 +51,15 @@ class WorkerImpl final : public Worker {
 
   Status Run() override {
     Log("worker " + options_.name + ": intake " + options_.intake_endpoint + ", dock " +
-        options_.dock_endpoint + ", labels in " + options_.label_dir);
+        options_.dock_endpoint + ", " +
+        std::string(label::LabelFilesName(options_.flow.label_files)) + " labels in " +
+        options_.label_dir);
     AnnounceCredit();
     while (!stop_.load()) {
       Result<std::optional<std::string>> in = intake_->Receive(milliseconds(200));
       if (!in.ok()) return in.status().WithContext("worker receive");
       KeepAlive();
+      PruneLabels();
       if (!in.value().has_value()) continue;
       Result<v1::WorkMessage> message = transport::Decode<v1::WorkMessage>(*in.value());
       if (!message.ok()) {
@@ -86,6 +89,23 @@ class WorkerImpl final : public Worker {
 
   void Probe(std::string_view point) const {
     if (options_.probe) options_.probe(point);
+  }
+
+  // Removes label files past the retention time, at most every prune_interval_ms (a
+  // listing of the label directory), between batches. A refusal is logged and tried
+  // again next time.
+  void PruneLabels() {
+    if (options_.label_retention_ms <= 0) return;
+    const int64_t now = SystemClock().UnixMillis();
+    if (now - last_prune_ms_ < options_.prune_interval_ms) return;
+    last_prune_ms_ = now;
+    Result<label::PruneStats> pruned = labels_->Prune(now - options_.label_retention_ms);
+    if (!pruned.ok()) {
+      Log("worker: pruning old labels failed: " + pruned.status().ToString());
+    } else if (pruned->label_files > 0) {
+      Log("worker: pruned " + std::to_string(pruned->label_files) + " label files and " +
+          std::to_string(pruned->index_logs) + " index logs older than the retention time");
+    }
   }
 
   void AnnounceCredit() {
@@ -169,7 +189,7 @@ class WorkerImpl final : public Worker {
     flow::FlowDeps deps;
     deps.divisions = &divisions_;
     deps.plan = [this] { return plans_->Get(); };
-    deps.sink = sink_.get();
+    deps.labels = labels_.get();
     int next = 0;
     // The callbacks run one at a time on TBB threads while this thread waits in
     // RunOrderFlow, so the intake socket is never used by two threads at once.
@@ -255,7 +275,7 @@ class WorkerImpl final : public Worker {
   const model::DivisionTable& divisions_;
   std::shared_ptr<const sort::PlanHolder> plans_;  // each order takes the plan of its time
   const WorkerOptions options_;
-  std::unique_ptr<label::LabelSink> sink_;
+  std::unique_ptr<label::LabelStore> labels_;
   std::unique_ptr<transport::ClientChannel> intake_;
   std::unique_ptr<transport::ClientChannel> dock_;
   // Record batch sequence numbers start at a random point: dock acknowledges by
@@ -263,6 +283,7 @@ class WorkerImpl final : public Worker {
   // take the acknowledgement of its killed predecessor's batch for its own.
   uint64_t sequence_ = RandomStart();
   int64_t last_sent_ms_ = 0;
+  int64_t last_prune_ms_ = 0;
   uint64_t lease_in_hand_ = 0;  // the lease being worked on; 0: none
   std::string retry_reason_;    // why the last batch is being redone
   std::atomic<bool> stop_{false};
@@ -293,10 +314,12 @@ Result<std::unique_ptr<Worker>> Worker::Open(transport::Context& context,
     static std::atomic<int> counter{0};
     opts.name = "worker-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   }
-  label::SinkOptions sink_options;
-  sink_options.fsync = opts.fsync_labels;
-  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<label::LabelSink> sink,
-                            label::OpenDirectorySink(opts.label_dir, sink_options));
+  label::LabelStoreOptions store_options;
+  store_options.durable = opts.fsync_labels;
+  store_options.file_system = opts.file_system;
+  store_options.probe = opts.probe;
+  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<label::LabelStore> labels,
+                            label::LabelStore::Open(opts.label_dir, store_options));
   transport::ChannelOptions intake_options;
   intake_options.security = opts.security.get();
   intake_options.peer_role = "intake";
@@ -309,7 +332,7 @@ Result<std::unique_ptr<Worker>> Worker::Open(transport::Context& context,
       std::unique_ptr<transport::ClientChannel> dock,
       transport::ClientChannel::Connect(context, opts.dock_endpoint, opts.name, dock_options));
   return std::unique_ptr<Worker>(new WorkerImpl(divisions, std::move(plans), std::move(opts),
-                                                std::move(sink), std::move(intake),
+                                                std::move(labels), std::move(intake),
                                                 std::move(dock)));
 }
 

@@ -1,6 +1,8 @@
 // sortline-worker: asks intake for work against its credit, runs each WorkBatch
-// through the order flow (validate, assign, render, write label), sends the records to
-// dock, and reports the work done to intake only after dock acknowledged them.
+// through the order flow (validate, assign, then the batch's labels rendered and stored
+// as one durable unit, see label_store.h), sends the records to dock, and reports the
+// work done to intake only after dock acknowledged them. It also removes label files
+// older than the retention time.
 //
 // Faults: a label the disk refuses (full, or another I/O refusal) is not a failed
 // parcel; the whole batch is redone after a pause, with an alarm, while heartbeats keep
@@ -20,9 +22,10 @@
 #include <string>
 #include <string_view>
 
+#include "pipeline/base/file.h"
 #include "pipeline/base/result.h"
 #include "pipeline/flow/order_flow.h"
-#include "pipeline/label/label.h"
+#include "pipeline/label/label_store.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/sort/plan_holder.h"
 #include "pipeline/sort/sort_plan.h"
@@ -34,17 +37,23 @@ struct WorkerOptions {
   std::string intake_endpoint = "tcp://127.0.0.1:5551";  // intake's work channel
   std::string dock_endpoint = "tcp://127.0.0.1:5560";    // dock's records channel
   std::string name;                                      // routing id; empty: "worker-<pid>-<n>"
-  std::string label_dir = "labels";                      // where label PDFs are written
-  bool fsync_labels = true;                     // fsync each label before its record is sent
-  uint32_t credit = 512;                        // orders asked for at a time
-  int dock_ack_timeout_ms = 10'000;             // resend records to dock after this
-  int heartbeat_ms = 1000;                      // a heartbeat to intake when silent this long
-  int retry_pause_ms = 1000;                    // wait before redoing a batch the disk refused
-  flow::FlowOptions flow;                       // in-flight bound inside the worker
+  std::string label_dir = "labels";                      // the label store's directory
+  bool fsync_labels = true;  // labels durable (one flush per batch) before records are sent
+  // How long label files are kept (then the worker removes them, and their index logs,
+  // checking every `prune_interval_ms`). 0: kept for ever. Default 7 days.
+  int64_t label_retention_ms = 7 * 24 * 3'600'000LL;
+  int64_t prune_interval_ms = 600'000;
+  FileSystem* file_system = nullptr;  // where labels are written; nullptr: the real one
+  uint32_t credit = 512;              // orders asked for at a time
+  int dock_ack_timeout_ms = 10'000;   // resend records to dock after this
+  int heartbeat_ms = 1000;            // a heartbeat to intake when silent this long
+  int retry_pause_ms = 1000;          // wait before redoing a batch the disk refused
+  flow::FlowOptions flow;  // label files (batch or per parcel), chute order, template, ZPL
   std::function<void(const std::string&)> log;  // operational messages; null: silent
   // Fault injection for tests; null: none. Called with "before-render" (a WorkBatch
-  // arrived, nothing rendered yet), "after-labels" (its labels are written and fsynced,
-  // its records not yet acknowledged by dock) and "after-dock-ack" (dock acknowledged,
+  // arrived, nothing rendered yet), "mid-label-write" (part of its batch label file is in
+  // the file's temporary), "after-labels" (its labels are written and fsynced, its
+  // records not yet acknowledged by dock) and "after-dock-ack" (dock acknowledged,
   // WorkDone not yet sent to intake).
   std::function<void(std::string_view point)> probe;
   // CURVE on tcp:// endpoints: this worker's key pair, and the keys of the servers

@@ -1,6 +1,7 @@
 #include "pipeline/store/journal.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <utility>
 
@@ -25,7 +26,10 @@ constexpr char kLeaseCounter[] = "lease_id";
 // orders.state: 0 pending, 1 leased, 2 done (the record is at the dock: sorted, no rule or
 // rejected), 3 failed. The states are literals in the SQL so that the planner can match
 // the partial indexes.
-// Rows are never deleted, so the rowid `seq` only grows and orders by arrival.
+// The rowid `seq` grows with arrival (Prune deletes old batches' rows; once every row
+// is gone numbering may start again, which orders nothing wrongly); a
+// batch's orders are the seq range [first_seq, last_seq] (NULL once pruned, or for
+// batches journaled before issue 10), and completed_ms is when its last order finished.
 // The partial indexes hold only the rows a query looks for: pending orders by priority
 // and age, leased orders by expiry, failed orders by batch.
 constexpr std::string_view kSchema = R"sql(
@@ -62,6 +66,13 @@ CREATE TABLE counters(
 
 constexpr std::string_view kLeaseIndex =
     "CREATE INDEX IF NOT EXISTS orders_lease ON orders(lease_id) WHERE state = 1";
+
+// Retention (issue 10), added without changing schema version 1: journals of version 1
+// take these columns and the index when they open.
+constexpr std::string_view kRetentionColumns[] = {"completed_ms", "first_seq", "last_seq"};
+constexpr std::string_view kPrunableIndex =
+    "CREATE INDEX IF NOT EXISTS batches_prunable ON batches(completed_ms) "
+    "WHERE first_seq IS NOT NULL";
 
 bool IsPerishable(const v1::Order& order) {
   return order.service() == v1::SERVICE_FRESH_PRODUCE ||
@@ -128,6 +139,7 @@ class JournalImpl final : public Journal {
                          int64_t now_ms, int64_t lease_ms) override;
   Status Complete(const v1::WorkDone& done) override;
   Result<v1::BatchProgress> Progress(std::string_view batch_id) override;
+  Result<JournalPruned> Prune(int64_t completed_before_ms, uint32_t max_batches) override;
   Result<uint64_t> Outstanding() override;
 
  private:
@@ -256,6 +268,8 @@ Result<v1::SubmitReply> JournalImpl::SubmitRows(
   SORTLINE_ASSIGN_OR_RETURN(Statement exists,
                             db_->Prepare("SELECT 1 FROM orders WHERE order_id = ?1"));
 
+  SORTLINE_ASSIGN_OR_RETURN(const int64_t seq_before,
+                            db_->QueryInt("SELECT coalesce(max(seq), 0) FROM orders"));
   v1::SubmitReply reply;
   reply.set_schema_version(v1::SCHEMA_VERSION_CURRENT);
   reply.set_batch_id(batch.batch_id());
@@ -308,9 +322,19 @@ Result<v1::SubmitReply> JournalImpl::SubmitRows(
   {
     std::string bytes;
     if (!reply.SerializeToString(&bytes)) return Internal("the reply does not serialize");
+    SORTLINE_ASSIGN_OR_RETURN(const int64_t seq_after,
+                              db_->QueryInt("SELECT coalesce(max(seq), 0) FROM orders"));
     SORTLINE_ASSIGN_OR_RETURN(
-        Statement update, db_->Prepare("UPDATE batches SET total = ?1, reply = ?2 WHERE id = ?3"));
-    update.BindInt(1, static_cast<int64_t>(accepted)).BindBlob(2, bytes).BindInt(3, batch_key);
+        Statement update,
+        db_->Prepare("UPDATE batches SET total = ?1, reply = ?2, first_seq = ?3, last_seq = ?4, "
+                     "completed_ms = ?5 WHERE id = ?6"));
+    update.BindInt(1, static_cast<int64_t>(accepted)).BindBlob(2, bytes);
+    if (accepted > 0) {
+      update.BindInt(3, seq_before + 1).BindInt(4, seq_after).BindNull(5);
+    } else {
+      update.BindNull(3).BindNull(4).BindInt(5, clock_.UnixMillis());  // complete at once
+    }
+    update.BindInt(6, batch_key);
     SORTLINE_RETURN_IF_ERROR(update.Run());
   }
   return reply;
@@ -370,23 +394,33 @@ Result<v1::WorkBatch> JournalImpl::LeaseInTransaction(std::string_view worker, u
   v1::WorkBatch work;
   if (max_orders == 0) return work;
   SORTLINE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+  // The oldest expired lease, if any, is leased again whole, before anything pending:
+  // its orders come back together, so they render the same batch label file (whose name
+  // and bytes come from the batch's tracking numbers) and the same records, whatever of
+  // them was stored before the lease expired. It may exceed `max_orders` (a lease was at
+  // most the worker's credit when first leased). Its new lease id makes a late failure
+  // report of the old lease count for nothing.
+  int64_t expired_lease = 0;
   {
-    // Expired leases go back to pending, so they are picked in priority and age order
-    // with everything else, and a late failure report of the old lease no longer counts.
     SORTLINE_ASSIGN_OR_RETURN(
-        Statement expire,
-        db_->Prepare("UPDATE orders SET state = 0, lease_id = NULL, lease_worker = NULL, "
-                     "lease_expires_ms = NULL WHERE state = 1 AND lease_expires_ms < ?1"));
-    expire.BindInt(1, now_ms);
-    SORTLINE_RETURN_IF_ERROR(expire.Run());
+        Statement expired,
+        db_->Prepare("SELECT lease_id FROM orders WHERE state = 1 AND lease_expires_ms < ?1 "
+                     "ORDER BY lease_expires_ms LIMIT 1"));
+    expired.BindInt(1, now_ms);
+    SORTLINE_ASSIGN_OR_RETURN(bool row, expired.Step());
+    if (row) expired_lease = expired.ColumnInt(0);
   }
 
   std::vector<int64_t> seqs;
   {
-    SORTLINE_ASSIGN_OR_RETURN(Statement pick,
-                              db_->Prepare("SELECT seq, payload FROM orders WHERE state = 0 "
-                                           "ORDER BY priority, seq LIMIT ?1"));
-    pick.BindInt(1, max_orders);
+    SORTLINE_ASSIGN_OR_RETURN(
+        Statement pick,
+        db_->Prepare(expired_lease != 0
+                         ? "SELECT seq, payload FROM orders WHERE state = 1 AND lease_id = ?1 "
+                           "ORDER BY seq"
+                         : "SELECT seq, payload FROM orders WHERE state = 0 "
+                           "ORDER BY priority, seq LIMIT ?1"));
+    pick.BindInt(1, expired_lease != 0 ? expired_lease : int64_t{max_orders});
     while (true) {
       SORTLINE_ASSIGN_OR_RETURN(bool row, pick.Step());
       if (!row) break;
@@ -482,10 +516,18 @@ Status JournalImpl::CompleteInTransaction(const v1::WorkDone& done) {
   SORTLINE_ASSIGN_OR_RETURN(
       Statement tally,
       db_->Prepare("UPDATE batches SET done = done + ?1, failed = failed + ?2 WHERE id = ?3"));
+  SORTLINE_ASSIGN_OR_RETURN(
+      Statement completed,
+      db_->Prepare("UPDATE batches SET completed_ms = ?1 WHERE id = ?2 AND completed_ms IS NULL "
+                   "AND done + failed >= total"));
+  const int64_t now = clock_.UnixMillis();
   for (const auto& [batch, added] : counts) {
     tally.Reset();
     tally.BindInt(1, added.first).BindInt(2, added.second).BindInt(3, batch);
     SORTLINE_RETURN_IF_ERROR(tally.Run());
+    completed.Reset();
+    completed.BindInt(1, now).BindInt(2, batch);
+    SORTLINE_RETURN_IF_ERROR(completed.Run());
   }
   return txn.Commit();
 }
@@ -526,6 +568,48 @@ Result<v1::BatchProgress> JournalImpl::Progress(std::string_view batch_id) {
   return progress;
 }
 
+Result<JournalPruned> JournalImpl::Prune(int64_t completed_before_ms, uint32_t max_batches) {
+  const std::string context = "journal prune";
+  JournalPruned pruned;
+  {
+    Result<Transaction> txn = Transaction::Begin(*db_);
+    if (!txn.ok()) return txn.status().WithContext(context);
+    Result<Statement> pick = db_->Prepare(
+        "SELECT id, first_seq, last_seq FROM batches WHERE first_seq IS NOT NULL AND "
+        "completed_ms < ?1 ORDER BY completed_ms LIMIT ?2");
+    if (!pick.ok()) return pick.status().WithContext(context);
+    pick->BindInt(1, completed_before_ms).BindInt(2, max_batches);
+    std::vector<std::array<int64_t, 3>> batches;
+    while (true) {
+      Result<bool> row = pick->Step();
+      if (!row.ok()) return row.status().WithContext(context);
+      if (!*row) break;
+      batches.push_back({pick->ColumnInt(0), pick->ColumnInt(1), pick->ColumnInt(2)});
+    }
+    if (batches.empty()) return pruned;
+    Result<Statement> remove = db_->Prepare("DELETE FROM orders WHERE seq BETWEEN ?1 AND ?2");
+    Result<Statement> mark =
+        db_->Prepare("UPDATE batches SET first_seq = NULL, last_seq = NULL WHERE id = ?1");
+    if (!remove.ok()) return remove.status().WithContext(context);
+    if (!mark.ok()) return mark.status().WithContext(context);
+    for (const auto& [id, first, last] : batches) {
+      remove->Reset();
+      remove->BindInt(1, first).BindInt(2, last);
+      if (Status s = remove->Run(); !s.ok()) return s.WithContext(context);
+      pruned.orders += static_cast<uint64_t>(db_->Changes());
+      mark->Reset();
+      mark->BindInt(1, id);
+      if (Status s = mark->Run(); !s.ok()) return s.WithContext(context);
+      ++pruned.batches;
+    }
+    if (Status s = txn->Commit(); !s.ok()) return s.WithContext(context);
+  }
+  // Freed pages go back to the file system where the journal was made with
+  // auto_vacuum=INCREMENTAL (a no-op elsewhere: the pages are reused).
+  if (Status s = db_->Exec("PRAGMA incremental_vacuum"); !s.ok()) return s.WithContext(context);
+  return pruned;
+}
+
 Result<uint64_t> JournalImpl::Outstanding() {
   Result<int64_t> count = db_->QueryInt(
       "SELECT (SELECT count(*) FROM orders WHERE state = 0) + "
@@ -545,12 +629,31 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path,
   internal::DbOptions db_options;
   db_options.synchronous_full = options.synchronous_full;
   db_options.max_bytes = options.max_bytes;
+  db_options.cache_kib = options.cache_kib;
   Result<std::unique_ptr<Db>> db = Db::Open(path, db_options);
   if (!db.ok()) return db.status().WithContext("open journal");
-  Status schema = internal::EnsureSchema(**db, {kApplicationId, kSchemaVersion, kSchema});
-  if (!schema.ok()) return schema.WithContext(context);
-  // Added after schema version 1 shipped; an index only, so older journals take it here.
-  schema = (*db)->Exec(kLeaseIndex);
+  // A new journal (no table yet) is made with auto_vacuum=INCREMENTAL, so that pruned
+  // pages can be handed back to the file system; in WAL mode the setting takes effect
+  // through a VACUUM, which costs nothing on an empty database.
+  Result<int64_t> tables = (*db)->QueryInt("SELECT count(*) FROM sqlite_schema");
+  Status schema = tables.status();
+  if (schema.ok() && *tables == 0) schema = (*db)->Exec("PRAGMA auto_vacuum=INCREMENTAL; VACUUM");
+  if (schema.ok()) {
+    schema = internal::EnsureSchema(**db, {kApplicationId, kSchemaVersion, kSchema});
+  }
+  // Added after schema version 1 shipped, so older journals take them here.
+  if (schema.ok()) schema = (*db)->Exec(kLeaseIndex);
+  for (std::string_view column : kRetentionColumns) {
+    if (!schema.ok()) break;
+    Result<int64_t> present =
+        (*db)->QueryInt("SELECT count(*) FROM pragma_table_info('batches') WHERE name = '" +
+                        std::string(column) + "'");
+    schema = present.status();
+    if (schema.ok() && *present == 0) {
+      schema = (*db)->Exec("ALTER TABLE batches ADD COLUMN " + std::string(column) + " INTEGER");
+    }
+  }
+  if (schema.ok()) schema = (*db)->Exec(kPrunableIndex);
   if (!schema.ok()) return schema.WithContext(context);
   return std::unique_ptr<Journal>(new JournalImpl(std::move(db).value(), options));
 }

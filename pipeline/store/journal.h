@@ -1,5 +1,6 @@
 // The intake journal: every accepted order, durable before it is acknowledged, with its
-// tracking number (assigned once from a durable serial counter), lease and outcome.
+// tracking number (assigned once from a durable serial counter), lease and outcome,
+// kept until its batch has been complete for the retention time (Prune).
 // SQLite in WAL mode.
 //
 // Thread-safety: not thread-safe; one owner thread (the intake loop).
@@ -26,9 +27,18 @@ struct JournalOptions {
   // Size cap of the database file: a Submit that would grow it past this fails with
   // kResourceExhausted and journals nothing. 0 = no cap (the disk is the limit).
   uint64_t max_bytes = 0;
+  // SQLite page cache of the connection. The working set is the tail of the table and
+  // the order id index; a large group commit needs room for its dirty pages.
+  int cache_kib = 64 * 1024;
   // Stamps batches with their submission time. nullptr = SystemClock(). Borrowed; must
   // outlive the Journal.
   const Clock* clock = nullptr;
+};
+
+// What Journal::Prune removed.
+struct JournalPruned {
+  uint64_t batches = 0;  // batches whose orders were removed
+  uint64_t orders = 0;   // order rows removed
 };
 
 class Journal {
@@ -62,9 +72,11 @@ class Journal {
       const std::vector<const v1::OrderBatch*>& batches,
       const std::vector<std::vector<v1::OrderRejection>>& rejected) = 0;
 
-  // Leases up to `max_orders` pending orders (or orders whose lease expired before
-  // `now_ms`) to `worker` until `now_ms + lease_ms`. Perishable service classes first,
-  // then the oldest. Returns an empty batch (lease_id 0) when there is nothing to do.
+  // Leases work to `worker` until `now_ms + lease_ms`: the oldest lease that expired
+  // before `now_ms`, whole and under a new lease id (so a redelivered batch is the same
+  // batch: the same orders, the same batch label file; it may exceed `max_orders`), else
+  // up to `max_orders` pending orders, perishable service classes first, then the oldest.
+  // Returns an empty batch (lease_id 0) when there is nothing to do.
   virtual Result<v1::WorkBatch> Lease(std::string_view worker, uint32_t max_orders, int64_t now_ms,
                                       int64_t lease_ms) = 0;
 
@@ -86,6 +98,15 @@ class Journal {
   // Totals of a batch, with every failed order (id, index in the batch, reason).
   // kNotFound for an unknown batch id.
   virtual Result<v1::BatchProgress> Progress(std::string_view batch_id) = 0;
+
+  // Retention: removes the order rows of up to `max_batches` batches that completed
+  // (every order done or failed) before `completed_before_ms`, oldest first, and hands
+  // the freed pages back to the file system (journals created since issue 10 shrink;
+  // older ones reuse the pages). Each batch keeps its row: its id still gets the stored
+  // reply on a resubmission, and Progress still gives its totals, no longer the list of
+  // its failures. An order id of a pruned batch is no longer known as a duplicate.
+  // Call repeatedly until it prunes nothing; each call is one transaction.
+  virtual Result<JournalPruned> Prune(int64_t completed_before_ms, uint32_t max_batches) = 0;
 
   // Orders journaled and not yet finished (pending or leased).
   virtual Result<uint64_t> Outstanding() = 0;

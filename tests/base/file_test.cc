@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -99,6 +100,29 @@ TEST(PendingFile, AppearsOnlyOnCommitAndVanishesWhenAbandoned) {
   EXPECT_FALSE((*file)->Commit(Durability::kNone).ok());
 }
 
+TEST(AppendFile, AppendsAtTheEndAcrossOpeningsAndStatTellsSizeAndTime) {
+  testing::TempDir tmp;
+  auto dir = DefaultFileSystem().OpenDirectory(tmp.path().string());
+  ASSERT_TRUE(dir.ok());
+  EXPECT_EQ((*dir)->Stat("log").status().code(), StatusCode::kNotFound);
+  {
+    Result<std::unique_ptr<AppendFile>> log = (*dir)->OpenAppend("log");
+    ASSERT_TRUE(log.ok()) << log.status();
+    ASSERT_TRUE((*log)->Append("one\n").ok());
+    ASSERT_TRUE((*log)->Sync().ok());
+  }
+  Result<std::unique_ptr<AppendFile>> again = (*dir)->OpenAppend("log");
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE((*again)->Append("two\n").ok());
+  EXPECT_EQ(Slurp(tmp.file("log")), "one\ntwo\n");
+  const int64_t now_ms = static_cast<int64_t>(::time(nullptr)) * 1000;
+  Result<FileInfo> info = (*dir)->Stat("log");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->size, 8u);
+  EXPECT_NEAR(static_cast<double>(info->modified_unix_ms), static_cast<double>(now_ms), 5000.0);
+  EXPECT_EQ((*dir)->OpenAppend("../log").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(Directory, CreateNewNeverReplacesAndSetsTheModeExactly) {
   testing::TempDir tmp;
   auto dir = DefaultFileSystem().OpenDirectory(tmp.path().string());
@@ -177,7 +201,14 @@ TEST(FaultInjectingFileSystem, RefusesWritesWhileFullAndFailsTheFlushesAskedFor)
             StatusCode::kDataLoss);
   EXPECT_TRUE(Sorted((*dir)->List()).empty());
   EXPECT_TRUE((*dir)->WriteAtomically("a.pdf", "x", Durability::kDurable).ok());
-  EXPECT_EQ(fs.refused(), 2);
+  Result<std::unique_ptr<AppendFile>> log = (*dir)->OpenAppend("log");
+  ASSERT_TRUE(log.ok());
+  fs.SetDiskFull(true);
+  EXPECT_EQ((*log)->Append("x").code(), StatusCode::kResourceExhausted);
+  fs.SetDiskFull(false);
+  fs.FailNextFlushes(1);
+  EXPECT_EQ((*log)->Sync().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(fs.refused(), 4);
   EXPECT_EQ(fs.written(), 1);
 }
 

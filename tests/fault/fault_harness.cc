@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "pipeline/base/hash.h"
+#include "pipeline/label/label_store.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/model/s10.h"
 #include "pipeline/store/dock_store.h"
@@ -567,13 +568,15 @@ void ExpectLedgerHolds(const Ledger& ledger) {
         << "orders journaled over " << batch_ids.size() << " batches";
   }
 
-  // 3. Every label is whole: final name, recorded size and hash, a complete PDF; no
-  // temporary file; no label file without a record.
+  // 3. Every label is whole: final name, recorded size and hash, a complete PDF; a batch
+  // file's page is the record's parcel (the page list the file carries) and no page is
+  // referenced twice; no temporary file; no label file without a record.
   std::set<std::string> files;
   std::vector<std::string> temporaries;
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(ledger.labels_dir, ec)) {
     const std::string name = entry.path().filename().string();
+    if (entry.is_directory()) continue;  // the label index
     if (name.starts_with(".") || name.find(".tmp") != std::string::npos) {
       temporaries.push_back(name);
     } else {
@@ -583,22 +586,48 @@ void ExpectLedgerHolds(const Ledger& ledger) {
   ASSERT_FALSE(ec) << ledger.labels_dir << ": " << ec.message();
   EXPECT_TRUE(temporaries.empty())
       << temporaries.size() << " temporary label files left, e.g. " << temporaries.front();
+  struct LabelFile {
+    bool whole = false;
+    std::string hash;
+    size_t size = 0;
+    std::vector<std::string> pages;  // a batch file's tracking numbers by page
+  };
+  std::map<std::string, LabelFile> read;  // each file read once
+  std::set<std::pair<std::string, uint32_t>> pages_referenced;
   std::set<std::string> referenced;
   std::vector<v1::SortRecord> labelled;
   size_t bad_labels = 0;
   for (const v1::SortRecord& record : records) {
-    if (record.label().path().empty()) continue;
-    referenced.insert(record.label().path());
+    const v1::LabelRef& ref = record.label();
+    if (ref.path().empty()) continue;
+    referenced.insert(ref.path());
     labelled.push_back(record);
-    const std::string bytes = ReadFile(ledger.labels_dir + "/" + record.label().path());
-    const bool whole = bytes.size() == record.label().bytes() && bytes.starts_with("%PDF-") &&
-                       EndsLikePdf(bytes) &&
-                       HashHex(Fnv1a64(bytes)) == record.label().content_hash();
-    if (!whole && bad_labels++ < 10) {
-      ADD_FAILURE() << "label of " << record.order_id() << " (" << record.label().path()
-                    << ") is not whole: " << bytes.size() << " bytes, recorded "
-                    << record.label().bytes() << " bytes hash " << record.label().content_hash()
-                    << ", file hash " << HashHex(Fnv1a64(bytes));
+    auto [it, fresh] = read.try_emplace(ref.path());
+    LabelFile& file = it->second;
+    if (fresh) {
+      const std::string bytes = ReadFile(ledger.labels_dir + "/" + ref.path());
+      file.whole = bytes.starts_with("%PDF-") && EndsLikePdf(bytes);
+      file.hash = HashHex(Fnv1a64(bytes));
+      file.size = bytes.size();
+      if (ref.page() > 0) {
+        Result<std::vector<std::string>> pages = label::BatchPages(bytes);
+        if (pages.ok()) file.pages = std::move(pages).value();
+      }
+    }
+    const bool whole = file.whole && file.size == ref.bytes() && file.hash == ref.content_hash();
+    const bool page_ok =
+        ref.page() == 0 ||
+        (ref.page() <= file.pages.size() && file.pages[ref.page() - 1] == record.tracking_number());
+    if ((!whole || !page_ok) && bad_labels++ < 10) {
+      ADD_FAILURE() << "label of " << record.order_id() << " (" << ref.path() << " page "
+                    << ref.page() << ") is not whole or not its page: " << file.size
+                    << " bytes, recorded " << ref.bytes() << " bytes hash " << ref.content_hash()
+                    << ", file hash " << file.hash << ", the file names " << file.pages.size()
+                    << " pages";
+    }
+    if (ref.page() > 0) {
+      EXPECT_TRUE(pages_referenced.insert({ref.path(), ref.page()}).second)
+          << ref.path() << " page " << ref.page() << " is referenced by two records";
     }
   }
   EXPECT_EQ(bad_labels, 0u) << "labels not whole";
@@ -608,7 +637,8 @@ void ExpectLedgerHolds(const Ledger& ledger) {
   EXPECT_TRUE(orphans.empty()) << orphans.size()
                                << " label files without a record:" << First(orphans, 5);
 
-  // 4. The Code 128 of a sample, and of every order named, decodes to its tracking number.
+  // 4. The Code 128 of a sample, and of every order named, decodes to its tracking number
+  // from its page.
   std::vector<v1::SortRecord> named;
   for (const v1::SortRecord& record : labelled) {
     if (ledger.must_decode.contains(record.order_id())) named.push_back(record);
@@ -619,16 +649,17 @@ void ExpectLedgerHolds(const Ledger& ledger) {
     fs::create_directories(ledger.scratch_dir);
     std::string list;
     for (const v1::SortRecord& record : to_decode) {
-      list += ledger.labels_dir + "/" + record.label().path() + "\n";
+      list += ledger.labels_dir + "/" + record.label().path() + " " +
+              std::to_string(std::max<uint32_t>(record.label().page(), 1)) + "\n";
     }
     const std::string list_path = ledger.scratch_dir + "/decode.list";
     std::ofstream(list_path) << list;
     // Two at a time: the machine has two cores.
     CommandResult scans = RunCommand(
-        "xargs -P 2 -I{} sh -c 'png=\"$1/$(basename \"$2\" .pdf)\"; "
-        "pdftoppm -r 300 -png -singlefile \"$2\" \"$png\" 2>/dev/null && "
+        "xargs -P 2 -L 1 sh -c 'png=\"$1/$(basename \"$2\" .pdf)-$3\"; "
+        "pdftoppm -r 300 -png -f \"$3\" -l \"$3\" -singlefile \"$2\" \"$png\" 2>/dev/null && "
         "zbarimg -q --raw \"$png.png\" 2>/dev/null; rm -f \"$png.png\"' _ " +
-        ledger.scratch_dir + " {} < " + list_path);
+        ledger.scratch_dir + " < " + list_path);
     std::set<std::string> decoded;
     std::istringstream lines(scans.output);
     std::string line;
@@ -637,7 +668,8 @@ void ExpectLedgerHolds(const Ledger& ledger) {
     for (const v1::SortRecord& record : to_decode) {
       if (!decoded.contains(record.tracking_number()) && undecoded++ < 10) {
         ADD_FAILURE() << "Code 128 of " << record.tracking_number() << " (order "
-                      << record.order_id() << ") not decoded from " << record.label().path();
+                      << record.order_id() << ") not decoded from " << record.label().path()
+                      << " page " << record.label().page();
       }
     }
     EXPECT_EQ(undecoded, 0u) << "of " << to_decode.size() << " labels decoded";

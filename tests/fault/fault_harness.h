@@ -4,8 +4,10 @@
 //   - the order ids in the dock store are exactly the valid ids submitted, one record each;
 //   - every batch the journal acknowledged is complete, nothing is outstanding;
 //   - every label file is whole (the recorded size and content hash, a complete PDF,
-//     no temporary file left) and, for a sample and for the orders named, its Code 128
-//     decodes with zbarimg on a 300 dpi rendering;
+//     no temporary file left); a record's page of a batch file is its parcel's (the page
+//     list the file carries) and no page is referenced twice; for a sample and for the
+//     orders named, the Code 128 of the record's page decodes with zbarimg on a 300 dpi
+//     rendering;
 //   - PRAGMA integrity_check is ok on intake.db and dock.db.
 //
 // Thread-safety: everything here is used from the one test thread.

@@ -3,6 +3,7 @@
 // work after the lease and the other worker completes it.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <string>
 
@@ -60,6 +61,39 @@ TEST_F(WorkerFault, WorkerKilledBetweenLabelWriteAndDockAckHasItsLeaseCompletedB
 
 TEST_F(WorkerFault, WorkerKilledAfterDockAckBeforeWorkDoneHasItsLeaseCompletedByAnother) {
   KillWorkerAt("after-dock-ack", 2);
+}
+
+TEST_F(WorkerFault, ABatchFileTornByKillIsNeverReferencedAndIsSweptOnRestartIssue10) {
+  // Leases of 512 orders make batch files of about a megabyte, half of which is in the
+  // temporary when w1 kills itself mid-write.
+  ASSERT_TRUE(Generate(3000, 502));
+  testing::FaultPipeline& pipeline = NewPipeline();
+  pipeline.StartDock();
+  pipeline.StartIntake();
+  pipeline.StartWorker("w1", {"--fault-kill-at", "mid-label-write:2"});
+  pipeline.StartSubmit(orders().path);
+  std::optional<int> killed = pipeline.WaitExit("w1", seconds(120));
+  ASSERT_TRUE(killed.has_value()) << "w1 never reached mid-label-write\n" << pipeline.Logs();
+  EXPECT_EQ(*killed, 128 + SIGKILL) << pipeline.Logs();
+  const std::set<std::string> orphaned = testing::OrdersLeasedTo(pipeline.intake_db(), "w1");
+  EXPECT_FALSE(orphaned.empty());
+  size_t torn = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(pipeline.labels_dir())) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(".batch-") && name.find(".pdf.tmp.") != std::string::npos) {
+      EXPECT_GT(entry.file_size(), 0u) << name << ": part of the batch was written";
+      ++torn;
+    }
+  }
+  EXPECT_EQ(torn, 1u) << "the torn batch file is a temporary";
+
+  // The same worker comes back: it sweeps its dead predecessor's temporary, and its lease
+  // goes (whole) to whoever asks once it expires.
+  pipeline.StartWorker("w1");
+  ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(180)));
+  testing::Ledger ledger = OrdersLedger();
+  ledger.must_decode = orphaned;
+  ExpectCleanStopAndLedgerHolds(ledger);
 }
 
 }  // namespace

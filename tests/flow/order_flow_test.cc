@@ -1,5 +1,6 @@
 #include "pipeline/flow/order_flow.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "pipeline/model/orders.h"
 #include "pipeline/model/s10.h"
+#include "tests/testing/fault_file_system.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::flow {
@@ -32,12 +34,43 @@ class OrderFlowTest : public ::testing::Test {
     delete divisions_;
   }
 
-  FlowDeps Deps(label::LabelSink* sink) const {
+  FlowDeps Deps(label::LabelStore* labels) const {
     FlowDeps deps;
     deps.divisions = divisions_;
     deps.plan = [] { return plan_; };
-    deps.sink = sink;
+    deps.labels = labels;
     return deps;
+  }
+
+  std::unique_ptr<label::LabelStore> OpenStore(FileSystem* fs = nullptr) {
+    label::LabelStoreOptions options;
+    options.durable = false;
+    options.file_system = fs;
+    auto store = label::LabelStore::Open(dir_.file("labels"), options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return std::move(store).value();
+  }
+
+  // Runs `orders` through the flow and returns the emitted items by order id.
+  std::map<std::string, FlowItem> RunOrders(const std::vector<v1::Order>& orders,
+                                            const FlowOptions& options, label::LabelStore* labels,
+                                            std::vector<std::string>* emit_order = nullptr) {
+    size_t next = 0;
+    std::map<std::string, FlowItem> emitted;
+    Status s = RunOrderFlow(
+        options, Deps(labels),
+        [&](FlowItem& item) {
+          if (next == orders.size()) return false;
+          item.order = orders[next++];
+          return true;
+        },
+        [&](FlowItem&& item) {
+          if (emit_order != nullptr) emit_order->push_back(item.order.order_id());
+          const std::string id = item.order.order_id();
+          EXPECT_TRUE(emitted.emplace(id, std::move(item)).second) << id;
+        });
+    EXPECT_TRUE(s.ok()) << s;
+    return emitted;
   }
 
   // Orders with tracking numbers, as intake hands them to a worker.
@@ -60,39 +93,117 @@ class OrderFlowTest : public ::testing::Test {
 model::DivisionTable* OrderFlowTest::divisions_ = nullptr;
 std::shared_ptr<const sort::SortPlan> OrderFlowTest::plan_;
 
-TEST_F(OrderFlowTest, EveryOrderIsSortedLabelledAndEmittedOnce) {
-  auto sink = label::OpenDirectorySink(dir_.file("labels"), label::SinkOptions{});
-  ASSERT_TRUE(sink.ok());
+TEST_F(OrderFlowTest, EveryOrderIsSortedLabelledAndEmittedOnceInInputOrder) {
+  auto labels = OpenStore();
   std::vector<v1::Order> orders = Orders(200);
-  size_t next = 0;
-  std::map<std::string, v1::SortRecord> emitted;
-  Status s = RunOrderFlow(
-      FlowOptions{}, Deps(sink->get()),
-      [&](FlowItem& item) {
-        if (next == orders.size()) return false;
-        item.order = orders[next++];
-        return true;
-      },
-      [&](FlowItem&& item) {
-        EXPECT_TRUE(item.status.ok()) << item.status;
-        EXPECT_TRUE(emitted.emplace(item.record.order_id(), item.record).second);
-      });
-  ASSERT_TRUE(s.ok()) << s;
+  std::vector<std::string> emit_order;
+  std::map<std::string, FlowItem> emitted =
+      RunOrders(orders, FlowOptions{}, labels.get(), &emit_order);
   ASSERT_EQ(emitted.size(), orders.size());
-  for (const v1::Order& order : orders) {
-    const v1::SortRecord& record = emitted.at(order.order_id());
+  std::set<uint32_t> pages;
+  for (size_t i = 0; i < orders.size(); ++i) {
+    const v1::Order& order = orders[i];
+    EXPECT_EQ(emit_order[i], order.order_id());
+    const v1::SortRecord& record = emitted.at(order.order_id()).record;
+    EXPECT_TRUE(emitted.at(order.order_id()).status.ok());
     EXPECT_EQ(record.tracking_number(), order.tracking_number());
     EXPECT_TRUE(record.outcome() == v1::OUTCOME_SORTED || record.outcome() == v1::OUTCOME_NO_RULE);
     EXPECT_FALSE(record.chute().empty());
     EXPECT_EQ(record.plan_version(), plan_->version());
+    // One batch file; each record names its own page.
+    EXPECT_EQ(record.label().path(), emitted.begin()->second.record.label().path());
+    EXPECT_TRUE(pages.insert(record.label().page()).second) << record.label().page();
     EXPECT_TRUE(std::filesystem::exists(dir_.path() / "labels" / record.label().path()));
-    EXPECT_GT(record.label().bytes(), 0u);
+  }
+  EXPECT_EQ(*pages.begin(), 1u);
+  EXPECT_EQ(*pages.rbegin(), 200u);
+  // Pages are in tracking number order, so the same orders give the same file.
+  auto file = labels->Find(orders[0].tracking_number());
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->page(), 1u);
+}
+
+TEST_F(OrderFlowTest, TheSameOrdersGiveTheSameBatchFileAndRecordsIssue10) {
+  auto labels = OpenStore();
+  std::vector<v1::Order> orders = Orders(40);
+  std::map<std::string, FlowItem> first = RunOrders(orders, FlowOptions{}, labels.get());
+  std::reverse(orders.begin(), orders.end());  // redelivered, in another order
+  std::map<std::string, FlowItem> second = RunOrders(orders, FlowOptions{}, labels.get());
+  ASSERT_EQ(first.size(), second.size());
+  for (const auto& [id, item] : first) {
+    EXPECT_EQ(second.at(id).record.SerializeAsString(), item.record.SerializeAsString()) << id;
+  }
+}
+
+TEST_F(OrderFlowTest, ABatchAlsoGetsOneZplPrintJobInPageOrderWhenAsked) {
+  auto labels = OpenStore();
+  std::vector<v1::Order> orders = Orders(12);
+  FlowOptions options;
+  options.zpl_dpi = 203;
+  options.chute_order = true;
+  std::map<std::string, FlowItem> emitted = RunOrders(orders, options, labels.get());
+  const std::string pdf = emitted.begin()->second.record.label().path();
+  const std::string zpl_name = pdf.substr(0, pdf.size() - 4) + ".zpl";
+  std::string zpl;
+  ASSERT_TRUE(DefaultFileSystem().ReadFile(dir_.file("labels/" + zpl_name), &zpl).ok());
+  // One label per page, in the PDF's page order (by chute here).
+  std::vector<std::pair<uint32_t, std::string>> by_page;
+  for (const auto& [id, item] : emitted) {
+    by_page.emplace_back(item.record.label().page(), item.order.tracking_number());
+  }
+  std::sort(by_page.begin(), by_page.end());
+  size_t at = 0;
+  for (const auto& [page, tracking] : by_page) {
+    const size_t start = zpl.find("^XA", at);
+    ASSERT_NE(start, std::string::npos) << "page " << page;
+    const size_t found = zpl.find(tracking, start);
+    ASSERT_NE(found, std::string::npos) << tracking;
+    EXPECT_LT(found, zpl.find("^XZ", start)) << tracking << " is on label " << page;
+    at = zpl.find("^XZ", start) + 3;
+  }
+  EXPECT_EQ(zpl.find("^XA", at), std::string::npos) << "no more labels than pages";
+}
+
+TEST_F(OrderFlowTest, PerParcelLabelsAreOneFileEach) {
+  auto labels = OpenStore();
+  std::vector<v1::Order> orders = Orders(30);
+  FlowOptions options;
+  options.label_files = label::LabelFiles::kPerParcel;
+  std::map<std::string, FlowItem> emitted = RunOrders(orders, options, labels.get());
+  ASSERT_EQ(emitted.size(), orders.size());
+  for (const auto& [id, item] : emitted) {
+    EXPECT_EQ(item.record.label().path(), item.order.tracking_number() + ".pdf");
+    EXPECT_EQ(item.record.label().page(), 0u);
+    EXPECT_TRUE(item.label_pdf.empty()) << "bytes released once stored";
+    EXPECT_TRUE(std::filesystem::exists(dir_.path() / "labels" / item.record.label().path()));
+  }
+}
+
+TEST_F(OrderFlowTest, ARefusedLabelWriteFailsEveryLabelledItemWithTheStoreStatusIssue10) {
+  testing::FaultInjectingFileSystem fs;
+  auto labels = OpenStore(&fs);
+  std::vector<v1::Order> orders = Orders(20);
+  orders[5].mutable_recipient()->set_division_code("999999");  // rejected: no label
+  fs.SetDiskFull(true);
+  for (label::LabelFiles files : {label::LabelFiles::kBatch, label::LabelFiles::kPerParcel}) {
+    FlowOptions options;
+    options.label_files = files;
+    std::map<std::string, FlowItem> emitted = RunOrders(orders, options, labels.get());
+    ASSERT_EQ(emitted.size(), orders.size());
+    for (const auto& [id, item] : emitted) {
+      if (id == orders[5].order_id()) {
+        EXPECT_EQ(item.record.outcome(), v1::OUTCOME_REJECTED);
+        continue;
+      }
+      EXPECT_EQ(item.status.code(), StatusCode::kResourceExhausted) << item.status;
+      EXPECT_EQ(item.record.outcome(), v1::OUTCOME_FAILED);
+      EXPECT_FALSE(item.record.has_label());
+    }
   }
 }
 
 TEST_F(OrderFlowTest, BadOrdersFailOnTheirItemAndNeverCostTheOthers) {
-  auto sink = label::OpenDirectorySink(dir_.file("labels"), label::SinkOptions{});
-  ASSERT_TRUE(sink.ok());
+  auto labels = OpenStore();
   std::vector<v1::Order> good = Orders(50);
   v1::Order unknown = good[0];
   unknown.set_order_id("BAD-DIV");
@@ -104,7 +215,7 @@ TEST_F(OrderFlowTest, BadOrdersFailOnTheirItemAndNeverCostTheOthers) {
   size_t next = 0;
   std::map<uint64_t, FlowItem> by_line;
   Status s = RunOrderFlow(
-      FlowOptions{}, Deps(sink->get()),
+      FlowOptions{}, Deps(labels.get()),
       [&](FlowItem& item) {
         if (next == lines.size()) return false;
         item.line = next + 1;
@@ -131,27 +242,35 @@ TEST_F(OrderFlowTest, BadOrdersFailOnTheirItemAndNeverCostTheOthers) {
   EXPECT_FALSE(by_line.at(21).record.chute().empty()) << "rejected parcels get the reject chute";
 }
 
-TEST_F(OrderFlowTest, NeverHoldsMoreThanMaxInFlightItems) {
+TEST_F(OrderFlowTest, NeverHasMoreThanMaxInFlightItemsInTheStages) {
+  // An item leaves the stages when it is collected for the label phase, after its
+  // assignment: so the source is never more than max_in_flight ahead of assign.
   std::vector<v1::Order> orders = Orders(300);
-  std::atomic<int> in_flight{0};
+  std::atomic<int> assigned{0};
   int peak = 0;
   size_t next = 0;
   FlowOptions options;
   options.max_in_flight = 8;
   options.render_labels = false;
+  FlowDeps deps = Deps(nullptr);
+  deps.plan = [&] {
+    ++assigned;
+    return plan_;
+  };
+  size_t emitted = 0;
   Status s = RunOrderFlow(
-      options, Deps(nullptr),
+      options, deps,
       [&](FlowItem& item) {
         if (next == orders.size()) return false;
         item.order = orders[next++];
-        peak = std::max(peak, ++in_flight);
+        peak = std::max(peak, static_cast<int>(next) - assigned.load());
         return true;
       },
-      [&](FlowItem&&) { --in_flight; });
+      [&](FlowItem&&) { ++emitted; });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(next, orders.size());
+  EXPECT_EQ(emitted, orders.size());
   EXPECT_LE(peak, 8);
-  EXPECT_EQ(in_flight.load(), 0);
 }
 
 TEST_F(OrderFlowTest, AnOrderKeepsThePlanItWasAssignedWith) {

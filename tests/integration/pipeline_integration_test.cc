@@ -1,5 +1,6 @@
 // intake, two workers and dock as separate processes on 127.0.0.1; `sortline submit`
 // sends 20,000 generated orders and waits for them.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -112,15 +113,18 @@ TEST(Pipeline, TwentyThousandOrdersAcrossProcessesEndAsOneRecordEachWithReadable
   }
   ASSERT_GE(sample.size(), 8u);
   for (const v1::SortRecord& record : sample) {
+    // The record's page of its batch file.
     const std::string pdf = labels + "/" + record.label().path();
+    const std::string page = std::to_string(std::max<uint32_t>(record.label().page(), 1));
+    const std::string pages = " -f " + page + " -l " + page + " ";
     const std::string png = dir.file(record.tracking_number());
     testing::CommandResult raster =
-        testing::RunCommand("pdftoppm -r 300 -png -singlefile " + pdf + " " + png);
+        testing::RunCommand("pdftoppm -r 300 -png -singlefile" + pages + pdf + " " + png);
     ASSERT_EQ(raster.exit_code, 0) << raster.output;
     testing::CommandResult codes = testing::RunCommand("zbarimg -q --raw " + png + ".png");
     EXPECT_NE(codes.output.find(record.tracking_number() + "\n"), std::string::npos)
         << "Code 128 of " << record.tracking_number() << " not decoded: " << codes.output;
-    testing::CommandResult text = testing::RunCommand("pdftotext " + pdf + " -");
+    testing::CommandResult text = testing::RunCommand("pdftotext" + pages + pdf + " -");
     ASSERT_EQ(text.exit_code, 0) << text.output;
     const std::string& name = recipient_of[record.order_id()];
     ASSERT_FALSE(name.empty());

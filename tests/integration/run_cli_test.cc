@@ -9,6 +9,7 @@
 
 #include "pipeline/model/orders.h"
 #include "pipeline/model/s10.h"
+#include "proto/record.pb.h"
 #include "proto/report.pb.h"
 #include "tests/integration/daemons.h"
 #include "tests/testing/process.h"
@@ -89,18 +90,20 @@ TEST(SortlineRun, BadOrdersAreReportedByLineAndGoodOnesAllFinish) {
     EXPECT_NE(run.output.find(line), std::string::npos) << line << "\n" << run.output;
   }
 
-  // Every good order has exactly one record and one label with a valid tracking number.
+  // Every good order has exactly one record and one label (a page of a batch file) with a
+  // valid tracking number.
   std::vector<std::string> records = Lines((out_dir / "records.jsonl").string());
   EXPECT_EQ(records.size(), 300u);
-  std::set<std::string> labels;
-  for (const auto& entry : fs::directory_iterator(out_dir / "labels")) {
-    labels.insert(entry.path().filename().string());
+  std::set<std::string> pages;
+  for (const std::string& line : records) {
+    v1::SortRecord record;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &record).ok()) << line;
+    EXPECT_TRUE(model::ValidateS10(record.tracking_number()).ok()) << line;
+    EXPECT_TRUE(record.label().path().starts_with("batch-")) << line;
+    EXPECT_TRUE(fs::exists(out_dir / "labels" / record.label().path())) << line;
+    pages.insert(record.label().path() + " " + std::to_string(record.label().page()));
   }
-  EXPECT_EQ(labels.size(), 300u);
-  for (const std::string& name : labels) {
-    ASSERT_EQ(name.size(), 17u) << name;
-    EXPECT_TRUE(model::ValidateS10(name.substr(0, 13)).ok()) << name;
-  }
+  EXPECT_EQ(pages.size(), 300u) << "one page each";
 
   // Nothing was written outside the output directory.
   std::set<std::string> top;

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pipeline/base/file.h"
 #include "pipeline/base/hash.h"
 #include "pipeline/label/label.h"
 #include "tests/testing/testing.h"
@@ -112,8 +113,10 @@ TEST(DirectorySink, OpeningRemovesTempFilesOfDeadWritersOnlyIssue5) {
   if (dead == 0) ::_exit(0);
   ASSERT_GT(dead, 0);
   ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
-  const std::string orphan = ".EA473124829CN.pdf.tmp." + std::to_string(dead) + ".7";
-  const std::string live = ".EA000000014CN.pdf.tmp." + std::to_string(::getppid()) + ".3";
+  const std::string host = TemporaryHostTag();
+  const std::string orphan = ".EA473124829CN.pdf.tmp." + host + "." + std::to_string(dead) + ".7";
+  const std::string live =
+      ".EA000000014CN.pdf.tmp." + host + "." + std::to_string(::getppid()) + ".3";
   std::ofstream(tmp.path() / orphan) << "%PDF-1.3 half";
   std::ofstream(tmp.path() / live) << "%PDF-1.3 being written";
   std::ofstream(tmp.path() / ".hidden") << "not ours";

@@ -1,6 +1,8 @@
 #include "pipeline/store/journal.h"
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -9,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "pipeline/base/clock.h"
 #include "pipeline/model/s10.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/store/sqlite_db.h"
@@ -62,6 +65,18 @@ v1::WorkDone Done(uint64_t lease_id,
     result->set_order_id(order_id);
     result->set_outcome(outcome);
     if (outcome != v1::OUTCOME_SORTED) result->set_reason("reason for " + order_id);
+  }
+  return done;
+}
+
+// Every order of `work` sorted.
+v1::WorkDone AllSorted(const v1::WorkBatch& work) {
+  v1::WorkDone done;
+  done.set_lease_id(work.lease_id());
+  for (const v1::Order& order : work.orders()) {
+    v1::OrderResult* result = done.add_results();
+    result->set_order_id(order.order_id());
+    result->set_outcome(v1::OUTCOME_SORTED);
   }
   return done;
 }
@@ -444,10 +459,13 @@ TEST_F(JournalTest, OnlyTheLeasesAWorkerNamesAreRenewedAndAnExpiredOneIsNotReviv
   STORE_ASSERT_OK_AND_ASSIGN(uint64_t other, journal->Renew("b", {kept.lease_id()}, 1'400, 500));
   EXPECT_EQ(other, 0u) << "b does not hold a's lease";
   // Past the first expiry (1'500), inside the renewed one (1'900): b gets the lost
-  // lease's order and the one never leased, not the renewed two.
+  // lease's order (a lease of its own) and then the one never leased, not the renewed two.
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 1'800, 500));
-  ASSERT_EQ(b.orders_size(), 2);
-  for (const v1::Order& order : b.orders()) {
+  ASSERT_EQ(b.orders_size(), 1);
+  EXPECT_EQ(b.orders(0).order_id(), lost.orders(0).order_id());
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b2, journal->Lease("b", 10, 1'800, 500));
+  ASSERT_EQ(b2.orders_size(), 1);
+  for (const v1::Order& order : {b.orders(0), b2.orders(0)}) {
     EXPECT_NE(order.order_id(), kept.orders(0).order_id());
     EXPECT_NE(order.order_id(), kept.orders(1).order_id());
   }
@@ -456,6 +474,30 @@ TEST_F(JournalTest, OnlyTheLeasesAWorkerNamesAreRenewedAndAnExpiredOneIsNotReviv
   EXPECT_EQ(late, 0u);
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch c, journal->Lease("c", 10, 2'000, 500));
   EXPECT_EQ(c.orders_size(), 2);
+}
+
+TEST_F(JournalTest, AnExpiredLeaseIsLeasedAgainWholeBeforePendingOrdersIssue10) {
+  auto journal = Open();
+  ASSERT_NE(journal, nullptr);
+  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 10), {}));
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 4, 1'000, 500));
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a2, journal->Lease("a", 3, 1'000, 500));
+  ASSERT_EQ(a.orders_size(), 4);
+  // a dies. Both its leases expire; the older comes back whole first, even to a worker
+  // asking for fewer orders, then the other, then what was never leased.
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 2, 2'000, 500));
+  EXPECT_EQ(OrderIds(b), OrderIds(a));
+  EXPECT_NE(b.lease_id(), a.lease_id());
+  for (int i = 0; i < a.orders_size(); ++i) {
+    EXPECT_EQ(b.orders(i).tracking_number(), a.orders(i).tracking_number());
+  }
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch c, journal->Lease("c", 10, 2'000, 500));
+  EXPECT_EQ(OrderIds(c), OrderIds(a2));
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch d, journal->Lease("c", 10, 2'000, 500));
+  EXPECT_EQ(d.orders_size(), 3);
+  // The redelivered lease expires again: the same orders once more.
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch e, journal->Lease("e", 10, 3'000, 500));
+  EXPECT_EQ(OrderIds(e), OrderIds(a));
 }
 
 TEST_F(JournalTest, LateFailureOfAnExpiredLeaseDoesNotOverrideTheNewLease) {
@@ -474,6 +516,83 @@ TEST_F(JournalTest, LateFailureOfAnExpiredLeaseDoesNotOverrideTheNewLease) {
   EXPECT_EQ(done.done(), 1u);
   EXPECT_EQ(done.failed(), 0u);
   EXPECT_TRUE(done.complete());
+}
+
+class SettableClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() const override { return {}; }
+  int64_t UnixMillis() const override { return unix_ms; }
+  int64_t unix_ms = 0;
+};
+
+TEST_F(JournalTest, PruneRemovesTheOrdersOfBatchesCompleteForTheRetentionTimeIssue10) {
+  SettableClock clock;
+  JournalOptions options;
+  options.clock = &clock;
+  auto journal = Open(options);
+  ASSERT_NE(journal, nullptr);
+  clock.unix_ms = 1'000;
+  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 3), {}));
+  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B2", 3, 2), {}));
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b1, journal->Lease("a", 3, 1'000, kLeaseMs));
+  ASSERT_EQ(b1.orders_size(), 3);
+  clock.unix_ms = 5'000;  // B1 completes at 5'000; B2 never does
+  STORE_ASSERT_OK(journal->Complete(
+      Done(b1.lease_id(),
+           {{"O0", v1::OUTCOME_SORTED}, {"O1", v1::OUTCOME_NO_RULE}, {"O2", v1::OUTCOME_FAILED}})));
+  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned early, journal->Prune(5'000, 10));
+  EXPECT_EQ(early.batches, 0u) << "complete for less than the retention time";
+  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(5'001, 10));
+  EXPECT_EQ(pruned.batches, 1u);
+  EXPECT_EQ(pruned.orders, 3u);
+  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned again, journal->Prune(100'000, 10));
+  EXPECT_EQ(again.batches, 0u) << "B2 is not complete; B1 is gone already";
+
+  // B1's totals and its stored reply remain; B2 is whole.
+  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
+  EXPECT_EQ(progress.total(), 3u);
+  EXPECT_EQ(progress.done(), 2u);
+  EXPECT_EQ(progress.failed(), 1u);
+  EXPECT_TRUE(progress.complete());
+  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply resubmitted,
+                             journal->Submit(NumberedBatch("B1", 0, 3), {}));
+  EXPECT_EQ(resubmitted.accepted(), 3u) << "the first reply, not a second journaling";
+  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  EXPECT_EQ(outstanding, 2u);
+  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b2, journal->Lease("a", 10, 6'000, kLeaseMs));
+  EXPECT_THAT(OrderIds(b2), ElementsAre("O3", "O4"));
+}
+
+TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
+  SettableClock clock;
+  JournalOptions options;
+  options.clock = &clock;
+  options.synchronous_full = false;
+  auto journal = Open(options);
+  ASSERT_NE(journal, nullptr);
+  for (int b = 0; b < 20; ++b) {
+    STORE_ASSERT_OK(journal->Submit(NumberedBatch("B" + std::to_string(b), b * 500, 500), {}));
+  }
+  while (true) {
+    STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("a", 1000, 1'000, kLeaseMs));
+    if (work.orders_size() == 0) break;
+    STORE_ASSERT_OK(journal->Complete(AllSorted(work)));
+  }
+  const auto size = [&] { return std::filesystem::file_size(path()); };
+  journal.reset();  // checkpoint the WAL into the file
+  journal = Open(options);
+  const uintmax_t before = size();
+  clock.unix_ms = 10'000;
+  uint64_t orders = 0;
+  while (true) {
+    STORE_ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(10'000, 4));
+    if (pruned.batches == 0) break;
+    orders += pruned.orders;
+  }
+  EXPECT_EQ(orders, 10'000u);
+  journal.reset();
+  const uintmax_t after = size();
+  EXPECT_LT(after * 4, before) << "before " << before << " bytes, after " << after;
 }
 
 TEST_F(JournalTest, CompleteIsIdempotentAndIgnoresUnknownOrders) {
@@ -570,14 +689,7 @@ TEST_F(JournalTest, DatabaseIsInWalModeAndIntactAfterWork) {
     ASSERT_NE(journal, nullptr);
     STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 200), {}));
     STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 150, 1'000, kLeaseMs));
-    v1::WorkDone done;
-    done.set_lease_id(work.lease_id());
-    for (const v1::Order& order : work.orders()) {
-      v1::OrderResult* result = done.add_results();
-      result->set_order_id(order.order_id());
-      result->set_outcome(v1::OUTCOME_SORTED);
-    }
-    STORE_ASSERT_OK(journal->Complete(done));
+    STORE_ASSERT_OK(journal->Complete(AllSorted(work)));
   }
   STORE_ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
   EXPECT_EQ(db->journal_mode(), "wal");

@@ -26,6 +26,25 @@ class FaultPendingFile final : public PendingFile {
   std::unique_ptr<PendingFile> base_;
 };
 
+// Thread-safety: as the wrapped file.
+class FaultAppendFile final : public AppendFile {
+ public:
+  FaultAppendFile(FaultInjectingFileSystem& fs, std::unique_ptr<AppendFile> base)
+      : fs_(fs), base_(std::move(base)) {}
+  Status Append(std::string_view bytes) override {
+    SORTLINE_RETURN_IF_ERROR(fs_.Admit(Durability::kNone));
+    return base_->Append(bytes);
+  }
+  Status Sync() override {
+    SORTLINE_RETURN_IF_ERROR(fs_.Admit(Durability::kDurable));
+    return base_->Sync();
+  }
+
+ private:
+  FaultInjectingFileSystem& fs_;
+  std::unique_ptr<AppendFile> base_;
+};
+
 // Thread-safety: as the wrapped directory.
 class FaultDirectory final : public Directory {
  public:
@@ -54,6 +73,11 @@ class FaultDirectory final : public Directory {
   Status ReadFile(std::string_view name, std::string* out) const override {
     return base_->ReadFile(name, out);
   }
+  Result<std::unique_ptr<AppendFile>> OpenAppend(std::string_view name) override {
+    SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<AppendFile> base, base_->OpenAppend(name));
+    return std::unique_ptr<AppendFile>(new FaultAppendFile(fs_, std::move(base)));
+  }
+  Result<FileInfo> Stat(std::string_view name) const override { return base_->Stat(name); }
   Status Remove(std::string_view name) override { return base_->Remove(name); }
   Status Sync() override { return base_->Sync(); }
   Result<std::vector<std::string>> List() const override { return base_->List(); }

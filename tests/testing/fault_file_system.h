@@ -18,7 +18,8 @@ class FaultInjectingFileSystem final : public FileSystem {
  public:
   explicit FaultInjectingFileSystem(FileSystem& base = DefaultFileSystem()) : base_(base) {}
 
-  // While set, every write (WriteAtomically, CreateNew) fails with kResourceExhausted
+  // While set, every write (WriteAtomically, CreateNew, pending and
+  // appended bytes) fails with kResourceExhausted
   // ("No space left on device") and writes nothing.
   void SetDiskFull(bool full) { disk_full_.store(full); }
   // The next `n` durable writes fail their flush with kDataLoss and write nothing.

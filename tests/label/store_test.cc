@@ -1,0 +1,335 @@
+// The label store (issue 10): batch files named by their labels and carrying their page
+// list, reprints cut out with qpdf that are the same label, the index rebuilt from the
+// files, per-parcel groups, pruning, and a full or failing disk injected through the file
+// seam.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <utime.h>
+
+#include "pipeline/base/hash.h"
+#include "pipeline/label/label.h"
+#include "pipeline/label/label_store.h"
+#include "pipeline/model/s10.h"
+#include "tests/label/pdf_tools.h"
+#include "tests/testing/fault_file_system.h"
+#include "tests/testing/testing.h"
+
+namespace sortline::label {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::set<std::string> Listing(const fs::path& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    names.insert(entry.path().filename().string());
+  }
+  return names;
+}
+
+std::string Slurp(const fs::path& path) {
+  std::string bytes;
+  EXPECT_TRUE(DefaultFileSystem().ReadFile(path.string(), &bytes).ok()) << path;
+  return bytes;
+}
+
+// Sets a file's modification time `seconds` into the past.
+void Age(const fs::path& path, int seconds) {
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+  struct utimbuf times {};
+  times.actime = st.st_atime - seconds;
+  times.modtime = st.st_mtime - seconds;
+  ASSERT_EQ(::utime(path.c_str(), &times), 0) << path;
+}
+
+// A batch of labels rendered as the worker renders them.
+struct RenderedBatch {
+  std::vector<v1::Order> orders;
+  std::vector<v1::SortRecord> records;
+  std::vector<std::string> tracking;  // in page order
+  std::string pdf;
+};
+
+RenderedBatch Render(int n, uint32_t first_serial) {
+  RenderedBatch batch;
+  for (int i = 0; i < n; ++i) {
+    v1::Order order = testing::SampleOrder("STORE-" + std::to_string(first_serial + i));
+    order.set_tracking_number(
+        model::FormatS10("EA", first_serial + static_cast<uint32_t>(i), "CN"));
+    v1::SortRecord record;
+    record.set_order_id(order.order_id());
+    record.set_tracking_number(order.tracking_number());
+    record.set_sort_code("710-05-12");
+    record.set_chute("C0" + std::to_string(10 + i));
+    record.set_dock_door("D03");
+    batch.orders.push_back(std::move(order));
+    batch.records.push_back(std::move(record));
+  }
+  std::vector<LabelInput> inputs;
+  for (int i = 0; i < n; ++i) inputs.push_back({&batch.orders[i], &batch.records[i]});
+  auto renderer = LabelRenderer::Create({});
+  EXPECT_TRUE(renderer.ok()) << renderer.status();
+  auto pdf = (*renderer)->RenderBatch(inputs, {});
+  EXPECT_TRUE(pdf.ok()) << pdf.status();
+  batch.pdf = pdf->pdf;
+  for (size_t index : pdf->pages) batch.tracking.push_back(batch.orders[index].tracking_number());
+  return batch;
+}
+
+std::unique_ptr<LabelStore> OpenStore(const fs::path& dir, LabelStoreOptions options = {}) {
+  auto store = LabelStore::Open(dir.string(), options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return std::move(store).value();
+}
+
+TEST(LabelStore, ABatchIsOneFileNamedByItsLabelsWithOneReferencePerPage) {
+  testing::TempDir tmp;
+  auto store = OpenStore(tmp.path());
+  RenderedBatch batch = Render(5, 100);
+  auto refs = store->PutBatch(batch.tracking, batch.pdf);
+  ASSERT_TRUE(refs.ok()) << refs.status();
+  ASSERT_EQ(refs->size(), 5u);
+  const std::string file = (*refs)[0].path();
+  EXPECT_TRUE(file.starts_with("batch-") && file.ends_with(".pdf")) << file;
+  const std::string bytes = Slurp(tmp.path() / file);
+  for (size_t i = 0; i < refs->size(); ++i) {
+    EXPECT_EQ((*refs)[i].path(), file);
+    EXPECT_EQ((*refs)[i].page(), i + 1);
+    EXPECT_EQ((*refs)[i].bytes(), bytes.size());
+    EXPECT_EQ((*refs)[i].content_hash(), HashHex(Fnv1a64(bytes)));
+  }
+  // The file names its pages, and poppler still reads it whole.
+  auto pages = BatchPages(bytes);
+  ASSERT_TRUE(pages.ok()) << pages.status();
+  EXPECT_EQ(*pages, batch.tracking);
+  tools::CommandResult info = tools::RunCommand("pdfinfo " + (tmp.path() / file).string());
+  EXPECT_EQ(info.exit_code, 0);
+  EXPECT_NE(info.output.find("Pages:           5"), std::string::npos) << info.output;
+  EXPECT_EQ(tools::RunCommand("qpdf --check " + (tmp.path() / file).string()).exit_code, 0);
+  EXPECT_EQ(Listing(tmp.path()), (std::set<std::string>{file, "index"}));
+}
+
+TEST(LabelStore, ARedeliveredBatchGivesTheSameFileAndReferencesIssue10) {
+  testing::TempDir tmp;
+  auto store = OpenStore(tmp.path());
+  RenderedBatch batch = Render(4, 200);
+  auto first = store->PutBatch(batch.tracking, batch.pdf);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string before = Slurp(tmp.path() / (*first)[0].path());
+  // Rendered again (by another renderer, as another worker would) and stored again.
+  RenderedBatch again = Render(4, 200);
+  auto second = store->PutBatch(again.tracking, again.pdf);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->size(), first->size());
+  for (size_t i = 0; i < first->size(); ++i) {
+    EXPECT_EQ((*second)[i].SerializeAsString(), (*first)[i].SerializeAsString());
+  }
+  EXPECT_EQ(Slurp(tmp.path() / (*second)[0].path()), before);
+  EXPECT_EQ(Listing(tmp.path()).size(), 2u) << "one batch file and the index";
+  // Another composition is another file.
+  RenderedBatch other = Render(3, 200);
+  auto third = store->PutBatch(other.tracking, other.pdf);
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE((*third)[0].path(), (*first)[0].path());
+}
+
+TEST(LabelStore, AReprintIsTheSameLabelAsItsBatchPageIssue10) {
+  testing::TempDir tmp;
+  auto store = OpenStore(tmp.path());
+  RenderedBatch batch = Render(6, 300);
+  auto refs = store->PutBatch(batch.tracking, batch.pdf);
+  ASSERT_TRUE(refs.ok()) << refs.status();
+  const std::string tracking = batch.tracking[3];
+  auto ref = store->Find(tracking);
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  EXPECT_EQ(ref->path(), (*refs)[3].path());
+  EXPECT_EQ(ref->page(), 4u);
+
+  auto reprint = store->Extract(tracking);
+  ASSERT_TRUE(reprint.ok()) << reprint.status();
+  const std::string batch_file = Slurp(tmp.path() / ref->path());
+  // The page draws exactly what the batch page drew.
+  auto original = PageContent(batch_file, 4);
+  auto copied = PageContent(*reprint, 1);
+  ASSERT_TRUE(original.ok() && copied.ok()) << original.status() << copied.status();
+  EXPECT_GT(original->size(), 1000u);
+  EXPECT_EQ(*copied, *original);
+  // One page, whose symbols decode to this parcel and whose text is the batch page's.
+  std::ofstream(tmp.file("reprint.pdf"), std::ios::binary) << *reprint;
+  tools::CommandResult info = tools::RunCommand("pdfinfo " + tmp.file("reprint.pdf"));
+  EXPECT_NE(info.output.find("Pages:           1"), std::string::npos) << info.output;
+  const std::vector<std::string> symbols = tools::DecodeSymbols(*reprint);
+  EXPECT_NE(std::find(symbols.begin(), symbols.end(), "CODE-128:" + tracking), symbols.end())
+      << ::testing::PrintToString(symbols);
+  EXPECT_TRUE(std::any_of(symbols.begin(), symbols.end(), [&](const std::string& s) {
+    return s.starts_with("QR-Code:S10:" + tracking + "|");
+  })) << ::testing::PrintToString(symbols);
+  const std::string batch_path = (tmp.path() / ref->path()).string();
+  tools::CommandResult page_text =
+      tools::RunCommand("pdftotext -layout -f 4 -l 4 " + batch_path + " -");
+  tools::CommandResult reprint_text =
+      tools::RunCommand("pdftotext -layout " + tmp.file("reprint.pdf") + " -");
+  ASSERT_EQ(page_text.exit_code, 0);
+  EXPECT_NE(page_text.output.find(tracking.substr(0, 2)), std::string::npos);
+  EXPECT_EQ(reprint_text.output, page_text.output);
+  // The same page cut twice gives the same bytes.
+  EXPECT_EQ(*store->Extract(tracking), *reprint);
+  EXPECT_EQ(store->Find("EA999999995CN").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->Find("../etc/passwd").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LabelStore, TheIndexIsRebuiltFromTheBatchFilesWhenDeletedIssue10) {
+  testing::TempDir tmp;
+  RenderedBatch a = Render(3, 400);
+  RenderedBatch b = Render(2, 410);
+  {
+    auto store = OpenStore(tmp.path());
+    ASSERT_TRUE(store->PutBatch(a.tracking, a.pdf).ok());
+    ASSERT_TRUE(store->PutBatch(b.tracking, b.pdf).ok());
+  }
+  ASSERT_FALSE(Listing(tmp.path() / "index").empty());
+  fs::remove_all(tmp.path() / "index");
+
+  auto store = OpenStore(tmp.path());
+  auto found = store->Find(b.tracking[1]);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->page(), 2u);
+  // What the files said is in the index again, for every label.
+  std::string logs;
+  for (const std::string& name : Listing(tmp.path() / "index")) {
+    logs += Slurp(tmp.path() / "index" / name);
+  }
+  for (const std::string& tracking : a.tracking) {
+    EXPECT_NE(logs.find(tracking + " batch-"), std::string::npos) << tracking << "\n" << logs;
+  }
+  // An explicit rebuild names every page too.
+  fs::remove_all(tmp.path() / "index");
+  auto rebuilt = OpenStore(tmp.path())->RebuildIndex();
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(*rebuilt, 5u);
+  EXPECT_EQ(Listing(tmp.path() / "index").size(), 1u);
+}
+
+TEST(LabelStore, ATornIndexLineIsSkippedAndTheFilesFillTheGap) {
+  testing::TempDir tmp;
+  RenderedBatch a = Render(2, 500);
+  {
+    auto store = OpenStore(tmp.path());
+    ASSERT_TRUE(store->PutBatch(a.tracking, a.pdf).ok());
+  }
+  const std::set<std::string> logs = Listing(tmp.path() / "index");
+  ASSERT_EQ(logs.size(), 1u);
+  const fs::path log = tmp.path() / "index" / *logs.begin();
+  std::string text = Slurp(log);
+  fs::resize_file(log, text.size() - 5);  // the last line loses its end
+  auto found = OpenStore(tmp.path())->Find(a.tracking[1]);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->page(), 2u);
+}
+
+TEST(LabelStore, PerParcelFilesAreWrittenAsOneGroupAndFoundByName) {
+  testing::TempDir tmp;
+  testing::FaultInjectingFileSystem fs;
+  LabelStoreOptions options;
+  options.file_system = &fs;
+  auto store = OpenStore(tmp.path(), options);
+  const std::vector<ParcelLabel> labels = {{"EA000000014CN", "%PDF one"},
+                                           {"EA000000028CN", "%PDF two"}};
+  auto refs = store->PutParcels(labels);
+  ASSERT_TRUE(refs.ok()) << refs.status();
+  EXPECT_EQ(fs.written(), 1) << "one durable group, not a write per parcel";
+  EXPECT_EQ((*refs)[1].path(), "EA000000028CN.pdf");
+  EXPECT_EQ((*refs)[1].page(), 0u);
+  EXPECT_EQ(Slurp(tmp.path() / "EA000000028CN.pdf"), "%PDF two");
+  auto found = store->Find("EA000000014CN");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->page(), 0u);
+  EXPECT_EQ(*store->Extract("EA000000014CN"), "%PDF one");
+  const std::vector<ParcelLabel> bad = {{"EA000000042CN", "x"}, {"../../x", "y"}};
+  EXPECT_EQ(store->PutParcels(bad).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(fs::exists(tmp.path() / "EA000000042CN.pdf"));
+}
+
+TEST(LabelStore, AFullDiskOrAFailedFlushLeavesNothingUnderAFinalNameIssue10) {
+  testing::TempDir tmp;
+  testing::FaultInjectingFileSystem fs;
+  LabelStoreOptions options;
+  options.file_system = &fs;
+  auto store = OpenStore(tmp.path(), options);
+  RenderedBatch batch = Render(2, 600);
+  fs.SetDiskFull(true);
+  EXPECT_EQ(store->PutBatch(batch.tracking, batch.pdf).status().code(),
+            StatusCode::kResourceExhausted);
+  const std::vector<ParcelLabel> parcels = {{"EA000000014CN", "%PDF"}};
+  EXPECT_EQ(store->PutParcels(parcels).status().code(), StatusCode::kResourceExhausted);
+  fs.SetDiskFull(false);
+  fs.FailNextFlushes(1);
+  EXPECT_EQ(store->PutBatch(batch.tracking, batch.pdf).status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(Listing(tmp.path()), std::set<std::string>{"index"}) << "no file, no temporary";
+  ASSERT_TRUE(store->PutBatch(batch.tracking, batch.pdf).ok()) << "space returned";
+}
+
+TEST(LabelStore, OpeningSweepsTheTornBatchFileOfADeadWriter) {
+  testing::TempDir tmp;
+  const std::string torn = ".batch-0123456789abcdef.pdf.tmp." + TemporaryHostTag() + ".999999999.0";
+  std::ofstream(tmp.path() / torn) << "%PDF-1.3 half a batch";
+  auto store = OpenStore(tmp.path());
+  EXPECT_EQ(Listing(tmp.path()), std::set<std::string>{"index"});
+}
+
+TEST(LabelStore, PruningRemovesLabelsAndIndexLogsOlderThanTheCutoffIssue10) {
+  testing::TempDir tmp;
+  LabelStoreOptions options;
+  options.index_roll_ms = 0;  // a new index log for each batch written a millisecond later
+  auto store = OpenStore(tmp.path(), options);
+  RenderedBatch old_batch = Render(2, 700);
+  RenderedBatch new_batch = Render(2, 710);
+  auto old_refs = store->PutBatch(old_batch.tracking, old_batch.pdf);
+  ASSERT_TRUE(old_refs.ok());
+  const std::vector<ParcelLabel> parcel = {{"EA000000014CN", "%PDF one"}};
+  ASSERT_TRUE(store->PutParcels(parcel).ok());
+  for (const std::string& name : Listing(tmp.path() / "index")) {
+    Age(tmp.path() / "index" / name, 3600);
+  }
+  Age(tmp.path() / (*old_refs)[0].path(), 3600);
+  Age(tmp.path() / "EA000000014CN.pdf", 3600);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto new_refs = store->PutBatch(new_batch.tracking, new_batch.pdf);
+  ASSERT_TRUE(new_refs.ok());
+
+  const int64_t cutoff = static_cast<int64_t>(::time(nullptr) - 1800) * 1000;
+  auto pruned = store->Prune(cutoff);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(pruned->label_files, 2u);
+  EXPECT_EQ(pruned->index_logs, 1u);
+  EXPECT_EQ(store->Find(old_batch.tracking[0]).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->Find("EA000000014CN").status().code(), StatusCode::kNotFound);
+  auto kept = store->Find(new_batch.tracking[1]);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->path(), (*new_refs)[1].path());
+  // The writer goes on logging after its log was pruned.
+  RenderedBatch later = Render(1, 720);
+  ASSERT_TRUE(store->PutBatch(later.tracking, later.pdf).ok());
+  EXPECT_TRUE(OpenStore(tmp.path())->Find(later.tracking[0]).ok());
+}
+
+TEST(LabelStore, LabelFilesNamesParseBothWays) {
+  for (LabelFiles files : {LabelFiles::kBatch, LabelFiles::kPerParcel}) {
+    auto parsed = ParseLabelFiles(LabelFilesName(files));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, files);
+  }
+  EXPECT_EQ(ParseLabelFiles("zip").status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sortline::label
