@@ -16,6 +16,7 @@
 
 #include "pipeline/base/hash.h"
 #include "pipeline/model/orders.h"
+#include "pipeline/runtime/timeline.h"
 #include "pipeline/transport/envelope.h"
 
 namespace sortline::runtime {
@@ -157,7 +158,15 @@ class Submitter {
       }
     }
     progress_.Update(Finished(), static_cast<uint64_t>(summary_.failures_size()));
+    timeline_.Observe(summary_.lines(), summary_.accepted(), Finished(),
+                      static_cast<uint64_t>(summary_.failures_size()));
     return Status::Ok();
+  }
+
+  // The final point of the run's timeline; the timeline goes into the summary.
+  void EndTimeline() {
+    timeline_.FinishInto(summary_.lines(), summary_.accepted(), Finished(),
+                         static_cast<uint64_t>(summary_.failures_size()), summary_);
   }
 
   // Lines settled so far: failed before intake, or finished behind it.
@@ -206,6 +215,7 @@ class Submitter {
   v1::RunSummary& summary_;
   std::vector<Tracked> batches_;
   uint64_t early_failures_ = 0;
+  Timeline timeline_;
 };
 
 }  // namespace
@@ -290,6 +300,7 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
     ::usleep(static_cast<useconds_t>(options.poll_interval_ms) * 1000);
   }
   progress.Finish();
+  submitter.EndTimeline();
 
   std::sort(
       summary.mutable_failures()->begin(), summary.mutable_failures()->end(),
