@@ -15,4 +15,8 @@ cmake --build --preset dev --target sortline -j"$(nproc)"
 
 mkdir -p "$(dirname "$out")"
 build/dev/workers/sortline gen -n "$orders" -o "$out-orders.jsonl"
-build/dev/workers/sortline run "$out-orders.jsonl" -o "$out"
+status=0
+build/dev/workers/sortline run "$out-orders.jsonl" -o "$out" || status=$?
+# The run's report (exit 1 means some orders failed: they are in the report too).
+if ((status <= 1)); then build/dev/workers/sortline report "$out"; fi
+exit "$status"

@@ -21,14 +21,16 @@ const char* Colour(int i) {
   return kPalette[static_cast<size_t>(i) % (sizeof kPalette / sizeof kPalette[0])];
 }
 
-// A single-quoted gnuplot string: '' stands for ', nothing else is interpreted there
-// (no backslash escapes, no `command` or @macro substitution).
+// A single-quoted gnuplot string, where nothing is interpreted (no backslash escapes, no
+// `command` or @macro substitution). gnuplot's own escape for a quote inside one ('')
+// fails at the start of a string in 5.4, so a quote is drawn as the typographic
+// apostrophe ’ instead; control characters become spaces.
 std::string Quote(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     if (c == '\'') {
-      out += "''";
+      out += "\u2019";
     } else if (u < 0x20 || u == 0x7f) {
       out += ' ';
     } else {

@@ -44,7 +44,7 @@ class Plotter {
 
 // The gnuplot script that draws `chart` as SVG on standard output. Every string of the
 // chart is passed as a single-quoted gnuplot string (no escapes, no command or macro
-// substitution), with control characters replaced by spaces.
+// substitution), with ' drawn as ’ and control characters as spaces.
 // REQUIRES: ValidateChart(chart).ok().
 std::string GnuplotScript(const v1::Chart& chart, const PlotterOptions& options);
 
