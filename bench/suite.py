@@ -211,10 +211,11 @@ def dock(root, build, quick):
 def node_peer(root, build):
     """The command of the Node peer, after `npm ci` into BUILD/bench/peers-node; or the
     reason it cannot run."""
-    node = shutil.which("node")
+    node = os.environ.get("SORTLINE_SUITE_NODE") or shutil.which("node")
     npm = shutil.which("npm")
-    if not node:
-        return None, "node not found (bash deploy/setup-debian12.sh installs Debian's nodejs)", ""
+    if not node or not os.access(node, os.X_OK):
+        return None, "node not found%s (bash deploy/setup-debian12.sh installs Debian's nodejs)" % (
+            " at " + node if node else ""), ""
     if not npm:
         return None, "npm not found (bash deploy/setup-debian12.sh installs Debian's npm)", ""
     src = os.path.join(root, "bench", "peers", "node")

@@ -13,6 +13,8 @@
 #   --work DIR   where the end-to-end runs write (default a fresh directory under
 #                ${TMPDIR:-/tmp}; its filesystem is stated with the results)
 #   --only LIST  comma-separated sections: gbench,e2e,dock,peers (default all)
+# Environment: SORTLINE_SUITE_NO_BUILD=1 skips the build step (the tests build first);
+# SORTLINE_SUITE_NODE=PATH runs the Node peer with that node instead of the one on PATH.
 # See docs/benchmarks.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -88,15 +88,45 @@ double SmallestPositive(const v1::Chart& chart) {
   return std::isfinite(least) ? least : 1;
 }
 
+// Roughly how many average Latin characters wide `s` is drawn: CJK counts double.
+int DisplayWidth(const std::string& s) {
+  int width = 0;
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    width += n >= 3 ? 2 : 1;  // three- and four-byte sequences: CJK and beyond
+    i += n;
+  }
+  return width;
+}
+
+int WidestCategory(const v1::Chart& chart) {
+  int widest = 0;
+  for (const std::string& c : chart.categories()) widest = std::max(widest, DisplayWidth(c));
+  return widest;
+}
+
+// Category labels side by side need this many pixels (about 7 a character at 11 pt).
+bool CategoriesCrowd(const v1::Chart& chart, int width) {
+  int total = 0;
+  for (const std::string& c : chart.categories()) total += DisplayWidth(c) * 7 + 12;
+  return chart.categories_size() > kManyCategories || total > width - 120;
+}
+
 std::pair<int, int> Size(const v1::Chart& chart, const PlotterOptions& options) {
   const int categories = chart.categories_size();
   const int series = std::max(1, chart.series_size());
   switch (KindOf(chart)) {
-    case v1::CHART_KIND_BARS:
-      return {std::max(options.width, 100 + categories * std::max(14, 8 * series)),
-              options.height + (categories > kManyCategories ? 60 : 0)};
+    case v1::CHART_KIND_BARS: {
+      const int width = std::max(options.width, 100 + categories * std::max(14, 8 * series));
+      const int labels =
+          CategoriesCrowd(chart, width) ? std::min(7 * WidestCategory(chart), 300) : 0;
+      return {width, options.height + labels};
+    }
     case v1::CHART_KIND_RANKED_BARS:
-      return {options.width, std::max(options.height, 80 + categories * std::max(18, 10 * series))};
+      // Long labels take the left margin: widen rather than squeeze the bars.
+      return {std::min(1100, options.width + 7 * std::max(0, WidestCategory(chart) - 14)),
+              std::max(options.height, 80 + categories * std::max(18, 10 * series))};
     default:
       return {options.width, options.height};
   }
@@ -214,7 +244,7 @@ std::string GnuplotScript(const v1::Chart& chart, const PlotterOptions& options)
     case v1::CHART_KIND_BARS:
       gp += "set grid ytics lc rgb '#dddddd'\n";
       gp += "set xtics " + CategoryTics(chart) + "\n";
-      if (chart.categories_size() > kManyCategories) gp += "set xtics rotate by 90 right\n";
+      if (CategoriesCrowd(chart, width)) gp += "set xtics rotate by 90 right\n";
       gp += "set xrange [-0.6:" + last + ".6]\n";
       gp += "set boxwidth " + bar_width + " absolute\n";
       for (int s = 0; s < n; ++s) {
@@ -245,10 +275,11 @@ std::string GnuplotScript(const v1::Chart& chart, const PlotterOptions& options)
   }
   if (chart.log_y()) {
     const std::string floor = Number(log_floor);
+    // Decades as 1, 10, 100, 1k, 10k ... (SI prefixes) rather than 1e+06.
     if (kind == v1::CHART_KIND_RANKED_BARS) {
-      gp += "set logscale x\nset xrange [" + floor + ":*]\n";
+      gp += "set logscale x\nset xrange [" + floor + ":*]\nset format x '%.0s%c'\n";
     } else {
-      gp += "set logscale y\nset yrange [" + floor + ":*]\n";
+      gp += "set logscale y\nset yrange [" + floor + ":*]\nset format y '%.0s%c'\n";
     }
   } else if (kind != v1::CHART_KIND_RANKED_BARS) {
     gp += "set yrange [0:*]\n";

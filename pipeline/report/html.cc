@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <set>
+#include <utility>
 
 #include "pipeline/report/internal/base64.h"
 #include "pipeline/report/internal/escape.h"
@@ -92,16 +93,21 @@ constexpr char kScript[] = R"(
 )";
 
 constexpr int kNarrowChart = 700;  // px; PlotterOptions::width is 640 by default
+constexpr int kShortChart = 480;   // px; PlotterOptions::height is 360
 
 bool LooksNumeric(const std::string& cell) {
   size_t i = cell.size() > 1 && (cell[0] == '-' || cell[0] == '+') ? 1 : 0;
   return i < cell.size() && std::isdigit(static_cast<unsigned char>(cell[i]));
 }
 
-// The natural width of gnuplot's SVG, from its viewBox "0 0 W H"; 0 when not found.
-int SvgWidth(const std::string& svg) {
+// The natural size of gnuplot's SVG, from its viewBox "0 0 W H"; 0 when not found.
+std::pair<int, int> SvgSize(const std::string& svg) {
   const size_t at = svg.find("viewBox=\"0 0 ");
-  return at == std::string::npos ? 0 : std::atoi(svg.c_str() + at + 13);
+  if (at == std::string::npos) return {0, 0};
+  char* end = nullptr;
+  const long w = std::strtol(svg.c_str() + at + 13, &end, 10);
+  const long h = std::strtol(end, nullptr, 10);
+  return {static_cast<int>(w), static_cast<int>(h)};
 }
 
 void AppendFigures(const v1::ReportSection& section, std::string& html) {
@@ -126,10 +132,11 @@ Status AppendCharts(const v1::ReportSection& section, Plotter& plotter, std::set
       return InvalidArgument("two charts have the id " + chart.id());
     }
     SORTLINE_ASSIGN_OR_RETURN(std::string svg, plotter.Svg(chart));
-    // A chart wider than gnuplot's default (many categories) takes a whole row and
-    // scrolls sideways rather than shrinking its labels below legibility.
-    const int width = SvgWidth(svg);
-    const bool wide = width > kNarrowChart;
+    // A chart wider or taller than gnuplot's default (many categories, long labels)
+    // takes a whole row, and scrolls sideways rather than shrinking its labels below
+    // legibility.
+    const auto [width, height] = SvgSize(svg);
+    const bool wide = width > kNarrowChart || height > kShortChart;
     html += std::string("<figure class=\"chart") + (wide ? " wide" : "") + "\" id=\"chart-" +
             EscapeHtml(chart.id()) + "\"><figcaption><b>" + EscapeHtml(chart.title()) + "</b>" +
             EscapeHtml(chart.caption()) +
