@@ -13,6 +13,7 @@
 #include "pipeline/runtime/intake.h"
 #include "pipeline/runtime/progress.h"
 #include "pipeline/runtime/submit.h"
+#include "pipeline/runtime/timeline.h"
 #include "pipeline/runtime/worker.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/transport/channel.h"
@@ -448,6 +449,33 @@ TEST(Progress, PrintsPlainLinesWhenNotOnATerminal) {
   EXPECT_GE(lines, 9u);
   EXPECT_LE(lines, 12u);
   EXPECT_NE(text.find("100/100 orders"), std::string::npos) << text;
+}
+
+// The report's throughput chart: a zero point at the start, at most one point a second,
+// the final counts whenever the run ends (issue 12).
+TEST(Timeline, KeepsAPointASecondAndTheFinalCountsIssue12) {
+  ManualClock clock;
+  Timeline timeline(std::chrono::seconds(1), clock);
+  clock.now += std::chrono::milliseconds(100);
+  timeline.Observe(100, 100, 0, 0);  // too soon after the zero point
+  clock.now += std::chrono::milliseconds(950);
+  timeline.Observe(300, 200, 50, 1);
+  clock.now += std::chrono::milliseconds(500);
+  timeline.Observe(400, 400, 60, 1);  // too soon
+  clock.now += std::chrono::milliseconds(200);
+  v1::RunSummary summary;
+  timeline.FinishInto(400, 400, 400, 2, summary);
+  ASSERT_EQ(summary.timeline_size(), 3);
+  EXPECT_EQ(summary.timeline(0).seconds(), 0);
+  EXPECT_EQ(summary.timeline(0).finished(), 0u);
+  EXPECT_DOUBLE_EQ(summary.timeline(1).seconds(), 1.05);
+  EXPECT_EQ(summary.timeline(1).read(), 300u);
+  EXPECT_EQ(summary.timeline(1).accepted(), 200u);
+  EXPECT_EQ(summary.timeline(1).finished(), 50u);
+  EXPECT_EQ(summary.timeline(1).failed(), 1u);
+  EXPECT_DOUBLE_EQ(summary.timeline(2).seconds(), 1.75);
+  EXPECT_EQ(summary.timeline(2).finished(), 400u);
+  EXPECT_EQ(summary.timeline(2).failed(), 2u);
 }
 
 }  // namespace
