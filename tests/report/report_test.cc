@@ -20,6 +20,7 @@
 #include "pipeline/report/run_data.h"
 #include "pipeline/report/run_page.h"
 #include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::report {
@@ -39,7 +40,7 @@ size_t Count(const std::string& haystack, const std::string& needle) {
 
 std::unique_ptr<Plotter> Gnuplot() {
   Result<std::unique_ptr<Plotter>> plotter = Plotter::Open();
-  EXPECT_TRUE(plotter.ok()) << plotter.status().ToString();
+  EXPECT_OK(plotter);
   return plotter.ok() ? std::move(plotter).value() : nullptr;
 }
 
@@ -114,7 +115,7 @@ TEST(ReportChart, EveryKindIsDrawnByGnuplotAsOneSvgElement) {
 
   for (const v1::Chart& chart : {lines, bars, ranked}) {
     Result<std::string> svg = plotter->Svg(chart);
-    ASSERT_TRUE(svg.ok()) << chart.id() << ": " << svg.status().ToString();
+    ASSERT_OK(svg);
     EXPECT_EQ(svg->rfind("<svg", 0), 0u) << chart.id();
     EXPECT_EQ(Count(*svg, "<svg"), 1u);
     EXPECT_THAT(*svg, HasSubstr("</svg>"));
@@ -130,7 +131,7 @@ TEST(ReportChart, IdsInsideTheSvgArePrefixedSoChartsShareAPage) {
   std::unique_ptr<Plotter> plotter = Gnuplot();
   ASSERT_NE(plotter, nullptr);
   Result<std::string> svg = plotter->Svg(LineChart("lag"));
-  ASSERT_TRUE(svg.ok());
+  ASSERT_OK(svg);
   const std::regex id(R"re(id=['"]([^'"]*)['"])re");
   int ids = 0;
   for (auto it = std::sregex_iterator(svg->begin(), svg->end(), id); it != std::sregex_iterator();
@@ -151,7 +152,7 @@ TEST(ReportChart, TextOfAChartCannotRunCommandsInGnuplot) {
   chart.set_y_label("' . system('touch " + witness + "') . '");
   chart.mutable_series(0)->set_name("@x \\' \" \n set output '" + witness + "'");
   Result<std::string> svg = plotter->Svg(chart);
-  ASSERT_TRUE(svg.ok()) << svg.status().ToString();
+  ASSERT_OK(svg);
   EXPECT_FALSE(std::filesystem::exists(witness));
   EXPECT_THAT(*svg, HasSubstr("system("));  // drawn as text
 }
@@ -163,16 +164,17 @@ TEST(ReportChart, AChartWithoutDataSaysSo) {
   empty.set_id("empty");
   empty.add_series()->set_name("nothing");
   Result<std::string> svg = plotter->Svg(empty);
-  ASSERT_TRUE(svg.ok()) << svg.status().ToString();
+  ASSERT_OK(svg);
   EXPECT_THAT(*svg, HasSubstr("no data"));
 }
 
 TEST(ReportChart, MalformedChartsAreRefusedWithTheReason) {
   v1::Chart bad_id = LineChart("Bad Id");
-  EXPECT_EQ(ValidateChart(bad_id).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ValidateChart(bad_id), testing::StatusIs(StatusCode::kInvalidArgument));
   v1::Chart uneven = LineChart("uneven");
   uneven.mutable_series(0)->add_y(1);
-  EXPECT_THAT(ValidateChart(uneven).message(), HasSubstr("10 x for 11 y"));
+  EXPECT_THAT(ValidateChart(uneven),
+              testing::StatusIs(StatusCode::kInvalidArgument, HasSubstr("10 x for 11 y")));
   v1::Chart bars;
   bars.set_id("bars");
   bars.set_kind(v1::CHART_KIND_BARS);
@@ -218,7 +220,7 @@ TEST(ReportHtml, EveryStringOfThePageIsEscapedAndNothingIsFetched) {
   image->set_alt(evil);
   image->set_png("\x89PNG");
   Result<std::string> html = RenderHtml(page, *plotter);
-  ASSERT_TRUE(html.ok()) << html.status().ToString();
+  ASSERT_OK(html);
   EXPECT_EQ(Count(*html, "<script"), 1u);  // the page's own
   EXPECT_THAT(*html, Not(HasSubstr("<img src=http")));
   EXPECT_THAT(*html, Not(HasSubstr("src=\"http")));
@@ -333,10 +335,10 @@ TEST(ReportRunPage, ASubmitSummaryAloneGivesTheHeadlineThroughputAndFailures) {
   RunDir run;
   run.Write();
   Result<RunData> data = LoadRun(run.file("summary.json"));
-  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  ASSERT_OK(data);
   EXPECT_TRUE(data->records_path.empty());
   Result<v1::ReportPage> page = BuildRunPage(*data, nullptr);
-  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_OK(page);
   EXPECT_EQ(FigureValue(*page, "orders"), "10");
   EXPECT_EQ(FigureValue(*page, "ok"), "8");
   EXPECT_EQ(FigureValue(*page, "failed"), "2");
@@ -369,13 +371,13 @@ TEST(ReportRunPage, RecordsAreCountedPerChuteDoorProvinceAndLabelSize) {
   run.Write();
   Result<std::unique_ptr<model::DivisionTable>> divisions =
       model::DivisionTable::Load(testing::DivisionsDir(), false);
-  ASSERT_TRUE(divisions.ok());
+  ASSERT_OK(divisions);
   Result<RunData> data = LoadRun(run.path());
-  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  ASSERT_OK(data);
   EXPECT_EQ(data->records.records, 4u);
   EXPECT_EQ(data->records.labels_in_batch_files, 1u);
   Result<v1::ReportPage> page = BuildRunPage(*data, divisions->get());
-  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_OK(page);
 
   const v1::Chart* doors = Chart(*page, "doors");
   ASSERT_NE(doors, nullptr);
@@ -422,9 +424,8 @@ TEST(ReportRunPage, BrokenRecordLineIsAnErrorNamingFileAndLine) {
   run.Write();
   std::ofstream(run.file("records.jsonl")) << "{\"chute\": \"C001\"}\n{not json\n";
   Result<RunData> data = LoadRun(run.path());
-  EXPECT_EQ(data.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(data.status().message(), HasSubstr("records.jsonl:2"));
-  EXPECT_EQ(LoadRun(run.file("nothing-here")).status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(data, testing::StatusIs(StatusCode::kInvalidArgument, HasSubstr("records.jsonl:2")));
+  EXPECT_THAT(LoadRun(run.file("nothing-here")), testing::StatusIs(StatusCode::kNotFound));
 }
 
 // ---- sections from data files (how the rehearsal adds its time series) ---------------
@@ -445,7 +446,7 @@ TEST(ReportFile, SectionFilesInReportDirAreDrawnAfterTheRunsOwn) {
   ReportOptions options;
   options.run = run.path();
   Result<std::string> out = WriteRunReport(options, nullptr);
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_OK(out);
   EXPECT_EQ(*out, run.file("report.html"));
   const std::string html = testing::ReadFile(*out);
   const size_t failures = html.find("<section id=\"failures\"");
@@ -461,8 +462,7 @@ TEST(ReportFile, SectionFilesInReportDirAreDrawnAfterTheRunsOwn) {
   // A misspelt field is an error naming the file, not a silently empty chart.
   std::ofstream(run.file("report.d/30-typo.json")) << R"({"id": "x", "chrts": []})";
   Result<std::string> refused = WriteRunReport(options, nullptr);
-  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(refused.status().message(), HasSubstr("30-typo.json"));
+  EXPECT_THAT(refused, testing::StatusIs(StatusCode::kInvalidArgument, HasSubstr("30-typo.json")));
 }
 
 }  // namespace
