@@ -8,15 +8,15 @@
 // Usage: peer_naive_label [--seconds S] [--out FILE]
 // Prints one JSON object: labels, seconds, labels_per_s, pdf_bytes (mean).
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <hpdf.h>
 #include <iconv.h>
 #include <zint.h>
+
+#include "bench/peers/peer_main.h"
 
 namespace {
 
@@ -188,40 +188,12 @@ std::string Render(const std::string& tracking) {
   return bytes;
 }
 
-double CpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  double seconds = 2;
-  const char* out = nullptr;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
-    if (std::strcmp(argv[i], "--out") == 0) out = argv[i + 1];
-  }
-  if (out != nullptr) {
-    const std::string pdf = Render(S10(47312482));
-    FILE* f = std::fopen(out, "wb");
-    if (f == nullptr || std::fwrite(pdf.data(), 1, pdf.size(), f) != pdf.size()) return 1;
-    std::fclose(f);
-  }
-  Render(S10(1));  // warm up
-  long labels = 0;
-  double bytes = 0;
-  const double start = CpuSeconds();
-  double elapsed = 0;
-  do {
-    bytes += static_cast<double>(Render(S10(10000000u + static_cast<unsigned>(labels))).size());
-    ++labels;
-    elapsed = CpuSeconds() - start;
-  } while (elapsed < seconds);
-  if (failed) return 1;
-  std::printf("{\"labels\": %ld, \"seconds\": %.6f, \"labels_per_s\": %.3f, \"pdf_bytes\": %.1f}\n",
-              labels, elapsed, static_cast<double>(labels) / elapsed,
-              bytes / static_cast<double>(labels));
-  return 0;
+  return sortline::peers::PeerMain(argc, argv, [](unsigned serial) -> std::optional<std::string> {
+    std::string pdf = Render(S10(serial));
+    if (failed) return std::nullopt;
+    return pdf;
+  });
 }
