@@ -421,21 +421,22 @@ void AddFailures(const RunData& run, const RunPageOptions& options, v1::ReportPa
 double Quantile(const v1::StageTiming& timing, double q) {
   uint64_t total = 0;
   for (uint64_t c : timing.counts()) total += c;
-  if (total == 0 || timing.upper_bounds_us().empty()) return 0;
+  if (total == 0 || timing.first_bound_us() <= 0 || timing.growth() <= 1) return 0;
+  auto bound = [&timing](int i) { return timing.first_bound_us() * std::pow(timing.growth(), i); };
+  const int open = static_cast<int>(timing.buckets()) - 1;  // the open-ended bucket
   const double rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(total);
   uint64_t below = 0;
   for (int i = 0; i < timing.counts_size(); ++i) {
     const uint64_t c = timing.counts(i);
     if (c > 0 && static_cast<double>(below + c) >= rank) {
-      if (i >= timing.upper_bounds_us_size()) break;  // the +Inf bucket
-      const double lower = i == 0 ? 0 : timing.upper_bounds_us(i - 1);
-      const double upper = timing.upper_bounds_us(i);
+      if (i >= open) return bound(open - 1);
+      const double lower = i == 0 ? 0 : bound(i - 1);
       const double within = (rank - static_cast<double>(below)) / static_cast<double>(c);
-      return lower + (upper - lower) * std::clamp(within, 0.0, 1.0);
+      return lower + (bound(i) - lower) * std::clamp(within, 0.0, 1.0);
     }
     below += c;
   }
-  return timing.upper_bounds_us(timing.upper_bounds_us_size() - 1);
+  return bound(std::min(timing.counts_size(), std::max(open, 1)) - 1);
 }
 
 Result<v1::ReportPage> BuildRunPage(const RunData& run, const model::DivisionTable* divisions,

@@ -36,7 +36,7 @@ Result<v1::ReportPage> BuildRunPage(const RunData& run, const model::DivisionTab
 
 // Quantile `q` (0..1) of a stage's durations in microseconds, interpolated linearly
 // within its bucket; 0 when it has no observations; the last finite bound when it falls
-// in the +Inf bucket.
+// in the open-ended bucket.
 double Quantile(const v1::StageTiming& timing, double q);
 
 }  // namespace sortline::report

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pipeline/model/orders.h"
+#include "pipeline/runtime/stage_timings.h"
 #include "pipeline/transport/envelope.h"
 
 namespace sortline::runtime {
@@ -177,6 +178,7 @@ class IntakeImpl final : public Intake {
   }
 
   void Reply(const std::string& peer, v1::SubmitReply reply) {
+    *reply.mutable_stage_timings() = stage_timings_;
     Status sent = submit_->Send(peer, transport::Encode(std::move(reply)));
     if (!sent.ok()) Log("intake: reply to submitter lost: " + sent.ToString());
   }
@@ -217,6 +219,7 @@ class IntakeImpl final : public Intake {
       }
       case v1::WorkMessage::kDone: {
         Status completed = journal_->Complete(message->done());
+        if (completed.ok()) AddTimings(message->done().stage_timings(), &stage_timings_);
         if (!completed.ok()) {
           if (completed.code() == StatusCode::kDataLoss) return completed;
           // Not recorded: the lease expires and the work is redone, idempotently.
@@ -291,7 +294,8 @@ class IntakeImpl final : public Intake {
   std::unique_ptr<transport::ServerChannel> work_;
   std::map<std::string, Peer> workers_;
   bool work_may_be_waiting_ = true;
-  bool journal_full_ = false;  // the last Submit was refused for space: alarm raised
+  bool journal_full_ = false;      // the last Submit was refused for space: alarm raised
+  StageTimingList stage_timings_;  // of every WorkDone since start; in every SubmitReply
   int64_t last_idle_check_ms_ = 0;
   std::atomic<bool> stop_{false};
 };

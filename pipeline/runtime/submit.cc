@@ -16,6 +16,7 @@
 
 #include "pipeline/base/hash.h"
 #include "pipeline/model/orders.h"
+#include "pipeline/runtime/stage_timings.h"
 #include "pipeline/runtime/timeline.h"
 #include "pipeline/transport/envelope.h"
 
@@ -163,10 +164,12 @@ class Submitter {
     return Status::Ok();
   }
 
-  // The final point of the run's timeline; the timeline goes into the summary.
+  // The final point of the run's timeline; the timeline and the stage timings of the
+  // run go into the summary.
   void EndTimeline() {
     timeline_.FinishInto(summary_.lines(), summary_.accepted(), Finished(),
                          static_cast<uint64_t>(summary_.failures_size()), summary_);
+    *summary_.mutable_stage_timings() = timings_.Between();
   }
 
   // Lines settled so far: failed before intake, or finished behind it.
@@ -202,7 +205,10 @@ class Submitter {
         if (!in.value().has_value()) break;
         Result<v1::SubmitReply> reply = transport::Decode<v1::SubmitReply>(*in.value());
         if (!reply.ok()) continue;  // a stray or foreign message; keep waiting
-        if (matches(reply.value())) return std::move(reply).value();
+        if (matches(reply.value())) {
+          timings_.Note(reply->stage_timings());
+          return std::move(reply).value();
+        }
       }
     }
     return Unavailable("intake at " + options_.intake_endpoint + " did not answer after " +
@@ -216,6 +222,7 @@ class Submitter {
   std::vector<Tracked> batches_;
   uint64_t early_failures_ = 0;
   Timeline timeline_;
+  TimingWindow timings_;  // intake's running stage timings, first and last seen
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "pipeline/runtime/embedded.h"
 #include "pipeline/runtime/intake.h"
 #include "pipeline/runtime/progress.h"
+#include "pipeline/runtime/stage_timings.h"
 #include "pipeline/runtime/submit.h"
 #include "pipeline/runtime/timeline.h"
 #include "pipeline/runtime/worker.h"
@@ -476,6 +477,56 @@ TEST(Timeline, KeepsAPointASecondAndTheFinalCountsIssue12) {
   EXPECT_DOUBLE_EQ(summary.timeline(2).seconds(), 1.75);
   EXPECT_EQ(summary.timeline(2).finished(), 400u);
   EXPECT_EQ(summary.timeline(2).failed(), 2u);
+}
+
+const v1::StageTiming* Stage(const StageTimingList& list, const std::string& name) {
+  for (const v1::StageTiming& t : list) {
+    if (t.stage() == name) return &t;
+  }
+  return nullptr;
+}
+
+// The stage timings of the report: leases add up at intake, and the submitter's window
+// over intake's running total is its own work (issue 12).
+TEST(StageTimings, LeasesAddUpAndAWindowOverTheTotalIsTheWorkInBetweenIssue12) {
+  using std::chrono::microseconds;
+  StageTimings lease1;
+  lease1.Record(StageTimings::kDecode, microseconds(3));
+  lease1.Record(StageTimings::kDecode, microseconds(5));
+  lease1.Record(StageTimings::kRender, microseconds(4000));
+  StageTimings lease2(/*render_per_order=*/false);
+  lease2.Record(StageTimings::kDecode, microseconds(100));
+  lease2.Record(StageTimings::kDockAck, microseconds(900));
+
+  StageTimingList total;  // intake's running total
+  lease1.AddTo(&total);
+  const StageTimingList before = total;  // what the submitter's first reply carried
+  lease2.AddTo(&total);
+  ASSERT_EQ(total.size(), 3);  // decode, render, dock_ack: no stage without observations
+  const v1::StageTiming* decode = Stage(total, "decode");
+  ASSERT_NE(decode, nullptr);
+  EXPECT_EQ(decode->count(), 3u);
+  EXPECT_DOUBLE_EQ(decode->sum_us(), 108);
+  EXPECT_EQ(decode->unit(), "order");
+  EXPECT_EQ(Stage(total, "render")->unit(), "batch");
+  EXPECT_EQ(Stage(total, "dock_ack")->unit(), "batch");
+
+  const StageTimingList between = TimingsBetween(before, total);
+  ASSERT_EQ(between.size(), 2);  // render saw nothing in between
+  EXPECT_EQ(Stage(between, "decode")->count(), 1u);
+  EXPECT_DOUBLE_EQ(Stage(between, "decode")->sum_us(), 100);
+  EXPECT_EQ(Stage(between, "dock_ack")->count(), 1u);
+  EXPECT_EQ(Stage(between, "render"), nullptr);
+
+  // Intake restarted between the two readings: no timings rather than wrong ones.
+  StageTimingList restarted;
+  lease2.AddTo(&restarted);
+  EXPECT_TRUE(TimingsBetween(total, restarted).empty());
+
+  TimingWindow window;
+  window.Note(before);
+  window.Note(total);
+  EXPECT_EQ(window.Between().size(), 2);
 }
 
 }  // namespace
