@@ -141,7 +141,7 @@ E2E_LINE = re.compile(r"^(?P<config>[^:]+):\s+(?P<rate>\d+) orders/s \((?P<secon
 def e2e(root, build, out_dir, work, quick):
     orders = 1000 if quick else 20000
     script = os.path.join(root, "bench", "pipeline_e2e.sh")
-    result = {"orders": orders, "status": "ran", "reason": "", "rows": [], "raw": ""}
+    result = {"orders": orders, "status": "ran", "reason": "", "rows": [], "context": [], "raw": ""}
     wd = os.path.join(work, "e2e")
     json_path = os.path.join(out_dir, "json", "pipeline_e2e.json")
     # The script's --json FILE (one object per configuration) when it has it; its printed
@@ -159,12 +159,21 @@ def e2e(root, build, out_dir, work, quick):
             objects = json.loads(text) if text.startswith("[") else [json.loads(l) for l in text.splitlines() if l.strip()]
             for o in objects:
                 rate = o.get("orders_per_s", o.get("orders_per_second"))
+                if rate is None:
+                    # Not a run: e.g. the file system's floor the script measures first.
+                    result["context"].append(o)
+                    continue
+                config = str(o.get("config", o.get("name", "?")))
+                if o.get("labels"):
+                    config += " (%s labels)" % o["labels"]
                 result["rows"].append({
-                    "config": str(o.get("config", o.get("name", o.get("configuration", "?")))),
+                    "config": config,
                     "orders": o.get("orders", orders),
                     "orders_per_s": rate,
                     "seconds": o.get("seconds", o.get("elapsed_seconds")),
-                    "extra": {k: v for k, v in o.items() if k not in ("config", "name", "configuration", "orders", "orders_per_s", "orders_per_second", "seconds", "elapsed_seconds")},
+                    "extra": {k: v for k, v in o.items() if k not in (
+                        "config", "name", "labels", "orders", "orders_per_s", "orders_per_second",
+                        "seconds", "elapsed_seconds", "durable", "fs", "load")},
                 })
         except (OSError, ValueError) as e:
             result["reason"] += " (its JSON could not be read: %s)" % e
@@ -333,6 +342,15 @@ def ratios(results):
     return rows
 
 
+def describe(value):
+    """A JSON value in a table cell: numbers grouped, objects as "key value, ..."."""
+    if isinstance(value, dict):
+        return ", ".join("%s %s" % (k, describe(v)) for k, v in value.items())
+    if isinstance(value, float) or isinstance(value, int):
+        return fmt(value)
+    return str(value)
+
+
 def table(header, rows):
     out = "| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
     for r in rows:
@@ -383,7 +401,10 @@ def write_markdown(results, path):
         if e["rows"]:
             md += table(["configuration", "orders", "orders/s", "seconds", "more"],
                         [[r["config"], fmt(r["orders"]), fmt(r["orders_per_s"]), fmt(r["seconds"], 2),
-                          ", ".join("%s %s" % kv for kv in r["extra"].items())] for r in e["rows"]])
+                          "; ".join("%s: %s" % (k, describe(v)) for k, v in r["extra"].items())]
+                         for r in e["rows"]])
+        for c in e["context"]:
+            md += "\n%s: %s\n" % (c.get("config", "context"), describe({k: v for k, v in c.items() if k != "config"}))
     if "dock" in results:
         d = results["dock"]
         md += "\n## Dock surge\n\n`bench/dock_surge.sh` for %d s per rate: scan-time decision latency while records are fed at full speed.\n\n" % d["seconds"]

@@ -35,6 +35,8 @@ targets=(sortline sortline-intake sortline-worker sortline-dock scanner_sim
          peer_sortline_label peer_naive_label
          s10_bench sort_bench label_bench codec_bench flow_bench dock_bench store_bench
          transport_bench)
+# pipeline_e2e.sh measures the file system's floor first, with bench/fs_floor.
+[[ -f $root/bench/fs_floor.cc ]] && targets+=(fs_floor)
 if [[ ${SORTLINE_SUITE_NO_BUILD:-0} != 1 ]]; then
   cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$build/suite-build.log" 2>&1 ||
     { echo "suite.sh: build failed, see $build/suite-build.log" >&2; exit 2; }
