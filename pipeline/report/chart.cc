@@ -275,11 +275,13 @@ std::string GnuplotScript(const v1::Chart& chart, const PlotterOptions& options)
   }
   if (chart.log_y()) {
     const std::string floor = Number(log_floor);
-    // Decades as 1, 10, 100, 1k, 10k ... (SI prefixes) rather than 1e+06.
+    // Decades as 1, 10, 100, 1k, 10k ... (SI prefixes) rather than 1e+06; below 1 plain
+    // decimals (0.1, not 100m).
+    const std::string format = log_floor >= 1 ? "'%.0s%c'" : "'%g'";
     if (kind == v1::CHART_KIND_RANKED_BARS) {
-      gp += "set logscale x\nset xrange [" + floor + ":*]\nset format x '%.0s%c'\n";
+      gp += "set logscale x\nset xrange [" + floor + ":*]\nset format x " + format + "\n";
     } else {
-      gp += "set logscale y\nset yrange [" + floor + ":*]\nset format y '%.0s%c'\n";
+      gp += "set logscale y\nset yrange [" + floor + ":*]\nset format y " + format + "\n";
     }
   } else if (kind != v1::CHART_KIND_RANKED_BARS) {
     gp += "set yrange [0:*]\n";
