@@ -88,7 +88,6 @@ def machine(root, work):
 
 def gbench(build, out_dir, work, quick):
     results = []
-    os.makedirs(os.path.join(out_dir, "json"), exist_ok=True)
     for name in GBENCH:
         binary = os.path.join(build, "bench", name + "_bench")
         entry = {"binary": name + "_bench", "status": "ran", "reason": "", "benchmarks": []}
@@ -510,7 +509,7 @@ def main():
     if unknown:
         sys.exit("suite: unknown section(s) %s; choose from %s" % (", ".join(unknown), ", ".join(SECTIONS)))
     out_dir = os.path.abspath(args.out or os.path.join(args.build, "suite"))
-    os.makedirs(out_dir, exist_ok=True)
+    os.makedirs(os.path.join(out_dir, "json"), exist_ok=True)
     own_work = not args.work
     work = os.path.abspath(args.work) if args.work else tempfile.mkdtemp(prefix="sortline-suite.")
     os.makedirs(work, exist_ok=True)
