@@ -170,6 +170,8 @@ class IntakeImpl final : public Intake {
       } else {
         reply.set_error(progress.status().ToString());
       }
+    } else if (request->kind_case() == v1::SubmitRequest::kStageTimings) {
+      *reply.mutable_stage_timings() = stage_timings_;
     } else {
       reply.set_error("empty submit request");
     }
@@ -178,7 +180,6 @@ class IntakeImpl final : public Intake {
   }
 
   void Reply(const std::string& peer, v1::SubmitReply reply) {
-    *reply.mutable_stage_timings() = stage_timings_;
     Status sent = submit_->Send(peer, transport::Encode(std::move(reply)));
     if (!sent.ok()) Log("intake: reply to submitter lost: " + sent.ToString());
   }
@@ -295,7 +296,7 @@ class IntakeImpl final : public Intake {
   std::map<std::string, Peer> workers_;
   bool work_may_be_waiting_ = true;
   bool journal_full_ = false;      // the last Submit was refused for space: alarm raised
-  StageTimingList stage_timings_;  // of every WorkDone since start; in every SubmitReply
+  StageTimingList stage_timings_;  // of every WorkDone since start, for the submitters
   int64_t last_idle_check_ms_ = 0;
   std::atomic<bool> stop_{false};
 };

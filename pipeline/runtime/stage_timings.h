@@ -5,9 +5,9 @@
 //
 // How they travel: a worker times each lease into a StageTimings and sends it with the
 // lease's WorkDone; intake adds every WorkDone's timings into its running total and
-// puts that total into each SubmitReply; the submitter takes the total of its first
-// reply (before any of its work was done) from the total of its last one
-// (TimingsBetween), which is the work done while it ran. Over one submission at a time
+// answers a submitter's stage_timings question with it; the submitter asks before its
+// first batch and after its last is complete, and keeps the difference
+// (TimingsBetween): the work done while it ran. Over one submission at a time
 // (a festival run, `sortline run`) that is exactly its own work; concurrent submissions
 // to one intake share their timings, and an intake restart during the run leaves the
 // summary without timings rather than with wrong ones.

@@ -164,6 +164,18 @@ class Submitter {
     return Status::Ok();
   }
 
+  // Asks intake for its running total of stage timings (once before the first batch,
+  // once after the last is complete). An intake that does not know the question
+  // answers with an error: then the summary has no timings, and nothing else changes.
+  void NoteStageTimings() {
+    v1::SubmitRequest request;
+    request.set_stage_timings(true);
+    Result<v1::SubmitReply> reply =
+        Call(transport::Encode(std::move(request)),
+             [](const v1::SubmitReply& r) { return r.batch_id().empty(); });
+    if (reply.ok() && reply->error().empty()) timings_.Note(reply->stage_timings());
+  }
+
   // The final point of the run's timeline; the timeline and the stage timings of the
   // run go into the summary.
   void EndTimeline() {
@@ -205,10 +217,7 @@ class Submitter {
         if (!in.value().has_value()) break;
         Result<v1::SubmitReply> reply = transport::Decode<v1::SubmitReply>(*in.value());
         if (!reply.ok()) continue;  // a stray or foreign message; keep waiting
-        if (matches(reply.value())) {
-          timings_.Note(reply->stage_timings());
-          return std::move(reply).value();
-        }
+        if (matches(reply.value())) return std::move(reply).value();
       }
     }
     return Unavailable("intake at " + options_.intake_endpoint + " did not answer after " +
@@ -259,6 +268,7 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
     return Status::Ok();
   };
 
+  submitter.NoteStageTimings();
   auto last_poll = Clock::now();
   std::string line;
   uint64_t line_number = 0;
@@ -307,6 +317,7 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
     ::usleep(static_cast<useconds_t>(options.poll_interval_ms) * 1000);
   }
   progress.Finish();
+  submitter.NoteStageTimings();
   submitter.EndTimeline();
 
   std::sort(
