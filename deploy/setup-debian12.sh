@@ -13,7 +13,14 @@ packages=(
   libhpdf-dev libzint-dev libdeflate-dev libsqlite3-dev sqlite3 libqpdf-dev libcsv-dev libcli11-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zbar-tools poppler-utils poppler-data fonts-wqy-microhei fonts-droid-fallback python3-reportlab
+  gnuplot-nox chromium libpng-dev
 )
+# gnuplot-nox draws the charts of `sortline report` and bench/suite.sh; chromium opens the
+# report in its acceptance test (headless), libpng reads the screenshot there.
+# The benchmark suite's Node peer (pdfkit + bwip-js from npm, installed under the build
+# directory) needs node and npm: Debian's, unless this machine already has both.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -24,6 +24,7 @@ Command AddStatusCommand(CLI::App& app);  // status_command.cc
 Command AddLabelCommand(CLI::App& app);   // label_command.cc
 Command AddPlanCommand(CLI::App& app);    // plan_command.cc
 Command AddKeysCommand(CLI::App& app);    // keys_command.cc
+Command AddReportCommand(CLI::App& app);  // report_command.cc
 
 }  // namespace sortline::cli
 

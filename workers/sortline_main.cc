@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<Command> commands = {
       AddGenCommand(app),   AddRunCommand(app),  AddSubmitCommand(app), AddStatusCommand(app),
-      AddLabelCommand(app), AddPlanCommand(app), AddKeysCommand(app),
+      AddLabelCommand(app), AddPlanCommand(app), AddKeysCommand(app), AddReportCommand(app),
   };
   try {
     app.parse(argc, argv);

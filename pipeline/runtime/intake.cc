@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pipeline/model/orders.h"
+#include "pipeline/runtime/stage_timings.h"
 #include "pipeline/transport/envelope.h"
 
 namespace sortline::runtime {
@@ -171,6 +172,8 @@ class IntakeImpl final : public Intake {
       } else {
         reply.set_error(progress.status().ToString());
       }
+    } else if (request->kind_case() == v1::SubmitRequest::kStageTimings) {
+      *reply.mutable_stage_timings() = stage_timings_;
     } else {
       reply.set_error("empty submit request");
     }
@@ -219,6 +222,7 @@ class IntakeImpl final : public Intake {
       }
       case v1::WorkMessage::kDone: {
         Status completed = journal_->Complete(message->done());
+        if (completed.ok()) AddTimings(message->done().stage_timings(), &stage_timings_);
         if (!completed.ok()) {
           if (completed.code() == StatusCode::kDataLoss) return completed;
           // Not recorded: the lease expires and the work is redone, idempotently.
@@ -322,7 +326,8 @@ class IntakeImpl final : public Intake {
   std::unique_ptr<transport::ServerChannel> work_;
   std::map<std::string, Peer> workers_;
   bool work_may_be_waiting_ = true;
-  bool journal_full_ = false;  // the last Submit was refused for space: alarm raised
+  bool journal_full_ = false;      // the last Submit was refused for space: alarm raised
+  StageTimingList stage_timings_;  // of every WorkDone since start, for the submitters
   int64_t last_idle_check_ms_ = 0;
   int64_t last_prune_ms_ = 0;
   bool prune_more_ = false;  // the last prune was cut short: go on next turn

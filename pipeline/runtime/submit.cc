@@ -18,6 +18,8 @@
 #include "pipeline/base/text.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/model/orders_file.h"
+#include "pipeline/runtime/stage_timings.h"
+#include "pipeline/runtime/timeline.h"
 #include "pipeline/transport/envelope.h"
 
 namespace sortline::runtime {
@@ -176,7 +178,29 @@ class Submitter {
       }
     }
     progress_.Update(Finished(), static_cast<uint64_t>(summary_.failures_size()));
+    timeline_.Observe(summary_.lines(), summary_.accepted(), Finished(),
+                      static_cast<uint64_t>(summary_.failures_size()));
     return Status::Ok();
+  }
+
+  // Asks intake for its running total of stage timings (once before the first batch,
+  // once after the last is complete). An intake that does not know the question
+  // answers with an error: then the summary has no timings, and nothing else changes.
+  void NoteStageTimings() {
+    v1::SubmitRequest request;
+    request.set_stage_timings(true);
+    Result<v1::SubmitReply> reply =
+        Call(transport::Encode(std::move(request)),
+             [](const v1::SubmitReply& r) { return r.batch_id().empty(); });
+    if (reply.ok() && reply->error().empty()) timings_.Note(reply->stage_timings());
+  }
+
+  // The final point of the run's timeline; the timeline and the stage timings of the
+  // run go into the summary.
+  void EndTimeline() {
+    timeline_.FinishInto(summary_.lines(), summary_.accepted(), Finished(),
+                         static_cast<uint64_t>(summary_.failures_size()), summary_);
+    *summary_.mutable_stage_timings() = timings_.Between();
   }
 
   // Lines settled so far: failed before intake, or finished behind it.
@@ -226,6 +250,8 @@ class Submitter {
   std::vector<Tracked> batches_;
   uint64_t early_failures_ = 0;
   std::unordered_set<uint64_t> failed_lines_;
+  Timeline timeline_;
+  TimingWindow timings_;  // intake's running stage timings, first and last seen
 };
 
 }  // namespace
@@ -270,6 +296,7 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
     return Status::Ok();
   };
 
+  submitter.NoteStageTimings();
   auto last_poll = Clock::now();
   model::OrdersFileLine line;
   while (true) {
@@ -323,6 +350,8 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
     ::usleep(static_cast<useconds_t>(options.poll_interval_ms) * 1000);
   }
   progress.Finish();
+  submitter.NoteStageTimings();
+  submitter.EndTimeline();
 
   std::sort(
       summary.mutable_failures()->begin(), summary.mutable_failures()->end(),

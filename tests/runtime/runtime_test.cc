@@ -12,7 +12,9 @@
 #include "pipeline/runtime/embedded.h"
 #include "pipeline/runtime/intake.h"
 #include "pipeline/runtime/progress.h"
+#include "pipeline/runtime/stage_timings.h"
 #include "pipeline/runtime/submit.h"
+#include "pipeline/runtime/timeline.h"
 #include "pipeline/runtime/worker.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/transport/channel.h"
@@ -424,6 +426,83 @@ TEST(Progress, PrintsPlainLinesWhenNotOnATerminal) {
   EXPECT_GE(lines, 9u);
   EXPECT_LE(lines, 12u);
   EXPECT_NE(text.find("100/100 orders"), std::string::npos) << text;
+}
+
+// The report's throughput chart: a zero point at the start, at most one point a second,
+// the final counts whenever the run ends (issue 12).
+TEST(Timeline, KeepsAPointASecondAndTheFinalCountsIssue12) {
+  ManualClock clock;
+  Timeline timeline(std::chrono::seconds(1), clock);
+  clock.now += std::chrono::milliseconds(100);
+  timeline.Observe(100, 100, 0, 0);  // too soon after the zero point
+  clock.now += std::chrono::milliseconds(950);
+  timeline.Observe(300, 200, 50, 1);
+  clock.now += std::chrono::milliseconds(500);
+  timeline.Observe(400, 400, 60, 1);  // too soon
+  clock.now += std::chrono::milliseconds(200);
+  v1::RunSummary summary;
+  timeline.FinishInto(400, 400, 400, 2, summary);
+  ASSERT_EQ(summary.timeline_size(), 3);
+  EXPECT_EQ(summary.timeline(0).seconds(), 0);
+  EXPECT_EQ(summary.timeline(0).finished(), 0u);
+  EXPECT_DOUBLE_EQ(summary.timeline(1).seconds(), 1.05);
+  EXPECT_EQ(summary.timeline(1).read(), 300u);
+  EXPECT_EQ(summary.timeline(1).accepted(), 200u);
+  EXPECT_EQ(summary.timeline(1).finished(), 50u);
+  EXPECT_EQ(summary.timeline(1).failed(), 1u);
+  EXPECT_DOUBLE_EQ(summary.timeline(2).seconds(), 1.75);
+  EXPECT_EQ(summary.timeline(2).finished(), 400u);
+  EXPECT_EQ(summary.timeline(2).failed(), 2u);
+}
+
+const v1::StageTiming* Stage(const StageTimingList& list, const std::string& name) {
+  for (const v1::StageTiming& t : list) {
+    if (t.stage() == name) return &t;
+  }
+  return nullptr;
+}
+
+// The stage timings of the report: leases add up at intake, and the submitter's window
+// over intake's running total is its own work (issue 12).
+TEST(StageTimings, LeasesAddUpAndAWindowOverTheTotalIsTheWorkInBetweenIssue12) {
+  using std::chrono::microseconds;
+  StageTimings lease1;
+  lease1.Record(StageTimings::kDecode, microseconds(3));
+  lease1.Record(StageTimings::kDecode, microseconds(5));
+  lease1.Record(StageTimings::kRender, microseconds(4000));
+  StageTimings lease2(/*render_per_order=*/false);
+  lease2.Record(StageTimings::kDecode, microseconds(100));
+  lease2.Record(StageTimings::kDockAck, microseconds(900));
+
+  StageTimingList total;  // intake's running total
+  lease1.AddTo(&total);
+  const StageTimingList before = total;  // what the submitter's first reply carried
+  lease2.AddTo(&total);
+  ASSERT_EQ(total.size(), 3);  // decode, render, dock_ack: no stage without observations
+  const v1::StageTiming* decode = Stage(total, "decode");
+  ASSERT_NE(decode, nullptr);
+  EXPECT_EQ(decode->count(), 3u);
+  EXPECT_DOUBLE_EQ(decode->sum_us(), 108);
+  EXPECT_EQ(decode->unit(), "order");
+  EXPECT_EQ(Stage(total, "render")->unit(), "batch");
+  EXPECT_EQ(Stage(total, "dock_ack")->unit(), "batch");
+
+  const StageTimingList between = TimingsBetween(before, total);
+  ASSERT_EQ(between.size(), 2);  // render saw nothing in between
+  EXPECT_EQ(Stage(between, "decode")->count(), 1u);
+  EXPECT_DOUBLE_EQ(Stage(between, "decode")->sum_us(), 100);
+  EXPECT_EQ(Stage(between, "dock_ack")->count(), 1u);
+  EXPECT_EQ(Stage(between, "render"), nullptr);
+
+  // Intake restarted between the two readings: no timings rather than wrong ones.
+  StageTimingList restarted;
+  lease2.AddTo(&restarted);
+  EXPECT_TRUE(TimingsBetween(total, restarted).empty());
+
+  TimingWindow window;
+  window.Note(before);
+  window.Note(total);
+  EXPECT_EQ(window.Between().size(), 2);
 }
 
 }  // namespace
