@@ -1,6 +1,7 @@
 #include "pipeline/flow/order_flow.h"
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@ namespace {
 namespace tf = oneapi::tbb::flow;
 
 using ItemPtr = FlowItem*;
+using SteadyClock = std::chrono::steady_clock;
 
 // Marks `item` failed at `stage` unless an earlier stage already did.
 void Fail(FlowItem& item, v1::Outcome outcome, const Status& status) {
@@ -281,14 +283,29 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
     return item.release();
   });
   tf::limiter_node<ItemPtr> limiter(graph, options.max_in_flight);
-  auto stage = [&graph](auto body) {
+  // A stage node; timed when there is a timer and the stage does work per order.
+  StageTimer* const timer = options.timer;
+  auto stage = [&graph, timer](Stage which, bool per_order, auto body) {
     return tf::function_node<ItemPtr, ItemPtr>(
-        graph, tf::unlimited, [body](ItemPtr item) { return Guarded(item, body); });
+        graph, tf::unlimited, [body, which, timer = per_order ? timer : nullptr](ItemPtr item) {
+          // Orders that arrive decoded (a worker's lease) have nothing to decode.
+          if (timer == nullptr || (which == Stage::kDecode && item->json.empty())) {
+            return Guarded(item, body);
+          }
+          const SteadyClock::time_point start = SteadyClock::now();
+          ItemPtr out = Guarded(item, body);
+          timer->Record(which, SteadyClock::now() - start);
+          return out;
+        });
   };
-  auto decode = stage([&stages](FlowItem& item) { stages.Decode(item); });
-  auto validate = stage([&stages](FlowItem& item) { stages.Validate(item); });
-  auto assign = stage([&stages](FlowItem& item) { stages.Assign(item); });
-  auto render = stage([&stages](FlowItem& item) { stages.Render(item); });
+  const bool per_parcel_labels =
+      options.render_labels && options.label_files == label::LabelFiles::kPerParcel;
+  auto decode = stage(Stage::kDecode, true, [&stages](FlowItem& item) { stages.Decode(item); });
+  auto validate =
+      stage(Stage::kValidate, true, [&stages](FlowItem& item) { stages.Validate(item); });
+  auto assign = stage(Stage::kAssign, true, [&stages](FlowItem& item) { stages.Assign(item); });
+  auto render =
+      stage(Stage::kRender, per_parcel_labels, [&stages](FlowItem& item) { stages.Render(item); });
   std::vector<std::unique_ptr<FlowItem>> done;
   tf::function_node<ItemPtr, tf::continue_msg> collect(graph, tf::serial, [&](ItemPtr item) {
     done.emplace_back(item);
@@ -319,13 +336,21 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
     std::string zpl;
     try {
       if (options.label_files == label::LabelFiles::kBatch) {
+        const SteadyClock::time_point start = SteadyClock::now();
         stages.RenderBatch(items, labelled, pdf, zpl);
+        if (timer != nullptr && !labelled.empty()) {
+          timer->Record(Stage::kRender, SteadyClock::now() - start);
+        }
       } else {
         for (FlowItem* item : items) {
           if (item->status.ok()) labelled.push_back(item);
         }
       }
+      const SteadyClock::time_point start = SteadyClock::now();
       StoreLabels(options, *deps.labels, labelled, pdf, zpl);
+      if (timer != nullptr && !labelled.empty()) {
+        timer->Record(Stage::kWrite, SteadyClock::now() - start);
+      }
     } catch (const std::exception& e) {
       for (FlowItem* item : labelled) {
         Fail(*item, v1::OUTCOME_FAILED, Internal(std::string("unexpected exception: ") + e.what()));

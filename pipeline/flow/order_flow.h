@@ -14,6 +14,7 @@
 #ifndef PIPELINE_FLOW_ORDER_FLOW_H_
 #define PIPELINE_FLOW_ORDER_FLOW_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,6 +42,21 @@ struct FlowItem {
   std::string label_pdf;  // per-parcel label bytes, released once stored
 };
 
+// The stages a StageTimer hears about: decode once per order given as JSON text;
+// validate and assign once per order;
+// render once per order with per-parcel labels, once per batch with batch labels; write
+// (the label store's durable write) once per batch.
+enum class Stage { kDecode, kValidate, kAssign, kRender, kWrite };
+
+// Told how long each stage took, for the run report (pipeline/runtime/stage_timings.h).
+// Thread-safety: Record is called from several TBB threads at once; implementations must
+// be thread-safe and cheap (it is on every order's path).
+class StageTimer {
+ public:
+  virtual ~StageTimer() = default;
+  virtual void Record(Stage stage, std::chrono::nanoseconds took) = 0;
+};
+
 struct FlowOptions {
   size_t max_in_flight = 512;  // items between source and collect
   bool render_labels = true;   // false: assign only (benchmarks, dry runs)
@@ -54,6 +70,7 @@ struct FlowOptions {
   // With batch labels, also one ZPL print job of the batch at this dpi (203 or 300);
   // 0: none.
   int zpl_dpi = 0;
+  StageTimer* timer = nullptr;  // not owned; nullptr: stages are not timed
 };
 
 struct FlowDeps {

@@ -32,25 +32,28 @@ StageTimings::StageTimings(bool render_per_order) : render_per_order_(render_per
   }
 }
 
-const char* StageTimings::Name(Stage stage) {
-  static constexpr const char* kNames[kStageCount] = {"decode", "validate", "assign",
-                                                      "render", "write",    "dock_ack"};
-  return kNames[stage];
+void StageTimings::Record(flow::Stage stage, std::chrono::nanoseconds took) {
+  histograms_[static_cast<size_t>(stage)]->Observe(static_cast<double>(took.count()) / 1000.0);
 }
 
-void StageTimings::Record(Stage stage, std::chrono::nanoseconds took) {
-  histograms_[stage]->Observe(static_cast<double>(took.count()) / 1000.0);
+void StageTimings::RecordDockAck(std::chrono::nanoseconds took) {
+  histograms_[kDockAck]->Observe(static_cast<double>(took.count()) / 1000.0);
 }
 
 void StageTimings::AddTo(StageTimingList* into) const {
+  // Names and units in the order of flow::Stage, then the dock's acknowledgement.
+  static constexpr const char* kNames[kStageCount] = {"decode", "validate", "assign",
+                                                      "render", "write",    "dock_ack"};
+  const int render = static_cast<int>(flow::Stage::kRender);
+  const int assign = static_cast<int>(flow::Stage::kAssign);
   StageTimingList mine;
   for (int s = 0; s < kStageCount; ++s) {
-    const metrics::Histogram::Snapshot snapshot = histograms_[s]->Read();
+    const metrics::Histogram::Snapshot snapshot = histograms_[static_cast<size_t>(s)]->Read();
     if (snapshot.count == 0) continue;
     v1::StageTiming* t = mine.Add();
-    t->set_stage(Name(static_cast<Stage>(s)));
-    t->set_unit(s == kRender ? (render_per_order_ ? "order" : "batch")
-                             : (s <= kAssign ? "order" : "batch"));
+    t->set_stage(kNames[s]);
+    t->set_unit(s == render ? (render_per_order_ ? "order" : "batch")
+                            : (s <= assign ? "order" : "batch"));
     t->set_first_bound_us(kTimingFirstBoundUs);
     t->set_growth(kTimingGrowth);
     t->set_buckets(kTimingBuckets);

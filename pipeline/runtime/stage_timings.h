@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "pipeline/flow/order_flow.h"
 #include "pipeline/metrics/metrics.h"
 #include "proto/report.pb.h"
 
@@ -37,23 +38,25 @@ inline constexpr int kTimingBuckets = 100;
 
 using StageTimingList = google::protobuf::RepeatedPtrField<v1::StageTiming>;
 
-class StageTimings {
+// The flow's stages (flow::Stage) and the dock's acknowledgement of a lease's records.
+class StageTimings final : public flow::StageTimer {
  public:
-  enum Stage { kDecode, kValidate, kAssign, kRender, kWrite, kDockAck, kStageCount };
-
   // `render_per_order`: labels are rendered one per parcel (else one PDF per batch).
   explicit StageTimings(bool render_per_order = false);
   StageTimings(const StageTimings&) = delete;
   StageTimings& operator=(const StageTimings&) = delete;
 
-  void Record(Stage stage, std::chrono::nanoseconds took);
+  void Record(flow::Stage stage, std::chrono::nanoseconds took) override;
+  // From sending a lease's records to dock until dock acknowledged their commit.
+  void RecordDockAck(std::chrono::nanoseconds took);
 
   // Adds the stages observed at least once into `into` (AddTimings).
   void AddTo(StageTimingList* into) const;
 
-  static const char* Name(Stage stage);
-
  private:
+  static constexpr int kDockAck = static_cast<int>(flow::Stage::kWrite) + 1;
+  static constexpr int kStageCount = kDockAck + 1;
+
   const bool render_per_order_;
   std::array<std::unique_ptr<metrics::Histogram>, kStageCount> histograms_;
 };

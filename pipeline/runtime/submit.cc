@@ -200,8 +200,14 @@ class Submitter {
   void EndTimeline() {
     timeline_.FinishInto(summary_.lines(), summary_.accepted(), Finished(),
                          static_cast<uint64_t>(summary_.failures_size()), summary_);
-    *summary_.mutable_stage_timings() = timings_.Between();
+    StageTimingList stages;  // decode first, then the workers' stages in their order
+    decode_.AddTo(&stages);
+    AddTimings(timings_.Between(), &stages);
+    *summary_.mutable_stage_timings() = std::move(stages);
   }
+
+  // Orders are decoded here, from the file's JSON lines; the flow gets them decoded.
+  void RecordDecode(std::chrono::nanoseconds took) { decode_.Record(flow::Stage::kDecode, took); }
 
   // Lines settled so far: failed before intake, or finished behind it.
   uint64_t Finished() const {
@@ -252,6 +258,7 @@ class Submitter {
   std::unordered_set<uint64_t> failed_lines_;
   Timeline timeline_;
   TimingWindow timings_;  // intake's running stage timings, first and last seen
+  StageTimings decode_;   // this submitter's own stage
 };
 
 }  // namespace
@@ -311,7 +318,9 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
                          std::to_string(options.max_line_bytes) + " bytes");
       continue;
     }
+    const auto decode_start = Clock::now();
     Result<v1::Order> order = model::ParseOrderJson(line.text);
+    submitter.RecordDecode(Clock::now() - decode_start);
     if (!order.ok()) {
       submitter.Fail(line.number, "", "malformed " + order.status().message());
       continue;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "pipeline/base/clock.h"
+#include "pipeline/runtime/stage_timings.h"
 #include "pipeline/transport/envelope.h"
 
 namespace sortline::runtime {
@@ -154,10 +155,12 @@ class WorkerImpl final : public Worker {
     Probe("before-render");
     v1::RecordBatch records;
     v1::WorkMessage done_message;
+    // How long this lease's stages took; goes to intake with its WorkDone.
+    StageTimings timings(options_.flow.label_files == label::LabelFiles::kPerParcel);
     bool alarmed = false;
     while (true) {
       Status fatal = Status::Ok();
-      FlowVerdict verdict = RunFlow(work, records, *done_message.mutable_done(), fatal);
+      FlowVerdict verdict = RunFlow(work, records, *done_message.mutable_done(), fatal, timings);
       if (!fatal.ok())
         return fatal.WithContext("worker: label of lease " + std::to_string(work.lease_id()));
       if (verdict == FlowVerdict::kStopped) return Status::Ok();
@@ -172,8 +175,13 @@ class WorkerImpl final : public Worker {
     if (alarmed) Log("worker: labels of lease " + std::to_string(work.lease_id()) + " written");
     Probe("after-labels");
     records.set_sequence(++sequence_);
-    if (records.records_size() > 0 && !StoreAtDock(records)) return Status::Ok();
+    if (records.records_size() > 0) {
+      const Steady::time_point sent = Steady::now();
+      if (!StoreAtDock(records)) return Status::Ok();
+      timings.RecordDockAck(Steady::now() - sent);
+    }
     Probe("after-dock-ack");
+    timings.AddTo(done_message.mutable_done()->mutable_stage_timings());
     SendToIntake(std::move(done_message));
     return Status::Ok();
   }
@@ -181,7 +189,7 @@ class WorkerImpl final : public Worker {
   // Runs the batch through the flow into `records` (what goes to dock) and `done` (every
   // order's outcome for intake). `fatal` is set on data loss.
   FlowVerdict RunFlow(const v1::WorkBatch& work, v1::RecordBatch& records, v1::WorkDone& done,
-                      Status& fatal) {
+                      Status& fatal, StageTimings& timings) {
     records.Clear();
     done.Clear();
     done.set_lease_id(work.lease_id());
@@ -193,8 +201,10 @@ class WorkerImpl final : public Worker {
     int next = 0;
     // The callbacks run one at a time on TBB threads while this thread waits in
     // RunOrderFlow, so the intake socket is never used by two threads at once.
+    flow::FlowOptions flow_options = options_.flow;
+    flow_options.timer = &timings;
     Status ran = flow::RunOrderFlow(
-        options_.flow, deps,
+        flow_options, deps,
         [&](flow::FlowItem& item) {
           if (next >= work.orders_size()) return false;
           item.order = work.orders(next++);

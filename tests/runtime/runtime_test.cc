@@ -467,12 +467,12 @@ const v1::StageTiming* Stage(const StageTimingList& list, const std::string& nam
 TEST(StageTimings, LeasesAddUpAndAWindowOverTheTotalIsTheWorkInBetweenIssue12) {
   using std::chrono::microseconds;
   StageTimings lease1;
-  lease1.Record(StageTimings::kDecode, microseconds(3));
-  lease1.Record(StageTimings::kDecode, microseconds(5));
-  lease1.Record(StageTimings::kRender, microseconds(4000));
+  lease1.Record(flow::Stage::kDecode, microseconds(3));
+  lease1.Record(flow::Stage::kDecode, microseconds(5));
+  lease1.Record(flow::Stage::kRender, microseconds(4000));
   StageTimings lease2(/*render_per_order=*/false);
-  lease2.Record(StageTimings::kDecode, microseconds(100));
-  lease2.Record(StageTimings::kDockAck, microseconds(900));
+  lease2.Record(flow::Stage::kDecode, microseconds(100));
+  lease2.RecordDockAck(microseconds(900));
 
   StageTimingList total;  // intake's running total
   lease1.AddTo(&total);
