@@ -77,13 +77,12 @@ void Work(std::string_view payload) {
 // A dock engine with nothing stored, as a dock starts.
 struct FreshDock {
   FixedClock clock;
-  dock::RecordIndex index{64};
   dock::DockConfig config = [] {
     dock::DockConfig small;
     small.expected_parcels = 64;  // the tables reserve this much room up front
     return small;
   }();
-  std::unique_ptr<dock::Engine> engine = dock::Engine::Create(config, index, clock);
+  std::unique_ptr<dock::Engine> engine = dock::Engine::Create(config, clock);
 };
 
 void Records(std::string_view payload) {
@@ -91,8 +90,10 @@ void Records(std::string_view payload) {
   if (!message.ok()) return;
   FreshDock fresh;
   uint64_t transaction = 1;
+  dock::IndexedRecord indexed;
   for (const v1::SortRecord& record : message->batch().records()) {
-    fresh.index.Add(record);
+    dock::ToIndexed(record, &indexed);
+    fresh.engine->AddRecord(indexed);
     v1::SortRequest scan;
     scan.set_transaction_id(transaction++);
     scan.add_barcodes(record.tracking_number());
