@@ -45,6 +45,7 @@ class PageContentWriter {
   void SetFont(FontId font);
 
   TextLayout& text_;
+  RectangleCover cover_;
   // State of the page being built.
   std::string* out_ = nullptr;
   const FontNames* fonts_ = nullptr;

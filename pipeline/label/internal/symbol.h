@@ -1,14 +1,16 @@
-// Barcode symbols for labels: zint encodes, and the matrix of modules comes back as
-// packed rows of bits, the layout of a PDF 1-bit image, so a writer can draw a whole
-// symbol as one image mask instead of hundreds of rectangles.
+// Barcode symbols for labels: zint encodes, the matrix of modules comes back as packed
+// rows of bits, and RectangleCover turns the dark modules into the few rectangles a
+// writer fills as one vector path.
 //
-// Thread-safety: a SymbolEncoder is not thread-safe (it reuses its zint symbols); use
-// one per renderer. Distinct encoders may be used concurrently.
+// Thread-safety: a SymbolEncoder is not thread-safe (it reuses its zint symbols), nor is
+// a RectangleCover (it reuses its buffers); use one of each per renderer. Distinct
+// objects may be used concurrently.
 #ifndef PIPELINE_LABEL_INTERNAL_SYMBOL_H_
 #define PIPELINE_LABEL_INTERNAL_SYMBOL_H_
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -34,6 +36,37 @@ struct ModuleMatrix {
              (7 - (column & 7))) &
             1) != 0;
   }
+};
+
+// A `width` x `height` block of dark modules whose top-left module is (`row`, `column`);
+// row 0 is the top row.
+struct ModuleRect {
+  int row = 0;
+  int column = 0;
+  int width = 0;
+  int height = 0;
+};
+
+// The dark modules of a matrix as rectangles, in one linear pass over its packed rows:
+// each row's runs of dark modules, a run that the next row repeats exactly (same first
+// and last column) grown into one taller rectangle. The rectangles never overlap and
+// cover exactly the dark modules; a Code 128 (one row) gives one rectangle per bar. Not
+// a minimal cover (that is a search, and the old greedy one cost more than drawing):
+// on the labels' QR codes this gives ~20% fewer rectangles than runs.
+class RectangleCover {
+ public:
+  // The rectangles of `m`, ordered by the row after their last one, then by column.
+  // Valid until the next call.
+  std::span<const ModuleRect> Cover(const ModuleMatrix& m);
+
+ private:
+  // Scratch, grown to the largest symbol seen: the run boundaries of the row above and
+  // of the current row, and each run's first row (the top of its rectangle so far).
+  std::vector<ModuleRect> rects_;
+  std::vector<int> above_;
+  std::vector<int> current_;
+  std::vector<int> above_top_;
+  std::vector<int> current_top_;
 };
 
 // The QR mask every label uses. A fixed mask skips zint's evaluation of all eight
