@@ -9,6 +9,7 @@
 #define PIPELINE_LABEL_INTERNAL_SYMBOL_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -23,8 +24,9 @@ namespace sortline::label::internal {
 
 // An encoded symbol without quiet zones: `rows` x `columns` modules. Row r (0 is the
 // top row) is bytes [r * stride(), (r + 1) * stride()) of `bits`; module c of a row is
-// bit 7 - (c & 7) of byte c >> 3 (most significant bit first), 1 for a dark module. The
-// bits after the last column of a row are 0.
+// bit c & 7 of byte c >> 3 (least significant bit first, as zint 2.11 packs them for
+// every symbology but Ultracode: common.c module_is_set), 1 for a dark module. The bits
+// after the last column of a row are 0.
 struct ModuleMatrix {
   int rows = 0;
   int columns = 0;
@@ -33,7 +35,7 @@ struct ModuleMatrix {
   size_t stride() const { return (static_cast<size_t>(columns) + 7) / 8; }
   bool dark(int row, int column) const {
     return ((bits[static_cast<size_t>(row) * stride() + static_cast<size_t>(column >> 3)] >>
-             (7 - (column & 7))) &
+             (column & 7)) &
             1) != 0;
   }
 };
@@ -60,9 +62,11 @@ class RectangleCover {
   std::span<const ModuleRect> Cover(const ModuleMatrix& m);
 
  private:
-  // Scratch, grown to the largest symbol seen: the run boundaries of the row above and
-  // of the current row, and each run's first row (the top of its rectangle so far).
+  // Scratch, grown to the largest symbol seen: the current row as words, the run
+  // boundaries of the row above and of the current row, and the top row of each run's
+  // rectangle so far.
   std::vector<ModuleRect> rects_;
+  std::vector<uint64_t> row_;
   std::vector<int> above_;
   std::vector<int> current_;
   std::vector<int> above_top_;
