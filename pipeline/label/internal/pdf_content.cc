@@ -133,10 +133,12 @@ void PageContentWriter::DrawSymbol(const ModuleMatrix& m, int module_w, int modu
   out += " cm\n";
   const std::span<const ModuleRect> rects = cover_.Cover(m);
   if (std::max(m.rows, m.columns) < kSmallInts) {
-    // At most four numbers of kTableDigits digits and a space each, then "re\n".
-    const size_t at = out.size();
-    out.resize(at + rects.size() * (4 * (kTableDigits + 1) + 3));
-    char* p = out.data() + at;
+    // At most four numbers of kTableDigits digits and a space each, then "re\n";
+    // written into scratch that only ever grows, so nothing is cleared first.
+    const size_t most = rects.size() * (4 * (kTableDigits + 1) + 3);
+    if (rect_text_.size() < most) rect_text_.resize(most);
+    char* const begin = rect_text_.data();
+    char* p = begin;
     for (const ModuleRect& r : rects) {
       p = PutSmallInt(p, r.column);
       p = PutSmallInt(p, r.row);
@@ -145,7 +147,7 @@ void PageContentWriter::DrawSymbol(const ModuleMatrix& m, int module_w, int modu
       std::memcpy(p, "re\n", 3);
       p += 3;
     }
-    out.resize(static_cast<size_t>(p - out.data()));
+    out.append(begin, p);
   } else {  // no label symbol is this large (a QR code has at most 177 rows)
     for (const ModuleRect& r : rects) {
       for (const int v : {r.column, r.row, r.width, r.height}) {
@@ -172,17 +174,24 @@ void PageContentWriter::EmitText(const FieldSpec& f) {
     while (i < line.end) {
       const FontId font = glyphs[i].font;
       SetFont(font);
+      size_t end = i;
+      while (end < line.end && glyphs[end].font == font) ++end;
       // A literal string: '(', ')' and '\' escaped, so no text can end it (GBK trail
       // bytes include '\'). Display text holds no control bytes (SanitizeForDisplay).
-      out += '(';
-      for (; i < line.end && glyphs[i].font == font; ++i) {
+      // Room for "(", every glyph's two bytes escaped, and ") Tj\n".
+      const size_t at = out.size();
+      out.resize(at + 1 + 4 * (end - i) + 5);
+      char* p = out.data() + at;
+      *p++ = '(';
+      for (; i < end; ++i) {
         for (int k = 0; k < glyphs[i].length; ++k) {
           const char c = glyphs[i].bytes[k];
-          if (c == '(' || c == ')' || c == '\\') out += '\\';
-          out += c;
+          if (c == '(' || c == ')' || c == '\\') *p++ = '\\';
+          *p++ = c;
         }
       }
-      out += ") Tj\n";
+      std::memcpy(p, ") Tj\n", 5);
+      out.resize(static_cast<size_t>(p + 5 - out.data()));
     }
     if (line.ellipsis) {
       SetFont(f.style.bold ? kHelveticaBold : kHelvetica);
@@ -196,13 +205,14 @@ void PageContentWriter::EmitText(const FieldSpec& f) {
 // Td moves the start of the line relative to the last one; in hundredths of a point,
 // so the positions add up exactly.
 void PageContentWriter::MoveTo(double x, double y) {
-  std::string& out = *out_;
   const long long line_x = std::llround(x * 100);
   const long long line_y = std::llround(y * 100);
-  AppendHundredths(out, line_x - line_x_);
-  out += ' ';
-  AppendHundredths(out, line_y - line_y_);
-  out += " Td\n";
+  char buf[64];
+  char* p = PutHundredths(buf, line_x - line_x_);
+  *p++ = ' ';
+  p = PutHundredths(p, line_y - line_y_);
+  std::memcpy(p, " Td\n", 4);
+  out_->append(buf, p + 4);
   line_x_ = line_x;
   line_y_ = line_y;
 }
@@ -212,8 +222,10 @@ void PageContentWriter::SetFont(FontId font) {
   if (current_font_ == font && current_size_ == size) return;
   std::string& out = *out_;
   out += (*fonts_)[font];
-  AppendNum(out, size);
-  out += " Tf\n";
+  char buf[32];
+  char* p = PutHundredths(buf, std::llround(size * 100));
+  std::memcpy(p, " Tf\n", 4);
+  out.append(buf, p + 4);
   current_font_ = font;
   current_size_ = size;
 }
