@@ -5,6 +5,7 @@ set -euo pipefail
 
 # fonts-wqy-microhei is the CJK font poppler substitutes for the labels' SimSun/SimHei
 # (fontconfig, lang zh-cn) when tests rasterize them; the ink tests were measured with it.
+# The qpdf tool checks label files and cuts pages out of batch files in tests/label.
 # clang-14 and libclang-rt-14-dev (libFuzzer, the sanitizer runtimes, FuzzedDataProvider.h)
 # build the fuzz preset (tests/fuzz).
 packages=(
@@ -13,7 +14,7 @@ packages=(
   libhpdf-dev libzint-dev libdeflate-dev libsqlite3-dev sqlite3 libqpdf-dev libcsv-dev libcli11-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zbar-tools poppler-utils poppler-data fonts-wqy-microhei fonts-droid-fallback python3-reportlab
-  gnuplot-nox chromium libpng-dev
+  gnuplot-nox chromium libpng-dev qpdf
 )
 # gnuplot-nox draws the charts of `sortline report` and bench/suite.sh; chromium opens the
 # report in its acceptance test (headless), libpng reads the screenshot there.

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <sstream>
 
 #include <sys/wait.h>
+#include <zint.h>
 
 #include "tests/testing/testing.h"
 
@@ -59,12 +61,13 @@ CommandResult RunCommand(const std::string& command) {
   return result;
 }
 
-std::vector<std::string> DecodeSymbols(const std::string& pdf) {
+std::vector<std::string> DecodeSymbols(const std::string& pdf, int dpi) {
   sortline::testing::TempDir dir;
   const std::string path = WritePdf(dir, pdf);
   const std::string png_prefix = dir.file("page");
   std::vector<std::string> symbols;
-  if (RunCommand("pdftoppm -r 300 -png -singlefile '" + path + "' '" + png_prefix + "'")
+  if (RunCommand("pdftoppm -r " + std::to_string(dpi) + " -png -singlefile '" + path + "' '" +
+                 png_prefix + "'")
           .exit_code != 0) {
     return symbols;
   }
@@ -77,11 +80,13 @@ std::vector<std::string> DecodeSymbols(const std::string& pdf) {
   return symbols;
 }
 
-std::vector<std::vector<std::string>> DecodeSymbolsPerPage(const std::string& pdf) {
+std::vector<std::vector<std::string>> DecodeSymbolsPerPage(const std::string& pdf, int dpi) {
   sortline::testing::TempDir dir;
   const std::string path = WritePdf(dir, pdf);
   std::vector<std::vector<std::string>> pages;
-  if (RunCommand("pdftoppm -r 300 -png '" + path + "' '" + dir.file("page") + "'").exit_code != 0) {
+  if (RunCommand("pdftoppm -r " + std::to_string(dpi) + " -png '" + path + "' '" +
+                 dir.file("page") + "'")
+          .exit_code != 0) {
     return pages;
   }
   std::vector<std::string> images;
@@ -100,6 +105,55 @@ std::vector<std::vector<std::string>> DecodeSymbolsPerPage(const std::string& pd
     pages.push_back(std::move(symbols));
   }
   return pages;
+}
+
+int CountImages(const std::string& pdf) {
+  sortline::testing::TempDir dir;
+  const CommandResult listed = RunCommand("pdfimages -list '" + WritePdf(dir, pdf) + "'");
+  if (listed.exit_code != 0) return -1;
+  // Two header lines ("page num type ...", "-----"), then one line per image.
+  int lines = 0;
+  std::istringstream in(listed.output);
+  for (std::string line; std::getline(in, line);) lines += line.empty() ? 0 : 1;
+  return lines < 2 ? -1 : lines - 2;
+}
+
+CommandResult CheckWithQpdf(const std::string& pdf) {
+  sortline::testing::TempDir dir;
+  return RunCommand("qpdf --check '" + WritePdf(dir, pdf) + "'");
+}
+
+std::string ExtractPageWithQpdf(const std::string& pdf, int page) {
+  sortline::testing::TempDir dir;
+  const std::string cut = dir.file("page.pdf");
+  if (RunCommand("qpdf --empty --pages '" + WritePdf(dir, pdf) + "' " + std::to_string(page) +
+                 " -- '" + cut + "'")
+          .exit_code != 0) {
+    return "";
+  }
+  return ReadFile(cut);
+}
+
+std::vector<std::vector<bool>> ZintModules(int symbology, const std::string& data, int option_3) {
+  std::unique_ptr<zint_symbol, void (*)(zint_symbol*)> symbol(ZBarcode_Create(), ZBarcode_Delete);
+  symbol->symbology = symbology;
+  symbol->input_mode = DATA_MODE;
+  if (symbology == BARCODE_QRCODE) symbol->option_1 = 2;  // error correction level M
+  symbol->option_3 = option_3;
+  std::vector<std::vector<bool>> modules;
+  if (ZBarcode_Encode(symbol.get(), reinterpret_cast<const unsigned char*>(data.data()),
+                      static_cast<int>(data.size())) >= ZINT_ERROR) {
+    return modules;
+  }
+  modules.assign(static_cast<size_t>(symbol->rows),
+                 std::vector<bool>(static_cast<size_t>(symbol->width)));
+  for (int r = 0; r < symbol->rows; ++r) {
+    for (int c = 0; c < symbol->width; ++c) {
+      modules[static_cast<size_t>(r)][static_cast<size_t>(c)] =
+          (symbol->encoded_data[r][c / 8] >> (c % 8)) & 1;
+    }
+  }
+  return modules;
 }
 
 CommandResult ExtractText(const std::string& pdf) {

@@ -3,6 +3,7 @@
 #include "pipeline/label/internal/template.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <iterator>
@@ -14,7 +15,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <zint.h>
 
+#include "pipeline/label/internal/layout.h"
+#include "pipeline/label/internal/symbol.h"
 #include "pipeline/label/label.h"
 #include "pipeline/model/divisions.h"
 #include "tests/label/pdf_tools.h"
@@ -125,6 +129,7 @@ TEST_P(EveryTemplate, ParcelPdfsDecodeExtractAndStayUnder40KB) {
       EXPECT_LT(pdf->size(), 40'000u);
       if (!compress && p.record.division_code() != "610502") continue;  // decoding is slow
       EXPECT_EQ(tools::DecodeSymbols(*pdf), ExpectedSymbols(p));
+      EXPECT_EQ(tools::DecodeSymbols(*pdf, 203), ExpectedSymbols(p)) << "at the printer's 203 dpi";
       const auto text = tools::ExtractText(*pdf);
       ASSERT_EQ(text.exit_code, 0);
       EXPECT_THAT(text.output, HasSubstr(p.order.recipient().name()));
@@ -145,10 +150,13 @@ TEST_P(EveryTemplate, BatchPdfPagesDecodeInChuteOrderWithOneCopyOfEachFont) {
   EXPECT_TRUE(batch->failed.empty());
   // Chutes C-017, C-002, C-009 print as C-002, C-009, C-017.
   ASSERT_EQ(batch->pages, (std::vector<size_t>{1, 2, 0}));
-  const auto pages = tools::DecodeSymbolsPerPage(batch->pdf);
-  ASSERT_EQ(pages.size(), 3u);
-  for (size_t i = 0; i < pages.size(); ++i) {
-    EXPECT_EQ(pages[i], ExpectedSymbols(parcels[batch->pages[i]])) << "page " << i + 1;
+  for (const int dpi : {300, 203}) {
+    const auto pages = tools::DecodeSymbolsPerPage(batch->pdf, dpi);
+    ASSERT_EQ(pages.size(), 3u);
+    for (size_t i = 0; i < pages.size(); ++i) {
+      EXPECT_EQ(pages[i], ExpectedSymbols(parcels[batch->pages[i]]))
+          << "page " << i + 1 << " at " << dpi << " dpi";
+    }
   }
   const auto text = tools::ExtractText(batch->pdf);
   ASSERT_EQ(text.exit_code, 0);
@@ -167,6 +175,181 @@ TEST_P(EveryTemplate, BatchPdfPagesDecodeInChuteOrderWithOneCopyOfEachFont) {
     SCOPED_TRACE(font);
     EXPECT_GE(Count(*single, font), 1u);
     EXPECT_EQ(Count(batch->pdf, font), Count(*single, font));
+  }
+}
+
+// A symbol as a page's content stream draws it: the cm that sets its module space
+// (a module is `module_w` x `module_h` dots, y down from the symbol's top-left corner
+// at (`x`, `y`) dots from the page's bottom-left), and how often its rectangles cover
+// each module.
+struct DrawnSymbol {
+  double module_w = 0;
+  double module_h = 0;
+  double x = 0;
+  double y = 0;
+  size_t rectangles = 0;
+  std::vector<std::vector<int>> cover;
+};
+
+// The content stream of a one-page uncompressed PDF (libharu writes fonts and the rest
+// as plain objects, so the page content is the file's one stream).
+std::string ContentStream(const std::string& pdf) {
+  const size_t keyword = pdf.find("\nstream");
+  const size_t begin = pdf.find('\n', keyword + 1);  // after "stream\r\n"
+  const size_t end = pdf.find("endstream", begin);
+  if (keyword == std::string::npos || end == std::string::npos) return "";
+  EXPECT_EQ(pdf.find("\nstream", end), std::string::npos) << "more than one stream";
+  return pdf.substr(begin + 1, end - begin - 1);
+}
+
+// Reads the drawing before the text (BT) of `content`: every operator into `operators`,
+// and each symbol: inside "q <72/203> 0 0 <72/203> 0 0 cm" (user space in 203 dpi
+// dots), "q <mw> 0 0 <-mh> <x> <y> cm", then only "<c> <r> <w> <h> re", then "f Q".
+// Painting `rows` x `columns` modules for each; fails the test on anything else.
+std::vector<DrawnSymbol> ReadSymbols(const std::string& content,
+                                     const std::vector<std::pair<int, int>>& sizes,
+                                     std::set<std::string>& operators) {
+  std::istringstream in(content.substr(0, content.find("BT\n")));
+  std::vector<std::string> tokens;
+  for (std::string token; in >> token;) {
+    tokens.push_back(token);
+    if (std::isalpha(static_cast<unsigned char>(token[0]))) operators.insert(token);
+  }
+  auto number = [](const std::string& token) { return std::stod(token); };
+  auto integer = [](const std::string& token) {
+    EXPECT_EQ(token.find_first_not_of("-0123456789"), std::string::npos) << token;
+    return std::stol(token);
+  };
+  std::vector<DrawnSymbol> symbols;
+  size_t i = 0;
+  // The dot space: 72 / 203 points a unit.
+  while (i + 7 < tokens.size() && !(tokens[i] == "q" && tokens[i + 7] == "cm")) ++i;
+  if (i + 7 >= tokens.size()) {
+    ADD_FAILURE() << "no cm into printer dots";
+    return symbols;
+  }
+  EXPECT_NEAR(number(tokens[i + 1]), 72.0 / 203, 1e-7);
+  EXPECT_NEAR(number(tokens[i + 4]), 72.0 / 203, 1e-7);
+  for (const size_t k : {2, 3, 5, 6}) EXPECT_EQ(tokens[i + k], "0");
+  i += 8;
+  for (const auto& [rows, columns] : sizes) {
+    if (i + 7 >= tokens.size() || tokens[i] != "q" || tokens[i + 7] != "cm") {
+      ADD_FAILURE() << "no symbol at token " << i;
+      return symbols;
+    }
+    DrawnSymbol s;
+    s.module_w = static_cast<double>(integer(tokens[i + 1]));
+    s.module_h = -static_cast<double>(integer(tokens[i + 4]));
+    EXPECT_EQ(tokens[i + 2], "0");
+    EXPECT_EQ(tokens[i + 3], "0");
+    s.x = static_cast<double>(integer(tokens[i + 5]));
+    s.y = static_cast<double>(integer(tokens[i + 6]));
+    s.cover.assign(static_cast<size_t>(rows), std::vector<int>(static_cast<size_t>(columns)));
+    for (i += 8; i + 4 < tokens.size() && tokens[i + 4] == "re"; i += 5) {
+      const long c = integer(tokens[i]);
+      const long r = integer(tokens[i + 1]);
+      const long w = integer(tokens[i + 2]);
+      const long h = integer(tokens[i + 3]);
+      ++s.rectangles;
+      for (long y = r; y < r + h; ++y) {
+        for (long x = c; x < c + w; ++x) {
+          if (y < 0 || y >= rows || x < 0 || x >= columns) {
+            ADD_FAILURE() << "rectangle outside the symbol at row " << y << " column " << x;
+            continue;
+          }
+          ++s.cover[static_cast<size_t>(y)][static_cast<size_t>(x)];
+        }
+      }
+    }
+    EXPECT_TRUE(i + 1 < tokens.size() && tokens[i] == "f" && tokens[i + 1] == "Q")
+        << "a symbol ends with one fill: " << (i < tokens.size() ? tokens[i] : "(end)");
+    i += 2;
+    symbols.push_back(std::move(s));
+  }
+  return symbols;
+}
+
+// Modules as ReadSymbols paints them: 1 where dark, 0 where light.
+std::vector<std::vector<int>> Painted(const std::vector<std::vector<bool>>& modules) {
+  std::vector<std::vector<int>> out;
+  for (const auto& row : modules) out.emplace_back(row.begin(), row.end());
+  return out;
+}
+
+// The design's "vector only": a raster symbol is resampled by every RIP at its own
+// resolution. Each symbol is a fill of rectangles with integer corners in a module
+// space on whole 203 dpi dots, painting exactly zint's modules, and no page holds an
+// image.
+TEST_P(EveryTemplate, SymbolsAreFilledPathsOnWholePrinterDotsAndNoPageHoldsAnImageIssue10) {
+  const std::vector<Parcel> parcels = RealParcels();
+  auto plain = NewRenderer(/*compress=*/false);
+  for (const Parcel& p : parcels) {
+    SCOPED_TRACE(p.record.tracking_number());
+    auto pdf = plain->Render(p.order, p.record);
+    ASSERT_TRUE(pdf.ok()) << pdf.status();
+    const auto bars = tools::ZintModules(BARCODE_CODE128, p.record.tracking_number());
+    const auto qr = tools::ZintModules(BARCODE_QRCODE,
+                                       ExpectedSymbols(p)[1].substr(std::string("QR-Code:").size()),
+                                       (internal::kQrMask + 1) << 8);
+    ASSERT_EQ(bars.size(), 1u);
+    ASSERT_FALSE(qr.empty());
+    std::set<std::string> operators;
+    const std::vector<DrawnSymbol> drawn =
+        ReadSymbols(ContentStream(*pdf),
+                    {{1, static_cast<int>(bars[0].size())},
+                     {static_cast<int>(qr.size()), static_cast<int>(qr[0].size())}},
+                    operators);
+    ASSERT_EQ(drawn.size(), 2u);
+    EXPECT_EQ(drawn[0].cover, Painted(bars));
+    EXPECT_EQ(drawn[1].cover, Painted(qr));
+    size_t bar_count = 0;
+    for (size_t c = 0; c < bars[0].size(); ++c)
+      bar_count += bars[0][c] && (c == 0 || !bars[0][c - 1]);
+    EXPECT_EQ(drawn[0].rectangles, bar_count) << "one rectangle per bar";
+    EXPECT_GE(drawn[0].module_w, internal::kCode128MinNarrowDots);
+    EXPECT_GE(drawn[1].module_w, internal::kQrMinModuleDots);
+    EXPECT_EQ(drawn[1].module_w, drawn[1].module_h) << "square QR modules";
+    // The drawing uses path, state and colour operators only: no image (BI ID EI), no
+    // XObject (Do), no shading.
+    for (const std::string& op : operators) {
+      EXPECT_TRUE((std::set<std::string>{"w", "re", "m", "l", "S", "f", "q", "Q", "cm"}.count(op)))
+          << "operator " << op;
+    }
+    EXPECT_EQ(pdf->find("/XObject"), std::string::npos);
+    EXPECT_EQ(pdf->find("/Subtype /Image"), std::string::npos);
+  }
+  // What is shipped, compressed, holds no image either, as poppler reads it.
+  auto renderer = NewRenderer();
+  auto pdf = renderer->Render(parcels[0].order, parcels[0].record);
+  ASSERT_TRUE(pdf.ok());
+  EXPECT_EQ(tools::CountImages(*pdf), 0);
+  std::vector<LabelInput> inputs;
+  for (const Parcel& p : parcels) inputs.push_back({&p.order, &p.record});
+  auto batch = renderer->RenderBatch(inputs, {});
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(tools::CountImages(batch->pdf), 0);
+}
+
+// Files pass qpdf's check, and a page qpdf cuts out of a batch file (as a reprint is)
+// still decodes, at 300 dpi and at the printer's 203.
+TEST_P(EveryTemplate, FilesPassQpdfCheckAndAPageQpdfCutsFromABatchDecodes) {
+  const std::vector<Parcel> parcels = RealParcels();
+  auto renderer = NewRenderer();
+  auto pdf = renderer->Render(parcels[0].order, parcels[0].record);
+  ASSERT_TRUE(pdf.ok());
+  const tools::CommandResult parcel_check = tools::CheckWithQpdf(*pdf);
+  EXPECT_EQ(parcel_check.exit_code, 0) << parcel_check.output;
+  std::vector<LabelInput> inputs;
+  for (const Parcel& p : parcels) inputs.push_back({&p.order, &p.record});
+  auto batch = renderer->RenderBatch(inputs, {});
+  ASSERT_TRUE(batch.ok());
+  const tools::CommandResult batch_check = tools::CheckWithQpdf(batch->pdf);
+  EXPECT_EQ(batch_check.exit_code, 0) << batch_check.output;
+  const std::string page = tools::ExtractPageWithQpdf(batch->pdf, 2);
+  ASSERT_FALSE(page.empty());
+  for (const int dpi : {300, 203}) {
+    EXPECT_EQ(tools::DecodeSymbols(page, dpi), ExpectedSymbols(parcels[batch->pages[1]]))
+        << dpi << " dpi";
   }
 }
 

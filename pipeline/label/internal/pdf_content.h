@@ -12,6 +12,7 @@
 #include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeline/label/internal/fields.h"
 #include "pipeline/label/internal/placement.h"
@@ -45,6 +46,8 @@ class PageContentWriter {
   void SetFont(FontId font);
 
   TextLayout& text_;
+  RectangleCover cover_;
+  std::vector<char> rect_text_;  // a symbol's rectangles as text, grown to the largest
   // State of the page being built.
   std::string* out_ = nullptr;
   const FontNames* fonts_ = nullptr;
