@@ -179,9 +179,11 @@ class Submitter {
   // id and the same meaning.
   Result<v1::SubmitReply> Call(const std::string& payload,
                                const std::function<bool(const v1::SubmitReply&)>& matches) {
+    SORTLINE_RETURN_IF_ERROR(AwaitFirstHandshake());
     for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
       Status sent = channel_->Send(payload);
       if (!sent.ok()) {
+        SORTLINE_RETURN_IF_ERROR(Refused());
         ::usleep(200'000);
         continue;
       }
@@ -200,12 +202,44 @@ class Submitter {
                        std::to_string(options_.max_attempts) + " attempts");
   }
 
+  // The first time, waits (up to kFirstHandshakeWaitMs) for the first handshake with
+  // intake to succeed or fail, so a refused submitter stops within seconds instead of
+  // resending into a connection that never comes (ZMQ_IMMEDIATE queues nothing).
+  Status AwaitFirstHandshake() {
+    if (first_handshake_seen_) return Status::Ok();
+    constexpr int kFirstHandshakeWaitMs = 3000;
+    const auto until = Clock::now() + milliseconds(kFirstHandshakeWaitMs);
+    while (Clock::now() < until) {
+      const transport::HandshakeStatus status = channel_->handshake();
+      if (status.succeeded) break;
+      SORTLINE_RETURN_IF_ERROR(Refused());
+      ::usleep(20'000);
+    }
+    first_handshake_seen_ = true;
+    return Status::Ok();
+  }
+
+  // kFailedPrecondition with the likely cause when intake refuses this submitter's
+  // handshakes: at once for a refused key or a plaintext/CURVE mismatch, after three in
+  // a row for a dropped handshake (a restarting intake may drop one).
+  Status Refused() const {
+    const transport::HandshakeStatus status = channel_->handshake();
+    if (status.succeeded || !status.last_failure.has_value()) return Status::Ok();
+    const transport::HandshakeFailure failure = status.last_failure->failure;
+    const bool definite = failure == transport::HandshakeFailure::kKeyRefused ||
+                          failure == transport::HandshakeFailure::kMechanismMismatch ||
+                          failure == transport::HandshakeFailure::kWrongServerKey;
+    if (!definite && status.failures < 3) return Status::Ok();
+    return FailedPrecondition("cannot connect to intake: " + status.last_failure->cause);
+  }
+
   std::unique_ptr<transport::ClientChannel> channel_;
   const SubmitOptions& options_;
   Progress& progress_;
   v1::RunSummary& summary_;
   std::vector<Tracked> batches_;
   uint64_t early_failures_ = 0;
+  bool first_handshake_seen_ = false;
 };
 
 }  // namespace

@@ -5,10 +5,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -502,6 +506,145 @@ TEST(LoadSecurity, ReportsEveryBadTableRowAsFileAndLine) {
   EXPECT_THAT(LoadSecurity(dir.file("intake.key"), table).status().message(),
               HasSubstr(table + ":1: expected the header role,name,public_key"));
   EXPECT_EQ(LoadSecurity(dir.file("missing.key"), table).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace sortline::transport
+
+namespace sortline::transport {
+namespace {
+
+// Waits until `client` has seen a failed handshake; its status then.
+HandshakeStatus AwaitRefusal(const ClientChannel& client, milliseconds timeout = kWait) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    HandshakeStatus status = client.handshake();
+    if (status.failures > 0) return status;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return client.handshake();
+}
+
+// Polls `condition` until it holds or `timeout` passes; whether it held. (The server's
+// monitor thread may see a refusal just after the client's does.)
+bool Eventually(const std::function<bool()>& condition, milliseconds timeout = kWait) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return true;
+}
+
+// What a secured server logs, gathered from its monitor thread.
+class LogLines {
+ public:
+  std::function<void(const std::string&)> Sink() {
+    return [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      lines_.push_back(line);
+    };
+  }
+  std::vector<std::string> lines() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+// Issue 11: a client whose handshake is refused learns why at once (it is never
+// connected, so its sends just time out), and the server counts and logs the refusal
+// with the likely cause.
+TEST_F(ChannelSecurity, RefusedClientLearnsWhyAndTheServerCountsAndLogsTheCause_Issue11) {
+  const Security stranger = keys_.ClientSide(NewKeyPair());
+  Deployment other;
+  const Security trusts_another_intake = other.ClientSide(keys_.submitter);
+  struct Case {
+    const char* what;
+    const Security* client;
+    HandshakeFailure client_sees;
+    const char* client_cause;
+    const char* server_counts;
+    const char* server_logs;
+  };
+  for (const Case& c :
+       {Case{"an unknown key", &stranger, HandshakeFailure::kKeyRefused,
+             "refused this client's key", "key_refused",
+             "its key is not listed for role submitter"},
+        Case{"a worker's key", &worker_, HandshakeFailure::kKeyRefused, "refused this client's key",
+             "key_refused", "its key is listed for role worker, not submitter"},
+        Case{"no key", nullptr, HandshakeFailure::kMechanismMismatch, "requires CURVE",
+             "mechanism_mismatch", "a plaintext client"},
+        Case{"another intake's key", &trusts_another_intake, HandshakeFailure::kNoDetail,
+             "holds another key than the intake key", "wrong_server_key",
+             "lists another key for this server"}}) {
+    SCOPED_TRACE(c.what);
+    LogLines log;
+    ChannelOptions submit_options = Options(&intake_, "submitter");
+    submit_options.log = log.Sink();
+    std::atomic<int> reported{0};
+    submit_options.on_handshake_refused = [&](const HandshakeRefusal& refusal) {
+      if (HandshakeFailureName(refusal.failure) == c.server_counts) ++reported;
+    };
+    std::unique_ptr<ServerChannel> submit;
+    std::unique_ptr<ServerChannel> work;  // so the worker's key is known to the process
+    std::unique_ptr<ClientChannel> client;
+    ASSERT_TRUE(Bind(submit, submit_options));
+    ASSERT_TRUE(Bind(work, Options(&intake_, "worker")));
+    ASSERT_TRUE(Connect(client, *submit, "c", Options(c.client, "intake")));
+
+    HandshakeStatus status = AwaitRefusal(*client);
+    ASSERT_TRUE(Eventually([&] { return !log.lines().empty(); })) << "the server logged nothing";
+    ASSERT_GT(status.failures, 0u) << "the client never learned it was refused";
+    EXPECT_FALSE(status.succeeded);
+    ASSERT_TRUE(status.last_failure.has_value());
+    EXPECT_EQ(status.last_failure->failure, c.client_sees)
+        << HandshakeFailureName(status.last_failure->failure);
+    EXPECT_THAT(status.last_failure->cause, HasSubstr(c.client_cause));
+    EXPECT_THAT(status.last_failure->cause, HasSubstr(submit->endpoint()));
+
+    EXPECT_TRUE(Eventually([&] { return submit->refused_handshakes()[c.server_counts] > 0; }));
+    EXPECT_TRUE(Eventually([&] { return reported.load() > 0; }));
+    EXPECT_EQ(work->refused_handshakes().size(), 0u) << "only the refusing channel counts";
+    std::vector<std::string> lines = log.lines();
+    ASSERT_FALSE(lines.empty()) << "the server logged nothing";
+    EXPECT_THAT(lines.front(), HasSubstr(c.server_logs));
+    EXPECT_THAT(lines.front(), HasSubstr(submit->endpoint()));
+  }
+}
+
+TEST_F(ChannelSecurity, ServerLogsRefusalsOfOneKindOnceInTenSecondsAndCountsEach_Issue11) {
+  LogLines log;
+  ChannelOptions options = Options(&intake_, "submitter");
+  options.log = log.Sink();
+  std::unique_ptr<ServerChannel> server;
+  ASSERT_TRUE(Bind(server, options));
+  std::vector<Security> strangers;
+  for (int i = 0; i < 3; ++i) strangers.push_back(keys_.ClientSide(NewKeyPair()));
+  std::vector<std::unique_ptr<ClientChannel>> intruders(strangers.size());
+  for (size_t i = 0; i < strangers.size(); ++i) {
+    ASSERT_TRUE(Connect(intruders[i], *server, "intruder-" + std::to_string(i),
+                        Options(&strangers[i], "intake")));
+    ASSERT_GT(AwaitRefusal(*intruders[i]).failures, 0u);
+  }
+  EXPECT_TRUE(
+      Eventually([&] { return server->refused_handshakes()["key_refused"] == strangers.size(); }));
+  EXPECT_EQ(log.lines().size(), 1u);
+}
+
+TEST_F(ChannelSecurity, AdmittedClientReportsASucceededHandshake_Issue11) {
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+  ASSERT_TRUE(Connect(client, *server, "worker-1", Options(&worker_, "intake")));
+  ExpectServed(*server, *client, "worker-1", "worker");
+  HandshakeStatus status = client->handshake();
+  EXPECT_TRUE(status.succeeded);
+  EXPECT_EQ(status.failures, 0u);
+  EXPECT_TRUE(server->refused_handshakes().empty());
 }
 
 }  // namespace
