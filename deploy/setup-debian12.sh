@@ -11,7 +11,16 @@ packages=(
   libhpdf-dev libzint-dev libdeflate-dev libsqlite3-dev sqlite3 libcsv-dev libcli11-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   zbar-tools poppler-utils poppler-data fonts-wqy-microhei fonts-droid-fallback python3-reportlab
+  # deploy/container: the image's root filesystem (mmdebstrap), its import and build (podman)
+  mmdebstrap podman
 )
+# deploy/k8s's offline checks render with `kubectl kustomize` and validate with Node.js.
+# Debian 12's kubectl is the package kubernetes-client (1.20), and Node.js 18 with npm;
+# a kubectl or node already on the PATH (another packaging of them) is used as it is,
+# since installing Debian's over it would clash on the same files.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
