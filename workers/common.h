@@ -47,6 +47,15 @@ void AddSecurityFlags(CLI::App& app, SecurityFlags& flags);
 // one is; the errors of transport::LoadSecurity otherwise.
 Result<transport::Security> LoadSecurity(const SecurityFlags& flags);
 
+// --check-flags: the command line is parsed and checked, then the program exits 0
+// without opening or starting anything (deploy/k8s's test checks every container's
+// command with it). Test `check` after parsing. `check` must outlive parsing.
+void AddCheckFlags(CLI::App& app, bool& check);
+
+// --metrics-port and --metrics-host of a daemon (the Prometheus page with its /healthz
+// and /readyz probes). `port` and `host` keep their defaults when not given.
+void AddMetricsFlags(CLI::App& app, int& port, std::string& host);
+
 // Blocks SIGINT and SIGTERM in this thread and every thread started after it. Call first
 // in main, before any library starts threads (ZeroMQ, TBB), so no thread dies of them.
 void BlockStopSignals();

@@ -70,7 +70,10 @@ int main(int argc, char** argv) {
       ->type_name("POINT[:N]");
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
+  bool check_flags = false;
+  cli::AddCheckFlags(app, check_flags);
   CLI11_PARSE(app, argc, argv);
+  if (check_flags) return cli::kExitOk;
   Result<transport::Security> security = cli::LoadSecurity(security_flags);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());

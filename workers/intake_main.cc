@@ -27,9 +27,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-per-lease", options.max_orders_per_lease, "Orders per WorkBatch")
       ->capture_default_str();
   app.add_flag("--no-fsync", fast, "synchronous=NORMAL: faster, may lose commits on power loss");
+  cli::AddMetricsFlags(app, options.metrics_port, options.metrics_host);
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
+  bool check_flags = false;
+  cli::AddCheckFlags(app, check_flags);
   CLI11_PARSE(app, argc, argv);
+  if (check_flags) return cli::kExitOk;
   options.journal.synchronous_full = !fast;
   options.log = cli::StderrLogger(program);
   Result<transport::Security> security = cli::LoadSecurity(security_flags);

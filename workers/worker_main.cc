@@ -43,7 +43,10 @@ int main(int argc, char** argv) {
       ->group("Testing");
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
+  bool check_flags = false;
+  cli::AddCheckFlags(app, check_flags);
   CLI11_PARSE(app, argc, argv);
+  if (check_flags) return cli::kExitOk;
   options.fsync_labels = !no_fsync;
   options.log = cli::StderrLogger(program);
   Result<transport::Security> security = cli::LoadSecurity(security_flags);

@@ -2,6 +2,14 @@
 // before acknowledging, and hands work to workers against their credit on the work
 // channel.
 //
+// Metrics (Prometheus, see IntakeOptions::metrics_port), all prefixed sortline_intake_:
+// batches_received_total, batches_refused_total, orders_accepted_total,
+// orders_rejected_total, leases_total, orders_leased_total, orders_done_total,
+// orders_failed_total (as workers report them; a redone order counts again),
+// backlog_orders{class,state} (every 2 s), journal_commit_seconds{operation},
+// worker_credit_orders{worker}, workers; and sortline_handshakes_refused_total{channel,
+// reason}.
+//
 // Thread-safety: Run() owns the sockets and the journal on the calling thread; only
 // RequestStop() may be called from other threads.
 #ifndef PIPELINE_RUNTIME_INTAKE_H_
@@ -35,6 +43,10 @@ struct IntakeOptions {
   // CURVE on tcp:// endpoints: submitters need a key listed under "submitter", workers
   // one under "worker". null or disabled: plaintext.
   std::shared_ptr<const transport::Security> security;
+  // Prometheus /metrics with the /healthz and /readyz probes over HTTP; -1: none, 0: any
+  // free port (see metrics_port()).
+  int metrics_port = -1;
+  std::string metrics_host = "127.0.0.1";
 };
 
 class Intake {
@@ -50,6 +62,10 @@ class Intake {
   // The endpoints actually bound (real ports when 0 was asked for).
   virtual std::string submit_endpoint() const = 0;
   virtual std::string work_endpoint() const = 0;
+  // The metrics HTTP port; -1 when none. /healthz fails when the serving loop has not
+  // turned for 30 s; /readyz fails until Run serves, and while the journal refuses
+  // batches (full).
+  virtual int metrics_port() const = 0;
 
   // Serves until RequestStop(); returns non-OK on a fatal journal or socket error.
   virtual Status Run() = 0;

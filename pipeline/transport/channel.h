@@ -96,8 +96,9 @@ struct ChannelOptions {
   // channel's monitor thread: must be thread-safe. null: not reported.
   std::function<void(const HandshakeRefusal&)> on_handshake_refused;
   // Operational messages, from the monitor thread (must be thread-safe): refused
-  // handshakes with their likely cause, at most one line per kind of failure every
-  // 10 s (with the number left out since). null: silent.
+  // handshakes with their likely cause, the same cause (for a refused key: the same key
+  // from the same address) at most once every 10 s, with the number left out since.
+  // null: silent.
   std::function<void(const std::string&)> log;
 };
 

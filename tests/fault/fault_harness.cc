@@ -471,6 +471,12 @@ double MetricValue(const std::string& exposition, const std::string& name) {
   return std::stod(match[2].str());
 }
 
+double SeriesValue(const std::string& exposition, const std::string& series) {
+  const size_t at = ("\n" + exposition).find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(exposition.substr(at + series.size() + 1));
+}
+
 Result<int64_t> QueryInt(const std::string& db_path, const std::string& sql) {
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<store::internal::Db> db, OpenExisting(db_path));
   return db->QueryInt(sql);

@@ -223,6 +223,9 @@ class FaultTest : public ::testing::Test {
 // The value of the metric `name` (without labels) in a Prometheus text exposition, e.g.
 // HttpGet(port, "/metrics"); -1 when absent.
 double MetricValue(const std::string& exposition, const std::string& name);
+// The value of one series, its name with its labels exactly as rendered, e.g.
+// `sortline_intake_backlog_orders{class="ordinary",state="pending"}`; -1 when absent.
+double SeriesValue(const std::string& exposition, const std::string& series);
 
 // Read-only looks into a database through store/'s SQLite wrapper, for progress polling
 // while the daemons run (WAL readers do not block the writer) and for the checks.

@@ -9,6 +9,7 @@
 // stopped handler admits nobody, on real sockets in one process.
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -158,6 +159,62 @@ TEST_F(SecurityFault, WholePipelineRunsWithCurveBetweenEveryProcessIncludingTheS
   pipeline.StartSubmit(orders().path, keys.Flags("shop"));
   ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(120)));
   ExpectCleanStopAndLedgerHolds();
+}
+
+// Issue 11, tried as a new user would: `sortline submit` with an unknown key, another
+// role's key or no key against a CURVE intake used to wait silently until killed. Now it
+// fails within seconds naming the intake and the likely cause, and intake logs and counts
+// each refused handshake by reason.
+TEST_F(SecurityFault, SubmitWhoseHandshakeIsRefusedFailsWithinSecondsNamingTheCause_Issue11) {
+  Keys keys(dir());
+  ASSERT_TRUE(Generate(50, 516));
+  testing::FaultPipeline& pipeline = NewPipeline();
+  const int metrics_port = testing::FreeLoopbackPort();
+  std::vector<std::string> intake_flags = keys.Flags("intake");
+  intake_flags.insert(intake_flags.end(), {"--metrics-port", std::to_string(metrics_port)});
+  pipeline.StartIntake(intake_flags);
+
+  struct Attempt {
+    const char* who;
+    std::vector<std::string> flags;
+    const char* cause;
+  };
+  for (const Attempt& attempt :
+       {Attempt{"an unknown key", keys.Flags("stranger"), "refused this client's key"},
+        Attempt{"a worker's key", keys.Flags("w1"), "refused this client's key"},
+        Attempt{"no key", {}, "give this client --curve-key and --curve-keys"}}) {
+    SCOPED_TRACE(attempt.who);
+    const auto start = std::chrono::steady_clock::now();
+    pipeline.StartSubmit(orders().path, attempt.flags);
+    std::optional<int> exit_code = pipeline.WaitExit("submit", seconds(20));
+    ASSERT_TRUE(exit_code.has_value()) << "submit still waits\n" << pipeline.Logs();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(10));
+    EXPECT_EQ(*exit_code, 2);
+    const std::string said = pipeline.Log("submit");
+    EXPECT_NE(said.find(pipeline.submit_endpoint()), std::string::npos) << said;
+    EXPECT_NE(said.find(attempt.cause), std::string::npos) << said;
+  }
+
+  const std::string intake_log = pipeline.Log("intake");
+  EXPECT_NE(intake_log.find("its key is not listed for role submitter"), std::string::npos)
+      << intake_log;
+  EXPECT_NE(intake_log.find("its key is listed for role worker, not submitter"), std::string::npos)
+      << intake_log;
+  EXPECT_NE(intake_log.find("a plaintext client"), std::string::npos) << intake_log;
+  const std::string exposition = testing::HttpGet(metrics_port, "/metrics");
+  EXPECT_GE(testing::SeriesValue(
+                exposition,
+                "sortline_handshakes_refused_total{channel=\"submit\",reason=\"key_refused\"}"),
+            2)
+      << exposition;
+  EXPECT_GE(testing::SeriesValue(exposition,
+                                 "sortline_handshakes_refused_total{channel=\"submit\","
+                                 "reason=\"mechanism_mismatch\"}"),
+            1)
+      << exposition;
+  Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  EXPECT_EQ(*batches, 0) << "nothing of the refused submitters is journaled";
 }
 
 TEST_F(SecurityFault, OversizedMessageDropsThatPeerAndLeavesTheDaemonsServingOthers) {

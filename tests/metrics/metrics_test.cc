@@ -13,6 +13,7 @@ namespace sortline::metrics {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(Metrics, RendersCountersGaugesAndCumulativeHistograms) {
   Registry registry;
@@ -34,6 +35,16 @@ TEST(Metrics, RendersCountersGaugesAndCumulativeHistograms) {
   EXPECT_NE(text.find("latency_seconds_bucket{le=\"0.01\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("latency_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("latency_seconds_count 3\n"), std::string::npos);
+}
+
+TEST(Metrics, RemovedSeriesIsNoLongerRenderedWhileItsFamilyStays_Issue11) {
+  Registry registry;
+  registry.GetGauge("sortline_test_credit_orders", "Credit", {{"worker", "w1"}}).Set(5);
+  registry.GetGauge("sortline_test_credit_orders", "Credit", {{"worker", "w2"}}).Set(7);
+  registry.Remove("sortline_test_credit_orders", {{"worker", "w1"}});
+  const std::string text = registry.Render();
+  EXPECT_THAT(text, Not(HasSubstr("w1")));
+  EXPECT_THAT(text, HasSubstr("sortline_test_credit_orders{worker=\"w2\"} 7\n"));
 }
 
 TEST(Metrics, HistogramQuantilesComeFromTheBuckets) {

@@ -26,6 +26,7 @@ namespace sortline::transport {
 namespace {
 
 using std::chrono::milliseconds;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -565,22 +566,37 @@ TEST_F(ChannelSecurity, RefusedClientLearnsWhyAndTheServerCountsAndLogsTheCause_
   struct Case {
     const char* what;
     const Security* client;
-    HandshakeFailure client_sees;
+    // What the client may see: the side that notices first ends the handshake, so a
+    // plaintext client sees the mismatch or just the connection dropped.
+    std::vector<HandshakeFailure> client_sees;
     const char* client_cause;
     const char* server_counts;
     const char* server_logs;
   };
-  for (const Case& c :
-       {Case{"an unknown key", &stranger, HandshakeFailure::kKeyRefused,
-             "refused this client's key", "key_refused",
-             "its key is not listed for role submitter"},
-        Case{"a worker's key", &worker_, HandshakeFailure::kKeyRefused, "refused this client's key",
-             "key_refused", "its key is listed for role worker, not submitter"},
-        Case{"no key", nullptr, HandshakeFailure::kMechanismMismatch, "requires CURVE",
-             "mechanism_mismatch", "a plaintext client"},
-        Case{"another intake's key", &trusts_another_intake, HandshakeFailure::kNoDetail,
-             "holds another key than the intake key", "wrong_server_key",
-             "lists another key for this server"}}) {
+  for (const Case& c : {Case{"an unknown key",
+                             &stranger,
+                             {HandshakeFailure::kKeyRefused},
+                             "refused this client's key",
+                             "key_refused",
+                             "its key is not listed for role submitter"},
+                        Case{"a worker's key",
+                             &worker_,
+                             {HandshakeFailure::kKeyRefused},
+                             "refused this client's key",
+                             "key_refused",
+                             "its key is listed for role worker, not submitter"},
+                        Case{"no key",
+                             nullptr,
+                             {HandshakeFailure::kMechanismMismatch, HandshakeFailure::kNoDetail},
+                             "--curve-key",
+                             "mechanism_mismatch",
+                             "a plaintext client"},
+                        Case{"another intake's key",
+                             &trusts_another_intake,
+                             {HandshakeFailure::kNoDetail},
+                             "holds another key than the intake key",
+                             "wrong_server_key",
+                             "lists another key for this server"}}) {
     SCOPED_TRACE(c.what);
     LogLines log;
     ChannelOptions submit_options = Options(&intake_, "submitter");
@@ -601,7 +617,7 @@ TEST_F(ChannelSecurity, RefusedClientLearnsWhyAndTheServerCountsAndLogsTheCause_
     ASSERT_GT(status.failures, 0u) << "the client never learned it was refused";
     EXPECT_FALSE(status.succeeded);
     ASSERT_TRUE(status.last_failure.has_value());
-    EXPECT_EQ(status.last_failure->failure, c.client_sees)
+    EXPECT_THAT(c.client_sees, Contains(status.last_failure->failure))
         << HandshakeFailureName(status.last_failure->failure);
     EXPECT_THAT(status.last_failure->cause, HasSubstr(c.client_cause));
     EXPECT_THAT(status.last_failure->cause, HasSubstr(submit->endpoint()));
@@ -616,23 +632,26 @@ TEST_F(ChannelSecurity, RefusedClientLearnsWhyAndTheServerCountsAndLogsTheCause_
   }
 }
 
-TEST_F(ChannelSecurity, ServerLogsRefusalsOfOneKindOnceInTenSecondsAndCountsEach_Issue11) {
+TEST_F(ChannelSecurity, ServerLogsTheSameRefusalOnceInTenSecondsAndCountsEach_Issue11) {
   LogLines log;
   ChannelOptions options = Options(&intake_, "submitter");
   options.log = log.Sink();
   std::unique_ptr<ServerChannel> server;
   ASSERT_TRUE(Bind(server, options));
-  std::vector<Security> strangers;
-  for (int i = 0; i < 3; ++i) strangers.push_back(keys_.ClientSide(NewKeyPair()));
-  std::vector<std::unique_ptr<ClientChannel>> intruders(strangers.size());
-  for (size_t i = 0; i < strangers.size(); ++i) {
+  // One stranger retrying (three connections with the same key), then another stranger.
+  const Security stranger = keys_.ClientSide(NewKeyPair());
+  const Security other_stranger = keys_.ClientSide(NewKeyPair());
+  std::vector<std::unique_ptr<ClientChannel>> intruders(4);
+  for (size_t i = 0; i < intruders.size(); ++i) {
     ASSERT_TRUE(Connect(intruders[i], *server, "intruder-" + std::to_string(i),
-                        Options(&strangers[i], "intake")));
+                        Options(i < 3 ? &stranger : &other_stranger, "intake")));
     ASSERT_GT(AwaitRefusal(*intruders[i]).failures, 0u);
   }
-  EXPECT_TRUE(
-      Eventually([&] { return server->refused_handshakes()["key_refused"] == strangers.size(); }));
-  EXPECT_EQ(log.lines().size(), 1u);
+  EXPECT_TRUE(Eventually([&] { return server->refused_handshakes()["key_refused"] == 4; }));
+  ASSERT_TRUE(Eventually([&] { return log.lines().size() >= 2; }));
+  EXPECT_EQ(log.lines().size(), 2u);
+  EXPECT_THAT(log.lines()[0], HasSubstr(stranger.own.public_key));
+  EXPECT_THAT(log.lines()[1], HasSubstr(other_stranger.own.public_key));
 }
 
 TEST_F(ChannelSecurity, AdmittedClientReportsASucceededHandshake_Issue11) {

@@ -32,8 +32,12 @@ constexpr int kEvents = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAIL
                         ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
 // How often the monitor thread looks at its stop flag while no event comes.
 constexpr std::chrono::milliseconds kStopCheckInterval(100);
-// At most one log line per kind of failure this often.
+// The same refusal (same cause: for a refused key, the same key and address) is logged
+// at most this often ...
 constexpr std::chrono::seconds kLogInterval(10);
+// ... and at most this many distinct ones are remembered (more reset the memory), so a
+// flood of random keys cannot grow it.
+constexpr size_t kMaxRemembered = 256;
 
 HandshakeFailure Classify(uint16_t event, uint32_t value) {
   switch (event) {
@@ -217,7 +221,9 @@ HandshakeRefusal HandshakeMonitor::Describe(uint16_t event, uint32_t value) cons
                     "key than the " +
                     role + " key in this client's keys table, or its key checks do not answer"
               : "the connection to " + config_.endpoint + " ended during the handshake (" +
-                    zmq_strerror(static_cast<int>(value)) + ")";
+                    zmq_strerror(static_cast<int>(value)) +
+                    "): if that server uses CURVE keys, give this client --curve-key and "
+                    "--curve-keys";
       break;
   }
   return refusal;
@@ -225,9 +231,9 @@ HandshakeRefusal HandshakeMonitor::Describe(uint16_t event, uint32_t value) cons
 
 void HandshakeMonitor::LogRateLimited(const HandshakeRefusal& refusal) {
   if (!config_.log) return;
-  const std::string name(HandshakeFailureName(refusal.failure));
   const Steady::time_point now = Steady::now();
-  auto [entry, first] = logged_.try_emplace(name, now, 0);
+  if (logged_.size() >= kMaxRemembered) logged_.clear();
+  auto [entry, first] = logged_.try_emplace(refusal.cause, now, 0);
   if (!first && now - entry->second.first < kLogInterval) {
     ++entry->second.second;
     return;

@@ -67,8 +67,8 @@ class HandshakeMonitor {
   mutable std::mutex mutex_;
   HandshakeStatus status_;                   // guarded by mutex_
   std::map<std::string, uint64_t> refused_;  // by failure name; guarded by mutex_
-  // Log rate limit per failure name: when last logged, and how many were left out since
-  // (the monitor thread's only).
+  // Log rate limit per cause: when last logged, and how many were left out since (the
+  // monitor thread's only).
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint64_t>> logged_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
