@@ -19,7 +19,12 @@ int main(int argc, char** argv) {
       "sortline-worker: asks intake for work against its credit, assigns chutes, "
       "renders label PDFs, sends records to dock and reports work done after dock's "
       "acknowledgement. Run as many as you like, on any machine."};
-  app.add_option("--intake", options.intake_endpoint, "Intake work channel")->capture_default_str();
+  app.add_option("--intake", options.intake_endpoints,
+                 "Intake work channel; repeat it (or separate by commas) for several intakes, "
+                 "all of which this worker takes work from (default " +
+                     options.intake_endpoint + ")")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   app.add_option("--dock", options.dock_endpoint, "Dock records channel")->capture_default_str();
   app.add_option("--labels", options.label_dir, "Directory for label PDFs")->capture_default_str();
   app.add_option("--plan", plan_path,
@@ -41,6 +46,7 @@ int main(int argc, char** argv) {
                  "reaches POINT: before-render, after-labels or after-dock-ack")
       ->type_name("POINT[:N]")
       ->group("Testing");
+  cli::AddMetricsFlags(app, options.metrics_port, options.metrics_host);
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
   bool check_flags = false;

@@ -41,6 +41,10 @@ owner() {
 }
 mapfile -t libraries < <(for binary in "$work"/context/stage/usr/bin/*; do ldd "$binary"; done |
                          awk '/=>/ { print $3 }' | sort -u)
+if ((${#libraries[@]} == 0)); then
+  echo "image: ldd found no shared libraries in $work/context/stage/usr/bin" >&2
+  exit 1
+fi
 packages=$(for library in "${libraries[@]}"; do owner "$library"; done | sort -u | paste -sd, -)
 echo "image: runtime packages: $packages"
 

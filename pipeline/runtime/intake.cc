@@ -10,6 +10,7 @@
 #include "pipeline/metrics/http_server.h"
 #include "pipeline/metrics/metrics.h"
 #include "pipeline/model/orders.h"
+#include "pipeline/runtime/observability.h"
 #include "pipeline/transport/envelope.h"
 
 namespace sortline::runtime {
@@ -30,14 +31,6 @@ constexpr int64_t kBacklogRefreshMs = 2000;
 constexpr int64_t kStuckLoopMs = 30'000;
 
 using Steady = std::chrono::steady_clock;
-
-int64_t SteadyMillis() {
-  return std::chrono::duration_cast<milliseconds>(Steady::now().time_since_epoch()).count();
-}
-
-double SecondsSince(Steady::time_point start) {
-  return std::chrono::duration<double>(Steady::now() - start).count();
-}
 
 // The intake's metrics, registered once. Thread-safety: as metrics::Registry.
 struct IntakeMetrics {
@@ -111,15 +104,7 @@ transport::ChannelOptions Secured(const IntakeOptions& options, const std::strin
   channel_options.security = options.security.get();
   channel_options.peer_role = peer_role;
   channel_options.log = options.log;
-  channel_options.on_handshake_refused = [&registry,
-                                          channel](const transport::HandshakeRefusal& refusal) {
-    registry
-        .GetCounter("sortline_handshakes_refused_total",
-                    "Connections whose handshake failed, by channel and likely cause",
-                    {{"channel", channel},
-                     {"reason", std::string(transport::HandshakeFailureName(refusal.failure))}})
-        .Add();
-  };
+  CountRefusedHandshakes(channel_options, registry, channel);
   return channel_options;
 }
 

@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeline/base/result.h"
 #include "pipeline/flow/order_flow.h"
@@ -32,12 +33,16 @@ namespace sortline::runtime {
 
 struct WorkerOptions {
   std::string intake_endpoint = "tcp://127.0.0.1:5551";  // intake's work channel
-  std::string dock_endpoint = "tcp://127.0.0.1:5560";    // dock's records channel
-  std::string name;                                      // routing id; empty: "worker-<pid>-<n>"
-  std::string label_dir = "labels";                      // where label PDFs are written
-  bool fsync_labels = true;                     // fsync each label before its record is sent
-  uint32_t credit = 512;                        // orders asked for at a time
-  int dock_ack_timeout_ms = 10'000;             // resend records to dock after this
+  // Several intakes (shards): the worker connects to each, announces its credit to each
+  // and takes work from all of them (a work batch goes back to the intake it came from).
+  // Empty: intake_endpoint alone.
+  std::vector<std::string> intake_endpoints;
+  std::string dock_endpoint = "tcp://127.0.0.1:5560";  // dock's records channel
+  std::string name;                                    // routing id; empty: "worker-<pid>-<n>"
+  std::string label_dir = "labels";                    // where label PDFs are written
+  bool fsync_labels = true;                            // fsync each label before its record is sent
+  uint32_t credit = 512;                               // orders asked for at a time
+  int dock_ack_timeout_ms = 10'000;                    // resend records to dock after this
   int heartbeat_ms = 1000;                      // a heartbeat to intake when silent this long
   int retry_pause_ms = 1000;                    // wait before redoing a batch the disk refused
   flow::FlowOptions flow;                       // in-flight bound inside the worker
@@ -50,6 +55,15 @@ struct WorkerOptions {
   // CURVE on tcp:// endpoints: this worker's key pair, and the keys of the servers
   // listed under "intake" and "dock". null or disabled: plaintext.
   std::shared_ptr<const transport::Security> security;
+  // Prometheus /metrics with /healthz and /readyz over HTTP; -1: none, 0: any free port.
+  // Metrics, prefixed sortline_worker_: orders_total{outcome}, batches_total,
+  // redone_batches_total (redone because the disk refused labels), label_bytes_total,
+  // stage_seconds{stage} per work batch (labels: validate, assign, render and store;
+  // dock: until the dock's acknowledgement; batch: arrival to WorkDone), plan_info{version};
+  // and sortline_handshakes_refused_total{channel,reason} of its own connections.
+  // /readyz: the dock and at least one intake connected, labels being written.
+  int metrics_port = -1;
+  std::string metrics_host = "127.0.0.1";
 };
 
 class Worker {
@@ -66,6 +80,9 @@ class Worker {
                                               std::shared_ptr<const sort::PlanHolder> plans,
                                               const WorkerOptions& options);
   virtual ~Worker() = default;
+
+  // The metrics HTTP port; -1 when none.
+  virtual int metrics_port() const = 0;
 
   // Works until RequestStop(); finishes the batch in hand first.
   virtual Status Run() = 0;

@@ -539,11 +539,15 @@ void ExpectLedgerHolds(const Ledger& ledger) {
   EXPECT_EQ(*quarantined, ledger.quarantined) << "quarantine entries at dock";
   dock->reset();
 
-  // 2. Every batch the journal acknowledged is complete; nothing is outstanding.
-  if (!ledger.intake_db.empty()) {
+  // 2. Every batch a journal acknowledged is complete; nothing is outstanding.
+  std::vector<std::string> intake_dbs = ledger.intake_dbs;
+  if (intake_dbs.empty() && !ledger.intake_db.empty()) intake_dbs.push_back(ledger.intake_db);
+  uint64_t total = 0;
+  size_t batch_count = 0;
+  for (const std::string& intake_db : intake_dbs) {
     std::vector<std::string> batch_ids;
     {
-      Result<std::unique_ptr<store::internal::Db>> db = OpenExisting(ledger.intake_db);
+      Result<std::unique_ptr<store::internal::Db>> db = OpenExisting(intake_db);
       ASSERT_TRUE(db.ok()) << db.status();
       Result<store::internal::Statement> query = (*db)->Prepare("SELECT batch_id FROM batches");
       ASSERT_TRUE(query.ok()) << query.status();
@@ -555,12 +559,11 @@ void ExpectLedgerHolds(const Ledger& ledger) {
       }
     }
     Result<std::unique_ptr<store::Journal>> journal =
-        store::Journal::Open(ledger.intake_db, store::JournalOptions{});
+        store::Journal::Open(intake_db, store::JournalOptions{});
     ASSERT_TRUE(journal.ok()) << journal.status();
     Result<uint64_t> outstanding = (*journal)->Outstanding();
     ASSERT_TRUE(outstanding.ok()) << outstanding.status();
-    EXPECT_EQ(*outstanding, 0u) << "orders journaled and not finished";
-    uint64_t total = 0;
+    EXPECT_EQ(*outstanding, 0u) << "orders journaled and not finished in " << intake_db;
     for (const std::string& id : batch_ids) {
       Result<v1::BatchProgress> progress = (*journal)->Progress(id);
       ASSERT_TRUE(progress.ok()) << id << ": " << progress.status();
@@ -569,8 +572,11 @@ void ExpectLedgerHolds(const Ledger& ledger) {
       EXPECT_EQ(progress->failed(), 0u) << "batch " << id << ": " << progress->ShortDebugString();
       total += progress->total();
     }
-    EXPECT_EQ(total, ledger.valid_ids.size())
-        << "orders journaled over " << batch_ids.size() << " batches";
+    batch_count += batch_ids.size();
+  }
+  if (!intake_dbs.empty()) {
+    EXPECT_EQ(total, ledger.valid_ids.size()) << "orders journaled over " << batch_count
+                                              << " batches in " << intake_dbs.size() << " journals";
   }
 
   // 3. Every label is whole: final name, recorded size and hash, a complete PDF; no

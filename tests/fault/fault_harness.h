@@ -99,6 +99,9 @@ struct Ledger {
   std::set<std::string> valid_ids;  // every valid order id submitted
   std::string dock_db;
   std::string intake_db;  // "" when the test ran no intake
+  // Several intakes (shards): each journal's batches complete, their totals adding up to
+  // the valid ids. Used instead of intake_db when not empty.
+  std::vector<std::string> intake_dbs;
   std::string labels_dir;
   std::string scratch_dir;  // where label renderings go
   // Order ids whose labels must decode, beyond the sample (at most 40 of them, spread).
