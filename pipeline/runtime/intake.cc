@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -477,6 +478,43 @@ class IntakeImpl final : public Intake {
 };
 
 }  // namespace
+
+Result<model::S10Range> TrackingShard(const model::S10Range& whole, const std::string& spec,
+                                      const std::string& host_name) {
+  const auto number = [](std::string_view text) -> std::optional<uint32_t> {
+    if (text.empty() || text.size() > 9) return std::nullopt;
+    uint32_t value = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + static_cast<uint32_t>(c - '0');
+    }
+    return value;
+  };
+  const size_t slash = spec.find('/');
+  const std::string problem = "tracking shard \"" + spec + "\": ";
+  if (slash == std::string::npos) return InvalidArgument(problem + "expected N/M or auto/M");
+  std::optional<uint32_t> shards = number(std::string_view(spec).substr(slash + 1));
+  if (!shards.has_value() || *shards == 0) return InvalidArgument(problem + "M is not a count");
+  std::optional<uint32_t> shard;
+  if (spec.substr(0, slash) == "auto") {
+    const size_t dash = host_name.rfind('-');
+    if (dash != std::string::npos) shard = number(std::string_view(host_name).substr(dash + 1));
+    if (!shard.has_value()) {
+      return InvalidArgument(problem + "host name \"" + host_name + "\" does not end in -N");
+    }
+  } else {
+    shard = number(std::string_view(spec).substr(0, slash));
+    if (!shard.has_value()) return InvalidArgument(problem + "N is not a number");
+  }
+  if (*shard >= *shards) return InvalidArgument(problem + "N must be below M");
+  const uint64_t size = uint64_t{whole.last} - whole.first + 1;
+  const uint64_t share = size / *shards;
+  if (share == 0) return InvalidArgument(problem + "more shards than serials");
+  model::S10Range part = whole;
+  part.first = static_cast<uint32_t>(whole.first + share * *shard);
+  part.last = *shard + 1 == *shards ? whole.last : static_cast<uint32_t>(part.first + share - 1);
+  return part;
+}
 
 Result<std::unique_ptr<Intake>> Intake::Open(transport::Context& context,
                                              const model::DivisionTable& divisions,

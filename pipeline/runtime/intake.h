@@ -24,6 +24,7 @@
 #include "pipeline/base/clock.h"
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
+#include "pipeline/model/s10.h"
 #include "pipeline/store/journal.h"
 #include "pipeline/transport/channel.h"
 
@@ -48,6 +49,14 @@ struct IntakeOptions {
   int metrics_port = -1;
   std::string metrics_host = "127.0.0.1";
 };
+
+// Several intakes must not issue the same tracking numbers: each takes its own share of
+// the serials of `whole`. `spec` is "N/M" (share N of M, counting from 0) or "auto/M",
+// where N is the number after the last '-' of `host_name` (a StatefulSet pod is named
+// <set>-<ordinal>). The M shares are equal consecutive slices of [first, last].
+// kInvalidArgument for a malformed spec, N >= M, or a host name without an ordinal.
+Result<model::S10Range> TrackingShard(const model::S10Range& whole, const std::string& spec,
+                                      const std::string& host_name);
 
 class Intake {
  public:

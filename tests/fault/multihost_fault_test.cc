@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "pipeline/model/orders.h"
 #include "tests/fault/fault_harness.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
@@ -153,7 +154,7 @@ class Processes {
 
 // Key pairs from `sortline keys gen` and the keys table: one intake pair shared by both
 // intakes (a client trusts one key per server role), the dock, a worker pair per worker
-// host, the shop's submitter pair.
+// host, the shop's submitter pair, and a conveyor (the dock serves that role too).
 std::string MakeKeys(const std::string& dir) {
   std::string table = "role,name,public_key\n";
   for (const auto& [name, role] :
@@ -161,7 +162,8 @@ std::string MakeKeys(const std::string& dir) {
                                                         {"dock", "dock"},
                                                         {"work-a", "worker"},
                                                         {"work-b", "worker"},
-                                                        {"shop", "submitter"}}) {
+                                                        {"shop", "submitter"},
+                                                        {"scanner", "conveyor"}}) {
     testing::CommandResult made =
         testing::RunCommand(testing::Bin("sortline") + " keys gen --out " + dir + "/keys --name " +
                             name + " --role " + role + " 2>/dev/null");
@@ -171,6 +173,27 @@ std::string MakeKeys(const std::string& dir) {
   }
   std::ofstream(dir + "/keys.csv") << table;
   return dir + "/keys.csv";
+}
+
+// Cuts the orders file `path` into consecutive parts of the given sizes.
+std::vector<testing::GeneratedOrders> Split(
+    const std::string& path, const std::vector<std::pair<std::string, size_t>>& sizes) {
+  std::ifstream in(path);
+  std::vector<testing::GeneratedOrders> parts;
+  std::string line;
+  for (const auto& [part_path, count] : sizes) {
+    testing::GeneratedOrders part;
+    part.path = part_path;
+    std::ofstream out(part_path);
+    while (part.ids.size() < count && std::getline(in, line)) {
+      out << line << "\n";
+      Result<v1::Order> order = model::ParseOrderJson(line);
+      if (order.ok()) part.ids.insert(order->order_id());
+    }
+    EXPECT_EQ(part.ids.size(), count) << part_path;
+    parts.push_back(std::move(part));
+  }
+  return parts;
 }
 
 TEST(MultiHost, TwoIntakesDockAndWorkersOnTwoHostsSurviveALinkDownAndAKilledIntake_Issue11) {
@@ -199,12 +222,13 @@ TEST(MultiHost, TwoIntakesDockAndWorkersOnTwoHostsSurviveALinkDownAndAKilledInta
                  curve("dock")));
   auto start_intake = [&](int n) {
     const std::string& host = intake_hosts[static_cast<size_t>(n)];
-    run.Start("intake-" + std::to_string(n), hosts.On(host),
-              with({testing::Bin("sortline-intake"), "--submit", hosts.Endpoint(host, submit_port),
-                    "--work", hosts.Endpoint(host, work_port), "--journal",
-                    dir.file("intake-" + std::to_string(n) + ".db"), "--lease-ms",
-                    std::to_string(kLeaseMs), "--no-fsync"},
-                   curve("intake")));
+    run.Start(
+        "intake-" + std::to_string(n), hosts.On(host),
+        with({testing::Bin("sortline-intake"), "--submit", hosts.Endpoint(host, submit_port),
+              "--work", hosts.Endpoint(host, work_port), "--journal",
+              dir.file("intake-" + std::to_string(n) + ".db"), "--lease-ms",
+              std::to_string(kLeaseMs), "--tracking-shard", std::to_string(n) + "/2", "--no-fsync"},
+             curve("intake")));
   };
   start_intake(0);
   start_intake(1);
@@ -241,12 +265,16 @@ TEST(MultiHost, TwoIntakesDockAndWorkersOnTwoHostsSurviveALinkDownAndAKilledInta
   };
 
   // Orders/s with one worker host, then with two, on batches of the same size.
-  const testing::GeneratedOrders one_host =
-      testing::GenerateOrders(dir.file("one.jsonl"), 8000, 611);
-  const testing::GeneratedOrders two_hosts =
-      testing::GenerateOrders(dir.file("two.jsonl"), 8000, 612);
-  const testing::GeneratedOrders festival =
-      testing::GenerateOrders(dir.file("festival.jsonl"), 50'000, 613);
+  // One generated file cut in three, so no order id is in two of them.
+  const testing::GeneratedOrders all = testing::GenerateOrders(dir.file("all.jsonl"), 66'000, 611);
+  ASSERT_EQ(all.ids.size(), 66'000u);
+  const std::vector<testing::GeneratedOrders> parts =
+      Split(all.path, {{dir.file("one.jsonl"), 8000},
+                       {dir.file("two.jsonl"), 8000},
+                       {dir.file("festival.jsonl"), 50'000}});
+  const testing::GeneratedOrders& one_host = parts[0];
+  const testing::GeneratedOrders& two_hosts = parts[1];
+  const testing::GeneratedOrders& festival = parts[2];
   start_worker("work-a");
   const double rate_one = submit("submit-one", one_host, nullptr);
   start_worker("work-b");
@@ -282,7 +310,19 @@ TEST(MultiHost, TwoIntakesDockAndWorkersOnTwoHostsSurviveALinkDownAndAKilledInta
 
   const std::string stopped = run.Stop({"work-a", "work-b", "intake-0", "intake-1", "dock"});
   EXPECT_EQ(stopped, "") << run.Tails();
-  EXPECT_NE(testing::ReadFile(run.Log("work-a")).find("work-a"), std::string::npos);
+  // The faults took effect: the intakes gave up on work-a while its link was down, and
+  // intake-1 served twice.
+  const std::string intake_logs =
+      testing::ReadFile(run.Log("intake-0")) + testing::ReadFile(run.Log("intake-1"));
+  EXPECT_NE(intake_logs.find("worker work-a silent past its lease"), std::string::npos)
+      << intake_logs;
+  const std::string intake_1 = testing::ReadFile(run.Log("intake-1"));
+  size_t starts = 0;
+  for (size_t at = intake_1.find("starting intake-1"); at != std::string::npos;
+       at = intake_1.find("starting intake-1", at + 1)) {
+    ++starts;
+  }
+  EXPECT_EQ(starts, 2u) << intake_1;
 
   testing::Ledger ledger;
   for (const auto* orders : {&one_host, &two_hosts, &festival}) {
