@@ -1,12 +1,15 @@
 #include <memory>
 #include <string>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include "pipeline/base/clock.h"
 #include "pipeline/base/hash.h"
 #include "pipeline/base/result.h"
 #include "pipeline/base/status.h"
+#include "tests/testing/status_matchers.h"
 
 namespace sortline {
 namespace {
@@ -60,6 +63,20 @@ TEST(Clock, SystemClockMovesForward) {
   auto b = SystemClock().Now();
   EXPECT_LE(a, b);
   EXPECT_GT(SystemClock().UnixMillis(), 1'700'000'000'000);
+}
+
+TEST(StatusMatchers, PassOnOkAndReportTheStatusOtherwise) {
+  using ::sortline::testing::StatusIs;
+  using ::testing::HasSubstr;
+  using ::testing::Not;
+  EXPECT_OK(Status::Ok());
+  EXPECT_OK(Half(4));
+  EXPECT_NONFATAL_FAILURE(EXPECT_OK(Half(3)), "INVALID_ARGUMENT: odd: 3");
+  EXPECT_FATAL_FAILURE(ASSERT_OK(NotFound("no plan")), "NOT_FOUND: no plan");
+  EXPECT_THAT(Half(3), StatusIs(StatusCode::kInvalidArgument, HasSubstr("odd")));
+  EXPECT_THAT(Half(3), Not(StatusIs(StatusCode::kInvalidArgument, HasSubstr("even"))));
+  EXPECT_THAT(NotFound("x"), Not(StatusIs(StatusCode::kInvalidArgument)));
+  EXPECT_THAT(Status::Ok(), StatusIs(StatusCode::kOk));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Real processes for integration tests: start a program, signal it, wait for it with a
 // bound, and run a shell command for its output. A Subprocess still running when
-// destroyed is killed, so a failing test leaves nothing behind.
+// destroyed is killed, so a failing test leaves nothing behind; and it gets SIGKILL when
+// the thread that started it ends (PR_SET_PDEATHSIG), so a test binary killed by a
+// timeout leaves nothing either. Start subprocesses from the test's own thread.
 //
 // Thread-safety: a Subprocess is owned by one test thread.
 #ifndef TESTS_TESTING_PROCESS_H_

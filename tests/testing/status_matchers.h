@@ -1,0 +1,59 @@
+// GoogleTest helpers for Status and Result<T> (in the spirit of Abseil's
+// status_matchers.h): ASSERT_OK / EXPECT_OK print the status when it is not OK, and
+// StatusIs matches a Status or a Result's status by code and, optionally, message.
+//
+//   ASSERT_OK(journal->Submit(batch));
+//   EXPECT_THAT(plan.status(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("rules.csv:3")));
+//
+// Thread-safety: as GoogleTest's assertions.
+#ifndef TESTS_TESTING_STATUS_MATCHERS_H_
+#define TESTS_TESTING_STATUS_MATCHERS_H_
+
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "pipeline/base/result.h"
+#include "pipeline/base/status.h"
+
+namespace sortline::testing {
+
+inline const Status& GetStatus(const Status& status) { return status; }
+template <typename T>
+const Status& GetStatus(const Result<T>& result) {
+  return result.status();
+}
+
+// Matches a Status or Result<T> whose code is `code` and whose message matches
+// `message` (anything by default).
+MATCHER_P2(StatusIsMatcher, code, message,
+           "status " + std::string(StatusCodeName(code)) + " with a message that " +
+               ::testing::DescribeMatcher<std::string>(message)) {
+  const Status& status = ::sortline::testing::GetStatus(arg);
+  *result_listener << "which is " << status.ToString();
+  return status.code() == code &&
+         ::testing::ExplainMatchResult(message, status.message(), result_listener);
+}
+
+template <typename MessageMatcher>
+auto StatusIs(StatusCode code, MessageMatcher message) {
+  return StatusIsMatcher(code, message);
+}
+inline auto StatusIs(StatusCode code) { return StatusIsMatcher(code, ::testing::_); }
+
+}  // namespace sortline::testing
+
+#define SORTLINE_STATUS_CHECK_(expr, fail)                                     \
+  do {                                                                         \
+    const auto& sortline_checked_ = (expr);                                    \
+    const ::sortline::Status& sortline_status_ =                               \
+        ::sortline::testing::GetStatus(sortline_checked_);                     \
+    if (!sortline_status_.ok()) fail() << #expr << " is " << sortline_status_; \
+  } while (false)
+
+// Fails the test (ASSERT: and returns) when `expr`, a Status or Result<T>, is not OK.
+#define ASSERT_OK(expr) SORTLINE_STATUS_CHECK_(expr, GTEST_FAIL)
+#define EXPECT_OK(expr) SORTLINE_STATUS_CHECK_(expr, ADD_FAILURE)
+
+#endif  // TESTS_TESTING_STATUS_MATCHERS_H_
