@@ -308,6 +308,16 @@ TEST(MultiHost, TwoIntakesDockAndWorkersOnTwoHostsSurviveALinkDownAndAKilledInta
   std::printf("[ multi-host ] 50,000 orders with a link down and an intake killed: %.0f orders/s\n",
               rate_festival);
 
+  // Peak memory of each daemon, for the Kubernetes resource figures (docs/scale-out.md).
+  for (const char* role : {"dock", "intake-0", "intake-1", "work-a", "work-b"}) {
+    const std::string status =
+        testing::ReadFile("/proc/" + std::to_string(run[role].pid()) + "/status");
+    const size_t at = status.find("VmHWM:");
+    std::printf("[ multi-host ] %s peak resident memory:%s\n", role,
+                at == std::string::npos
+                    ? " ?"
+                    : status.substr(at + 6, status.find('\n', at) - at - 6).c_str());
+  }
   const std::string stopped = run.Stop({"work-a", "work-b", "intake-0", "intake-1", "dock"});
   EXPECT_EQ(stopped, "") << run.Tails();
   // The faults took effect: the intakes gave up on work-a while its link was down, and

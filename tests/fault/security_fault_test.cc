@@ -130,6 +130,10 @@ TEST_F(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRol
   Result<v1::RecordsStored> plaintext_stored =
       testing::StoreAtDock(pipeline.records_endpoint(), forged, kRefusedWithin);
   EXPECT_FALSE(plaintext_stored.ok()) << "a plaintext client stored records at the dock";
+  // The dock says whom it refused and why (issue 11).
+  const std::string dock_log = pipeline.Log("dock");
+  EXPECT_NE(dock_log.find("its key is not listed for role worker"), std::string::npos) << dock_log;
+  EXPECT_NE(dock_log.find("a plaintext client"), std::string::npos) << dock_log;
 
   // The daemons are unaffected: the listed submitter carries on and its work completes.
   Result<v1::SubmitReply> more =
