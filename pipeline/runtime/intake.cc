@@ -128,14 +128,10 @@ class IntakeImpl final : public Intake {
     SORTLINE_ASSIGN_OR_RETURN(
         work_, transport::ServerChannel::Bind(context, options_.work_endpoint,
                                               Secured(options_, "worker", "work", *registry_)));
-    if (options_.metrics_port >= 0) {
-      metrics::HttpServerOptions http;
-      http.host = options_.metrics_host;
-      http.port = options_.metrics_port;
-      http.liveness = [this] { return Liveness(); };
-      http.readiness = [this] { return Readiness(); };
-      SORTLINE_ASSIGN_OR_RETURN(http_, metrics::HttpServer::Start(http, *registry_));
-    }
+    SORTLINE_ASSIGN_OR_RETURN(http_,
+                              StartMetrics(
+                                  options_.metrics_host, options_.metrics_port, *registry_,
+                                  [this] { return Liveness(); }, [this] { return Readiness(); }));
     return Status::Ok();
   }
 

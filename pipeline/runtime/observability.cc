@@ -1,5 +1,7 @@
 #include "pipeline/runtime/observability.h"
 
+#include <utility>
+
 namespace sortline::runtime {
 
 void CountRefusedHandshakes(transport::ChannelOptions& options, metrics::Registry& registry,
@@ -12,6 +14,19 @@ void CountRefusedHandshakes(transport::ChannelOptions& options, metrics::Registr
                      {"reason", std::string(transport::HandshakeFailureName(refusal.failure))}})
         .Add();
   };
+}
+
+Result<std::unique_ptr<metrics::HttpServer>> StartMetrics(const std::string& host, int port,
+                                                          const metrics::Registry& registry,
+                                                          std::function<std::string()> liveness,
+                                                          std::function<std::string()> readiness) {
+  if (port < 0) return std::unique_ptr<metrics::HttpServer>();
+  metrics::HttpServerOptions http;
+  http.host = host;
+  http.port = port;
+  http.liveness = std::move(liveness);
+  http.readiness = std::move(readiness);
+  return metrics::HttpServer::Start(http, registry);
 }
 
 int64_t SteadyMillis() {

@@ -7,8 +7,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
+#include "pipeline/base/result.h"
+#include "pipeline/metrics/http_server.h"
 #include "pipeline/metrics/metrics.h"
 #include "pipeline/transport/channel.h"
 
@@ -19,6 +23,14 @@ namespace sortline::runtime {
 // outlive the channel.
 void CountRefusedHandshakes(transport::ChannelOptions& options, metrics::Registry& registry,
                             const std::string& channel);
+
+// Serves `registry` with the /healthz and /readyz probes (checks as in
+// metrics::HttpServerOptions) on `host`:`port`; null when `port` is -1 (none). The
+// registry and whatever the checks look at must outlive the server.
+Result<std::unique_ptr<metrics::HttpServer>> StartMetrics(const std::string& host, int port,
+                                                          const metrics::Registry& registry,
+                                                          std::function<std::string()> liveness,
+                                                          std::function<std::string()> readiness);
 
 // Milliseconds on the steady clock (for "not seen for" checks across threads).
 int64_t SteadyMillis();

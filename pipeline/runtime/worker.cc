@@ -135,14 +135,10 @@ class WorkerImpl final : public Worker {
     SORTLINE_ASSIGN_OR_RETURN(
         dock_, transport::ClientChannel::Connect(context, options_.dock_endpoint, options_.name,
                                                  dock_options));
-    if (options_.metrics_port >= 0) {
-      metrics::HttpServerOptions http;
-      http.host = options_.metrics_host;
-      http.port = options_.metrics_port;
-      http.liveness = [this] { return Liveness(); };
-      http.readiness = [this] { return Readiness(); };
-      SORTLINE_ASSIGN_OR_RETURN(http_, metrics::HttpServer::Start(http, *registry_));
-    }
+    SORTLINE_ASSIGN_OR_RETURN(http_,
+                              StartMetrics(
+                                  options_.metrics_host, options_.metrics_port, *registry_,
+                                  [this] { return Liveness(); }, [this] { return Readiness(); }));
     return Status::Ok();
   }
 

@@ -119,6 +119,15 @@ GeneratedOrders GenerateOrders(const std::string& path, int count, int seed) {
   return orders;
 }
 
+std::string GenerateKeyPair(const std::string& dir, const std::string& name,
+                            const std::string& role) {
+  CommandResult made = RunCommand(Bin("sortline") + " keys gen --out " + dir + " --name " + name +
+                                  " --role " + role + " 2>/dev/null");
+  EXPECT_EQ(made.exit_code, 0) << made.output;
+  std::string out = made.output.substr(0, made.output.find_last_not_of('\n') + 1);
+  return out.substr(out.find_last_of('\n') + 1) + "\n";
+}
+
 std::vector<v1::Order> ReadOrders(const std::string& path) {
   std::vector<v1::Order> orders;
   std::ifstream in(path);

@@ -94,6 +94,12 @@ class ShmDir {
   std::string path_;
 };
 
+// Writes the CURVE key pair `dir`/`name`.key with `sortline keys gen` and returns its
+// keys table row ("role,name,public_key\n", the last line `keys gen` prints). A failure
+// is reported to gtest.
+std::string GenerateKeyPair(const std::string& dir, const std::string& name,
+                            const std::string& role);
+
 // What the ledger check compares against.
 struct Ledger {
   std::set<std::string> valid_ids;  // every valid order id submitted

@@ -164,12 +164,7 @@ std::string MakeKeys(const std::string& dir) {
                                                         {"work-b", "worker"},
                                                         {"shop", "submitter"},
                                                         {"scanner", "conveyor"}}) {
-    testing::CommandResult made =
-        testing::RunCommand(testing::Bin("sortline") + " keys gen --out " + dir + "/keys --name " +
-                            name + " --role " + role + " 2>/dev/null");
-    EXPECT_EQ(made.exit_code, 0) << made.output;
-    std::string out = made.output.substr(0, made.output.find_last_not_of('\n') + 1);
-    table += out.substr(out.find_last_of('\n') + 1) + "\n";
+    table += testing::GenerateKeyPair(dir + "/keys", name, role);
   }
   std::ofstream(dir + "/keys.csv") << table;
   return dir + "/keys.csv";

@@ -62,14 +62,8 @@ class Keys {
   }
 
  private:
-  // Writes the pair and returns its table row (the last line `keys gen` prints).
   std::string Generate(const std::string& name, const std::string& role) {
-    testing::CommandResult made =
-        testing::RunCommand(testing::Bin("sortline") + " keys gen --out " + dir_ + " --name " +
-                            name + " --role " + role + " 2>/dev/null");
-    EXPECT_EQ(made.exit_code, 0) << made.output;
-    std::string out = made.output.substr(0, made.output.find_last_not_of('\n') + 1);
-    return out.substr(out.find_last_of('\n') + 1) + "\n";
+    return testing::GenerateKeyPair(dir_, name, role);
   }
 
   std::string dir_;
