@@ -403,6 +403,7 @@ class ZmqClientChannel final : public ClientChannel {
         send_timeout_ms_(options.send_timeout_ms) {}
 
   Result<std::optional<std::string>> Receive(milliseconds timeout) override {
+    RetryRefused();
     return ReceiveParsed<std::string>(
         socket_, timeout,
         [this](std::vector<zmq::message_t> frames) { return Parse(std::move(frames)); },
@@ -410,6 +411,7 @@ class ZmqClientChannel final : public ClientChannel {
   }
 
   Status Send(const std::string& payload) override {
+    RetryRefused();
     try {
       if (!socket_.send(zmq::buffer(payload), zmq::send_flags::none)) {
         return Unavailable("send to " + endpoint_ + ": no server took the message within " +
@@ -432,6 +434,34 @@ class ZmqClientChannel final : public ClientChannel {
   zmq::socket_t& socket() { return socket_; }
 
  private:
+  // libzmq never reconnects a client whose handshake the server refused (a refused key,
+  // a plaintext/CURVE mismatch): it would stay cut off even after the server's keys
+  // table lists it. So while the last handshake failed, the channel connects anew, first
+  // after 1 s, then backing off to 30 s, until one succeeds.
+  void RetryRefused() {
+    if (!monitor_) return;
+    const HandshakeStatus status = monitor_->status();
+    const steady_clock::time_point now = steady_clock::now();
+    if (status.succeeded || status.failures == 0) {
+      retry_backoff_ = kFirstRetry;
+      next_retry_ = {};
+      return;
+    }
+    if (next_retry_ == steady_clock::time_point{}) next_retry_ = now + retry_backoff_;
+    if (now < next_retry_) return;
+    try {
+      socket_.disconnect(endpoint_);
+      socket_.connect(endpoint_);
+    } catch (const zmq::error_t&) {
+      // Tried again at the next backoff.
+    }
+    retry_backoff_ = std::min(retry_backoff_ * 2, kLastRetry);
+    next_retry_ = now + retry_backoff_;
+  }
+
+  static constexpr milliseconds kFirstRetry{1000};
+  static constexpr milliseconds kLastRetry{30'000};
+
   // Accepts [payload], and [empty][payload] from servers that frame replies REQ-style.
   std::optional<std::string> Parse(std::vector<zmq::message_t> frames) {
     if (frames.size() == 2 && frames[0].size() == 0) frames.erase(frames.begin());
@@ -447,6 +477,8 @@ class ZmqClientChannel final : public ClientChannel {
   std::string receive_what_;  // error context, built once: Receive is the hot path
   int64_t max_message_bytes_;
   int send_timeout_ms_;
+  milliseconds retry_backoff_ = kFirstRetry;  // see RetryRefused
+  steady_clock::time_point next_retry_;       // zero: no retry pending
   // Declared after socket_: stops watching before the socket closes.
   std::unique_ptr<internal::HandshakeMonitor> monitor_;
 };

@@ -668,3 +668,44 @@ TEST_F(ChannelSecurity, AdmittedClientReportsASucceededHandshake_Issue11) {
 
 }  // namespace
 }  // namespace sortline::transport
+
+namespace sortline::transport {
+namespace {
+
+// Issue 11: libzmq gives up on a client whose handshake was refused; the channel tries
+// again (backing off), so a worker started before the server listed its key gets in once
+// the server does, without a restart.
+TEST_F(ChannelSecurity, RefusedClientGetsInOnceTheRestartedServerListsItsKey_Issue11) {
+  const Security newcomer = keys_.ClientSide(NewKeyPair());
+  std::unique_ptr<ServerChannel> server;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+  const std::string endpoint = server->endpoint();
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Connect(client, *server, "w-new", Options(&newcomer, "intake")));
+  ASSERT_GT(AwaitRefusal(*client).failures, 0u);
+
+  // The server restarts with the newcomer's key in its table.
+  server.reset();
+  Security listed = intake_;
+  listed.keys_by_role["worker"].push_back(newcomer.own.public_key);
+  Result<std::unique_ptr<ServerChannel>> again =
+      ServerChannel::Bind(*context_, endpoint, Options(&listed, "worker"));
+  for (int i = 0; i < 100 && !again.ok(); ++i) {  // the old socket closes asynchronously
+    std::this_thread::sleep_for(milliseconds(50));
+    again = ServerChannel::Bind(*context_, endpoint, Options(&listed, "worker"));
+  }
+  ASSERT_TRUE(again.ok()) << again.status();
+  server = std::move(again).value();
+
+  // Using the channel (a worker polls it) makes it try again; then it is served.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        client->Receive(milliseconds(0)).status().IgnoreError();
+        return client->handshake().succeeded;
+      },
+      milliseconds(15'000)));
+  ExpectServed(*server, *client, "w-new", "worker");
+}
+
+}  // namespace
+}  // namespace sortline::transport
