@@ -44,7 +44,7 @@ void ZapHandler::Stop() {
 std::string ZapHandler::Register(const std::string& role, std::set<std::string> keys) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string domain = "sortline/" + std::to_string(next_domain_++) + "/" + role;
-  domains_[domain] = Domain{role, std::move(keys)};
+  domains_[domain] = Domain{role, std::move(keys), std::nullopt};
   return domain;
 }
 
