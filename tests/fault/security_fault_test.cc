@@ -7,6 +7,7 @@
 // Not here: a killed ZAP handler. The daemons have no way to stop theirs from outside;
 // tests/transport/security_test.cc (ChannelSecurity.DeadZapHandlerAdmitsNobody) shows a
 // stopped handler admits nobody, on real sockets in one process.
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <optional>
@@ -127,7 +128,9 @@ TEST_F(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRol
   // The dock says whom it refused and why (issue 11).
   const std::string dock_log = pipeline.Log("dock");
   EXPECT_NE(dock_log.find("its key is not listed for role worker"), std::string::npos) << dock_log;
-  EXPECT_NE(dock_log.find("a plaintext client"), std::string::npos) << dock_log;
+  EXPECT_TRUE(dock_log.find("a plaintext client") != std::string::npos ||
+              dock_log.find("a connection ended during its handshake") != std::string::npos)
+      << dock_log;
 
   // The daemons are unaffected: the listed submitter carries on and its work completes.
   Result<v1::SubmitReply> more =
@@ -198,18 +201,23 @@ TEST_F(SecurityFault, SubmitWhoseHandshakeIsRefusedFailsWithinSecondsNamingTheCa
       << intake_log;
   EXPECT_NE(intake_log.find("its key is listed for role worker, not submitter"), std::string::npos)
       << intake_log;
-  EXPECT_NE(intake_log.find("a plaintext client"), std::string::npos) << intake_log;
+  // A plaintext client against CURVE: whichever side notices first ends the handshake,
+  // so the intake sees the mismatch or the connection dropped mid-handshake.
+  EXPECT_TRUE(intake_log.find("a plaintext client") != std::string::npos ||
+              intake_log.find("a connection ended during its handshake") != std::string::npos)
+      << intake_log;
   const std::string exposition = testing::HttpGet(metrics_port, "/metrics");
   EXPECT_GE(testing::SeriesValue(
                 exposition,
                 "sortline_handshakes_refused_total{channel=\"submit\",reason=\"key_refused\"}"),
             2)
       << exposition;
-  EXPECT_GE(testing::SeriesValue(exposition,
-                                 "sortline_handshakes_refused_total{channel=\"submit\","
-                                 "reason=\"mechanism_mismatch\"}"),
-            1)
-      << exposition;
+  const double mismatch = testing::SeriesValue(
+      exposition,
+      "sortline_handshakes_refused_total{channel=\"submit\",reason=\"mechanism_mismatch\"}");
+  const double dropped = testing::SeriesValue(
+      exposition, "sortline_handshakes_refused_total{channel=\"submit\",reason=\"no_detail\"}");
+  EXPECT_GE(std::max(mismatch, 0.0) + std::max(dropped, 0.0), 1) << exposition;
   Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
   ASSERT_TRUE(batches.ok()) << batches.status();
   EXPECT_EQ(*batches, 0) << "nothing of the refused submitters is journaled";

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -570,8 +571,17 @@ TEST_F(ChannelSecurity, RefusedClientLearnsWhyAndTheServerCountsAndLogsTheCause_
     // plaintext client sees the mismatch or just the connection dropped.
     std::vector<HandshakeFailure> client_sees;
     const char* client_cause;
+    // What the server counts and logs, for the same reason a choice: "a|b".
     const char* server_counts;
     const char* server_logs;
+  };
+  auto any_of = [](const std::string& choices, const std::function<bool(const std::string&)>& f) {
+    for (size_t start = 0;;) {
+      const size_t bar = choices.find('|', start);
+      if (f(choices.substr(start, bar - start))) return true;
+      if (bar == std::string::npos) return false;
+      start = bar + 1;
+    }
   };
   for (const Case& c : {Case{"an unknown key",
                              &stranger,
@@ -589,8 +599,8 @@ TEST_F(ChannelSecurity, RefusedClientLearnsWhyAndTheServerCountsAndLogsTheCause_
                              nullptr,
                              {HandshakeFailure::kMechanismMismatch, HandshakeFailure::kNoDetail},
                              "--curve-key",
-                             "mechanism_mismatch",
-                             "a plaintext client"},
+                             "mechanism_mismatch|no_detail",
+                             "a plaintext client|a connection ended during its handshake"},
                         Case{"another intake's key",
                              &trusts_another_intake,
                              {HandshakeFailure::kNoDetail},
@@ -603,7 +613,11 @@ TEST_F(ChannelSecurity, RefusedClientLearnsWhyAndTheServerCountsAndLogsTheCause_
     submit_options.log = log.Sink();
     std::atomic<int> reported{0};
     submit_options.on_handshake_refused = [&](const HandshakeRefusal& refusal) {
-      if (HandshakeFailureName(refusal.failure) == c.server_counts) ++reported;
+      if (any_of(c.server_counts, [&](const std::string& name) {
+            return HandshakeFailureName(refusal.failure) == name;
+          })) {
+        ++reported;
+      }
     };
     std::unique_ptr<ServerChannel> submit;
     std::unique_ptr<ServerChannel> work;  // so the worker's key is known to the process
@@ -622,12 +636,18 @@ TEST_F(ChannelSecurity, RefusedClientLearnsWhyAndTheServerCountsAndLogsTheCause_
     EXPECT_THAT(status.last_failure->cause, HasSubstr(c.client_cause));
     EXPECT_THAT(status.last_failure->cause, HasSubstr(submit->endpoint()));
 
-    EXPECT_TRUE(Eventually([&] { return submit->refused_handshakes()[c.server_counts] > 0; }));
+    EXPECT_TRUE(Eventually([&] {
+      const std::map<std::string, uint64_t> refused = submit->refused_handshakes();
+      return any_of(c.server_counts,
+                    [&](const std::string& name) { return refused.count(name) > 0; });
+    }));
     EXPECT_TRUE(Eventually([&] { return reported.load() > 0; }));
     EXPECT_EQ(work->refused_handshakes().size(), 0u) << "only the refusing channel counts";
     std::vector<std::string> lines = log.lines();
     ASSERT_FALSE(lines.empty()) << "the server logged nothing";
-    EXPECT_THAT(lines.front(), HasSubstr(c.server_logs));
+    EXPECT_TRUE(any_of(c.server_logs, [&](const std::string& text) {
+      return lines.front().find(text) != std::string::npos;
+    })) << lines.front();
     EXPECT_THAT(lines.front(), HasSubstr(submit->endpoint()));
   }
 }
