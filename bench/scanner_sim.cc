@@ -1,15 +1,26 @@
-// scanner_sim: a conveyor's scanners in a process of their own. Sends SortRequests to
-// sortline-dock open-loop on a fixed schedule (request i is due at start + i/rate and is
-// sent then, whether or not earlier ones were answered), over ZeroMQ or the TCP telegram
-// protocol, and measures each answer's latency from its scheduled send time, so a stall
-// shows up in the figures instead of slowing the sender. Optionally feeds records to the
-// dock at full speed meanwhile, each batch waiting for its acknowledgement (the credit
-// the dock gives), to show the decision path holding under a surge of records.
+// scanner_sim: a conveyor's scanners in a process of their own, in two modes.
+//
+// Latency (default): sends SortRequests to sortline-dock open-loop on a fixed schedule
+// (request i is due at start + i/rate and is sent then, whether or not earlier ones
+// were answered), over ZeroMQ or the TCP telegram protocol, and measures each answer's
+// latency from its scheduled send time, so a stall shows up in the figures instead of
+// slowing the sender. Optionally feeds records to the dock meanwhile (--feed, at
+// --feed-rate), each batch waiting for its acknowledgement (the credit the dock gives),
+// to show the decision path holding under a surge of records. A jitter probe runs in
+// the same run: a thread timing its own 200 us sleeps, which shows what latency the
+// machine itself allows at that moment.
+//
+// Plan (--scan-records FILE, the records.jsonl of `sortline run`): plays the sorter of
+// the plan (--plan) against a dock on the same plan: scans every parcel once, confirms
+// each divert at the chute answered, changes a chute's bag when its fill reaches the
+// plan's capacity, and at the end closes the truck at every door of the plan.
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +28,7 @@
 #include <CLI/CLI.hpp>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -25,6 +37,7 @@
 #include <unistd.h>
 
 #include "pipeline/dock/telegram.h"
+#include "pipeline/sort/sort_plan.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
 #include "proto/dock.pb.h"
@@ -43,9 +56,12 @@ struct SimOptions {
   int rate = 20'000;
   double seconds = 5;
   double warmup_seconds = 1;
-  int known = 20'000;  // records stored before the run; the barcodes scanned
-  bool feed = false;   // keep feeding new records at full speed during the run
+  int known = 20'000;      // records stored before the run; the barcodes scanned
+  bool feed = false;       // keep feeding new records during the run
+  int feed_rate = 20'000;  // records a second fed; 0: as fast as acknowledged
   int feed_batch = 500;
+  std::string scan_records;  // plan mode: the records.jsonl of `sortline run`
+  std::string plan;          // plan mode: the plan of the dock
 };
 
 std::string Tracking(const std::string& prefix, int i) {
@@ -58,8 +74,12 @@ v1::SortRecord MakeRecord(const std::string& prefix, int i) {
   v1::SortRecord record;
   record.set_tracking_number(Tracking(prefix, i));
   record.set_order_id("SIM-" + record.tracking_number());
-  record.set_chute("C" + std::to_string(100 + i % 120));
-  record.set_dock_door("D" + std::to_string(1 + i % 12));
+  char chute[8];  // the shipped plan's normal chutes C001..C057 and doors D01..D13
+  std::snprintf(chute, sizeof(chute), "C%03d", 1 + i % 57);
+  record.set_chute(chute);
+  char door[8];
+  std::snprintf(door, sizeof(door), "D%02d", 1 + i % 13);
+  record.set_dock_door(door);
   record.set_weight_g(500 + i % 3000);
   record.set_outcome(v1::OUTCOME_SORTED);
   return record;
@@ -199,6 +219,117 @@ void RunTelegram(const SimOptions& options, Run& run) {
   ::close(fd);
 }
 
+// Percentiles of `values` (nanoseconds) in microseconds: p50, p99, p99.9, max.
+std::string Percentiles(std::vector<int64_t> values) {
+  std::sort(values.begin(), values.end());
+  auto pct = [&](double q) {
+    if (values.empty()) return 0.0;
+    size_t index = std::min(values.size() - 1, static_cast<size_t>(q * values.size()));
+    return values[index] / 1000.0;
+  };
+  char text[160];
+  std::snprintf(text, sizeof(text), "p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f", pct(0.5), pct(0.99),
+                pct(0.999), values.empty() ? 0.0 : values.back() / 1000.0);
+  return text;
+}
+
+// The jitter probe: how late a thread wakes from 200 us sleeps while the run goes on.
+void ProbeJitter(const std::atomic<bool>& stop, std::vector<int64_t>& lateness_ns) {
+  const auto nap = std::chrono::microseconds(200);
+  while (!stop.load()) {
+    const Steady::time_point due = Steady::now() + nap;
+    std::this_thread::sleep_until(due);
+    lateness_ns.push_back((Steady::now() - due).count());
+  }
+}
+
+// Plan mode: every parcel of `records_file` scanned once, closed loop over ZeroMQ.
+int ScanEveryRecord(transport::Context& context, const SimOptions& options) {
+  auto plan = sort::SortPlan::Load(options.plan, nullptr);
+  if (!plan.ok()) {
+    std::fprintf(stderr, "scanner_sim: %s\n", plan.status().ToString().c_str());
+    return 2;
+  }
+  std::map<std::string, uint32_t> capacity;
+  for (const v1::ChuteConfig& chute : (*plan)->chutes()) capacity[chute.name()] = chute.capacity();
+  auto channel = transport::ClientChannel::Connect(context, options.conveyor, "scanner-sim");
+  if (!channel.ok()) {
+    std::fprintf(stderr, "scanner_sim: %s\n", channel.status().ToString().c_str());
+    return 2;
+  }
+  auto exchange = [&](const v1::ConveyorMessage& message) -> std::optional<v1::ConveyorMessage> {
+    if (!(*channel)->Send(transport::Encode(message)).ok()) return std::nullopt;
+    auto in = (*channel)->Receive(milliseconds(10'000));
+    if (!in.ok() || !in->has_value()) return std::nullopt;
+    auto reply = transport::Decode<v1::ConveyorMessage>(**in);
+    if (!reply.ok()) return std::nullopt;
+    return *reply;
+  };
+  std::ifstream in(options.scan_records);
+  std::string line;
+  std::map<std::string, uint32_t> fill;
+  std::map<std::string, uint64_t> outcomes;
+  uint64_t scanned = 0;
+  uint64_t bags = 0;
+  uint64_t transaction = 0;
+  while (std::getline(in, line)) {
+    v1::SortRecord record;
+    if (!google::protobuf::util::JsonStringToMessage(line, &record).ok()) continue;
+    if (record.tracking_number().empty()) continue;
+    v1::ConveyorMessage ask;
+    v1::SortRequest& request = *ask.mutable_sort_request();
+    request.set_scanner_id("sim");
+    request.set_transaction_id(++transaction);
+    request.add_barcodes(record.tracking_number());
+    request.set_weight_g(record.weight_g());
+    request.set_length_mm(300);
+    request.set_width_mm(200);
+    request.set_height_mm(150);
+    std::optional<v1::ConveyorMessage> answer = exchange(ask);
+    if (!answer.has_value() || !answer->has_sort_response()) {
+      std::fprintf(stderr, "scanner_sim: no answer for %s\n", record.tracking_number().c_str());
+      return 1;
+    }
+    const v1::SortResponse& response = answer->sort_response();
+    ++scanned;
+    ++outcomes[v1::DecisionOutcome_Name(response.outcome())];
+    v1::ConveyorMessage confirm;
+    v1::DivertConfirm& divert = *confirm.mutable_divert_confirm();
+    divert.set_scanner_id("sim");
+    divert.set_transaction_id(transaction);
+    divert.set_chute(response.chute());
+    divert.set_result(v1::DivertConfirm::SORTED);
+    if (!exchange(confirm).has_value()) return 1;
+    // The bag changer: a chute whose bag is as full as the plan says gets a new one.
+    if (++fill[response.chute()] >= capacity[response.chute()]) {
+      v1::ConveyorMessage change;
+      change.mutable_chute_event()->set_chute(response.chute());
+      change.mutable_chute_event()->set_kind(v1::ChuteEvent::BAG_CHANGE);
+      change.mutable_chute_event()->set_bag_barcode("BAG-" + response.chute() + "-" +
+                                                    std::to_string(++bags));
+      std::optional<v1::ConveyorMessage> changed = exchange(change);
+      if (!changed.has_value() || !changed->has_ack()) return 1;
+      fill[response.chute()] = 0;
+    }
+  }
+  uint64_t closed = 0;
+  for (const v1::DoorConfig& door : (*plan)->doors()) {
+    v1::ConveyorMessage close;
+    close.mutable_door_event()->set_door(door.door());
+    close.mutable_door_event()->set_kind(v1::DoorEvent::CLOSE_TRUCK);
+    std::optional<v1::ConveyorMessage> answer = exchange(close);
+    if (answer.has_value() && answer->has_ack()) ++closed;
+  }
+  std::printf("scanned %llu parcels, %llu bag changes, %llu trucks closed at the doors;",
+              static_cast<unsigned long long>(scanned), static_cast<unsigned long long>(bags),
+              static_cast<unsigned long long>(closed));
+  for (const auto& [outcome, count] : outcomes) {
+    std::printf(" %s %llu", outcome.c_str(), static_cast<unsigned long long>(count));
+  }
+  std::printf("\n");
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   SimOptions options;
   CLI::App app{"scanner_sim: open-loop scanners against sortline-dock"};
@@ -210,10 +341,17 @@ int Main(int argc, char** argv) {
   app.add_option("--warmup", options.warmup_seconds, "Seconds at the start left out of the figures")
       ->capture_default_str();
   app.add_option("--known", options.known, "Records stored before the run")->capture_default_str();
-  app.add_flag("--feed", options.feed, "Feed new records at full speed during the run");
+  app.add_flag("--feed", options.feed, "Feed new records during the run");
+  app.add_option("--feed-rate", options.feed_rate,
+                 "Records a second fed (0: as fast as acknowledged)")
+      ->capture_default_str();
+  app.add_option("--scan-records", options.scan_records,
+                 "Plan mode: scan every record of this records.jsonl once (needs --plan)");
+  app.add_option("--plan", options.plan, "Plan mode: the dock's plan directory");
   CLI11_PARSE(app, argc, argv);
 
   auto context = transport::Context::Create().value();
+  if (!options.scan_records.empty()) return ScanEveryRecord(*context, options);
   {
     auto records =
         transport::ClientChannel::Connect(*context, options.records, "sim-preload").value();
@@ -242,13 +380,23 @@ int Main(int argc, char** argv) {
       const std::string prefix = "F" + std::to_string(::getpid() % 10);
       uint64_t sequence = 0;
       int next = 0;
+      const Steady::time_point began = Steady::now();
       while (!stop.load()) {
+        if (options.feed_rate > 0) {
+          // Batch n is due when n batches' worth of the rate has passed.
+          const auto due = began + std::chrono::nanoseconds(static_cast<int64_t>(
+                                       1e9 * next / static_cast<double>(options.feed_rate)));
+          std::this_thread::sleep_until(due);
+        }
         if (!StoreBatch(*records, prefix, next, options.feed_batch, ++sequence)) break;
         next += options.feed_batch;
         fed += static_cast<uint64_t>(options.feed_batch);
       }
     });
   }
+  std::vector<int64_t> jitter_ns;
+  jitter_ns.reserve(200'000);
+  std::thread prober([&] { ProbeJitter(stop, jitter_ns); });
 
   Run run;
   const double total_seconds = options.seconds + options.warmup_seconds;
@@ -264,6 +412,7 @@ int Main(int argc, char** argv) {
   const double elapsed = std::chrono::duration<double>(Steady::now() - began).count();
   stop.store(true);
   if (feeder.joinable()) feeder.join();
+  prober.join();
 
   const size_t skip = static_cast<size_t>(options.warmup_seconds * options.rate);
   std::vector<int64_t> measured;
@@ -275,18 +424,13 @@ int Main(int argc, char** argv) {
       measured.push_back(run.latency_ns[i]);
     }
   }
-  std::sort(measured.begin(), measured.end());
-  auto pct = [&](double q) {
-    if (measured.empty()) return 0.0;
-    size_t index = std::min(measured.size() - 1, static_cast<size_t>(q * measured.size()));
-    return measured[index] / 1000.0;
-  };
-  std::printf(
-      "%-8s rate %6d/s  answered %zu unanswered %zu  latency us: p50 %.1f  p99 %.1f  "
-      "p99.9 %.1f  max %.1f  records fed during the run: %llu (%.0f/s)\n",
-      options.telegram_port >= 0 ? "telegram" : "zeromq", options.rate, measured.size(), lost,
-      pct(0.5), pct(0.99), pct(0.999), measured.empty() ? 0.0 : measured.back() / 1000.0,
-      static_cast<unsigned long long>(fed.load()), static_cast<double>(fed.load()) / elapsed);
+  const size_t answered = measured.size();
+  std::printf("%-8s rate %6d/s  answered %zu unanswered %zu  latency us: %s  records fed %.0f/s\n",
+              options.telegram_port >= 0 ? "telegram" : "zeromq", options.rate, answered, lost,
+              Percentiles(std::move(measured)).c_str(), static_cast<double>(fed.load()) / elapsed);
+  const size_t naps = jitter_ns.size();
+  std::printf("%-8s jitter probe (%zu sleeps of 200 us): lateness us: %s\n", "", naps,
+              Percentiles(std::move(jitter_ns)).c_str());
   return lost == 0 ? 0 : 1;
 }
 

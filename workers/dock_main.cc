@@ -1,28 +1,69 @@
 // sortline-dock: the loading-dock conveyor controller.
-#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <limits>
 
-#include "pipeline/dock/config.h"
+#include <CLI/CLI.hpp>
+#include <google/protobuf/util/json_util.h>
+
 #include "pipeline/runtime/dock.h"
 #include "workers/common.h"
 #include "workers/fault_probe.h"
 
+namespace {
+
+using namespace sortline;
+
+// --export-events: the event log between two times as JSON lines on stdout.
+int ExportEvents(const runtime::DockOptions& options, int64_t since_s, int64_t until_s) {
+  google::protobuf::util::JsonPrintOptions json;
+  json.preserve_proto_field_names = true;
+  std::string line;
+  Status exported = store::ForEachArchivedEvent(
+      options.store_path, options.retention.archive_dir, since_s * 1000, until_s * 1000,
+      [&](const v1::DockEvent& event) {
+        line.clear();
+        if (!google::protobuf::util::MessageToJsonString(event, &line, json).ok()) return true;
+        line += '\n';
+        return std::fwrite(line.data(), 1, line.size(), stdout) == line.size();
+      });
+  if (!exported.ok()) return cli::Fatal("sortline-dock --export-events", exported);
+  return std::fflush(stdout) == 0 ? cli::kExitOk : cli::kExitError;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using namespace sortline;
   cli::BlockStopSignals();
+  cli::BlockReloadSignal();
   const std::string program = "sortline-dock";
   runtime::DockOptions options;
   options.events_endpoint = "tcp://127.0.0.1:5562";
   options.telegram_port = 5563;
   options.metrics_port = 9464;
-  std::string chutes_csv;
-  std::string doors_csv;
+  options.retention.enabled = true;
+  std::string plan_path = cli::kDefaultPlan;
+  int plan_poll_ms = 500;
   std::string byte_order = "big";
   bool fast = false;
+  bool keep_events = false;
+  int64_t export_since_s = -1;
+  int64_t export_until_s = std::numeric_limits<int64_t>::max() / 1000;
   dock::DockConfig& config = options.config;
   CLI::App app{
       "sortline-dock: stores sort records (idempotent by order id, acknowledged after "
       "commit), answers the conveyor's \"which chute?\" from memory (ZeroMQ and TCP "
-      "telegrams), follows chutes, loads trucks and writes their manifests."};
+      "telegrams) with the chutes and doors of the sort plan, follows chutes, loads trucks "
+      "and writes their manifests."};
+  app.add_option("--plan", plan_path,
+                 "Sort plan directory (the workers' plan: its chutes and doors tables); reloaded "
+                 "on SIGHUP and when it changes")
+      ->capture_default_str();
+  app.add_option("--plan-poll-ms", plan_poll_ms,
+                 "How often to check the plan files for changes; 0: only on SIGHUP")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3'600'000));
   app.add_option("--records", options.records_endpoint, "Records channel (ROUTER) to bind")
       ->capture_default_str();
   app.add_option("--conveyor", options.conveyor_endpoint, "Conveyor channel (ROUTER) to bind")
@@ -46,21 +87,30 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--manifests", options.manifest_dir, "Directory for truck manifests")
       ->capture_default_str();
-  app.add_option("--chutes", chutes_csv, "Chutes CSV (chute,kind,capacity,overflow,exit)");
-  app.add_option("--doors", doors_csv,
-                 "Doors CSV (door,routes,max_weight_kg,max_volume_m3,departure_min)");
-  app.add_option("--no-read-chute", config.no_read_chute, "Chute for no-read and multi-read")
-      ->capture_default_str();
-  app.add_option("--no-order-chute", config.no_order_chute, "Chute for unknown barcodes")
-      ->capture_default_str();
-  app.add_option("--manual-chute", config.manual_chute, "Chute for weight mismatches")
-      ->capture_default_str();
+  app.add_option("--events-archive", options.retention.archive_dir,
+                 "Directory of the daily event archives (default: events/ beside --db; \"\": "
+                 "past days' events are deleted, not archived)");
+  app.add_option("--events-keep-days", options.retention.keep_days,
+                 "Days the daily event archives are kept")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3660));
+  app.add_flag("--keep-events", keep_events, "Keep every event in the store (no retention)");
+  app.add_option("--export-events", export_since_s,
+                 "Print the events logged since this Unix time (seconds; archives and store) "
+                 "as JSON lines, and exit")
+      ->group("Export");
+  app.add_option("--until", export_until_s, "With --export-events: up to this Unix time")
+      ->group("Export");
   app.add_option("--weight-tolerance", config.weight_tolerance_ratio,
                  "Relative weight difference sent to the manual chute")
       ->capture_default_str();
   app.add_option("--weight-tolerance-g", config.weight_tolerance_g,
                  "Absolute weight difference (g) sent to the manual chute")
       ->capture_default_str();
+  app.add_option("--remembered-transactions", config.remembered_transactions,
+                 "Scan transactions remembered for repeats and divert confirmations")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 26));
   app.add_flag("--no-fsync", fast, "synchronous=NORMAL: faster, may lose commits on power loss");
   std::string fault_kill_at;
   app.add_option("--fault-kill-at", fault_kill_at,
@@ -74,6 +124,12 @@ int main(int argc, char** argv) {
   cli::AddCheckFlags(app, check_flags);
   CLI11_PARSE(app, argc, argv);
   if (check_flags) return cli::kExitOk;
+  if (app.count("--events-archive") == 0) {
+    options.retention.archive_dir =
+        (std::filesystem::path(options.store_path).parent_path() / "events").string();
+  }
+  options.retention.enabled = !keep_events;
+  if (export_since_s >= 0) return ExportEvents(options, export_since_s, export_until_s);
   Result<transport::Security> security = cli::LoadSecurity(security_flags);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());
@@ -84,15 +140,20 @@ int main(int argc, char** argv) {
   options.telegram_byte_order =
       byte_order == "little" ? dock::ByteOrder::kLittleEndian : dock::ByteOrder::kBigEndian;
   options.log = cli::StderrLogger(program);
-  if (!chutes_csv.empty()) {
-    Status loaded = dock::LoadChutesCsv(chutes_csv, &config);
-    if (!loaded.ok()) return cli::Fatal(program, loaded);
-  }
-  if (!doors_csv.empty()) {
-    Status loaded = dock::LoadDoorsCsv(doors_csv, &config);
-    if (!loaded.ok()) return cli::Fatal(program, loaded);
-  }
 
+  // The dock reads the plan's tables; the rules' division prefixes are the workers' to
+  // check (`sortline plan check` does both).
+  Result<std::unique_ptr<sort::SortPlan>> plan = sort::SortPlan::Load(plan_path, nullptr);
+  if (!plan.ok()) return cli::Fatal(program, plan.status().WithContext("sort plan " + plan_path));
+  options.plans = std::make_shared<sort::PlanHolder>(std::move(plan).value());
+  sort::ReloaderOptions reload_options;
+  reload_options.poll_interval = std::chrono::milliseconds(plan_poll_ms);
+  reload_options.log = options.log;
+  sort::PlanReloader reloader({plan_path}, nullptr, *options.plans, reload_options);
+  std::jthread on_hangup = cli::ReloadOnSignal([&reloader, log = options.log] {
+    log("SIGHUP: reloading the sort plan");
+    (void)reloader.Reload();
+  });
   Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
   if (!context.ok()) return cli::Fatal(program, context.status());
   Result<std::unique_ptr<runtime::Dock>> dock = runtime::Dock::Open(**context, options);

@@ -40,8 +40,9 @@ int PlanCheck(const PlanCheckOptions& options) {
                 problems, problems == 1 ? "" : "s");
     return kExitOrdersFailed;
   }
-  std::printf("%s: valid, version %s, %zu rules\n", what.c_str(), (*plan)->version().c_str(),
-              (*plan)->rule_count());
+  std::printf("%s: valid, version %s, %zu rules, %zu chutes, %zu doors\n", what.c_str(),
+              (*plan)->version().c_str(), (*plan)->rule_count(), (*plan)->chutes().size(),
+              (*plan)->doors().size());
   if (!options.coverage) return kExitOk;
   std::vector<std::string> unreached = (*plan)->Unreached(**divisions);
   for (const std::string& line : unreached) std::printf("unreached: %s\n", line.c_str());
@@ -59,7 +60,8 @@ Command AddPlanCommand(CLI::App& app) {
   CLI::App* cmd = plan->add_subcommand(
       "check",
       "Validate a sort plan (a directory of CSV tables, or the table files; together they "
-      "form one plan). Every problem is printed as FILE:LINE:COLUMN: problem. Exit status: 0 "
+      "form one plan: rules, chutes, groups and the dock's doors). Every problem is printed as "
+      "FILE:LINE:COLUMN: problem. Exit status: 0 "
       "valid, 1 problems found (or, with --coverage, a county unreached), 2 unreadable.");
   auto options = std::make_shared<PlanCheckOptions>();
   cmd->add_option("paths", options->paths, "Plan directory or CSV files")->required();

@@ -45,6 +45,7 @@ std::string Render(const v1::DockSnapshot& s) {
                 static_cast<unsigned long long>(s.records_indexed()), s.records_per_s(),
                 static_cast<unsigned long long>(s.backlog()));
   out += line;
+  if (!s.plan_version().empty()) out += "plan " + s.plan_version() + "\n";
   std::snprintf(line, sizeof(line), "latency us  p50 %.0f  p99 %.0f  p99.9 %.0f  max %.0f\n",
                 s.latency_p50_us(), s.latency_p99_us(), s.latency_p999_us(), s.latency_max_us());
   out += line;

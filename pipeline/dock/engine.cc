@@ -2,39 +2,53 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <deque>
+#include <functional>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
 namespace sortline::dock {
 namespace {
 
-// Transactions remembered for repeats; the oldest are forgotten first. A PLC repeats
-// within seconds, and 64 Ki covers minutes of a busy sorter.
-constexpr size_t kRememberedTransactions = 1 << 16;
+constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
+// A scan transaction, remembered for repeats and for its divert confirmation. Entries
+// live in a ring that is reused as it wraps, so the decision path allocates no memory
+// for them once the ring is full.
 struct Remembered {
+  bool live = false;  // in by_transaction_
+  std::string scanner;
+  uint64_t transaction = 0;
   v1::SortResponse response;
   bool confirmed = false;
   int32_t weight_g = 0;
   int64_t volume_cm3 = 0;
 };
 
+struct TransactionKey {
+  std::string_view scanner;
+  uint64_t transaction;
+  bool operator==(const TransactionKey&) const = default;
+};
+struct TransactionKeyHash {
+  size_t operator()(const TransactionKey& key) const {
+    return std::hash<std::string_view>{}(key.scanner) ^ (key.transaction * 0x9e3779b97f4a7c15ULL);
+  }
+};
+
 struct Door {
   v1::DoorConfig config;
+  bool planned = false;  // listed by the configuration
   uint32_t next_sequence = 1;
   std::optional<v1::TruckStatus> open;
   std::vector<v1::ParcelStatus> loaded;
 };
 
-std::string TransactionKey(const v1::SortRequest& request) {
-  return request.scanner_id() + '\x1f' + std::to_string(request.transaction_id());
-}
-
-std::string TransactionKey(const v1::DivertConfirm& confirm) {
-  return confirm.scanner_id() + '\x1f' + std::to_string(confirm.transaction_id());
-}
+struct ChuteState {
+  v1::ChuteStatus status;
+  bool held = false;  // removed from the plan while holding parcels
+};
 
 // Truck ids are "<door>-<sequence>"; the sequence of a restored truck.
 uint32_t TruckSequence(const std::string& truck_id) {
@@ -43,22 +57,45 @@ uint32_t TruckSequence(const std::string& truck_id) {
   return static_cast<uint32_t>(std::strtoul(truck_id.c_str() + dash + 1, nullptr, 10));
 }
 
+v1::ParcelState ToProto(ParcelState state) {
+  switch (state) {
+    case ParcelState::kDecided:
+      return v1::PARCEL_DECIDED;
+    case ParcelState::kSorted:
+      return v1::PARCEL_SORTED;
+    case ParcelState::kLoaded:
+      return v1::PARCEL_LOADED;
+    case ParcelState::kLost:
+      return v1::PARCEL_LOST;
+    case ParcelState::kTimedOut:
+      return v1::PARCEL_TIMED_OUT;
+    default:
+      return v1::PARCEL_STATE_UNSPECIFIED;
+  }
+}
+
 class EngineImpl final : public Engine {
  public:
-  EngineImpl(const DockConfig& config, const RecordIndex& index, const Clock& clock)
-      : config_(config), index_(index), clock_(clock) {
-    // Growing these on the decision path would rehash them there.
-    parcels_.reserve(config_.expected_parcels);
-    transactions_.reserve(kRememberedTransactions + 1);
-    for (const auto& [name, door] : config_.doors) {
-      doors_[name].config = door;
-      for (const std::string& route : door.routes()) route_doors_[route] = name;
-    }
-    for (const auto& [name, chute] : config_.chutes) ChuteFor(name);
+  EngineImpl(const DockConfig& config, const Clock& clock)
+      : config_(config),
+        clock_(clock),
+        index_(config.expected_parcels),
+        ring_capacity_(std::max<size_t>(1, config.remembered_transactions)) {
+    // Never reallocated: by_transaction_'s keys view the entries' scanner strings.
+    // (Address space only until the entries are used.)
+    ring_.reserve(ring_capacity_);
+    ApplyConfig();
   }
 
+  bool AddRecord(const IndexedRecord& record) override { return index_.Add(record); }
+  const RecordIndex& index() const override { return index_; }
+
   void Restore(const v1::ChuteStatus& chute) override {
-    v1::ChuteStatus& status = ChuteFor(chute.chute());
+    const bool known = config_.chutes.count(chute.chute()) > 0;
+    if (config_.planned && !known && chute.fill() == 0) return;  // removed from the plan
+    ChuteState& state = ChuteFor(chute.chute());
+    state.held = config_.planned && !known;
+    v1::ChuteStatus& status = state.status;
     status.set_fill(chute.fill());
     status.set_bag_barcode(chute.bag_barcode());
     status.set_sensor_full(chute.sensor_full());
@@ -76,12 +113,14 @@ class EngineImpl final : public Engine {
   }
 
   void Restore(const v1::ParcelStatus& parcel) override {
-    parcels_[parcel.tracking_number()] = parcel;
     if (parcel.state() != v1::PARCEL_LOADED) return;
     auto it = doors_.find(parcel.door());
     if (it == doors_.end() || !it->second.open.has_value() ||
         it->second.open->truck_id() != parcel.truck_id()) {
       return;
+    }
+    if (Entry* entry = index_.Find(parcel.tracking_number())) {
+      entry->set_parcel_state(ParcelState::kLoaded);
     }
     auto& loaded = it->second.loaded;
     loaded.insert(std::upper_bound(loaded.begin(), loaded.end(), parcel,
@@ -91,83 +130,160 @@ class EngineImpl final : public Engine {
                   parcel);
   }
 
+  std::string Reconfigure(const DockConfig& config) override {
+    std::string summary;
+    auto note = [&summary](const std::string& what) {
+      summary += (summary.empty() ? "" : "; ") + what;
+    };
+    config_ = config;
+    // Chutes.
+    std::vector<std::string> gone;
+    for (auto& [name, state] : chutes_) {
+      auto planned = config_.chutes.find(name);
+      if (planned != config_.chutes.end() || !config_.planned) {
+        if (state.held) note("chute " + name + " is back in the plan");
+        state.held = false;
+        Configure(state.status);
+        UpdateState(state.status);
+        *Emit().mutable_chute() = state.status;
+        continue;
+      }
+      if (state.status.fill() == 0) {
+        gone.push_back(name);
+        note("chute " + name + " removed");
+      } else if (!state.held) {
+        state.held = true;
+        note("chute " + name + " removed; held until its bag of " +
+             std::to_string(state.status.fill()) + " parcels is changed");
+      }
+    }
+    for (const std::string& name : gone) chutes_.erase(name);
+    // Doors.
+    std::vector<std::string> removed;
+    for (auto& [name, door] : doors_) {
+      auto planned = config_.doors.find(name);
+      if (planned == config_.doors.end()) {
+        if (!config_.planned) continue;
+        if (door.open.has_value()) {
+          note("door " + name + " removed: truck " + door.open->truck_id() + " closed with " +
+               std::to_string(door.loaded.size()) + " parcels");
+          if (door.loaded.empty()) {
+            door.open.reset();
+          } else {
+            Close(door, v1::TRUCK_CLOSED_DOOR_REMOVED);
+          }
+        }
+        removed.push_back(name);
+        continue;
+      }
+      door.config = planned->second;
+      door.planned = true;
+      if (!door.open.has_value()) continue;
+      v1::TruckStatus& truck = *door.open;
+      truck.set_max_weight_g(MaxWeight(door));
+      truck.set_max_volume_cm3(MaxVolume(door));
+      truck.set_departure_unix_ms(NextDeparture(door, clock_.UnixMillis()));
+      *Emit().mutable_truck() = truck;
+      if (truck.parcels() > 0 && Full(truck)) {
+        note("truck " + truck.truck_id() + " closed: full under door " + name + "'s new limits");
+        Close(door, v1::TRUCK_CLOSED_FULL);
+        Open(door);
+      }
+    }
+    for (const std::string& name : removed) doors_.erase(name);
+    ApplyConfig();
+    return summary.empty() ? "no chute or truck affected" : summary;
+  }
+
   v1::SortResponse Decide(const v1::SortRequest& request, bool* repeated) override {
     if (repeated != nullptr) *repeated = false;
-    const std::string key = TransactionKey(request);
-    auto remembered = transactions_.find(key);
-    if (remembered != transactions_.end() && !remembered->second.confirmed) {
+    auto remembered = by_transaction_.find({request.scanner_id(), request.transaction_id()});
+    if (remembered != by_transaction_.end() && !ring_[remembered->second].confirmed) {
       if (repeated != nullptr) *repeated = true;
-      return remembered->second.response;
+      return ring_[remembered->second].response;
     }
 
     v1::SortResponse response;
     response.set_transaction_id(request.transaction_id());
-    std::shared_ptr<const v1::SortRecord> match;
+    const Entry* match = nullptr;
+    std::string_view match_tracking;
     int known = 0;
     bool any_read = false;
     for (const std::string& barcode : request.barcodes()) {
       if (barcode.empty()) continue;
       any_read = true;
-      std::shared_ptr<const v1::SortRecord> found = index_.Find(barcode);
+      const Entry* found = index_.Find(barcode);
       if (found == nullptr) continue;
       if (match == nullptr) {
-        match = std::move(found);
+        match = found;
+        match_tracking = barcode;
         known = 1;
-      } else if (found->tracking_number() != match->tracking_number()) {
+      } else if (found != match) {
         ++known;
       }
     }
 
-    std::string target;
+    const std::string* target = nullptr;
     if (!any_read) {
       response.set_outcome(v1::DECISION_NO_READ);
-      target = config_.no_read_chute;
+      target = &config_.no_read_chute;
     } else if (known > 1) {
       response.set_outcome(v1::DECISION_MULTI_BARCODE);
       response.set_reason(std::to_string(known) + " different parcels read at once");
-      target = config_.no_read_chute;
+      target = &config_.no_read_chute;
     } else if (match == nullptr) {
       response.set_outcome(v1::DECISION_NO_ORDER);
       response.set_reason("no record for the barcode read");
-      target = config_.no_order_chute;
+      target = &config_.no_order_chute;
     } else {
-      response.set_tracking_number(match->tracking_number());
-      if (WeightMismatch(request.weight_g(), match->weight_g())) {
+      response.set_tracking_number(std::string(match_tracking));
+      const std::string& chute = index_.symbols().Name(match->chute);
+      if (WeightMismatch(request.weight_g(), static_cast<int32_t>(match->weight_g))) {
         response.set_outcome(v1::DECISION_WEIGHT_MISMATCH);
         response.set_reason("weighed " + std::to_string(request.weight_g()) + " g, order says " +
-                            std::to_string(match->weight_g()) + " g");
-        target = config_.manual_chute;
+                            std::to_string(match->weight_g) + " g");
+        target = &config_.manual_chute;
+      } else if (!Servable(chute)) {
+        response.set_outcome(v1::DECISION_ERROR);
+        response.set_reason("chute " + chute + " of the record is not in plan " +
+                            config_.plan_version);
+        target = &config_.no_order_chute;
       } else {
         response.set_outcome(v1::DECISION_SORTED);
-        target = match->chute();
+        target = &chute;
       }
     }
-    Route(target, &response);
+    Route(*target, &response);
 
-    Remembered entry;
-    entry.response = response;
-    entry.weight_g =
-        request.weight_g() > 0 ? request.weight_g() : (match != nullptr ? match->weight_g() : 0);
-    entry.volume_cm3 = static_cast<int64_t>(std::max(0, request.length_mm())) *
-                       std::max(0, request.width_mm()) * std::max(0, request.height_mm()) / 1000;
-    const int32_t weight_g = entry.weight_g;
-    const int64_t volume_cm3 = entry.volume_cm3;
-    Remember(key, std::move(entry));
+    const int32_t weight_g = request.weight_g() > 0
+                                 ? request.weight_g()
+                                 : (match != nullptr ? static_cast<int32_t>(match->weight_g) : 0);
+    const int64_t volume_cm3 = static_cast<int64_t>(std::max(0, request.length_mm())) *
+                               std::max(0, request.width_mm()) * std::max(0, request.height_mm()) /
+                               1000;
+    Remember(request, response, weight_g, volume_cm3);
 
     if (match != nullptr) {
-      v1::ParcelStatus& parcel = parcels_[match->tracking_number()];
-      parcel.set_tracking_number(match->tracking_number());
-      parcel.set_order_id(match->order_id());
+      Entry* entry = index_.Find(match_tracking);
+      if (entry->parcel_state() != ParcelState::kLoaded &&
+          entry->parcel_state() != ParcelState::kDeparted) {
+        entry->set_parcel_state(ParcelState::kDecided);
+      }
+      v1::ParcelStatus& parcel = *Emit().mutable_parcel();
+      parcel.set_tracking_number(response.tracking_number());
       parcel.set_state(v1::PARCEL_DECIDED);
       parcel.set_chute(response.chute());
-      parcel.set_door(DoorOf(*match));
+      parcel.set_door(DoorOf(*entry));
       parcel.set_weight_g(weight_g);
       parcel.set_volume_cm3(volume_cm3);
       parcel.set_updated_unix_ms(clock_.UnixMillis());
-      Emit().mutable_parcel()->CopyFrom(parcel);
     }
     *Emit().mutable_decision() = response;
     return response;
+  }
+
+  uint32_t ExitNumberOf(const std::string& chute) const override {
+    return ExitNumber(config_, chute);
   }
 
   Status Apply(const v1::ChuteEvent& event) override {
@@ -175,7 +291,15 @@ class EngineImpl final : public Engine {
     if (event.kind() == v1::ChuteEvent::KIND_UNSPECIFIED) {
       return InvalidArgument("chute event for " + event.chute() + " without a kind");
     }
-    v1::ChuteStatus& chute = ChuteFor(event.chute());
+    if (event.kind() < v1::ChuteEvent::FULL || event.kind() > v1::ChuteEvent::BAG_CHANGE) {
+      return InvalidArgument("unknown chute event kind");
+    }
+    if (config_.planned && config_.chutes.count(event.chute()) == 0 &&
+        chutes_.count(event.chute()) == 0) {
+      return InvalidArgument("chute " + event.chute() + " is not in plan " + config_.plan_version);
+    }
+    ChuteState& state = ChuteFor(event.chute());
+    v1::ChuteStatus& chute = state.status;
     switch (event.kind()) {
       case v1::ChuteEvent::FULL:
         chute.set_sensor_full(true);
@@ -187,16 +311,15 @@ class EngineImpl final : public Engine {
       case v1::ChuteEvent::FAULT:
         chute.set_faulted(true);
         break;
-      case v1::ChuteEvent::BAG_CHANGE:
+      default:  // BAG_CHANGE
         chute.set_fill(0);
         chute.set_sensor_full(false);
         chute.set_bag_barcode(event.bag_barcode());
         break;
-      default:
-        return InvalidArgument("unknown chute event kind");
     }
     UpdateState(chute);
     *Emit().mutable_chute() = chute;
+    if (state.held && chute.fill() == 0) chutes_.erase(event.chute());
     return Status::Ok();
   }
 
@@ -207,46 +330,67 @@ class EngineImpl final : public Engine {
     if (confirm.result() == v1::DivertConfirm::SORTED && confirm.chute().empty()) {
       return InvalidArgument("sorted divert confirmation without a chute");
     }
-    auto it = transactions_.find(TransactionKey(confirm));
-    if (it != transactions_.end() && it->second.confirmed) return Status::Ok();
-    std::string tracking;
-    int32_t weight_g = 0;
-    int64_t volume_cm3 = 0;
-    if (it != transactions_.end()) {
-      it->second.confirmed = true;
-      tracking = it->second.response.tracking_number();
-      weight_g = it->second.weight_g;
-      volume_cm3 = it->second.volume_cm3;
-    }
+    auto it = by_transaction_.find({confirm.scanner_id(), confirm.transaction_id()});
+    Remembered* remembered = it == by_transaction_.end() ? nullptr : &ring_[it->second];
+    if (remembered != nullptr && remembered->confirmed) return Status::Ok();
     if (confirm.result() == v1::DivertConfirm::SORTED) {
-      v1::ChuteStatus& chute = ChuteFor(confirm.chute());
+      v1::ChuteStatus& chute = ChuteFor(confirm.chute()).status;
       chute.set_fill(chute.fill() + 1);
       UpdateState(chute);
       *Emit().mutable_chute() = chute;
     }
-    if (tracking.empty()) return Status::Ok();
-    v1::ParcelStatus& parcel = parcels_[tracking];
+    if (remembered == nullptr) return Status::Ok();
+    remembered->confirmed = true;
+    const std::string& tracking = remembered->response.tracking_number();
+    Entry* entry = tracking.empty() ? nullptr : index_.Find(tracking);
+    if (entry == nullptr) return Status::Ok();
+    v1::ParcelStatus parcel;
     parcel.set_tracking_number(tracking);
     parcel.set_updated_unix_ms(clock_.UnixMillis());
+    parcel.set_door(DoorOf(*entry));
+    parcel.set_weight_g(remembered->weight_g);
+    parcel.set_volume_cm3(remembered->volume_cm3);
     switch (confirm.result()) {
-      case v1::DivertConfirm::SORTED:
+      case v1::DivertConfirm::SORTED: {
         parcel.set_state(v1::PARCEL_SORTED);
         parcel.set_chute(confirm.chute());
-        if (weight_g > 0) parcel.set_weight_g(weight_g);
-        parcel.set_volume_cm3(volume_cm3);
-        if (LoadsOntoTruck(confirm.chute()) && !parcel.door().empty()) {
+        const ParcelState before = entry->parcel_state();
+        if (before == ParcelState::kLoaded || before == ParcelState::kDeparted) {
+          return Status::Ok();  // on a truck already: loaded once
+        }
+        entry->set_parcel_state(ParcelState::kSorted);
+        if (LoadsOntoTruck(confirm.chute()) && LoadsAt(parcel.door())) {
+          entry->set_parcel_state(ParcelState::kLoaded);
           Load(parcel);
           return Status::Ok();
         }
         break;
+      }
       case v1::DivertConfirm::LOST:
         parcel.set_state(v1::PARCEL_LOST);
+        entry->set_parcel_state(ParcelState::kLost);
         break;
       default:
         parcel.set_state(v1::PARCEL_TIMED_OUT);
+        entry->set_parcel_state(ParcelState::kTimedOut);
         break;
     }
-    *Emit().mutable_parcel() = parcel;
+    *Emit().mutable_parcel() = std::move(parcel);
+    return Status::Ok();
+  }
+
+  Status Apply(const v1::DoorEvent& event) override {
+    if (event.kind() != v1::DoorEvent::CLOSE_TRUCK) {
+      return InvalidArgument("door event for " + event.door() + " without a known kind");
+    }
+    auto it = doors_.find(event.door());
+    if (it == doors_.end()) return InvalidArgument("unknown door \"" + event.door() + "\"");
+    Door& door = it->second;
+    if (!door.open.has_value() || door.loaded.empty()) {
+      return FailedPrecondition("no parcel on a truck at door " + event.door());
+    }
+    Close(door, v1::TRUCK_CLOSED_AT_DOOR);
+    Open(door);
     return Status::Ok();
   }
 
@@ -255,8 +399,8 @@ class EngineImpl final : public Engine {
     for (auto& [name, door] : doors_) {
       if (!door.open.has_value() || door.open->departure_unix_ms() > now) continue;
       if (door.loaded.empty()) {
-        // An empty truck does not leave; its departure moves on by one interval.
-        door.open->set_departure_unix_ms(now + DepartureEveryMs(door));
+        // An empty truck does not leave; its departure moves on to the next one.
+        door.open->set_departure_unix_ms(NextDeparture(door, now));
         *Emit().mutable_truck() = *door.open;
         continue;
       }
@@ -265,23 +409,26 @@ class EngineImpl final : public Engine {
     }
   }
 
-  std::vector<v1::DockEvent> TakeEvents() override {
-    std::vector<v1::DockEvent> events;
-    events.swap(events_);
-    return events;
+  void TakeEvents(std::vector<v1::DockEvent>& out) override {
+    if (out.empty()) {
+      out.swap(events_);
+      return;
+    }
+    for (v1::DockEvent& event : events_) out.push_back(std::move(event));
+    events_.clear();
   }
 
   std::vector<v1::ChuteStatus> Chutes() const override {
     std::vector<v1::ChuteStatus> chutes;
     chutes.reserve(chutes_.size());
-    for (const auto& [name, chute] : chutes_) chutes.push_back(chute);
+    for (const auto& [name, chute] : chutes_) chutes.push_back(chute.status);
     return chutes;
   }
 
   std::optional<v1::ChuteStatus> Chute(const std::string& name) const override {
     auto it = chutes_.find(name);
     if (it == chutes_.end()) return std::nullopt;
-    return it->second;
+    return it->second.status;
   }
 
   std::vector<v1::TruckStatus> OpenTrucks() const override {
@@ -293,14 +440,39 @@ class EngineImpl final : public Engine {
   }
 
   std::optional<v1::ParcelStatus> Parcel(const std::string& tracking) const override {
-    auto it = parcels_.find(tracking);
-    if (it == parcels_.end()) return std::nullopt;
-    return it->second;
+    const Entry* entry = index_.Find(tracking);
+    if (entry == nullptr) return std::nullopt;
+    if (entry->parcel_state() == ParcelState::kLoaded) {
+      for (const auto& [name, door] : doors_) {
+        for (const v1::ParcelStatus& parcel : door.loaded) {
+          if (parcel.tracking_number() == tracking) return parcel;
+        }
+      }
+    }
+    v1::ParcelStatus parcel;
+    parcel.set_tracking_number(tracking);
+    parcel.set_state(ToProto(entry->parcel_state()));
+    parcel.set_door(DoorOf(*entry));
+    return parcel;
   }
 
   const DockConfig& config() const override { return config_; }
+  uint64_t transactions_forgotten_unconfirmed() const override { return forgotten_; }
 
  private:
+  // Builds what the configuration decides: the doors it lists, the routes' doors, the
+  // chutes it lists.
+  void ApplyConfig() {
+    route_doors_.clear();
+    for (const auto& [name, door] : config_.doors) {
+      Door& state = doors_[name];
+      state.config = door;
+      state.planned = true;
+      for (const std::string& route : door.routes()) route_doors_[route] = name;
+    }
+    for (const auto& [name, chute] : config_.chutes) ChuteFor(name);
+  }
+
   v1::DockEvent& Emit() {
     events_.emplace_back();
     events_.back().set_unix_ms(clock_.UnixMillis());
@@ -314,6 +486,11 @@ class EngineImpl final : public Engine {
            difference > config_.weight_tolerance_ratio * ordered;
   }
 
+  // Whether parcels may be sent to `chute`: any chute unplanned, else one in the plan.
+  bool Servable(const std::string& chute) const {
+    return !config_.planned || config_.chutes.count(chute) > 0;
+  }
+
   // Sets the chute and outcome for a parcel bound for `target`: the target when
   // available, else its overflow chute, else recirculation.
   void Route(const std::string& target, v1::SortResponse* response) {
@@ -321,7 +498,7 @@ class EngineImpl final : public Engine {
       response->set_chute(target);
       return;
     }
-    const std::string overflow = OverflowOf(target);
+    const std::string& overflow = OverflowOf(target);
     if (!overflow.empty() && overflow != target && Available(overflow)) {
       response->set_chute(overflow);
       response->set_outcome(v1::DECISION_OVERFLOW);
@@ -336,28 +513,33 @@ class EngineImpl final : public Engine {
 
   std::string StateName(const std::string& chute) const {
     auto it = chutes_.find(chute);
-    if (it == chutes_.end()) return "available";
-    return it->second.state() == v1::CHUTE_FAULTED ? "faulted" : "full";
+    if (it == chutes_.end()) return config_.planned ? "not in the plan" : "available";
+    if (it->second.held) return "held (removed from the plan)";
+    return it->second.status.state() == v1::CHUTE_FAULTED ? "faulted" : "full";
   }
 
   bool Available(const std::string& name) const {
     auto it = chutes_.find(name);
-    return it == chutes_.end() || it->second.state() == v1::CHUTE_AVAILABLE;
+    if (it == chutes_.end()) return !config_.planned;
+    return !it->second.held && it->second.status.state() == v1::CHUTE_AVAILABLE;
   }
 
-  std::string OverflowOf(const std::string& name) const {
+  const std::string& OverflowOf(const std::string& name) const {
+    static const std::string kNone;
     auto it = config_.chutes.find(name);
     if (it != config_.chutes.end()) {
-      if (it->second.kind() == v1::CHUTE_OVERFLOW) return "";
+      if (it->second.kind() == v1::CHUTE_OVERFLOW) return kNone;
       if (!it->second.overflow().empty()) return it->second.overflow();
       if (it->second.kind() != v1::CHUTE_NORMAL &&
           it->second.kind() != v1::CHUTE_KIND_UNSPECIFIED) {
-        return "";
+        return kNone;
       }
+    } else if (config_.planned) {
+      return kNone;
     }
     if (name == config_.no_read_chute || name == config_.no_order_chute ||
         name == config_.manual_chute) {
-      return "";
+      return kNone;
     }
     return config_.default_overflow;
   }
@@ -368,17 +550,22 @@ class EngineImpl final : public Engine {
       return false;
     }
     auto it = config_.chutes.find(chute);
-    return it == config_.chutes.end() || it->second.kind() == v1::CHUTE_NORMAL ||
-           it->second.kind() == v1::CHUTE_OVERFLOW ||
+    if (it == config_.chutes.end()) return !config_.planned || chutes_.count(chute) > 0;
+    return it->second.kind() == v1::CHUTE_NORMAL || it->second.kind() == v1::CHUTE_OVERFLOW ||
            it->second.kind() == v1::CHUTE_KIND_UNSPECIFIED;
   }
 
-  v1::ChuteStatus& ChuteFor(const std::string& name) {
-    auto it = chutes_.find(name);
-    if (it != chutes_.end()) return it->second;
-    v1::ChuteStatus& chute = chutes_[name];
-    chute.set_chute(name);
-    auto config = config_.chutes.find(name);
+  // Whether parcels for `door` load onto trucks: any door unplanned, else a planned one.
+  bool LoadsAt(const std::string& door) const {
+    if (door.empty()) return false;
+    if (!config_.planned) return true;
+    auto it = doors_.find(door);
+    return it != doors_.end() && it->second.planned;
+  }
+
+  // Capacity and kind from the configuration (or the defaults).
+  void Configure(v1::ChuteStatus& chute) const {
+    auto config = config_.chutes.find(chute.chute());
     uint32_t capacity = config_.default_capacity;
     if (config != config_.chutes.end()) {
       if (config->second.capacity() > 0) capacity = config->second.capacity();
@@ -387,8 +574,16 @@ class EngineImpl final : public Engine {
       chute.set_kind(v1::CHUTE_NORMAL);
     }
     chute.set_capacity(capacity);
-    chute.set_state(v1::CHUTE_AVAILABLE);
-    return chute;
+  }
+
+  ChuteState& ChuteFor(const std::string& name) {
+    auto it = chutes_.find(name);
+    if (it != chutes_.end()) return it->second;
+    ChuteState& state = chutes_[name];
+    state.status.set_chute(name);
+    Configure(state.status);
+    state.status.set_state(v1::CHUTE_AVAILABLE);
+    return state;
   }
 
   static void UpdateState(v1::ChuteStatus& chute) {
@@ -401,9 +596,10 @@ class EngineImpl final : public Engine {
     }
   }
 
-  std::string DoorOf(const v1::SortRecord& record) const {
-    if (!record.dock_door().empty()) return record.dock_door();
-    auto it = route_doors_.find(record.route());
+  std::string DoorOf(const Entry& entry) const {
+    const std::string& name = index_.symbols().Name(entry.destination);
+    if (!entry.destination_is_route) return name;
+    auto it = route_doors_.find(name);
     return it == route_doors_.end() ? "" : it->second;
   }
 
@@ -413,10 +609,32 @@ class EngineImpl final : public Engine {
     return door;
   }
 
-  int64_t DepartureEveryMs(const Door& door) const {
-    int64_t every = door.config.departure_every_s() > 0 ? door.config.departure_every_s()
-                                                        : config_.departure_every_s;
-    return every * 1000;
+  int64_t MaxWeight(const Door& door) const {
+    return door.config.truck_max_weight_g() > 0 ? door.config.truck_max_weight_g()
+                                                : config_.truck_max_weight_g;
+  }
+  int64_t MaxVolume(const Door& door) const {
+    return door.config.truck_max_volume_cm3() > 0 ? door.config.truck_max_volume_cm3()
+                                                  : config_.truck_max_volume_cm3;
+  }
+
+  // The first departure of `door` after `after_ms`: its next time of day (hub time), else
+  // its interval later.
+  int64_t NextDeparture(const Door& door, int64_t after_ms) const {
+    if (door.config.departure_minutes_size() == 0) {
+      const int64_t every = door.config.departure_every_s() > 0 ? door.config.departure_every_s()
+                                                                : config_.departure_every_s;
+      return after_ms + every * 1000;
+    }
+    const int64_t local = after_ms + config_.utc_offset_s * 1000;
+    const int64_t midnight = local - ((local % kDayMs) + kDayMs) % kDayMs;
+    for (int day = 0; day < 2; ++day) {
+      for (uint32_t minutes : door.config.departure_minutes()) {
+        const int64_t at = midnight + day * kDayMs + static_cast<int64_t>(minutes) * 60'000;
+        if (at > local) return at - config_.utc_offset_s * 1000;
+      }
+    }
+    return after_ms + kDayMs;  // not reached: a day always has its departures
   }
 
   void Open(Door& door) {
@@ -426,24 +644,28 @@ class EngineImpl final : public Engine {
     truck.set_state(v1::TRUCK_OPEN);
     const int64_t now = clock_.UnixMillis();
     truck.set_opened_unix_ms(now);
-    truck.set_departure_unix_ms(now + DepartureEveryMs(door));
-    truck.set_max_weight_g(door.config.truck_max_weight_g() > 0 ? door.config.truck_max_weight_g()
-                                                                : config_.truck_max_weight_g);
-    truck.set_max_volume_cm3(door.config.truck_max_volume_cm3() > 0
-                                 ? door.config.truck_max_volume_cm3()
-                                 : config_.truck_max_volume_cm3);
+    truck.set_departure_unix_ms(NextDeparture(door, now));
+    truck.set_max_weight_g(MaxWeight(door));
+    truck.set_max_volume_cm3(MaxVolume(door));
     door.open = truck;
     door.loaded.clear();
     *Emit().mutable_truck() = truck;
   }
 
+  // Closes the door's truck: its manifest lists its parcels, whose memory goes with it
+  // (the store keeps them); their index state becomes kDeparted.
   void Close(Door& door, v1::TruckState state) {
     door.open->set_state(state);
     door.open->set_closed_unix_ms(clock_.UnixMillis());
     v1::Manifest& manifest = *Emit().mutable_manifest();
     *manifest.mutable_truck() = *door.open;
-    for (v1::ParcelStatus& parcel : door.loaded) *manifest.add_parcels() = std::move(parcel);
-    door.loaded.clear();
+    for (v1::ParcelStatus& parcel : door.loaded) {
+      if (Entry* entry = index_.Find(parcel.tracking_number())) {
+        entry->set_parcel_state(ParcelState::kDeparted);
+      }
+      *manifest.add_parcels() = std::move(parcel);
+    }
+    std::vector<v1::ParcelStatus>().swap(door.loaded);
     door.open.reset();
   }
 
@@ -476,33 +698,60 @@ class EngineImpl final : public Engine {
     }
   }
 
-  void Remember(const std::string& key, Remembered entry) {
-    auto [it, inserted] = transactions_.insert_or_assign(key, std::move(entry));
-    if (!inserted) return;
-    order_.push_back(key);
-    if (order_.size() > kRememberedTransactions) {
-      transactions_.erase(order_.front());
-      order_.pop_front();
+  void Remember(const v1::SortRequest& request, const v1::SortResponse& response, int32_t weight_g,
+                int64_t volume_cm3) {
+    // A repeat after its confirmation is a new transaction: the new answer replaces it.
+    auto previous = by_transaction_.find({request.scanner_id(), request.transaction_id()});
+    if (previous != by_transaction_.end()) {
+      Remembered& old = ring_[previous->second];
+      by_transaction_.erase(previous);
+      old.live = false;
     }
+    size_t slot;
+    if (ring_.size() < ring_capacity_) {
+      slot = ring_.size();
+      ring_.emplace_back();
+    } else {
+      slot = next_;
+      Remembered& oldest = ring_[slot];
+      if (oldest.live) {
+        if (!oldest.confirmed) ++forgotten_;
+        by_transaction_.erase({oldest.scanner, oldest.transaction});
+      }
+    }
+    next_ = (slot + 1) % ring_capacity_;
+    Remembered& entry = ring_[slot];
+    entry.live = true;
+    entry.scanner = request.scanner_id();
+    entry.transaction = request.transaction_id();
+    entry.response = response;
+    entry.confirmed = false;
+    entry.weight_g = weight_g;
+    entry.volume_cm3 = volume_cm3;
+    // The key views the ring entry's own scanner string, which lives as long as the
+    // entry (erased above before the entry is reused).
+    by_transaction_.emplace(TransactionKey{entry.scanner, entry.transaction},
+                            static_cast<uint32_t>(slot));
   }
 
-  const DockConfig config_;
-  const RecordIndex& index_;
+  DockConfig config_;
   const Clock& clock_;
-  std::map<std::string, v1::ChuteStatus> chutes_;
+  RecordIndex index_;
+  std::map<std::string, ChuteState> chutes_;
   std::map<std::string, Door> doors_;
   std::unordered_map<std::string, std::string> route_doors_;
-  std::unordered_map<std::string, v1::ParcelStatus> parcels_;
-  std::unordered_map<std::string, Remembered> transactions_;
-  std::deque<std::string> order_;
+  const size_t ring_capacity_;
+  std::vector<Remembered> ring_;
+  size_t next_ = 0;
+  std::unordered_map<TransactionKey, uint32_t, TransactionKeyHash> by_transaction_;
+  uint64_t forgotten_ = 0;
   std::vector<v1::DockEvent> events_;
 };
 
 }  // namespace
 
-std::unique_ptr<Engine> Engine::Create(const DockConfig& config, const RecordIndex& index,
-                                       const Clock& clock) {
-  return std::make_unique<EngineImpl>(config, index, clock);
+std::unique_ptr<Engine> Engine::Create(const DockConfig& config, const Clock& clock) {
+  return std::make_unique<EngineImpl>(config, clock);
 }
 
 }  // namespace sortline::dock

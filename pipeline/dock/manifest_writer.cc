@@ -1,9 +1,5 @@
 #include "pipeline/dock/manifest_writer.h"
 
-#include <filesystem>
-#include <fstream>
-#include <system_error>
-
 #include "pipeline/label/manifest.h"
 
 namespace sortline::dock {
@@ -20,21 +16,6 @@ std::string Field(const std::string& value) {
   return quoted + "\"";
 }
 
-Status WriteAtomically(const std::filesystem::path& path, const std::string& bytes) {
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) return IoError("cannot write " + temporary.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) return IoError("cannot rename " + temporary.string() + ": " + ec.message());
-  return Status::Ok();
-}
-
 }  // namespace
 
 std::string ManifestCsv(const v1::Manifest& manifest) {
@@ -49,19 +30,17 @@ std::string ManifestCsv(const v1::Manifest& manifest) {
   return csv;
 }
 
-Status WriteManifest(const std::string& dir, const v1::Manifest& manifest) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return IoError("cannot create " + dir + ": " + ec.message());
-  const std::filesystem::path base = std::filesystem::path(dir) / manifest.truck().truck_id();
-  std::filesystem::path csv = base;
-  csv += ".csv";
-  SORTLINE_RETURN_IF_ERROR(WriteAtomically(csv, ManifestCsv(manifest)));
+Status WriteManifest(Directory& dir, const v1::Manifest& manifest) {
+  const std::string& id = manifest.truck().truck_id();
+  const std::string csv = ManifestCsv(manifest);
   Result<std::string> pdf = label::RenderManifestPdf(manifest);
-  if (!pdf.ok()) return pdf.status().WithContext("manifest " + manifest.truck().truck_id());
-  std::filesystem::path pdf_path = base;
-  pdf_path += ".pdf";
-  return WriteAtomically(pdf_path, *pdf);
+  if (!pdf.ok()) return pdf.status().WithContext("manifest " + id);
+  const std::string csv_name = id + ".csv";
+  const std::string pdf_name = id + ".pdf";
+  const FileContents files[] = {{csv_name, csv}, {pdf_name, *pdf}};
+  Status written = dir.WriteAtomically(files, Durability::kDurable);
+  if (!written.ok()) return written.WithContext("manifest " + id);
+  return Status::Ok();
 }
 
 }  // namespace sortline::dock

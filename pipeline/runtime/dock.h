@@ -5,17 +5,25 @@
 // protocol; follows chute events and divert confirmations, loads trucks at the dock
 // doors and writes their manifests; publishes events and serves Prometheus metrics.
 //
-// Threads: Run() answers the conveyor on the calling thread and never touches disk; a
-// second thread it starts takes records (commit, index, acknowledge: each sender has one
-// batch in flight and waits for its acknowledgement, and the dock reads at most
-// max_pending_record_batches ahead, so intake is paced by the commits and nothing queues
-// without bound) and persists the decision thread's events in batches, writing
-// manifests. A record is in the index before its acknowledgement is sent. When the
-// store is full the decisions carry on from memory; records are refused until it has
-// room again.
+// Threads (docs/dock.md has the picture):
+//   - decision (the thread calling Run): owns the conveyor ROUTER, the telegram
+//     connections (polled together with zmq_poll), the engine and its record index, the
+//     events PUB. It never touches disk and never waits on another thread: records come
+//     to it and events leave it through bounded-time handoffs (internal/dock_handoff.h).
+//   - records: owns the records ROUTER and a store connection; commits each batch, hands
+//     its new records to the decision thread and acknowledges the batch once they are
+//     indexed. Each sender has one batch in flight and the dock reads at most
+//     max_pending_record_batches ahead, so intake is paced by the commits and nothing
+//     queues without bound.
+//   - events: owns a second store connection and the manifest directory; persists the
+//     decision thread's events in batches, writes manifests (retried while the disk
+//     refuses them), and applies the event retention.
+// When the store is full the decisions carry on from memory; records are refused until
+// it has room again. With a plan holder, a plan switched into it reaches the decision
+// thread within 100 ms and applies between two decisions (dock::Engine::Reconfigure).
 //
-// Thread-safety: Run() owns the sockets, the store and the engine; only RequestStop()
-// and the accessors may be called from other threads.
+// Thread-safety: Run() owns everything; only RequestStop() and the accessors may be
+// called from other threads.
 #ifndef PIPELINE_RUNTIME_DOCK_H_
 #define PIPELINE_RUNTIME_DOCK_H_
 
@@ -25,9 +33,11 @@
 #include <string_view>
 
 #include "pipeline/base/clock.h"
+#include "pipeline/base/file.h"
 #include "pipeline/base/result.h"
 #include "pipeline/dock/config.h"
 #include "pipeline/dock/telegram.h"
+#include "pipeline/sort/plan_holder.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/transport/channel.h"
 
@@ -39,7 +49,21 @@ struct DockOptions {
   std::string events_endpoint;         // PUB for dashboards, e.g. "tcp://127.0.0.1:5562"; "": none
   std::string store_path = "dock.db";  // SQLite record and state store
   store::DockStoreOptions store;
-  dock::DockConfig config;                 // chutes, doors, special chutes, tolerances
+  dock::DockConfig config;  // chutes, doors, special chutes, tolerances
+  // The sort plan (shared with a reloader). Set: the chutes and doors come from it
+  // (dock::ConfigFromPlan over `config`), and from each plan switched into it. Null:
+  // `config` as it is.
+  std::shared_ptr<sort::PlanHolder> plans;
+  // Event retention (off by default: a library user keeps every event). On, the events
+  // thread moves the events of past days (hub time) out of the store every
+  // check_every_s: into one archive file a day in archive_dir, or deleted when
+  // archive_dir is ""; archives older than keep_days are deleted.
+  struct Retention {
+    bool enabled = false;
+    std::string archive_dir;
+    int keep_days = 30;
+    int check_every_s = 600;
+  } retention;
   std::string manifest_dir = "manifests";  // closed trucks' CSV and PDF manifests
   int telegram_port = -1;                  // TCP telegram server; -1: none, 0: any free port
   std::string telegram_host = "127.0.0.1";
@@ -57,8 +81,9 @@ struct DockOptions {
   // When the store refuses writes for a reason that may pass (disk full, busy, an I/O
   // error other than a failed write or fsync): records are refused with an error (the
   // sender resends later), events wait in memory (see dock::EventBacklog for the bound)
-  // and are retried this often, and sortline_dock_store_stalled is 1. Data loss (a
-  // failed write or fsync, corruption) stops the dock instead.
+  // and are retried this often, and sortline_dock_store_stalled is 1. Manifests the
+  // disk refuses are retried this often too. Data loss (a failed write or fsync,
+  // corruption) stops the dock instead.
   int store_retry_ms = 200;
   size_t max_event_backlog = 200'000;
   // Fault injection for tests: called on the store thread with "before-commit" (a
@@ -67,6 +92,8 @@ struct DockOptions {
   std::function<void(std::string_view point)> probe;
   // Time for events and truck departures. nullptr = SystemClock(). Borrowed.
   const Clock* clock = nullptr;
+  // Where manifests are written. nullptr = DefaultFileSystem(). Borrowed.
+  FileSystem* file_system = nullptr;
   std::function<void(const std::string&)> log;  // operational messages; null: silent
   // CURVE on the tcp:// records and conveyor channels: senders of records need a key
   // listed under "worker", scanner gateways one under "conveyor". null or disabled:
@@ -88,6 +115,8 @@ class Dock {
   virtual std::string events_endpoint() const = 0;  // "" when none
   virtual int telegram_port() const = 0;            // -1 when none
   virtual int metrics_port() const = 0;             // -1 when none
+  // Seconds Open took to rebuild the index and state from the store.
+  virtual double open_seconds() const = 0;
 
   // Serves until RequestStop; persists the remaining events before returning. Non-OK
   // when the store failed in a way that risks losing data.

@@ -100,6 +100,7 @@ Result<v1::RunSummary> RunEmbedded(const model::DivisionTable& divisions,
   dock_options.conveyor_endpoint = "inproc://sortline-conveyor";
   dock_options.store_path = (out_dir / "dock.db").string();
   dock_options.store.synchronous_full = options.fsync;
+  dock_options.plans = std::make_shared<sort::PlanHolder>(plan);  // the workers' plan
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<Dock> dock, Dock::Open(*context, dock_options));
 
   std::vector<std::unique_ptr<Worker>> workers;

@@ -30,7 +30,7 @@ enum class Kind { kNormal, kOverflow, kReject, kNoRule, kManual };
 constexpr std::array<std::string_view, 5> kKindNames = {"normal", "overflow", "reject", "no-rule",
                                                         "manual"};
 
-enum class Table { kRules, kChutes, kGroups };
+enum class Table { kRules, kChutes, kGroups, kDoors };
 
 // Where a cell of the plan is, for messages.
 struct Where {
@@ -46,8 +46,20 @@ struct Chute {
   std::string sort_code;
   std::string dock_door;
   std::string route;
+  int64_t exit = 0;  // telegram exit number; 0: none
   Where at;
   int overflow_column = 0;
+  int exit_column = 0;
+};
+
+struct Door {
+  std::string id;
+  std::vector<std::string> routes;
+  int64_t max_weight_g = 0;
+  int64_t max_volume_cm3 = 0;
+  std::vector<uint32_t> departures;  // minutes after midnight, ascending
+  Where at;
+  int routes_column = 0;
 };
 
 struct Group {
@@ -115,6 +127,58 @@ std::optional<int64_t> ParseInt(std::string_view s) {
   return negative ? -value : value;
 }
 
+// "12.5" times `scale` ("12.5" kg at 1000 -> 12500 g); at most 3 decimals.
+std::optional<int64_t> ParseDecimal(std::string_view s, int64_t scale) {
+  const size_t dot = s.find('.');
+  std::string_view whole = s.substr(0, dot);
+  std::string_view fraction =
+      dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  if (whole.empty() || whole.size() > 9 || !IsDigits(whole) || fraction.size() > 3 ||
+      !IsDigits(fraction) || (dot != std::string_view::npos && fraction.empty())) {
+    return std::nullopt;
+  }
+  int64_t value = static_cast<int64_t>(DigitsValue(whole)) * scale;
+  int64_t unit = scale;
+  for (char c : fraction) {
+    unit /= 10;
+    value += (c - '0') * unit;
+  }
+  return value;
+}
+
+// "06:30" -> 390 minutes after midnight.
+std::optional<uint32_t> ParseTimeOfDay(std::string_view s) {
+  if (s.size() != 5 || s[2] != ':' || !IsDigits(s.substr(0, 2)) || !IsDigits(s.substr(3))) {
+    return std::nullopt;
+  }
+  const uint32_t hours = DigitsValue(s.substr(0, 2));
+  const uint32_t minutes = DigitsValue(s.substr(3));
+  if (hours > 23 || minutes > 59) return std::nullopt;
+  return hours * 60 + minutes;
+}
+
+// The pieces of `s` between `separator`s; none for an empty `s`.
+std::vector<std::string_view> Split(std::string_view s, char separator) {
+  std::vector<std::string_view> pieces;
+  while (!s.empty()) {
+    const size_t cut = s.find(separator);
+    pieces.push_back(s.substr(0, cut));
+    if (cut == std::string_view::npos) break;
+    s.remove_prefix(cut + 1);
+    if (s.empty()) pieces.emplace_back();
+  }
+  return pieces;
+}
+
+// The number at the end of a chute's name when it makes a telegram exit (1..254), else 0.
+int64_t ExitFromName(std::string_view name) {
+  size_t digits = name.size();
+  while (digits > 0 && name[digits - 1] >= '0' && name[digits - 1] <= '9') --digits;
+  if (digits == name.size() || name.size() - digits > 6) return 0;
+  const uint32_t number = DigitsValue(name.substr(digits));
+  return number >= 1 && number <= 254 ? number : 0;
+}
+
 // The text with comment lines emptied, so that libcsv never sees them and line numbers
 // stay those of the file.
 std::string BlankComments(std::string_view text) {
@@ -150,8 +214,8 @@ struct TableSpec {
   std::vector<std::string_view> required;
 };
 
-const std::array<TableSpec, 3>& Specs() {
-  static const std::array<TableSpec, 3> specs = {{
+const std::array<TableSpec, 4>& Specs() {
+  static const std::array<TableSpec, 4> specs = {{
       {Table::kRules,
        "rules",
        {"prefix", "services", "max_weight_g", "max_side_mm", "precedence", "sort_code",
@@ -159,9 +223,13 @@ const std::array<TableSpec, 3>& Specs() {
        {"prefix", "sort_code", "chute_group", "dock_door", "route"}},
       {Table::kChutes,
        "chutes",
-       {"chute", "kind", "capacity", "overflow", "sort_code", "dock_door", "route"},
+       {"chute", "kind", "capacity", "overflow", "sort_code", "dock_door", "route", "exit"},
        {"chute", "kind", "capacity"}},
       {Table::kGroups, "groups", {"group", "chute"}, {"group", "chute"}},
+      {Table::kDoors,
+       "doors",
+       {"door", "routes", "truck_max_weight_kg", "truck_max_volume_m3", "departures"},
+       {"door", "truck_max_weight_kg", "truck_max_volume_m3", "departures"}},
   }};
   return specs;
 }
@@ -249,6 +317,8 @@ class SortPlanImpl final : public SortPlan {
   }
 
   const std::string& version() const override { return version_; }
+  const std::vector<v1::ChuteConfig>& chutes() const override { return chute_configs_; }
+  const std::vector<v1::DoorConfig>& doors() const override { return door_configs_; }
   size_t rule_count() const override { return rules_.size(); }
   std::string RuleSource(int32_t index) const override {
     if (index < 0 || static_cast<size_t>(index) >= rules_.size()) return "";
@@ -338,6 +408,9 @@ class SortPlanImpl final : public SortPlan {
                  std::vector<std::string>* errors);
   void CheckChutes(std::vector<std::string>* errors);
   void CheckRules(std::vector<std::string>* errors);
+  void CheckExits(std::vector<std::string>* errors);
+  void CheckDoors(std::vector<std::string>* errors);
+  void BuildDockTables();
   void Index();
 
   // A group member as read, resolved once every chutes table has been read.
@@ -361,6 +434,12 @@ class SortPlanImpl final : public SortPlan {
   bool has_manual_ = false;
   const std::string* chutes_file_ = nullptr;  // for whole-plan problems: the chutes
   size_t chutes_header_line_ = 1;             // table's header
+  bool exit_column_ = false;                  // a chutes table has the exit column
+  std::vector<Door> doors_;
+  std::unordered_map<std::string, uint32_t> door_by_id_;
+  const std::string* doors_file_ = nullptr;
+  std::vector<v1::ChuteConfig> chute_configs_;
+  std::vector<v1::DoorConfig> door_configs_;
 
   // Rule per service for each slot: slot 0 has none. A slot is the merged outcome of
   // the rules of one prefix and of its shorter prefixes.
@@ -399,7 +478,7 @@ void SortPlanImpl::ReadTable(const PlanFile& file, const model::DivisionTable* d
       if (spec == nullptr) {
         return InvalidArgument(At(name, row.line, 1) +
                                "not a plan table: the header names none of prefix (rules), "
-                               "chute (chutes) or group (groups)");
+                               "chute (chutes), group (groups) or door (doors)");
       }
       // A groups header also has "chute": the first required column decides.
       if (spec->table == Table::kChutes &&
@@ -428,6 +507,9 @@ void SortPlanImpl::ReadTable(const PlanFile& file, const model::DivisionTable* d
       if (spec->table == Table::kChutes) {
         chutes_file_ = &name;
         chutes_header_line_ = row.line;
+        const int exit = column[static_cast<size_t>(
+            std::find(spec->columns.begin(), spec->columns.end(), "exit") - spec->columns.begin())];
+        if (exit >= 0) exit_column_ = true;
       }
       return Status::Ok();
     }
@@ -442,8 +524,18 @@ void SortPlanImpl::ReadTable(const PlanFile& file, const model::DivisionTable* d
 
     switch (spec->table) {
       case Table::kChutes: {
-        enum { kId, kKindCol, kCapacity, kOverflow, kSortCode, kDockDoor, kRoute };
+        enum { kId, kKindCol, kCapacity, kOverflow, kSortCode, kDockDoor, kRoute, kExit };
         Chute chute;
+        chute.exit_column = col(kExit);
+        if (!field(kExit).empty()) {
+          std::optional<int64_t> exit = ParseInt(field(kExit));
+          if (!exit.has_value() || *exit < 1 || *exit > 254) {
+            errors->push_back(at(row.line, col(kExit)) + "exit \"" + std::string(field(kExit)) +
+                              "\" is not a telegram exit number (1..254)");
+          } else {
+            chute.exit = *exit;
+          }
+        }
         chute.id = field(kId);
         chute.at = where;
         chute.overflow = field(kOverflow);
@@ -502,6 +594,62 @@ void SortPlanImpl::ReadTable(const PlanFile& file, const model::DivisionTable* d
           return Status::Ok();
         }
         chutes_.push_back(std::move(chute));
+        return Status::Ok();
+      }
+      case Table::kDoors: {
+        enum { kDoorCol, kRoutesCol, kWeight, kVolume, kDepartures };
+        Door door;
+        door.id = field(kDoorCol);
+        door.at = where;
+        door.routes_column = col(kRoutesCol);
+        if (door.id.empty()) {
+          errors->push_back(at(row.line, col(kDoorCol)) + "door is empty");
+          return Status::Ok();
+        }
+        for (std::string_view route : Split(field(kRoutesCol), '|')) {
+          if (route.empty()) {
+            errors->push_back(at(row.line, col(kRoutesCol)) + "empty route in \"" +
+                              std::string(field(kRoutesCol)) + "\" (routes are separated by |)");
+          } else {
+            door.routes.emplace_back(route);
+          }
+        }
+        auto amount = [&](size_t c, std::string_view what, int64_t scale, int64_t* out) {
+          std::optional<int64_t> value = ParseDecimal(field(c), scale);
+          if (!value.has_value() || *value <= 0) {
+            errors->push_back(at(row.line, col(c)) + std::string(what) + " \"" +
+                              std::string(field(c)) + "\" is not a positive number");
+            return;
+          }
+          *out = *value;
+        };
+        amount(kWeight, "truck_max_weight_kg", 1000, &door.max_weight_g);
+        amount(kVolume, "truck_max_volume_m3", 1'000'000, &door.max_volume_cm3);
+        for (std::string_view time : Split(field(kDepartures), '|')) {
+          std::optional<uint32_t> minutes = ParseTimeOfDay(time);
+          if (!minutes.has_value()) {
+            errors->push_back(at(row.line, col(kDepartures)) + "departure \"" + std::string(time) +
+                              "\" is not a time of day HH:MM (00:00..23:59)");
+          } else if (!door.departures.empty() && *minutes <= door.departures.back()) {
+            errors->push_back(at(row.line, col(kDepartures)) + "departure " + std::string(time) +
+                              " is not after the one before it (list them in order, once each)");
+          } else {
+            door.departures.push_back(*minutes);
+          }
+        }
+        if (door.departures.empty() && field(kDepartures).empty()) {
+          errors->push_back(at(row.line, col(kDepartures)) +
+                            "a door needs its departure times, e.g. 06:00|14:00|22:00");
+        }
+        auto [first, inserted] = door_by_id_.emplace(door.id, static_cast<uint32_t>(doors_.size()));
+        if (!inserted) {
+          const Where& before = doors_[first->second].at;
+          errors->push_back(at(row.line, col(kDoorCol)) + "duplicate door " + door.id +
+                            " (first at " + *before.file + ":" + std::to_string(before.line) + ")");
+          return Status::Ok();
+        }
+        if (doors_file_ == nullptr) doors_file_ = &name;
+        doors_.push_back(std::move(door));
         return Status::Ok();
       }
       case Table::kGroups: {
@@ -796,6 +944,88 @@ void SortPlanImpl::CheckRules(std::vector<std::string>* errors) {
   }
 }
 
+void SortPlanImpl::CheckExits(std::vector<std::string>* errors) {
+  std::unordered_map<int64_t, const Chute*> by_exit;
+  for (Chute& chute : chutes_) {
+    const bool given = chute.exit > 0;
+    if (!given) chute.exit = ExitFromName(chute.id);
+    if (!exit_column_) continue;  // exits from names, unchecked, as before the column
+    const std::string at =
+        At(*chute.at.file, chute.at.line, static_cast<size_t>(chute.exit_column) + 1);
+    if (chute.exit == 0) {
+      errors->push_back(at + "chute " + chute.id +
+                        " has no exit number: give one (1..254); its name gives none");
+      continue;
+    }
+    auto [first, inserted] = by_exit.emplace(chute.exit, &chute);
+    if (!inserted) {
+      errors->push_back(
+          at + "exit " + std::to_string(chute.exit) + (given ? "" : " (from the name)") +
+          " of chute " + chute.id + " is already chute " + first->second->id + "'s (" +
+          *first->second->at.file + ":" + std::to_string(first->second->at.line) + ")");
+    }
+  }
+}
+
+void SortPlanImpl::CheckDoors(std::vector<std::string>* errors) {
+  if (doors_file_ == nullptr) return;
+  std::unordered_map<std::string, const Door*> route_door;
+  for (const Door& door : doors_) {
+    for (const std::string& route : door.routes) {
+      auto [first, inserted] = route_door.emplace(route, &door);
+      if (!inserted) {
+        errors->push_back(
+            At(*door.at.file, door.at.line, static_cast<size_t>(door.routes_column) + 1) +
+            "route " + route + " is loaded at door " + first->second->id +
+            " already; a route has one door");
+      }
+    }
+  }
+  auto check = [&](const std::string& door, const std::string& route, const Where& at,
+                   const std::string& what) {
+    if (door.empty()) return;
+    if (door_by_id_.count(door) == 0) {
+      errors->push_back(At(*at.file, at.line, 1) + what + " loads at door " + door +
+                        ", which the doors table (" + *doors_file_ + ") does not have");
+      return;
+    }
+    auto served = route_door.find(route);
+    if (!route.empty() && served != route_door.end() && served->second->id != door) {
+      errors->push_back(At(*at.file, at.line, 1) + what + " loads route " + route + " at door " +
+                        door + ", but the doors table loads it at door " + served->second->id);
+    }
+  };
+  for (const Rule& rule : rules_) check(rule.dock_door, rule.route, rule.at, "the rule");
+  for (const Chute& chute : chutes_) {
+    check(chute.dock_door, chute.route, chute.at, "chute " + chute.id);
+  }
+}
+
+void SortPlanImpl::BuildDockTables() {
+  constexpr std::array<v1::ChuteKind, 5> kDockKinds = {v1::CHUTE_NORMAL, v1::CHUTE_OVERFLOW,
+                                                       v1::CHUTE_NO_READ, v1::CHUTE_NO_ORDER,
+                                                       v1::CHUTE_MANUAL};
+  chute_configs_.reserve(chutes_.size());
+  for (const Chute& chute : chutes_) {
+    v1::ChuteConfig& config = chute_configs_.emplace_back();
+    config.set_name(chute.id);
+    config.set_kind(kDockKinds[static_cast<size_t>(chute.kind)]);
+    config.set_capacity(static_cast<uint32_t>(std::min<int64_t>(chute.capacity, UINT32_MAX)));
+    config.set_overflow(chute.overflow);
+    config.set_exit_number(static_cast<uint32_t>(chute.exit));
+    config.set_dock_door(chute.dock_door);
+  }
+  door_configs_.reserve(doors_.size());
+  for (const Door& door : doors_) {
+    v1::DoorConfig& config = door_configs_.emplace_back();
+    config.set_door(door.id);
+    for (const std::string& route : door.routes) config.add_routes(route);
+    config.set_truck_max_weight_g(door.max_weight_g);
+    config.set_truck_max_volume_cm3(door.max_volume_cm3);
+    for (uint32_t minutes : door.departures) config.add_departure_minutes(minutes);
+  }
+}
+
 void SortPlanImpl::Index() {
   // The rules of each prefix, shortest prefixes first so that each level can start from
   // the slot of the level above it.
@@ -871,6 +1101,8 @@ void SortPlanImpl::Build(const std::vector<PlanFile>& files, const model::Divisi
   if (rules_.empty()) errors->push_back(At(names_.front(), 1, 1) + "the plan has no rules");
   CheckChutes(errors);
   CheckRules(errors);
+  CheckExits(errors);
+  CheckDoors(errors);
 
   std::vector<const PlanFile*> sorted;
   for (const PlanFile& file : files) sorted.push_back(&file);
@@ -886,6 +1118,7 @@ void SortPlanImpl::Build(const std::vector<PlanFile>& files, const model::Divisi
   }
   version_ = HashHex(hash);
   if (!errors->empty()) return;
+  BuildDockTables();
   Index();
   if (divisions != nullptr) resolver_ = model::AddressResolver::Create(*divisions);
 }

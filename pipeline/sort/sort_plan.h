@@ -3,7 +3,7 @@
 // A plan is a set of CSV tables an operations team edits in a spreadsheet (read with
 // libcsv; '#' lines are comments), usually the files of one directory:
 //
-// chutes.csv   chute,kind,capacity,overflow,sort_code,dock_door,route
+// chutes.csv   chute,kind,capacity,overflow,sort_code,dock_door,route[,exit]
 //   C051,normal,400,C960,,,            kinds: normal, overflow, reject (also no-reads),
 //   C960,overflow,800,,,,                     no-rule, manual (over-limit parcels)
 //   C901,reject,300,,710-99-00,D12,R-HOLD      reject and no-rule chutes (exactly one
@@ -16,6 +16,17 @@
 //              chute_group,dock_door,route
 //   61,,,,0,710-08-00,陕西,C027,D08,R-SN
 //   6105,fresh-produce|cold-chain,30000,1200,1,710-50-00,渭南生鲜,G-WN,D11,R-WN-01
+// doors.csv    door,routes,truck_max_weight_kg,truck_max_volume_m3,departures
+//   D11,R-WN-01|R-WN-02,12000,60,06:30|13:00|21:30
+//
+// The chutes table's optional exit column is the number the sorter's telegrams know the
+// chute by (1..254, each used once); without the column a chute's exit is the number at
+// the end of its name when that is 1..254. With the column every chute needs one, given
+// or from its name. The doors table (optional) is the loading dock: each door's routes
+// (for records without a door), what one truck there takes, and the times of day (hub
+// time, China Standard Time, UTC+08:00) its trucks leave. When the plan has one, every
+// door a rule or a special chute names must be in it, and a route it lists must not be
+// given another door by a rule.
 //
 // A table is recognised by its header, so a plan may spread its rules over several
 // files. Matching: among the rules whose prefix (2, 4, 6 or 9 digits) starts the
@@ -40,6 +51,7 @@
 
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
+#include "proto/dock.pb.h"
 #include "proto/order.pb.h"
 #include "proto/record.pb.h"
 
@@ -104,6 +116,13 @@ class SortPlan {
   virtual size_t rule_count() const = 0;
   // "NAME:LINE" of rule `index` (as Decision::rule), for reports and tests.
   virtual std::string RuleSource(int32_t index) const = 0;
+
+  // The chutes in plan order as the dock serves them: kind (see v1::ChuteConfig for the
+  // mapping), capacity, overflow, telegram exit number (0 when it has none) and, for
+  // reject and no-rule chutes, their dock door.
+  virtual const std::vector<v1::ChuteConfig>& chutes() const = 0;
+  // The doors of the doors table in plan order; empty when the plan has none.
+  virtual const std::vector<v1::DoorConfig>& doors() const = 0;
 
   // The counties of `divisions` that no rule reaches for at least one service class,
   // each as "610502 临渭区 (陕西省 渭南市): standard, express" listing the services left

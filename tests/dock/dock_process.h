@@ -98,7 +98,7 @@ class DockProcess {
   std::unique_ptr<sortline::testing::Subprocess> process_;
 };
 
-// `count` records "EA<first + i>..." for chutes C100..C119.
+// `count` records "EA<first + i>..." for chutes C001..C020 of the shipped plan.
 inline v1::RecordBatch Batch(uint64_t sequence, int first, int count,
                              const std::string& prefix = "EA") {
   v1::RecordBatch batch;
@@ -106,7 +106,9 @@ inline v1::RecordBatch Batch(uint64_t sequence, int first, int count,
   for (int i = first; i < first + count; ++i) {
     char tracking[24];
     std::snprintf(tracking, sizeof(tracking), "%s%09dCN", prefix.c_str(), i);
-    *batch.add_records() = Record(tracking, "C" + std::to_string(100 + i % 20));
+    char chute[8];
+    std::snprintf(chute, sizeof(chute), "C%03d", 1 + i % 20);
+    *batch.add_records() = Record(tracking, chute);
   }
   return batch;
 }

@@ -2,6 +2,8 @@
 // channels, a real store on disk, restarts.
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +24,7 @@
 #include "pipeline/transport/envelope.h"
 #include "proto/dock.pb.h"
 #include "tests/dock/dock_testing.h"
+#include "tests/testing/fault_file_system.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -138,7 +141,9 @@ TEST_F(DockServiceTest, RestartRecoversChuteFillsOpenTrucksAndParcelStates) {
   EXPECT_EQ(parcels.at("EA000000014CN").truck_id(), "D01-1");
   EXPECT_EQ(parcels.at("EA000000028CN").truck_id(), "D01-1")
       << "loaded onto the truck that was open before the restart";
-  EXPECT_EQ(parcels.at("EA000000031CN").state(), v1::PARCEL_DECIDED);
+  EXPECT_EQ(parcels.count("EA000000031CN"), 0u) << "a restart loads the open trucks' parcels only";
+  EXPECT_EQ(store->FindParcel("EA000000031CN").value()->state(), v1::PARCEL_DECIDED)
+      << "the store keeps every parcel's state";
   ASSERT_EQ(state.trucks.size(), 1u);
   EXPECT_EQ(state.trucks[0].parcels(), 2u);
   EXPECT_GT(store->EventCount().value(), 5u);
@@ -295,6 +300,57 @@ TEST_F(DockServiceTest, AMalformedConveyorMessageGetsAnErrorAndTheDockCarriesOn)
   ASSERT_TRUE(in.ok() && in->has_value());
   EXPECT_FALSE(transport::Decode<v1::ConveyorMessage>(**in)->error().empty());
   EXPECT_EQ(Ask(Request(1, {"EA000000014CN"})).outcome(), v1::DECISION_NO_ORDER);
+}
+
+// Issue 14: a manifest the disk refuses is not lost: an ALARM, the waiting gauge, and
+// retries until the disk takes it, durably, through the file seam.
+TEST_F(DockServiceTest, AManifestTheDiskRefusesIsRetriedUntilWrittenIssue14) {
+  sortline::testing::FaultInjectingFileSystem files;
+  std::vector<std::string> log;
+  std::mutex log_mu;
+  DockOptions options = Options();
+  options.file_system = &files;
+  options.metrics_port = 0;
+  options.store_retry_ms = 50;
+  options.log = [&](const std::string& line) {
+    std::lock_guard<std::mutex> lock(log_mu);
+    log.push_back(line);
+  };
+  Start(options);
+  StoreRecords({Record("EA000000014CN", "C052")});
+  ASSERT_EQ(Ask(Request(1, {"EA000000014CN"})).chute(), "C052");
+  ASSERT_TRUE(Send(Confirm(1, "C052")).has_ack());
+  files.SetDiskFull(true);
+  v1::ConveyorMessage close;
+  close.mutable_door_event()->set_door("D01");
+  close.mutable_door_event()->set_kind(v1::DoorEvent::CLOSE_TRUCK);
+  ASSERT_TRUE(Exchange(close).has_ack());
+  const std::string manifest = dir_.file("manifests/D01-1.csv");
+  auto wait_for = [](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    return done();
+  };
+  auto metric = [&](const std::string& name) {
+    const std::string text = testing::HttpGet(dock_->metrics_port(), "/metrics");
+    const size_t at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+  };
+  ASSERT_TRUE(wait_for([&] { return metric("sortline_dock_manifests_waiting") == 1; }));
+  EXPECT_FALSE(std::filesystem::exists(manifest));
+  const int refused = files.refused();
+  ASSERT_TRUE(wait_for([&] { return files.refused() > refused; })) << "retried while full";
+  files.SetDiskFull(false);
+  ASSERT_TRUE(wait_for([&] { return std::filesystem::exists(manifest); }));
+  EXPECT_TRUE(wait_for([&] { return metric("sortline_dock_manifests_waiting") == 0; }));
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("manifests/D01-1.pdf")));
+  Stop();
+  int alarms = 0;
+  for (const std::string& line : log) alarms += line.find("ALARM manifest") != std::string::npos;
+  EXPECT_EQ(alarms, 1) << "one alarm for the wait, not one per retry";
+  EXPECT_NE(sortline::testing::ReadFile(manifest).find("EA000000014CN"), std::string::npos);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pipeline/base/clock.h"
+#include "pipeline/dock/record_index.h"
 #include "proto/dock.pb.h"
 #include "proto/record.pb.h"
 
@@ -41,6 +42,13 @@ inline v1::SortRecord Record(const std::string& tracking, const std::string& chu
   record.set_weight_g(weight_g);
   record.set_outcome(v1::OUTCOME_SORTED);
   return record;
+}
+
+// `record` as the dock's index takes it.
+inline IndexedRecord Indexed(const v1::SortRecord& record) {
+  IndexedRecord indexed;
+  ToIndexed(record, &indexed);
+  return indexed;
 }
 
 inline v1::SortRequest Request(uint64_t transaction, std::vector<std::string> barcodes,

@@ -38,11 +38,18 @@ class EngineTest : public ::testing::Test {
     door.set_truck_max_volume_cm3(1'000'000);
     door.set_departure_every_s(3600);
     config_.doors["D01"] = door;
-    index_.Add(Record("EA000000014CN", "C051", 1000));
-    index_.Add(Record("EA000000028CN", "C052", 1000));
-    index_.Add(Record("EA000000031CN", "C051", 1000));
-    index_.Add(Record("EA000000045CN", "C051", 1000));
-    engine_ = Engine::Create(config_, index_, clock_);
+    engine_ = Make();
+  }
+
+  // An engine over config_ that knows the fixture's four records.
+  std::unique_ptr<Engine> Make() {
+    std::unique_ptr<Engine> engine = Engine::Create(config_, clock_);
+    for (const v1::SortRecord& record :
+         {Record("EA000000014CN", "C051", 1000), Record("EA000000028CN", "C052", 1000),
+          Record("EA000000031CN", "C051", 1000), Record("EA000000045CN", "C051", 1000)}) {
+      engine->AddRecord(testing::Indexed(record));
+    }
+    return engine;
   }
 
   v1::SortResponse Decide(const v1::SortRequest& request, bool* repeated = nullptr) {
@@ -50,7 +57,6 @@ class EngineTest : public ::testing::Test {
   }
 
   DockConfig config_;
-  RecordIndex index_;
   ManualClock clock_;
   std::unique_ptr<Engine> engine_;
 };
@@ -101,7 +107,7 @@ TEST_F(EngineTest, WeightFarFromTheOrdersGoesToTheManualChute) {
 TEST_F(EngineTest, WeightToleranceIsConfigurable) {
   config_.weight_tolerance_ratio = 0.05;
   config_.weight_tolerance_g = 20;
-  engine_ = Engine::Create(config_, index_, clock_);
+  engine_ = Make();
   EXPECT_EQ(Decide(Request(1, {"EA000000014CN"}, 1150)).outcome(), v1::DECISION_WEIGHT_MISMATCH);
 }
 
@@ -277,7 +283,7 @@ TEST_F(EngineTest, AnEmptyTruckDoesNotDepart) {
 TEST_F(EngineTest, RestoredStateCarriesOn) {
   SortAndConfirm(*engine_, 1, "EA000000014CN", "C051", 1000);
   std::vector<v1::DockEvent> events = engine_->TakeEvents();
-  auto restored = Engine::Create(config_, index_, clock_);
+  auto restored = Make();
   for (const v1::DockEvent& event : events) {
     if (event.has_chute()) restored->Restore(event.chute());
   }
@@ -297,6 +303,193 @@ TEST_F(EngineTest, RestoredStateCarriesOn) {
   ASSERT_EQ(closed.size(), 1u);
   ASSERT_EQ(closed[0].parcels_size(), 2) << "the parcel loaded before the restart is listed";
   EXPECT_EQ(closed[0].parcels(0).tracking_number(), "EA000000014CN");
+}
+
+}  // namespace
+}  // namespace sortline::dock
+
+namespace sortline::dock {
+namespace {
+
+// Issue 14: a plan reloaded while the dock runs.
+class EngineReloadTest : public ::testing::Test {
+ protected:
+  EngineReloadTest() {
+    config_.planned = true;
+    config_.plan_version = "v1";
+    config_.no_order_chute = "C900";
+    AddChute("C051", v1::CHUTE_NORMAL, 2, "C950");
+    AddChute("C052", v1::CHUTE_NORMAL, 5, "C950");
+    AddChute("C950", v1::CHUTE_OVERFLOW, 100, "");
+    AddChute("C900", v1::CHUTE_NO_ORDER, 100, "");
+    AddDoor("D01", 5000, {360});
+    AddDoor("D02", 5000, {360});
+    engine_ = Engine::Create(config_, clock_);
+    for (int i = 1; i <= 9; ++i) {
+      engine_->AddRecord(
+          testing::Indexed(Record("EA00000000" + std::to_string(i) + "CN", i <= 6 ? "C051" : "C052",
+                                  1000, i <= 3 || i > 6 ? "D01" : "D02")));
+    }
+  }
+
+  void AddChute(const std::string& name, v1::ChuteKind kind, uint32_t capacity,
+                const std::string& overflow) {
+    v1::ChuteConfig& chute = config_.chutes[name];
+    chute.set_name(name);
+    chute.set_kind(kind);
+    chute.set_capacity(capacity);
+    chute.set_overflow(overflow);
+  }
+  void AddDoor(const std::string& name, int64_t max_weight_g, std::vector<uint32_t> departures) {
+    v1::DoorConfig& door = config_.doors[name];
+    door.set_door(name);
+    door.set_truck_max_weight_g(max_weight_g);
+    door.set_truck_max_volume_cm3(100'000'000);
+    for (uint32_t minutes : departures) door.add_departure_minutes(minutes);
+  }
+  // Scans parcel `i` as transaction `i` and confirms it at the chute answered.
+  std::string SortAndConfirm(int i) {
+    const std::string tracking = "EA00000000" + std::to_string(i) + "CN";
+    v1::SortResponse response = engine_->Decide(Request(i, {tracking}), nullptr);
+    EXPECT_TRUE(engine_->Apply(Confirm(i, response.chute())).ok());
+    return response.chute();
+  }
+  std::vector<v1::Manifest> Manifests() {
+    std::vector<v1::Manifest> manifests;
+    for (v1::DockEvent& event : engine_->TakeEvents()) {
+      if (event.has_manifest()) manifests.push_back(event.manifest());
+    }
+    return manifests;
+  }
+
+  DockConfig config_;
+  ManualClock clock_{1'790'000'000'000};
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineReloadTest, AFullChuteTakesParcelsAgainWhenItsCapacityGrowsIssue14) {
+  ASSERT_EQ(SortAndConfirm(1), "C051");
+  ASSERT_EQ(SortAndConfirm(2), "C051");
+  EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FULL);
+  config_.chutes["C051"].set_capacity(3);
+  engine_->Reconfigure(config_);
+  EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_AVAILABLE);
+  EXPECT_EQ(engine_->Chute("C051")->fill(), 2u) << "its bag keeps its parcels";
+  EXPECT_EQ(SortAndConfirm(3), "C051");
+  config_.chutes["C051"].set_capacity(1);
+  engine_->Reconfigure(config_);
+  EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FULL) << "shrunk below its fill";
+}
+
+TEST_F(EngineReloadTest, ARemovedChuteIsHeldUntilItsBagIsChangedIssue14) {
+  ASSERT_EQ(SortAndConfirm(1), "C051");
+  v1::SortResponse in_flight = engine_->Decide(Request(2, {"EA000000002CN"}), nullptr);
+  ASSERT_EQ(in_flight.chute(), "C051");
+  config_.chutes.erase("C051");
+  const std::string summary = engine_->Reconfigure(config_);
+  EXPECT_NE(summary.find("C051 removed; held"), std::string::npos) << summary;
+  ASSERT_TRUE(engine_->Chute("C051").has_value()) << "shown while its bag holds a parcel";
+  v1::SortResponse after = engine_->Decide(Request(3, {"EA000000003CN"}), nullptr);
+  EXPECT_EQ(after.outcome(), v1::DECISION_ERROR);
+  EXPECT_EQ(after.chute(), "C900") << "the hold area, not the removed chute";
+  EXPECT_NE(after.reason().find("not in plan"), std::string::npos) << after.reason();
+  ASSERT_TRUE(engine_->Apply(Confirm(2, "C051")).ok()) << "a divert already under way counts";
+  EXPECT_EQ(engine_->Chute("C051")->fill(), 2u);
+  EXPECT_EQ(engine_->Parcel("EA000000002CN")->state(), v1::PARCEL_LOADED);
+  EXPECT_FALSE(engine_->Apply(ChuteEventOf("C777", v1::ChuteEvent::FULL)).ok())
+      << "events of chutes the plan does not have are refused";
+  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "B9")).ok());
+  EXPECT_FALSE(engine_->Chute("C051").has_value()) << "gone with its last bag";
+}
+
+TEST_F(EngineReloadTest, AnOpenTruckTakesItsDoorsNewLimitsAndTimesIssue14) {
+  SortAndConfirm(1);
+  SortAndConfirm(2);
+  ASSERT_EQ(engine_->OpenTrucks().size(), 1u);
+  EXPECT_EQ(engine_->OpenTrucks()[0].max_weight_g(), 5000);
+  // 1'790'000'000'000 ms is 2026-09-21 14:13:20 UTC, 22:13:20 hub time: the next
+  // departure is 06:00 the next morning, 7 h 46 min 40 s later.
+  const int64_t six = 1'790'000'000'000 + 28'000'000;
+  EXPECT_EQ(engine_->OpenTrucks()[0].departure_unix_ms(), six);
+  config_.doors["D01"].set_truck_max_weight_g(2000);
+  config_.doors["D01"].clear_departure_minutes();
+  config_.doors["D01"].add_departure_minutes(345);  // 05:45
+  engine_->TakeEvents();
+  engine_->Reconfigure(config_);
+  std::vector<v1::Manifest> closed = Manifests();
+  ASSERT_EQ(closed.size(), 1u) << "two parcels of 1 kg fill a truck of 2 kg";
+  EXPECT_EQ(closed[0].truck().state(), v1::TRUCK_CLOSED_FULL);
+  EXPECT_EQ(closed[0].parcels_size(), 2);
+  SortAndConfirm(3);
+  EXPECT_EQ(engine_->OpenTrucks()[0].max_weight_g(), 2000);
+  EXPECT_EQ(engine_->OpenTrucks()[0].departure_unix_ms(), six - 15 * 60 * 1000);
+}
+
+TEST_F(EngineReloadTest, ARemovedDoorsTruckClosesWithWhatItHoldsIssue14) {
+  SortAndConfirm(4);  // door D02
+  engine_->TakeEvents();
+  config_.doors.erase("D02");
+  engine_->Reconfigure(config_);
+  std::vector<v1::Manifest> closed = Manifests();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].truck().state(), v1::TRUCK_CLOSED_DOOR_REMOVED);
+  EXPECT_EQ(closed[0].parcels(0).tracking_number(), "EA000000004CN");
+  EXPECT_TRUE(engine_->OpenTrucks().empty());
+  SortAndConfirm(5);
+  EXPECT_TRUE(engine_->OpenTrucks().empty()) << "parcels of a door the plan lost are not loaded";
+  EXPECT_EQ(engine_->Parcel("EA000000005CN")->state(), v1::PARCEL_SORTED);
+}
+
+TEST_F(EngineReloadTest, TheLoaderClosesATruckAtItsDoorAndAParcelLoadsOnceIssue14) {
+  SortAndConfirm(1);
+  EXPECT_EQ(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::AVAILABLE)).ok(), true);
+  v1::DoorEvent close;
+  close.set_door("D02");
+  close.set_kind(v1::DoorEvent::CLOSE_TRUCK);
+  EXPECT_EQ(engine_->Apply(close).code(), StatusCode::kFailedPrecondition) << "nothing loaded";
+  close.set_door("D01");
+  // The same parcel scanned and confirmed again (it went round) is not loaded twice.
+  v1::SortResponse again = engine_->Decide(Request(11, {"EA000000001CN"}), nullptr);
+  ASSERT_TRUE(engine_->Apply(Confirm(11, again.chute())).ok());
+  engine_->TakeEvents();
+  ASSERT_TRUE(engine_->Apply(close).ok());
+  std::vector<v1::Manifest> closed = Manifests();
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].truck().state(), v1::TRUCK_CLOSED_AT_DOOR);
+  EXPECT_EQ(closed[0].parcels_size(), 1);
+  EXPECT_EQ(engine_->Parcel("EA000000001CN")->state(), v1::PARCEL_STATE_UNSPECIFIED)
+      << "departed: nothing but its state is kept in memory";
+}
+
+TEST(RecordIndex, GrowsStepByStepAndKeepsEveryEntryIssue14) {
+  RecordIndex index;
+  IndexedRecord record;
+  record.chute = "C001";
+  record.dock_door = "D01";
+  for (int i = 0; i < 100'000; ++i) {
+    record.tracking_number = "EA" + std::to_string(100'000'000 + i) + "CN";
+    record.weight_g = i;
+    ASSERT_TRUE(index.Add(record));
+    if (i % 9973 == 0) {  // while growing, older entries stay found and changeable
+      Entry* first = index.Find("EA100000000CN");
+      ASSERT_NE(first, nullptr);
+      first->set_parcel_state(ParcelState::kSorted);
+    }
+  }
+  EXPECT_EQ(index.size(), 100'000u);
+  for (int i = 0; i < 100'000; ++i) {
+    const Entry* entry = index.Find("EA" + std::to_string(100'000'000 + i) + "CN");
+    ASSERT_NE(entry, nullptr) << i;
+    EXPECT_EQ(entry->weight_g, static_cast<uint32_t>(i));
+    EXPECT_EQ(index.symbols().Name(entry->chute), "C001");
+  }
+  EXPECT_EQ(index.Find("EA100000000CN")->parcel_state(), ParcelState::kSorted);
+  EXPECT_EQ(index.Find("EA099999999CN"), nullptr);
+  EXPECT_LE(index.table_bytes(), 100'000u * 64) << "at most 64 bytes a parcel";
+  record.tracking_number = "A-TRACKING-NUMBER-LONGER-THAN-16";
+  ASSERT_TRUE(index.Add(record));
+  EXPECT_EQ(index.spilled(), 1u);
+  EXPECT_NE(index.Find("A-TRACKING-NUMBER-LONGER-THAN-16"), nullptr);
 }
 
 }  // namespace

@@ -26,15 +26,15 @@ TEST(Manifest, ListsExactlyTheParcelsLoaded) {
   door.set_door("D07");
   door.set_truck_max_weight_g(10'000);
   config.doors["D07"] = door;
-  RecordIndex index;
   ManualClock clock;
+  auto engine = Engine::Create(config, clock);
   std::set<std::string> loaded_first_truck;
   for (int i = 0; i < 12; ++i) {
     std::string tracking = "EA" + std::to_string(10000000 + i) + "0CN";
-    index.Add(Record(tracking, "C0" + std::to_string(10 + i % 3), 1000, "D07"));
+    engine->AddRecord(
+        testing::Indexed(Record(tracking, "C0" + std::to_string(10 + i % 3), 1000, "D07")));
   }
-  index.Add(Record("EA999999999CN", "C011", 1000, "D08"));
-  auto engine = Engine::Create(config, index, clock);
+  engine->AddRecord(testing::Indexed(Record("EA999999999CN", "C011", 1000, "D08")));
   std::vector<v1::Manifest> manifests;
   for (int i = 0; i < 12; ++i) {
     std::string tracking = "EA" + std::to_string(10000000 + i) + "0CN";
@@ -54,7 +54,9 @@ TEST(Manifest, ListsExactlyTheParcelsLoaded) {
   ASSERT_EQ(manifests.size(), 1u) << "ten parcels of 1 kg fill a 10 kg truck";
 
   sortline::testing::TempDir dir;
-  ASSERT_TRUE(WriteManifest(dir.path().string(), manifests[0]).ok());
+  auto directory = DefaultFileSystem().OpenDirectory(dir.path().string());
+  ASSERT_TRUE(directory.ok());
+  ASSERT_TRUE(WriteManifest(**directory, manifests[0]).ok());
   const std::string id = manifests[0].truck().truck_id();
   std::set<std::string> listed;
   bool header = true;

@@ -2,7 +2,11 @@
 // and TCP telegrams, `sortline status`, the Prometheus endpoint, and a restart that keeps
 // chute states, fills and trucks.
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +20,9 @@
 #include <unistd.h>
 
 #include "pipeline/dock/telegram.h"
+#include "pipeline/model/csv.h"
+#include "pipeline/sort/sort_plan.h"
+#include "pipeline/store/dock_store.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
 #include "proto/dock.pb.h"
@@ -53,12 +60,12 @@ class DockProcess : public ::testing::Test {
   void StartDock() {
     const std::string source = SORTLINE_SOURCE_DIR;
     dock_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{
-            Bin("sortline-dock"), "--records", Endpoint(records_), "--conveyor",
-            Endpoint(conveyor_), "--events", Endpoint(events_), "--telegram-port",
-            std::to_string(telegram_), "--metrics-port", std::to_string(metrics_), "--db",
-            dir_.file("dock.db"), "--manifests", dir_.file("manifests"), "--chutes",
-            source + "/deploy/dock/chutes.csv", "--doors", source + "/deploy/dock/doors.csv"},
+        std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_),
+                                 "--conveyor", Endpoint(conveyor_), "--events", Endpoint(events_),
+                                 "--telegram-port", std::to_string(telegram_), "--metrics-port",
+                                 std::to_string(metrics_), "--db", dir_.file("dock.db"),
+                                 "--manifests", dir_.file("manifests"), "--plan",
+                                 source + "/deploy/plans/xian-hub"},
         dir_.file("dock.log"));
     scanner_ = transport::ClientChannel::Connect(*context_, Endpoint(conveyor_)).value();
   }
@@ -153,8 +160,8 @@ TEST_F(DockProcess, DecidesOverBothProtocolsReportsAndKeepsItsStateAcrossARestar
   ::close(plc);
   EXPECT_EQ(
       dock::DecodeResponse(std::string_view(answer, 8), dock::ByteOrder::kBigEndian)->exit_number,
-      199)
-      << "C052 is faulted: its overflow C899, exit 199 in the sample configuration";
+      204)
+      << "C052 is faulted: its overflow C954, exit 204 in the shipped plan";
 
   testing::CommandResult status = testing::RunCommand(Bin("sortline") + " status --events " +
                                                       Endpoint(events_) + " -n 1 --timeout-s 10");
@@ -179,10 +186,162 @@ TEST_F(DockProcess, DecidesOverBothProtocolsReportsAndKeepsItsStateAcrossARestar
       << "C052 is still faulted after the restart";
   testing::CommandResult after = testing::RunCommand(Bin("sortline") + " status --events " +
                                                      Endpoint(events_) + " -n 1 --timeout-s 10");
-  EXPECT_NE(after.output.find("C051     ok        1/200"), std::string::npos) << after.output;
+  EXPECT_NE(after.output.find("C051     ok        1/300"), std::string::npos) << after.output;
   EXPECT_NE(after.output.find("D01-1      door D01       1 parcels"), std::string::npos)
       << after.output;
   StopDock();
+}
+
+// Issue 14: the dock reloads the plan on SIGHUP, atomically; an invalid plan is refused
+// and the one before keeps serving.
+TEST_F(DockProcess, ReloadsThePlanOnSighupAndRefusesAnInvalidOneIssue14) {
+  const std::string plan = dir_.file("plan");
+  std::filesystem::copy(std::string(SORTLINE_SOURCE_DIR) + "/deploy/plans/xian-hub", plan);
+  const std::string chutes = plan + "/chutes.csv";
+  const std::string original = testing::ReadFile(chutes);
+  dock_ = std::make_unique<testing::Subprocess>(
+      std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_), "--conveyor",
+                               Endpoint(conveyor_), "--events", "", "--telegram-port",
+                               std::to_string(telegram_), "--metrics-port", "-1", "--db",
+                               dir_.file("dock.db"), "--manifests", dir_.file("manifests"),
+                               "--plan", plan, "--plan-poll-ms", "0"},
+      dir_.file("dock.log"));
+  auto worker = transport::ClientChannel::Connect(*context_, Endpoint(records_)).value();
+  v1::RecordsMessage records;
+  records.mutable_batch()->set_sequence(1);
+  v1::SortRecord* record = records.mutable_batch()->add_records();
+  record->set_order_id("order-1");
+  record->set_tracking_number("EA000000014CN");
+  record->set_chute("C051");
+  record->set_dock_door("D11");
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    if (worker->Send(transport::Encode(records)).ok()) break;
+  }
+  ASSERT_TRUE(worker->Receive(milliseconds(10'000)).value().has_value());
+  auto exit_of = [&](uint32_t product) {
+    int plc = ConnectTcp(telegram_);
+    dock::TelegramRequest request;
+    request.product_code = product;
+    request.barcodes = {"EA000000014CN"};
+    std::string frame = dock::EncodeRequest(request, dock::ByteOrder::kBigEndian);
+    ::send(plc, frame.data(), frame.size(), MSG_NOSIGNAL);
+    char answer[dock::kTelegramResponseSize];
+    const ssize_t got = ::recv(plc, answer, sizeof(answer), MSG_WAITALL);
+    ::close(plc);
+    if (got != 8) return -1;
+    return static_cast<int>(
+        dock::DecodeResponse(std::string_view(answer, 8), dock::ByteOrder::kBigEndian)
+            ->exit_number);
+  };
+  auto reload = [&](const std::string& text, const std::string& expect_in_log, int times) {
+    std::ofstream(chutes, std::ios::trunc) << text;
+    dock_->Signal(SIGHUP);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string log = testing::ReadFile(dir_.file("dock.log"));
+      size_t count = 0;
+      for (size_t at = log.find(expect_in_log); at != std::string::npos;
+           at = log.find(expect_in_log, at + 1)) {
+        ++count;
+      }
+      if (count >= static_cast<size_t>(times)) return true;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    return false;
+  };
+  EXPECT_EQ(exit_of(1), 51);
+  std::string renumbered = original;
+  renumbered.replace(renumbered.find("C051,normal,300,C954,,,,51"), 26,
+                     "C051,normal,300,C954,,,,99");
+  ASSERT_TRUE(reload(renumbered, "now serving plan", 1))
+      << testing::ReadFile(dir_.file("dock.log"));
+  EXPECT_EQ(exit_of(2), 99) << "the new plan's exit number";
+  std::string invalid = renumbered;
+  invalid.replace(invalid.find("C051,normal,300,C954,,,,99"), 26, "C051,normal,300,C954,,,,300");
+  ASSERT_TRUE(reload(invalid, "not a telegram exit number", 1))
+      << testing::ReadFile(dir_.file("dock.log"));
+  EXPECT_EQ(exit_of(3), 99) << "an invalid plan is refused; the one before keeps serving";
+  StopDock();
+}
+
+// Issue 14, the end-to-end plan test: `sortline run` on the shipped plan, then the dock
+// on the same plan and store, the scanner simulator scanning every parcel, confirming
+// its divert, changing full bags and closing the trucks at every door: each truck's
+// manifest lists exactly the parcels the dock loaded onto it.
+TEST_F(DockProcess, ARunOnTheShippedPlanIsSortedLoadedAndManifestedByTheDockIssue14) {
+#ifndef SORTLINE_SCANNER_SIM
+  GTEST_SKIP() << "needs bench/scanner_sim (SORTLINE_BUILD_BENCH)";
+#else
+  const std::string plan_dir = std::string(SORTLINE_SOURCE_DIR) + "/deploy/plans/xian-hub";
+  const std::string out = dir_.file("out");
+  testing::CommandResult gen = testing::RunCommand(Bin("sortline") + " gen -n 10000 -o " +
+                                                   dir_.file("orders.jsonl") + " --seed 14");
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  testing::CommandResult run =
+      testing::RunCommand(Bin("sortline") + " run " + dir_.file("orders.jsonl") + " -o " + out);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+
+  dock_ = std::make_unique<testing::Subprocess>(
+      std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_), "--conveyor",
+                               Endpoint(conveyor_), "--events", "", "--telegram-port", "-1",
+                               "--metrics-port", "-1", "--db", out + "/dock.db", "--manifests",
+                               dir_.file("manifests"), "--plan", plan_dir},
+      dir_.file("dock.log"));
+  testing::CommandResult scan =
+      testing::RunCommand(std::string(SORTLINE_SCANNER_SIM) + " --conveyor " + Endpoint(conveyor_) +
+                          " --scan-records " + out + "/records.jsonl --plan " + plan_dir);
+  ASSERT_EQ(scan.exit_code, 0) << scan.output << testing::ReadFile(dir_.file("dock.log"));
+  dock_->Signal(SIGTERM);
+  ASSERT_EQ(dock_->Wait(milliseconds(30'000)), 0) << testing::ReadFile(dir_.file("dock.log"));
+  EXPECT_NE(scan.output.find("scanned 10000 parcels"), std::string::npos) << scan.output;
+  EXPECT_EQ(scan.output.find(" 0 bag changes"), std::string::npos) << "no chute filled its bag";
+
+  auto plan = sort::SortPlan::Load(plan_dir, nullptr).value();
+  std::set<std::string> doors;
+  for (const v1::DoorConfig& door : plan->doors()) doors.insert(door.door());
+  // The manifests: truck -> the parcels it lists, each with its record's order id.
+  std::map<std::string, std::set<std::string>> listed;
+  size_t rows = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.file("manifests"))) {
+    if (entry.path().extension() != ".csv") continue;
+    const std::string truck = entry.path().stem().string();
+    EXPECT_EQ(doors.count(truck.substr(0, truck.find('-'))), 1u)
+        << truck << " at an unplanned door";
+    bool header = true;
+    ASSERT_TRUE(model::ReadCsvFile(entry.path().string(), [&](const model::CsvRow& row) {
+                  if (header) {
+                    header = false;
+                    return Status::Ok();
+                  }
+                  EXPECT_EQ(row.fields.at(0), truck);
+                  EXPECT_FALSE(row.fields.at(4).empty()) << "an order id for each parcel";
+                  EXPECT_TRUE(listed[truck].insert(row.fields.at(3)).second) << "listed twice";
+                  ++rows;
+                  return Status::Ok();
+                }).ok());
+  }
+  // The dock's store: every parcel it loaded, by truck.
+  auto store = store::DockStore::Open(out + "/dock.db", {}).value();
+  std::map<std::string, std::set<std::string>> loaded;
+  size_t records = 0;
+  ASSERT_TRUE(store
+                  ->ForEach([&](const v1::SortRecord& record) {
+                    ++records;
+                    auto parcel = store->FindParcel(record.tracking_number());
+                    EXPECT_TRUE(parcel.ok() && parcel->has_value()) << record.tracking_number();
+                    if (parcel.ok() && parcel->has_value() &&
+                        (*parcel)->state() == v1::PARCEL_LOADED) {
+                      loaded[(*parcel)->truck_id()].insert(record.tracking_number());
+                    }
+                    return true;
+                  })
+                  .ok());
+  EXPECT_EQ(records, 10000u);
+  EXPECT_GT(rows, 9000u) << "most parcels go onto a truck (the rest to the hold area)";
+  EXPECT_GE(listed.size(), 10u) << "trucks at most of the plan's 13 doors";
+  EXPECT_EQ(listed, loaded) << "each manifest lists exactly the parcels loaded onto its truck";
+  EXPECT_TRUE(store->LoadState().value().parcels.empty()) << "every truck closed";
+#endif
 }
 
 }  // namespace

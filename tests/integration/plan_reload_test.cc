@@ -95,9 +95,10 @@ TEST(PlanReload, AWorkerSwitchesPlansOnSighupAndRefusesAnInvalidEdit) {
   };
 
   submit("A");
-  // The edit moves Xi'an's parcels to dock door D14; SIGHUP switches to it.
+  // The edit moves Xi'an's parcels to dock door D13 on a route of their own (a door of the
+  // plan's doors table; issue 14); SIGHUP switches to it.
   const std::string edited_rules =
-      Replace(original_rules, "西安市,G-XA-01,D08,R-XA-01", "西安市,G-XA-01,D14,R-XA-01");
+      Replace(original_rules, "西安市,G-XA-01,D08,R-XA-01", "西安市,G-XA-01,D13,R-XA-02");
   std::ofstream(rules_path, std::ios::trunc) << edited_rules;
   auto second = sort::SortPlan::Load(plan, divisions->get());
   ASSERT_TRUE(second.ok()) << second.status();
@@ -131,7 +132,7 @@ TEST(PlanReload, AWorkerSwitchesPlansOnSighupAndRefusesAnInvalidEdit) {
                     ++versions[batch][record.plan_version()];
                     if (record.division_code().rfind("6101", 0) == 0 &&
                         record.outcome() == v1::OUTCOME_SORTED && record.route() == "R-XA-01") {
-                      EXPECT_EQ(record.dock_door(), batch == 'A' ? "D08" : "D14")
+                      EXPECT_EQ(record.dock_door(), batch == 'A' ? "D08" : "D13")
                           << record.order_id();
                       ++to_xian[batch];
                     }
