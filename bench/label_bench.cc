@@ -1,18 +1,27 @@
 // Shipping labels: labels/s per template and output (one PDF per parcel, compressed or
-// not; one multi-page PDF per batch; ZPL), rendering plus writing one file per parcel
-// on tmpfs, and the ReportLab peer (bench/peers/) measured in the same run.
+// not; one multi-page PDF per batch, of one reference order or of varied festival
+// orders; ZPL), rendering plus writing one file per parcel on tmpfs, and the ReportLab
+// peer (bench/peers/) measured in the same run.
+//
+// `label_bench --fixed_work=batch|batch-uncompressed|parcel|zpl` renders a fixed 1,000
+// labels instead (5 batches of 200, or 1,000 parcels or ZPL jobs, as the benchmarks do)
+// for an instruction count that load does not disturb:
+//   valgrind --tool=callgrind --toggle-collect='*FixedWork*' label_bench --fixed_work=batch
+// and divide the collected instructions by 1,000. docs/labels.md has the figures.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include "bench/bench_orders.h"
 #include "pipeline/label/label.h"
 #include "proto/order.pb.h"
 #include "proto/record.pb.h"
@@ -121,6 +130,43 @@ void BM_RenderBatch(benchmark::State& state) {
 BENCHMARK(BM_RenderBatch)->ArgNames({"template", "compress"})->Apply([](auto* b) {
   TemplateArgs(b, {1, 0});
 });
+
+// One multi-page PDF of 200 different festival orders (names, phones, addresses,
+// services and weights vary; bench/bench_orders.h) sorted to 16 chutes, pages in chute
+// order as a print wave; items are labels. Arg: compress.
+void BM_RenderFestivalBatch(benchmark::State& state) {
+  constexpr int kBatch = 200;
+  auto renderer = LabelRenderer::Create({.compress = state.range(0) != 0});
+  if (!renderer.ok()) {
+    state.SkipWithError(renderer.status().ToString().c_str());
+    return;
+  }
+  std::vector<v1::Order> orders;
+  std::vector<v1::SortRecord> records;
+  for (int i = 0; i < kBatch; ++i) {
+    orders.push_back(bench::FestivalOrder(i));
+    v1::SortRecord record = BenchRecord();
+    record.set_tracking_number(orders.back().tracking_number());
+    record.set_chute("C-" + std::to_string(100 + i % 16));
+    records.push_back(std::move(record));
+  }
+  std::vector<LabelInput> inputs;
+  for (int i = 0; i < kBatch; ++i) inputs.push_back({&orders[i], &records[i]});
+  size_t bytes = 0;
+  for (auto _ : state) {
+    auto batch = (*renderer)->RenderBatch(inputs, {.chute_order = true});
+    if (!batch.ok() || !batch->failed.empty()) {
+      state.SkipWithError("batch failed");
+      return;
+    }
+    bytes += batch->pdf.size();
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.counters["pdf_bytes_per_label"] =
+      static_cast<double>(bytes) /
+      static_cast<double>(std::max<int64_t>(state.iterations(), 1) * kBatch);
+}
+BENCHMARK(BM_RenderFestivalBatch)->ArgNames({"compress"})->Arg(1)->Arg(0);
 
 // ZPL for a Zebra printer. Args: template index, dpi.
 void BM_RenderZpl(benchmark::State& state) {
@@ -248,5 +294,55 @@ void BM_ReportLabPeer(benchmark::State& state) {
 }
 BENCHMARK(BM_ReportLabPeer)->Iterations(1)->Unit(benchmark::kSecond);
 
+// The fixed work of --fixed_work (see the top of the file), with a renderer made
+// outside it (creation is not counted); false when a label fails.
+[[gnu::noinline]] bool FixedWork(std::string_view kind, LabelRenderer& renderer) {
+  constexpr int kLabels = 1000;
+  constexpr int kBatch = 200;
+  const v1::Order order = testing::SampleOrder();
+  if (kind == "batch" || kind == "batch-uncompressed") {
+    std::vector<v1::SortRecord> records(kBatch, BenchRecord());
+    std::vector<LabelInput> inputs;
+    for (const v1::SortRecord& record : records) inputs.push_back({&order, &record});
+    uint32_t serial = 20'000'000;
+    for (int b = 0; b < kLabels / kBatch; ++b) {
+      for (v1::SortRecord& record : records) record.set_tracking_number(Tracking(serial++));
+      auto batch = renderer.RenderBatch(inputs, {});
+      if (!batch.ok() || !batch->failed.empty()) return false;
+    }
+    return true;
+  }
+  v1::SortRecord record = BenchRecord();
+  uint32_t serial = kind == "zpl" ? 30'000'000 : 10'000'000;
+  for (int i = 0; i < kLabels; ++i) {
+    record.set_tracking_number(Tracking(serial++));
+    const bool ok = kind == "zpl"      ? renderer.RenderZpl(order, record, 203).ok()
+                    : kind == "parcel" ? renderer.Render(order, record).ok()
+                                       : false;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 }  // namespace sortline::label
+
+int main(int argc, char** argv) {
+  constexpr std::string_view kFixedWork = "--fixed_work=";
+  if (argc == 2 && std::string_view(argv[1]).starts_with(kFixedWork)) {
+    const std::string_view kind = std::string_view(argv[1]).substr(kFixedWork.size());
+    auto renderer =
+        sortline::label::LabelRenderer::Create({.compress = kind != "batch-uncompressed"});
+    if (!renderer.ok() || !sortline::label::FixedWork(kind, **renderer)) {
+      std::fprintf(stderr, "--fixed_work=%s failed (batch, batch-uncompressed, parcel, zpl)\n",
+                   std::string(kind).c_str());
+      return 1;
+    }
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -5,8 +5,10 @@ set -euo pipefail
 
 # fonts-wqy-microhei is the CJK font poppler substitutes for the labels' SimSun/SimHei
 # (fontconfig, lang zh-cn) when tests rasterize them; the ink tests were measured with it.
+# clang-14 and libclang-rt-14-dev (libFuzzer, the sanitizer runtimes, FuzzedDataProvider.h)
+# build the fuzz preset (tests/fuzz).
 packages=(
-  build-essential cmake pkg-config clang-format
+  build-essential cmake pkg-config clang-format clang-14 libclang-rt-14-dev
   libtbb-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
   libhpdf-dev libzint-dev libdeflate-dev libsqlite3-dev sqlite3 libcsv-dev libcli11-dev libcivetweb-dev
   libgtest-dev libgmock-dev libbenchmark-dev

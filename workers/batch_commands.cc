@@ -146,6 +146,7 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_flag("--batch-pdf", run->embedded.batch_pdf,
                 "Also write one multi-page PDF per work batch (labels/batch-*.pdf)");
   cmd->add_flag("--chute-order", run->embedded.chute_order, "Batch PDF pages in chute order");
+  AddOrderLimitFlags(*cmd, run->embedded.order_limits);
   return {cmd, [run] { return Run(*run); }};
 }
 

@@ -13,6 +13,7 @@
 
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
+#include "pipeline/model/orders.h"
 #include "pipeline/sort/sort_plan.h"
 #include "pipeline/transport/security.h"
 
@@ -55,6 +56,11 @@ void AddCheckFlags(CLI::App& app, bool& check);
 // --metrics-port and --metrics-host of a daemon (the Prometheus page with its /healthz
 // and /readyz probes). `port` and `host` keep their defaults when not given.
 void AddMetricsFlags(CLI::App& app, int& port, std::string& host);
+// The plausibility limits of model::OrderLimits as flags, each defaulting to the
+// library's default (--max-weight-g, --max-side-mm, --max-value-fen, --min-created-ms,
+// --max-created-ms, --max-text-bytes), in a group of their own in --help. `limits` must
+// outlive parsing.
+void AddOrderLimitFlags(CLI::App& app, model::OrderLimits& limits);
 
 // Blocks SIGINT and SIGTERM in this thread and every thread started after it. Call first
 // in main, before any library starts threads (ZeroMQ, TBB), so no thread dies of them.
@@ -71,7 +77,8 @@ void BlockReloadSignal();
 // REQUIRES: BlockReloadSignal() was called.
 std::jthread ReloadOnSignal(std::function<void()> on_reload);
 
-// "2026-11-29T10:00:00.123Z <program>: <line>" on stderr.
+// "2026-11-29T10:00:00.123Z <program>: <line>" on stderr, the line passed through Echo
+// (pipeline/base/text.h): one line, no control characters, valid UTF-8.
 std::function<void(const std::string&)> StderrLogger(const std::string& program);
 
 // Prints "<program>: <status>" on stderr and returns kExitError.

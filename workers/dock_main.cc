@@ -8,6 +8,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "pipeline/runtime/dock.h"
+#include "pipeline/runtime/protobuf_log.h"
 #include "workers/common.h"
 #include "workers/fault_probe.h"
 
@@ -140,6 +141,7 @@ int main(int argc, char** argv) {
   options.telegram_byte_order =
       byte_order == "little" ? dock::ByteOrder::kLittleEndian : dock::ByteOrder::kBigEndian;
   options.log = cli::StderrLogger(program);
+  runtime::RouteProtobufLogs(options.log);
 
   // The dock reads the plan's tables; the rules' division prefixes are the workers' to
   // check (`sortline plan check` does both).

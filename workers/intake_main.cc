@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "pipeline/runtime/intake.h"
+#include "pipeline/runtime/protobuf_log.h"
 #include "workers/common.h"
 
 int main(int argc, char** argv) {
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
                  "StatefulSet pod's); intakes sharing a range would issue the same numbers")
       ->type_name("N/M");
   cli::AddMetricsFlags(app, options.metrics_port, options.metrics_host);
+  cli::AddOrderLimitFlags(app, options.order_limits);
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
   bool check_flags = false;
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
   if (check_flags) return cli::kExitOk;
   options.journal.synchronous_full = !fast;
   options.log = cli::StderrLogger(program);
+  runtime::RouteProtobufLogs(options.log);
   Result<transport::Security> security = cli::LoadSecurity(security_flags);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());

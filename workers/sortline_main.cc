@@ -4,11 +4,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "pipeline/runtime/protobuf_log.h"
 #include "workers/commands.h"
 #include "workers/common.h"
 
 int main(int argc, char** argv) {
   using namespace sortline::cli;
+  sortline::runtime::RouteProtobufLogs(StderrLogger("sortline"));
   CLI::App app{
       "sortline: parcel sorting and shipping labels for festival surges.\n"
       "Exit status: 0 all orders ok, 1 some orders failed (listed with their lines), "

@@ -1,6 +1,7 @@
 // sortline-worker: takes work from intake, sorts and labels it, stores records at dock.
 #include <CLI/CLI.hpp>
 
+#include "pipeline/runtime/protobuf_log.h"
 #include "pipeline/runtime/worker.h"
 #include "workers/common.h"
 #include "workers/fault_probe.h"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
   if (check_flags) return cli::kExitOk;
   options.fsync_labels = !no_fsync;
   options.log = cli::StderrLogger(program);
+  runtime::RouteProtobufLogs(options.log);
   Result<transport::Security> security = cli::LoadSecurity(security_flags);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());

@@ -243,6 +243,11 @@ class EngineImpl final : public Engine {
         response.set_reason("weighed " + std::to_string(request.weight_g()) + " g, order says " +
                             std::to_string(match->weight_g) + " g");
         target = &config_.manual_chute;
+      } else if (chute.empty()) {
+        // A record naming no chute (a hostile or broken sender) cannot route the parcel.
+        response.set_outcome(v1::DECISION_ERROR);
+        response.set_reason("the parcel's record names no chute");
+        target = &config_.no_order_chute;
       } else if (!Servable(chute)) {
         response.set_outcome(v1::DECISION_ERROR);
         response.set_reason("chute " + chute + " of the record is not in plan " +
@@ -258,9 +263,10 @@ class EngineImpl final : public Engine {
     const int32_t weight_g = request.weight_g() > 0
                                  ? request.weight_g()
                                  : (match != nullptr ? static_cast<int32_t>(match->weight_g) : 0);
-    const int64_t volume_cm3 = static_cast<int64_t>(std::max(0, request.length_mm())) *
-                               std::max(0, request.width_mm()) * std::max(0, request.height_mm()) /
-                               1000;
+    // Each side clamped to 100 m so that a hostile request cannot overflow the product.
+    auto side = [](int32_t mm) { return static_cast<int64_t>(std::clamp(mm, 0, 100'000)); };
+    const int64_t volume_cm3 =
+        side(request.length_mm()) * side(request.width_mm()) * side(request.height_mm()) / 1000;
     Remember(request, response, weight_g, volume_cm3);
 
     if (match != nullptr) {

@@ -1,17 +1,29 @@
-// Shipping labels: electronic waybills rendered as vector PDFs with libharu (one file
-// per parcel, or one multi-page file per batch for the printer queue) and as ZPL for
-// Zebra thermal printers at 203 or 300 dpi. Code 128 and QR symbols are encoded by zint
-// and drawn as merged rectangles on whole 203 dpi dots. The layout comes from data
-// (label/internal/template.*): four templates, "100x150" (default), "76x130"
-// single-ply, "100x180" two-ply and "4x6" (inches), chosen per renderer and,
-// optionally, per service class.
+// pipeline/label owns shipping labels: the electronic waybill of a sorted parcel as a
+// vector PDF (one file per parcel, or one multi-page file per batch for the printer
+// queue) and as ZPL for Zebra thermal printers at 203 or 300 dpi; where finished labels
+// are stored (LabelSink); and the batch manifest page (manifest.h). It is the only
+// folder that knows libharu (PDF structure and fonts), zint (Code 128 and QR symbols),
+// libdeflate and iconv. docs/labels.md describes the label model and how it is fast.
+//
+// The units under internal/, each one job:
+//   template.*      the four layouts as data: "100x150" (default), "76x130" single-ply,
+//                   "100x180" two-ply and "4x6" (inches), chosen per renderer and,
+//                   optionally, per service class
+//   fields.*        what a label says: tracking number, division, every field's text
+//   symbol.*        zint encoding of the Code 128 and the QR code
+//   placement.*     where the symbols go, in whole printer dots
+//   text.*          display-text cleaning, phone masks, UTF-8 and GBK
+//   text_layout.*   glyphs, line breaking and shrinking to fit; shared by both writers
+//   pdf_content.*   a PDF page's content stream
+//   pdf_document.*  libharu documents, fonts, compression, saving
+//   zpl.*           a ZPL print job
 //
 // Fonts. Chinese text uses libharu's predefined CID fonts (SimSun, SimHei with the
 // "GBK-EUC-H" CMap; UTF-8 is converted to GBK with iconv), and ASCII runs use the
 // base-14 Helvetica fonts; no font is embedded, in either output. Measured with libharu
 // 2.3.0 on this machine (one core of two, shared):
-//   - CID, not embedded: a parcel file is 4.9 KB compressed, 8.0 KB uncompressed; a
-//     batch file 2.2 KB per page. Poppler renders it with full ink through fontconfig
+//   - CID, not embedded: a parcel file is 4.2 KB compressed, 5.2 KB uncompressed; a
+//     batch file 1.5 KB per page. Poppler renders it with full ink through fontconfig
 //     substitution (Droid Sans Fallback here): the ink of 陕 渭 临 街 道 matches a
 //     ReportLab rendering of the same character within 25% in every template
 //     (tests/label/template_test.cc), and pdftotext extracts it given poppler-data.
@@ -24,19 +36,6 @@
 //   GBK-EUC-H maps ASCII bytes to full-width glyphs, which extract as full-width
 //   letters; drawing ASCII in Helvetica keeps tracking numbers, codes and digits
 //   searchable as typed.
-//
-// Speed. libharu's own operators format every real with its slow HPDF_FToA and check
-// graphics state per call (HPDF_Page_Rectangle alone was ~27% of a label); the renderer
-// therefore writes each page's content stream itself (integers for symbol modules in a
-// module-sized coordinate system, two decimals for text positions, text as escaped
-// literal strings) and hands it to the page's stream with HPDF_Stream_Write, using
-// libharu for the document structure, fonts and resources. Per-parcel files reuse one
-// document whose fonts are registered once (font creation was ~20% of a label); each
-// render replaces the page's size and content only, and every page lists all four
-// fonts, so the bytes depend on the label alone. libharu deflates at zlib level 6 only
-// (~120 µs a page); the renderer deflates content itself with libdeflate level 1
-// (~23 µs, 0.1 KB larger) and adds /Filter through the stream dictionary's write hook.
-// bench/label_bench has the figures; RendererOptions::compress chooses.
 //
 // Display text is cleaned before drawing: control characters, bidi overrides and
 // zero-width characters are removed, characters GBK cannot encode (emoji, ...) become

@@ -77,9 +77,16 @@ Result<std::string> RenderManifestPdf(const v1::Manifest& manifest) {
   const float bar_height = 60;
   const float bar_top = y - 4;
   HPDF_Page_SetRGBFill(page, 0, 0, 0);
-  for (const internal::ModuleRect& r : code.rects) {
-    HPDF_Page_Rectangle(page, kMargin + 10 * kModule + r.column * kModule, bar_top - bar_height,
-                        r.width * kModule, bar_height);
+  for (int c = 0; c < code.columns;) {  // one rectangle per bar
+    if (!code.dark(0, c)) {
+      ++c;
+      continue;
+    }
+    int end = c + 1;
+    while (end < code.columns && code.dark(0, end)) ++end;
+    HPDF_Page_Rectangle(page, kMargin + 10 * kModule + c * kModule, bar_top - bar_height,
+                        (end - c) * kModule, bar_height);
+    c = end;
   }
   HPDF_Page_Fill(page);
   y = bar_top - bar_height - 24;

@@ -4,8 +4,12 @@
 #include <cmath>
 #include <cstdio>
 
+#include "pipeline/base/text.h"
+
 namespace sortline::metrics {
 namespace {
+
+constexpr size_t kMaxLabelValueCodePoints = 128;
 
 std::string FormatValue(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -15,8 +19,11 @@ std::string FormatValue(double v) {
   return buffer;
 }
 
-// Label values escape backslash, double quote and newline.
-std::string Escape(const std::string& value) {
+// Label values may come from outside (chute names from a plan, scanner ids): they are
+// echoed first (valid UTF-8, no control characters, shortened; pipeline/base/text.h),
+// then the exposition format's backslash, double quote and newline are escaped.
+std::string Escape(const std::string& raw) {
+  const std::string value = Echo(raw, kMaxLabelValueCodePoints);
   std::string out;
   out.reserve(value.size());
   for (char c : value) {

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/base/text.h"
+
 namespace sortline::model {
 namespace {
 
@@ -25,10 +27,8 @@ constexpr std::array<std::string_view, 16> kSuffixes = {
     "维吾尔自治区", "特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区",
     "新区",         "矿区",       "省",     "市",     "盟",     "区",     "县",   "旗"};
 
-size_t CodePoints(std::string_view s) {
-  return static_cast<size_t>(std::count_if(
-      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
+// Characters of a name an error message shows.
+constexpr size_t kMaxEchoedName = 32;
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -94,14 +94,16 @@ class AddressResolverImpl final : public AddressResolver {
       }
     }
     if (found.size() == 1) return counties_[found[0]].code;
-    const std::string where = (province.empty() ? "" : " in " + std::string(province)) +
-                              (city.empty() || city_as_district ? "" : " " + std::string(city));
+    // The names come from the order: echoed, so a reason stays one short line of UTF-8.
+    const std::string where =
+        (province.empty() ? "" : " in " + Echo(province, kMaxEchoedName)) +
+        (city.empty() || city_as_district ? "" : " " + Echo(city, kMaxEchoedName));
     if (found.empty()) {
       return NotFound("no " + std::string(city_as_district ? "county-level city" : "county") +
-                      " named " + std::string(key) + where);
+                      " named " + Echo(key, kMaxEchoedName) + where);
     }
     std::sort(found.begin(), found.end());
-    std::string message = "ambiguous address: " + std::string(key) + where + " is";
+    std::string message = "ambiguous address: " + Echo(key, kMaxEchoedName) + where + " is";
     for (size_t i = 0; i < found.size(); ++i) {
       const County& c = counties_[found[i]];
       message += (i == 0 ? " " : ", ") + c.code + " (" + c.path.city + ")";
@@ -125,7 +127,7 @@ std::string AddressResolver::ShortName(std::string_view name) {
         // Several nationalities may be listed ("恩施土家族苗族自治州"): keep the place name.
         size_t start = zu - group.size();
         std::string_view head = name.substr(0, start);
-        if (CodePoints(head) >= 2) return std::string(head);
+        if (CountCodePoints(head) >= 2) return std::string(head);
         break;
       }
     }
@@ -133,7 +135,7 @@ std::string AddressResolver::ShortName(std::string_view name) {
   for (std::string_view suffix : kSuffixes) {
     if (EndsWith(name, suffix)) {
       std::string_view head = name.substr(0, name.size() - suffix.size());
-      if (CodePoints(head) >= 2) return std::string(head);
+      if (CountCodePoints(head) >= 2) return std::string(head);
       break;
     }
   }

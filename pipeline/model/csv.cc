@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pipeline/base/text.h"
+
 namespace sortline::model {
 namespace {
 
@@ -18,46 +20,6 @@ constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // Input is handed to libcsv in slices of this size so that a failing row callback
 // stops the parse within one slice instead of at the end of a large file.
 constexpr size_t kSliceBytes = 64 * 1024;
-
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points past
-// U+10FFFF). Protobuf string fields and label text require it.
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t extra = 0;
-    uint32_t cp = 0;
-    uint32_t min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-      min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-      min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-      min = 0x10000;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;
-    for (size_t k = 1; k <= extra; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 size_t CountNewlines(const char* data, size_t len) {
   size_t n = 0;

@@ -7,9 +7,16 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "pipeline/base/text.h"
 #include "pipeline/model/s10.h"
 
 namespace sortline::model {
+namespace {
+
+// Characters of a JSON parser message kept in a reason (it quotes input values).
+constexpr size_t kMaxParserMessage = 160;
+
+}  // namespace
 
 Result<v1::Order> ParseOrderJson(std::string_view line) {
   v1::Order order;
@@ -18,7 +25,10 @@ Result<v1::Order> ParseOrderJson(std::string_view line) {
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(line.data(), line.size()), &order, options);
   if (!status.ok()) {
-    return InvalidArgument("order JSON: " + std::string(status.message()));
+    // The parser's message may go on with a snippet of the input and a caret line.
+    std::string_view message(status.message().data(), status.message().size());
+    message = message.substr(0, message.find('\n'));
+    return InvalidArgument("order JSON: " + Echo(message, kMaxParserMessage));
   }
   return order;
 }
@@ -50,19 +60,9 @@ bool IsDigits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Quotes untrusted text for a message, cut short so a hostile field cannot flood logs.
-std::string Quote(std::string_view s) {
-  constexpr size_t kMax = 40;
-  std::string out = "\"";
-  out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
-  out += '"';
-  return out;
-}
-
 Status ValidateDivisionCode(std::string_view code, const DivisionTable& divisions) {
   if ((code.size() != 6 && code.size() != 9) || !IsDigits(code)) {
-    return InvalidArgument("division code " + Quote(code) + " is not 6 or 9 digits");
+    return InvalidArgument("division code " + EchoQuoted(code) + " is not 6 or 9 digits");
   }
   if (divisions.Find(code) != nullptr) return Status::Ok();
   // A table loaded without towns cannot vouch for a town; its county must do.
@@ -77,7 +77,8 @@ Status ValidateDivisionCode(std::string_view code, const DivisionTable& division
 
 Status ValidateOrder(const v1::Order& order, const DivisionTable& divisions) {
   if (!IsValidOrderId(order.order_id())) {
-    return InvalidArgument("order id " + Quote(order.order_id()) + " is not a valid id");
+    return InvalidArgument("invalid order id " + EchoQuoted(order.order_id()) +
+                           " (1 to 64 of A-Z a-z 0-9 . _ -, not starting with .)");
   }
   const v1::Address& to = order.recipient();
   if (IsBlank(to.name())) return InvalidArgument("recipient name is empty");
@@ -94,11 +95,80 @@ Status ValidateOrder(const v1::Order& order, const DivisionTable& divisions) {
   if (parcel.length_mm() < 0 || parcel.width_mm() < 0 || parcel.height_mm() < 0) {
     return InvalidArgument("dimensions must not be negative");
   }
+  if (parcel.declared_value_fen() < 0) {
+    return InvalidArgument("negative parcel.declared_value_fen: " +
+                           std::to_string(parcel.declared_value_fen()));
+  }
+  if (parcel.cod_fen() < 0) {
+    return InvalidArgument("negative parcel.cod_fen: " + std::to_string(parcel.cod_fen()));
+  }
   if (!order.tracking_number().empty()) {
     Status s10 = ValidateS10(order.tracking_number());
     if (!s10.ok()) return InvalidArgument("bad tracking number: " + s10.message());
   }
   return Status::Ok();
+}
+
+namespace {
+
+Status OverLimit(std::string_view field, int64_t value, int64_t limit, std::string_view unit) {
+  return InvalidArgument("implausible " + std::string(field) + ": " + std::to_string(value) + " " +
+                         std::string(unit) + " is over the limit of " + std::to_string(limit) +
+                         " " + std::string(unit));
+}
+
+Status CheckText(std::string_view field, const std::string& value, uint32_t limit) {
+  if (value.size() <= limit) return Status::Ok();
+  return OverLimit(field, static_cast<int64_t>(value.size()), limit, "bytes");
+}
+
+Status CheckAddressText(std::string_view who, const v1::Address& address, uint32_t limit) {
+  const std::string prefix(who);
+  SORTLINE_RETURN_IF_ERROR(CheckText(prefix + ".name", address.name(), limit));
+  SORTLINE_RETURN_IF_ERROR(CheckText(prefix + ".phone", address.phone(), limit));
+  SORTLINE_RETURN_IF_ERROR(CheckText(prefix + ".division_code", address.division_code(), limit));
+  SORTLINE_RETURN_IF_ERROR(CheckText(prefix + ".province", address.province(), limit));
+  SORTLINE_RETURN_IF_ERROR(CheckText(prefix + ".city", address.city(), limit));
+  SORTLINE_RETURN_IF_ERROR(CheckText(prefix + ".district", address.district(), limit));
+  SORTLINE_RETURN_IF_ERROR(CheckText(prefix + ".street", address.street(), limit));
+  return CheckText(prefix + ".detail", address.detail(), limit);
+}
+
+}  // namespace
+
+Status CheckOrderLimits(const v1::Order& order, const OrderLimits& limits) {
+  const v1::Parcel& parcel = order.parcel();
+  if (parcel.weight_g() > limits.max_weight_g) {
+    return OverLimit("parcel.weight_g", parcel.weight_g(), limits.max_weight_g, "g");
+  }
+  const std::pair<const char*, int32_t> sides[] = {{"parcel.length_mm", parcel.length_mm()},
+                                                   {"parcel.width_mm", parcel.width_mm()},
+                                                   {"parcel.height_mm", parcel.height_mm()}};
+  for (const auto& [field, side] : sides) {
+    if (side > limits.max_side_mm) return OverLimit(field, side, limits.max_side_mm, "mm");
+  }
+  if (parcel.declared_value_fen() > limits.max_value_fen) {
+    return OverLimit("parcel.declared_value_fen", parcel.declared_value_fen(), limits.max_value_fen,
+                     "fen");
+  }
+  if (parcel.cod_fen() > limits.max_value_fen) {
+    return OverLimit("parcel.cod_fen", parcel.cod_fen(), limits.max_value_fen, "fen");
+  }
+  const int64_t created = order.created_unix_ms();
+  if (created != 0 && created < limits.min_created_unix_ms) {
+    return InvalidArgument("implausible created_unix_ms: " + std::to_string(created) +
+                           " ms is before the limit of " +
+                           std::to_string(limits.min_created_unix_ms) + " ms");
+  }
+  if (created != 0 && created >= limits.max_created_unix_ms) {
+    return InvalidArgument("implausible created_unix_ms: " + std::to_string(created) +
+                           " ms is not before the limit of " +
+                           std::to_string(limits.max_created_unix_ms) + " ms");
+  }
+  SORTLINE_RETURN_IF_ERROR(CheckText("merchant", order.merchant(), limits.max_text_bytes));
+  SORTLINE_RETURN_IF_ERROR(CheckAddressText("sender", order.sender(), limits.max_text_bytes));
+  SORTLINE_RETURN_IF_ERROR(CheckAddressText("recipient", order.recipient(), limits.max_text_bytes));
+  return CheckText("parcel.contents", parcel.contents(), limits.max_text_bytes);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -19,6 +19,8 @@
 namespace sortline::model {
 
 // Parses one line of an orders file (protobuf JSON mapping, unknown fields refused).
+// Errors are kInvalidArgument "order JSON: <what the parser says>", one line, passed
+// through Echo (the parser quotes the input it chokes on).
 Result<v1::Order> ParseOrderJson(std::string_view line);
 // One line, no trailing newline, fields in proto order (deterministic).
 std::string OrderToJson(const v1::Order& order);
@@ -29,10 +31,39 @@ bool IsValidOrderId(std::string_view id);
 
 // OK when the order can be sorted and labelled. Otherwise kInvalidArgument with a short
 // reason a warehouse operator understands ("unknown division code 999999", "weight must
-// be positive", "recipient name is empty", "order id \"../x\" is not a valid id").
+// be positive", "recipient name is empty", "invalid order id \"../x\"", "negative
+// parcel.cod_fen: -5"); input quoted in a reason is passed through EchoQuoted.
 // A recipient division code, when present, must exist in `divisions`; a tracking
-// number, when present, must pass the S10 check.
+// number, when present, must pass the S10 check; weight must be positive, sides,
+// declared value and cash on delivery must not be negative.
 Status ValidateOrder(const v1::Order& order, const DivisionTable& divisions);
+
+// Plausibility limits, checked where orders enter (intake): a value past them cannot be
+// a parcel and is a data error, refused with the field and the limit named. A parcel
+// within them but over a sort rule's own limits (max_weight_g, max_side_mm in the plan)
+// is merely large and still goes to the plan's manual chute. The defaults are generous
+// on purpose (freight-sized) so that no real parcel trips them; `sortline run` and
+// sortline-intake set them with --max-weight-g, --max-side-mm, --max-value-fen,
+// --min-created-ms, --max-created-ms, --max-text-bytes.
+struct OrderLimits {
+  int32_t max_weight_g = 1'000'000;  // 1 t
+  int32_t max_side_mm = 5'000;       // 5 m, each of length, width, height
+  // Declared value and cash on delivery alike: 10 million yuan.
+  int64_t max_value_fen = 1'000'000'000;
+  // created_unix_ms, when given (0 = not given): from 2000-01-01T00:00:00Z up to and
+  // excluding 2100-01-01T00:00:00Z.
+  int64_t min_created_unix_ms = 946'684'800'000;
+  int64_t max_created_unix_ms = 4'102'444'800'000;
+  // Each text field (names, phones, address lines, merchant, contents) in bytes: a
+  // label prints a few dozen characters of each, and a record carries them all.
+  uint32_t max_text_bytes = 1'024;
+};
+
+// OK when every value of `order` is within `limits`; otherwise kInvalidArgument
+// "implausible <field>: <value> <unit> is over the limit of <limit> <unit>" (or "before",
+// "not before" for time stamps), e.g. "implausible parcel.weight_g: 2147483647 g is over
+// the limit of 1000000 g". Checks only the limits; ValidateOrder checks the rest.
+Status CheckOrderLimits(const v1::Order& order, const OrderLimits& limits);
 
 struct GeneratorOptions {
   uint64_t seed = 919;  // same seed, same orders

@@ -3,6 +3,8 @@
 #include <cassert>
 #include <utility>
 
+#include "pipeline/base/text.h"
+
 namespace sortline::model {
 namespace {
 
@@ -34,32 +36,32 @@ int S10CheckDigit(uint32_t serial) {
 
 Status ValidateS10(std::string_view number) {
   if (number.size() != 13) {
-    return InvalidArgument("tracking number \"" + std::string(number) + "\" has " +
+    return InvalidArgument("tracking number " + EchoQuoted(number) + " has " +
                            std::to_string(number.size()) + " characters, expected 13");
   }
   if (!IsTwoUpperLetters(number.substr(0, 2))) {
-    return InvalidArgument("tracking number \"" + std::string(number) +
-                           "\" must start with two upper-case letters");
+    return InvalidArgument("tracking number " + EchoQuoted(number) +
+                           " must start with two upper-case letters");
   }
   uint32_t serial = 0;
   for (size_t i = 2; i < 10; ++i) {
     if (!IsDigit(number[i])) {
-      return InvalidArgument("tracking number \"" + std::string(number) +
-                             "\" must have eight serial digits after the letters");
+      return InvalidArgument("tracking number " + EchoQuoted(number) +
+                             " must have eight serial digits after the letters");
     }
     serial = serial * 10 + static_cast<uint32_t>(number[i] - '0');
   }
   if (!IsDigit(number[10])) {
-    return InvalidArgument("tracking number \"" + std::string(number) +
-                           "\" must have a check digit in position 11");
+    return InvalidArgument("tracking number " + EchoQuoted(number) +
+                           " must have a check digit in position 11");
   }
   if (!IsTwoUpperLetters(number.substr(11, 2))) {
-    return InvalidArgument("tracking number \"" + std::string(number) +
-                           "\" must end with a two-letter country code");
+    return InvalidArgument("tracking number " + EchoQuoted(number) +
+                           " must end with a two-letter country code");
   }
   int expected = S10CheckDigit(serial);
   if (number[10] - '0' != expected) {
-    return InvalidArgument("tracking number \"" + std::string(number) + "\" has check digit " +
+    return InvalidArgument("tracking number " + EchoQuoted(number) + " has check digit " +
                            std::string(1, number[10]) + ", expected " + std::to_string(expected));
   }
   return Status::Ok();
@@ -83,12 +85,12 @@ std::string FormatS10(std::string_view prefix, uint32_t serial, std::string_view
 
 Result<S10Issuer> S10Issuer::Create(const S10Range& range, uint32_t next_serial) {
   if (!IsTwoUpperLetters(range.prefix)) {
-    return InvalidArgument("S10 range prefix \"" + range.prefix +
-                           "\" is not two upper-case letters");
+    return InvalidArgument("S10 range prefix " + EchoQuoted(range.prefix) +
+                           " is not two upper-case letters");
   }
   if (!IsTwoUpperLetters(range.country)) {
-    return InvalidArgument("S10 range country \"" + range.country +
-                           "\" is not two upper-case letters");
+    return InvalidArgument("S10 range country " + EchoQuoted(range.country) +
+                           " is not two upper-case letters");
   }
   if (range.last > kMaxSerial) {
     return InvalidArgument("S10 range last serial " + std::to_string(range.last) +

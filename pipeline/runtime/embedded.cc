@@ -92,6 +92,7 @@ Result<v1::RunSummary> RunEmbedded(const model::DivisionTable& divisions,
   intake_options.work_endpoint = "inproc://sortline-work";
   intake_options.journal_path = (out_dir / "intake.db").string();
   intake_options.journal.synchronous_full = options.fsync;
+  intake_options.order_limits = options.order_limits;
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<Intake> intake,
                             Intake::Open(*context, divisions, intake_options));
 

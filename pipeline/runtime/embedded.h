@@ -12,6 +12,7 @@
 
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
+#include "pipeline/model/orders.h"
 #include "pipeline/runtime/progress.h"
 #include "pipeline/runtime/submit.h"
 #include "pipeline/sort/sort_plan.h"
@@ -27,6 +28,7 @@ struct EmbeddedOptions {
   std::string label_template;            // empty: the default, "100x150"
   bool batch_pdf = false;                // also one multi-page PDF per work batch in labels/
   bool chute_order = false;              // batch PDF pages in chute order
+  model::OrderLimits order_limits;       // plausibility limits applied at intake
 };
 
 // Runs the batch and returns its summary, with the output paths filled in. Non-OK

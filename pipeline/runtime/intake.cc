@@ -306,6 +306,7 @@ class IntakeImpl final : public Intake {
         const v1::OrderBatch& orders = pending.request.batch();
         for (int i = 0; i < orders.orders_size(); ++i) {
           Status valid = model::ValidateOrder(orders.orders(i), divisions_);
+          if (valid.ok()) valid = model::CheckOrderLimits(orders.orders(i), options_.order_limits);
           if (valid.ok()) continue;
           v1::OrderRejection& r = pending.rejected.emplace_back();
           r.set_order_id(orders.orders(i).order_id());

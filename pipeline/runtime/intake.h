@@ -24,6 +24,7 @@
 #include "pipeline/base/clock.h"
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
+#include "pipeline/model/orders.h"
 #include "pipeline/model/s10.h"
 #include "pipeline/store/journal.h"
 #include "pipeline/transport/channel.h"
@@ -39,7 +40,10 @@ struct IntakeOptions {
   // a heartbeat listing the leases they hold every second when otherwise silent, and
   // those leases are renewed.
   int64_t lease_ms = 5'000;
-  uint32_t max_orders_per_lease = 512;          // one WorkBatch carries at most this many
+  uint32_t max_orders_per_lease = 512;  // one WorkBatch carries at most this many
+  // Orders past these are refused as data errors (model::CheckOrderLimits), after
+  // model::ValidateOrder; see OrderLimits for the defaults.
+  model::OrderLimits order_limits;
   std::function<void(const std::string&)> log;  // operational messages; null: silent
   // CURVE on tcp:// endpoints: submitters need a key listed under "submitter", workers
   // one under "worker". null or disabled: plaintext.

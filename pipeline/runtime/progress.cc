@@ -70,23 +70,24 @@ void Progress::Finish() {
 std::string Progress::Render(bool with_bar) const {
   double elapsed = std::chrono::duration<double>(clock_.Now() - start_).count();
   double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
+  const uint64_t total = total_ > 0 ? std::max(total_, done_) : 0;
   std::string line;
   if (with_bar) {
     int filled =
-        total_ > 0 ? static_cast<int>(kBarWidth * std::min<double>(1.0, 1.0 * done_ / total_)) : 0;
+        total > 0 ? static_cast<int>(kBarWidth * std::min<double>(1.0, 1.0 * done_ / total)) : 0;
     line += '[';
     line.append(static_cast<size_t>(filled), '#');
     line.append(static_cast<size_t>(kBarWidth - filled), '.');
     line += "] ";
   }
   line += Grouped(done_);
-  if (total_ > 0) line += "/" + Grouped(total_);
+  if (total > 0) line += "/" + Grouped(total);
   line += " " + options_.label;
   if (failed_ > 0) line += " (" + Grouped(failed_) + " failed)";
   line += "  " + Grouped(static_cast<uint64_t>(rate)) + "/s";
   line += "  elapsed " + Duration(elapsed);
-  if (total_ > 0 && done_ < total_ && rate > 0) {
-    line += "  ETA " + Duration(static_cast<double>(total_ - done_) / rate);
+  if (total > 0 && done_ < total && rate > 0) {
+    line += "  ETA " + Duration(static_cast<double>(total - done_) / rate);
   }
   return line;
 }

@@ -24,9 +24,12 @@ struct ProgressOptions {
 class Progress {
  public:
   Progress(const ProgressOptions& options, Clock& clock = SystemClock());
-  // Sets the known total (it may grow while a file is still being read).
+  // Sets the total, known from the start where it can be (a file is counted before it
+  // is sent); 0 = unknown. Callers without a count (a pipe) may raise it as they read.
   void SetTotal(uint64_t total) { total_ = total; }
-  // Reports `done` finished (of which `failed` failed); draws when due.
+  // Reports `done` finished (of which `failed` failed); draws when due. A line never
+  // shows more done than its total: should `done` pass the total (a caller's bug), the
+  // total shown is raised to it rather than drawing "47/45".
   void Update(uint64_t done, uint64_t failed);
   // Draws the final state and ends the bar's line.
   void Finish();

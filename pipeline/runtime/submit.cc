@@ -5,9 +5,9 @@
 #include <chrono>
 #include <cinttypes>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "pipeline/base/hash.h"
+#include "pipeline/base/text.h"
 #include "pipeline/model/orders.h"
+#include "pipeline/model/orders_file.h"
 #include "pipeline/transport/envelope.h"
 
 namespace sortline::runtime {
@@ -24,13 +26,25 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
+// How much of an order id and of a reason a failure shows (Echo's limits).
+constexpr size_t kMaxEchoedOrderId = 64;
+constexpr size_t kMaxEchoedReason = 240;
+
 // The reason without its specifics, for counting: "unknown division code 999999" ->
-// "unknown division code". Cut at the first digit, quote or colon.
+// "unknown division code", "tracking number EA123456785CN belongs to another order" ->
+// "tracking number". Cut before the first word holding a digit, or at the first quote,
+// colon or parenthesis.
 std::string ReasonKind(const std::string& reason) {
   size_t end = reason.size();
+  size_t word = 0;
   for (size_t i = 0; i < reason.size(); ++i) {
     char c = reason[i];
-    if (std::isdigit(static_cast<unsigned char>(c)) || c == '"' || c == ':' || c == '(') {
+    if (c == ' ') word = i + 1;
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      end = word;
+      break;
+    }
+    if (c == '"' || c == ':' || c == '(') {
       end = i;
       break;
     }
@@ -66,15 +80,18 @@ class Submitter {
 
   // Records a line that failed before reaching a worker.
   void Fail(uint64_t line, const std::string& order_id, const std::string& reason) {
+    if (line != 0 && failed_lines_.count(line) != 0) return;
     AddFailure(line, order_id, reason);
     ++early_failures_;
   }
 
+  // Each line fails at most once; order id and reason are echoed (escaped, shortened).
   void AddFailure(uint64_t line, const std::string& order_id, const std::string& reason) {
+    if (line != 0 && !failed_lines_.insert(line).second) return;
     v1::OrderFailure* f = summary_.add_failures();
     f->set_line(line);
-    f->set_order_id(order_id);
-    f->set_reason(reason);
+    f->set_order_id(Echo(order_id, kMaxEchoedOrderId));
+    f->set_reason(Echo(reason, kMaxEchoedReason));
   }
 
   // Journals one batch; returns once intake acknowledged it.
@@ -86,10 +103,6 @@ class Submitter {
     tracked.batch_id = batch_id;
     tracked.intake = IntakeForBatch(batch_id, endpoints_);
     IntakeLink& intake = intakes_[tracked.intake];
-    std::unordered_map<std::string, std::vector<uint64_t>> occurrences;
-    for (int i = 0; i < batch.orders_size(); ++i) {
-      occurrences[batch.orders(i).order_id()].push_back(lines[static_cast<size_t>(i)]);
-    }
     std::vector<std::string> ids;
     ids.reserve(static_cast<size_t>(batch.orders_size()));
     for (const v1::Order& order : batch.orders()) ids.push_back(order.order_id());
@@ -123,18 +136,7 @@ class Submitter {
         settled[r.index()] = true;
       }
     }
-    for (const std::string& id : reply.duplicates()) {
-      // Within this batch every occurrence after the first is the duplicate; a lone
-      // occurrence duplicates an order journaled earlier.
-      const std::vector<uint64_t>& at = occurrences[id];
-      size_t first = at.size() > 1 ? 1 : 0;
-      for (size_t k = first; k < at.size(); ++k) {
-        Fail(at[k], id, "duplicate order id " + id);
-      }
-      for (size_t i = 0; i < ids.size(); ++i) {
-        if (ids[i] == id && (first == 0 || lines[i] != at[0])) settled[i] = true;
-      }
-    }
+    SettleDuplicates(reply, ids, lines, settled);
     for (size_t i = 0; i < ids.size(); ++i) {
       if (!settled[i]) tracked.line_of.emplace(ids[i], lines[i]);
     }
@@ -142,6 +144,23 @@ class Submitter {
     tracked.complete = tracked.total == 0;
     batches_.push_back(std::move(tracked));
     return Status::Ok();
+  }
+
+  // Intake journals a batch's orders in order and lists an order id once per occurrence
+  // it did not journal because the id was taken (earlier in this batch or before it). So
+  // of the occurrences of an id that were not rejected, the last `listed` are the
+  // duplicates, whatever the file repeats: each fails once, on its own line.
+  void SettleDuplicates(const v1::SubmitReply& reply, const std::vector<std::string>& ids,
+                        const std::vector<uint64_t>& lines, std::vector<bool>& settled) {
+    std::unordered_map<std::string_view, size_t> listed;
+    for (const std::string& id : reply.duplicates()) ++listed[id];
+    for (size_t i = ids.size(); i-- > 0;) {
+      auto it = listed.find(ids[i]);
+      if (settled[i] || it == listed.end() || it->second == 0) continue;
+      --it->second;
+      settled[i] = true;
+      Fail(lines[i], ids[i], "duplicate order id " + EchoQuoted(ids[i]));
+    }
   }
 
   // Asks intake how far every open batch is and updates the summary and the bar.
@@ -256,6 +275,7 @@ class Submitter {
   v1::RunSummary& summary_;
   std::vector<Tracked> batches_;
   uint64_t early_failures_ = 0;
+  std::unordered_set<uint64_t> failed_lines_;
 };
 
 }  // namespace
@@ -283,8 +303,14 @@ size_t IntakeForBatch(const std::string& batch_id, const std::vector<std::string
 Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::string& path,
                                         const SubmitOptions& options, Progress& progress) {
   if (options.batch_size == 0) return InvalidArgument("batch size must be positive");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot open orders file " + path);
+  // The progress total is known before the first order goes: the file is counted first
+  // (a pipe cannot be, and its total grows as it is read).
+  SORTLINE_ASSIGN_OR_RETURN(std::optional<uint64_t> counted, model::CountOrderLines(path));
+  if (counted.has_value()) progress.SetTotal(*counted);
+  model::OrdersFileOptions file_options;
+  file_options.max_line_bytes = options.max_line_bytes;
+  SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<model::OrdersFileReader> reader,
+                            model::OrdersFileReader::Open(path, file_options));
   transport::ChannelOptions channel_options;
   channel_options.security = options.security.get();
   channel_options.peer_role = "intake";
@@ -306,6 +332,7 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
 
   v1::OrderBatch batch;
   std::vector<uint64_t> lines;
+  size_t batch_bytes = 0;
   uint64_t content_hash = Fnv1a64("");
   uint64_t batch_number = 0;
   auto flush = [&]() -> Status {
@@ -314,29 +341,36 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
     SORTLINE_RETURN_IF_ERROR(submitter.SubmitBatch(id, source, std::move(batch), lines));
     batch.Clear();
     lines.clear();
+    batch_bytes = 0;
     content_hash = Fnv1a64("");
     return Status::Ok();
   };
 
   auto last_poll = Clock::now();
-  std::string line;
-  uint64_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (std::all_of(line.begin(), line.end(), [](unsigned char c) { return std::isspace(c); })) {
-      continue;
-    }
+  model::OrdersFileLine line;
+  while (true) {
+    SORTLINE_ASSIGN_OR_RETURN(bool more, reader->Next(&line));
+    if (!more) break;
     summary.set_lines(summary.lines() + 1);
-    progress.SetTotal(summary.lines());
-    Result<v1::Order> order = model::ParseOrderJson(line);
-    if (!order.ok()) {
-      submitter.Fail(line_number, "", "malformed order: " + order.status().message());
+    // Without a count (a pipe), or when the file grew since it was counted.
+    if (!counted.has_value() || summary.lines() > *counted) progress.SetTotal(summary.lines());
+    if (line.too_long) {
+      submitter.Fail(line.number, "",
+                     "line too long: " + std::to_string(line.bytes) + " bytes, over the limit of " +
+                         std::to_string(options.max_line_bytes) + " bytes");
       continue;
     }
-    content_hash = Fnv1a64(line, content_hash);
+    Result<v1::Order> order = model::ParseOrderJson(line.text);
+    if (!order.ok()) {
+      submitter.Fail(line.number, "", "malformed " + order.status().message());
+      continue;
+    }
+    // A batch stays well under the channel's message size limit however long its lines.
+    if (batch_bytes + line.bytes > options.max_batch_bytes) SORTLINE_RETURN_IF_ERROR(flush());
+    content_hash = Fnv1a64(line.text, content_hash);
     *batch.add_orders() = std::move(order).value();
-    lines.push_back(line_number);
+    lines.push_back(line.number);
+    batch_bytes += line.bytes;
     if (static_cast<uint32_t>(batch.orders_size()) >= options.batch_size) {
       SORTLINE_RETURN_IF_ERROR(flush());
       if (Clock::now() - last_poll > milliseconds(options.poll_interval_ms)) {
@@ -345,7 +379,6 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
       }
     }
   }
-  if (in.bad()) return IoError("error reading " + path);
   SORTLINE_RETURN_IF_ERROR(flush());
 
   uint64_t last_finished = submitter.Finished();
@@ -395,9 +428,10 @@ std::vector<std::pair<std::string, uint64_t>> Sorted(
 std::string FormatSummary(const v1::RunSummary& summary, size_t max_failures_listed) {
   std::string out;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%" PRIu64 " orders read from %s\n", summary.lines(),
-                summary.source().c_str());
-  out += buf;
+  // Everything that came from outside is echoed again here: a summary may have been
+  // read back from a file, and Echo leaves already echoed text as it is.
+  out +=
+      std::to_string(summary.lines()) + " orders read from " + Echo(summary.source(), 200) + "\n";
   std::snprintf(buf, sizeof buf, "  ok      %10" PRIu64 "  sorted, labelled, stored at dock\n",
                 summary.ok());
   out += buf;
@@ -410,7 +444,7 @@ std::string FormatSummary(const v1::RunSummary& summary, size_t max_failures_lis
   });
   for (const auto& [reason, count] : reasons) {
     std::snprintf(buf, sizeof buf, "    %8" PRIu64 "  ", count);
-    out += buf + reason + "\n";
+    out += buf + Echo(reason, kMaxEchoedReason) + "\n";
   }
   size_t listed = 0;
   for (const v1::OrderFailure& f : summary.failures()) {
@@ -420,20 +454,20 @@ std::string FormatSummary(const v1::RunSummary& summary, size_t max_failures_lis
       break;
     }
     out += "    line " + std::to_string(f.line()) + ": ";
-    if (!f.order_id().empty()) out += "order " + f.order_id() + ": ";
-    out += f.reason() + "\n";
+    if (!f.order_id().empty()) out += "order " + Echo(f.order_id(), kMaxEchoedOrderId) + ": ";
+    out += Echo(f.reason(), kMaxEchoedReason) + "\n";
   }
   if (!summary.records_by_outcome().empty()) {
     out += "  records by outcome:";
     for (const auto& [outcome, count] : Sorted(summary.records_by_outcome())) {
-      out += " " + outcome + " " + std::to_string(count) + ";";
+      out += " " + Echo(outcome) + " " + std::to_string(count) + ";";
     }
     out.back() = '\n';
     out += "  records by chute:";
     size_t column = 0;
     for (const auto& [chute, count] : Sorted(summary.records_by_chute())) {
       if (column++ % 8 == 0) out += "\n   ";
-      std::snprintf(buf, sizeof buf, " %-6s %7" PRIu64, chute.c_str(), count);
+      std::snprintf(buf, sizeof buf, " %-6s %7" PRIu64, Echo(chute, 32).c_str(), count);
       out += buf;
     }
     out += "\n";

@@ -32,6 +32,11 @@ struct SubmitOptions {
   int poll_interval_ms = 100;          // how often batch progress is asked for
   int64_t stall_timeout_ms = 120'000;  // fail when no order finishes for this long
   int retry_pause_ms = 500;            // wait before resending a batch intake had no room for
+  // A longer line of the orders file fails as "line too long" without being held whole.
+  size_t max_line_bytes = 64 * 1024;
+  // A batch is sent before its orders' JSON lines add up to more than this, so that it
+  // stays well inside the channel's message size limit (64 MiB) whatever the lines hold.
+  size_t max_batch_bytes = 16 << 20;
   // CURVE on a tcp:// endpoint: the submitter's key pair and intake's key (role
   // "intake"). null or disabled: plaintext.
   std::shared_ptr<const transport::Security> security;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "pipeline/base/hash.h"
+#include "pipeline/base/text.h"
 #include "pipeline/model/address_resolver.h"
 #include "pipeline/model/csv.h"
 
@@ -1134,7 +1135,9 @@ Result<std::unique_ptr<SortPlan>> SortPlan::Parse(const std::vector<PlanFile>& f
     std::string message;
     for (const std::string& e : errors) {
       if (!message.empty()) message += '\n';
-      message += e;
+      // Problems quote cell values: echoed (pipeline/base/text.h), each stays one short
+      // line of UTF-8.
+      message += Echo(e, 300);
     }
     return InvalidArgument(std::move(message));
   }

@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "pipeline/base/file.h"
+#include "pipeline/base/text.h"
 #include "pipeline/model/csv.h"
 
 namespace sortline::transport {
@@ -18,8 +19,12 @@ constexpr size_t kZ85KeySize = 40;
 constexpr std::string_view kZ85Alphabet =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
 
+// A problem line keeps this many characters; it may quote a value from the file.
+constexpr size_t kMaxProblemCodePoints = 300;
+
 Status LineError(const std::string& path, size_t line, const std::string& problem) {
-  return InvalidArgument(path + ":" + std::to_string(line) + ": " + problem);
+  return InvalidArgument(
+      Echo(path + ":" + std::to_string(line) + ": " + problem, kMaxProblemCodePoints));
 }
 
 // Empty when `key` is a 40-character Z85 key, else why not.
@@ -162,7 +167,9 @@ Result<std::map<std::string, std::vector<std::string>>> ReadKeysTable(const std:
     problems.push_back(path + ":1: empty table, expected the header role,name,public_key");
   if (!problems.empty()) {
     std::string message;
-    for (const std::string& line : problems) message += (message.empty() ? "" : "\n") + line;
+    for (const std::string& line : problems) {
+      message += (message.empty() ? "" : "\n") + Echo(line, kMaxProblemCodePoints);
+    }
     return InvalidArgument(message);
   }
   return keys_by_role;

@@ -7,6 +7,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
+#include "pipeline/base/text.h"
 #include "pipeline/model/s10.h"
 #include "tests/model/shipped_divisions.h"
 #include "tests/testing/testing.h"
@@ -59,6 +60,24 @@ TEST(OrderJson, MalformedJsonIsRefused) {
     EXPECT_FALSE(parsed.ok()) << bad;
     EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << bad;
   }
+}
+
+TEST(OrderJson, ParserMessagesAreOneEchoedLineIssue13) {
+  for (std::string_view bad : {std::string_view("{\"orderId\":\"A\" xyz"),
+                               std::string_view("{\"orderId\":\"\xC0\xAF\x00\"}", 16),
+                               std::string_view("{\"recipient\":{\"name\":\"\\ud800\"}}")}) {
+    Result<v1::Order> parsed = ParseOrderJson(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    const std::string& message = parsed.status().message();
+    EXPECT_THAT(message, StartsWith("order JSON: "));
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    EXPECT_TRUE(IsValidUtf8(message)) << message;
+    EXPECT_EQ(message.find('\0'), std::string::npos) << message;
+  }
+  Result<v1::Order> long_value =
+      ParseOrderJson("{\"service\":\"" + std::string(100'000, 'S') + "\"}");
+  ASSERT_FALSE(long_value.ok());
+  EXPECT_LT(long_value.status().message().size(), 400u);
 }
 
 TEST(OrderJson, UnknownFieldIsRefused) {
@@ -154,7 +173,96 @@ TEST(ValidateOrder, RecipientAddressMustNotBeEmpty) {
 TEST(ValidateOrder, PathLikeOrderIdIsRefused) {
   Status status = ValidateWith([](v1::Order* o) { o->set_order_id("../../etc/x"); });
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message(), "order id \"../../etc/x\" is not a valid id");
+  EXPECT_EQ(status.message(),
+            "invalid order id \"../../etc/x\" (1 to 64 of A-Z a-z 0-9 . _ -, not starting with .)");
+}
+
+TEST(ValidateOrder, HostileOrderIdIsEchoedEscapedAndShortenedIssue13) {
+  Status nul = ValidateWith([](v1::Order* o) { o->set_order_id(std::string("NUL\0ID", 6)); });
+  EXPECT_THAT(nul.message(), StartsWith("invalid order id \"NUL\\0ID\""));
+  Status long_id = ValidateWith([](v1::Order* o) { o->set_order_id(std::string(10'000, 'X')); });
+  EXPECT_THAT(long_id.message(), HasSubstr("…[10000 bytes]\""));
+  EXPECT_LT(long_id.message().size(), 200u);
+  Status tracking =
+      ValidateWith([](v1::Order* o) { o->set_tracking_number(std::string(5'000, 'E')); });
+  EXPECT_LT(tracking.message().size(), 200u) << tracking.message();
+}
+
+TEST(ValidateOrder, NegativeDeclaredValueAndCashOnDeliveryAreRefusedIssue13) {
+  EXPECT_EQ(ValidateWith([](v1::Order* o) {
+              o->mutable_parcel()->set_declared_value_fen(-100);
+            }).message(),
+            "negative parcel.declared_value_fen: -100");
+  EXPECT_EQ(ValidateWith([](v1::Order* o) { o->mutable_parcel()->set_cod_fen(-1); }).message(),
+            "negative parcel.cod_fen: -1");
+  EXPECT_TRUE(ValidateWith([](v1::Order* o) {
+                o->mutable_parcel()->set_declared_value_fen(0);
+                o->mutable_parcel()->set_cod_fen(0);
+              }).ok());
+}
+
+Status LimitsWith(void (*edit)(v1::Order*), const OrderLimits& limits = {}) {
+  v1::Order order = testing::SampleOrder();
+  edit(&order);
+  return CheckOrderLimits(order, limits);
+}
+
+TEST(OrderLimits, ImpossibleParcelsAreRefusedNamingTheFieldAndTheLimitIssue13) {
+  EXPECT_TRUE(LimitsWith([](v1::Order*) {}).ok());
+  EXPECT_EQ(
+      LimitsWith([](v1::Order* o) { o->mutable_parcel()->set_weight_g(2'147'483'647); }).message(),
+      "implausible parcel.weight_g: 2147483647 g is over the limit of 1000000 g");
+  EXPECT_EQ(LimitsWith([](v1::Order* o) { o->mutable_parcel()->set_width_mm(65'535); }).message(),
+            "implausible parcel.width_mm: 65535 mm is over the limit of 5000 mm");
+  EXPECT_EQ(LimitsWith([](v1::Order* o) { o->mutable_parcel()->set_height_mm(5'001); }).message(),
+            "implausible parcel.height_mm: 5001 mm is over the limit of 5000 mm");
+  EXPECT_EQ(LimitsWith([](v1::Order* o) {
+              o->mutable_parcel()->set_declared_value_fen(int64_t{1} << 62);
+            }).message(),
+            "implausible parcel.declared_value_fen: 4611686018427387904 fen is over the limit "
+            "of 1000000000 fen");
+  EXPECT_THAT(
+      LimitsWith([](v1::Order* o) { o->mutable_parcel()->set_cod_fen(1'000'000'001); }).message(),
+      StartsWith("implausible parcel.cod_fen: "));
+  EXPECT_THAT(LimitsWith([](v1::Order* o) { o->set_created_unix_ms(-1); }).message(),
+              StartsWith("implausible created_unix_ms: -1 ms is before the limit of "));
+  EXPECT_THAT(LimitsWith([](v1::Order* o) { o->set_created_unix_ms(4'102'444'800'000); }).message(),
+              StartsWith("implausible created_unix_ms: 4102444800000 ms is not before the limit"));
+  EXPECT_EQ(LimitsWith([](v1::Order* o) {
+              o->mutable_sender()->set_detail(std::string(1'025, 'd'));
+            }).message(),
+            "implausible sender.detail: 1025 bytes is over the limit of 1024 bytes");
+}
+
+TEST(OrderLimits, MerelyLargeParcelsAndMissingTimesPass) {
+  EXPECT_TRUE(LimitsWith([](v1::Order* o) {
+                o->mutable_parcel()->set_weight_g(1'000'000);
+                o->mutable_parcel()->set_length_mm(5'000);
+                o->mutable_parcel()->set_declared_value_fen(1'000'000'000);
+                o->mutable_parcel()->set_cod_fen(1'000'000'000);
+                o->set_created_unix_ms(0);
+                o->mutable_recipient()->set_name(std::string(1'024, 'n'));
+              }).ok());
+}
+
+TEST(OrderLimits, AreConfigurable) {
+  OrderLimits limits;
+  limits.max_weight_g = 30'000;
+  limits.max_side_mm = 100;
+  EXPECT_THAT(LimitsWith([](v1::Order*) {}, limits).message(),
+              StartsWith("implausible parcel.length_mm: 300 mm is over the limit of 100 mm"));
+  limits.max_side_mm = 300;
+  EXPECT_TRUE(LimitsWith([](v1::Order*) {}, limits).ok());
+  limits.min_created_unix_ms = 1'726'704'000'001;
+  EXPECT_FALSE(LimitsWith([](v1::Order*) {}, limits).ok());
+}
+
+TEST(OrderLimits, GeneratedOrdersAreAllWithinTheDefaults) {
+  OrderGenerator gen(Table(), GeneratorOptions{});
+  for (uint64_t i = 0; i < 2'000; ++i) {
+    v1::Order order = gen.Generate(i);
+    ASSERT_TRUE(CheckOrderLimits(order, OrderLimits()).ok()) << OrderToJson(order);
+  }
 }
 
 TEST(ValidateOrder, TrackingNumberMustPassTheS10Check) {

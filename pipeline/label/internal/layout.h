@@ -18,6 +18,7 @@ inline constexpr double kPointsPerMm = 72.0 / 25.4;
 
 // Label printers print at 203 dpi; symbol modules are whole printer dots.
 inline constexpr double kDotMm = 25.4 / 203;
+inline constexpr double kPrinterDpi = 25.4 / kDotMm;
 inline constexpr int kCode128NarrowDots = 3;  // 0.375 mm narrow bar
 inline constexpr int kCode128MinNarrowDots = 2;
 inline constexpr int kCode128QuietModules = 10;

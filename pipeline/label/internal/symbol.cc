@@ -1,5 +1,6 @@
 #include "pipeline/label/internal/symbol.h"
 
+#include <array>
 #include <string>
 
 #include <zint.h>
@@ -10,10 +11,17 @@ namespace {
 constexpr int kQrEccLevelM = 2;
 
 // zint 2.11 packs a row's modules as bits, module x at bit (x & 7) of byte x >> 3
-// (common.c module_is_set), for every symbology but Ultracode.
-bool IsDark(const zint_symbol& symbol, int row, int column) {
-  return ((symbol.encoded_data[row][column >> 3] >> (column & 7)) & 1) != 0;
-}
+// (common.c module_is_set), for every symbology but Ultracode: least significant bit
+// first, the mirror of a PDF image row. kReversed[b] is b with its bits mirrored.
+constexpr std::array<unsigned char, 256> kReversed = [] {
+  std::array<unsigned char, 256> table{};
+  for (int b = 0; b < 256; ++b) {
+    int r = 0;
+    for (int bit = 0; bit < 8; ++bit) r |= ((b >> bit) & 1) << (7 - bit);
+    table[static_cast<size_t>(b)] = static_cast<unsigned char>(r);
+  }
+  return table;
+}();
 
 }  // namespace
 
@@ -53,7 +61,7 @@ Status SymbolEncoder::Qr(std::string_view data, ModuleMatrix& out) {
 Status SymbolEncoder::Encode(zint_symbol& symbol, std::string_view data, ModuleMatrix& out) {
   out.rows = 0;
   out.columns = 0;
-  out.rects.clear();
+  out.bits.clear();
   if (data.empty()) return InvalidArgument("nothing to encode");
   ZBarcode_Clear(&symbol);
   const int rc = ZBarcode_Encode(&symbol, reinterpret_cast<const unsigned char*>(data.data()),
@@ -63,58 +71,17 @@ Status SymbolEncoder::Encode(zint_symbol& symbol, std::string_view data, ModuleM
   }
   out.rows = symbol.rows;
   out.columns = symbol.width;
-  Cover(symbol, out);
-  return Status::Ok();
-}
-
-// Greedy cover, row-major: at the first dark module not yet covered, grow a rectangle
-// either right-then-down (the run of dark modules, over every following row where
-// that whole span is dark) or down-then-right, and keep the one covering more
-// uncovered modules. Overlaps with earlier rectangles are allowed; they cost nothing
-// when the union is filled.
-void SymbolEncoder::Cover(const zint_symbol& symbol, ModuleMatrix& out) {
-  const int rows = symbol.rows;
-  const int cols = symbol.width;
-  covered_.assign(static_cast<size_t>(rows) * static_cast<size_t>(cols), 0);
-  auto covered = [&](int r, int c) -> unsigned char& {
-    return covered_[static_cast<size_t>(r) * static_cast<size_t>(cols) + static_cast<size_t>(c)];
-  };
-  auto span_dark = [&](int r, int c0, int c1) {
-    for (int c = c0; c < c1; ++c) {
-      if (!IsDark(symbol, r, c)) return false;
-    }
-    return true;
-  };
-  auto uncovered_in = [&](const ModuleRect& rect) {
-    int n = 0;
-    for (int r = rect.row; r < rect.row + rect.height; ++r) {
-      for (int c = rect.column; c < rect.column + rect.width; ++c) n += covered(r, c) ? 0 : 1;
-    }
-    return n;
-  };
-  for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < cols; ++c) {
-      if (!IsDark(symbol, r, c) || covered(r, c)) continue;
-      ModuleRect wide{r, c, 1, 1};
-      while (c + wide.width < cols && IsDark(symbol, r, c + wide.width)) ++wide.width;
-      while (r + wide.height < rows && span_dark(r + wide.height, c, c + wide.width)) {
-        ++wide.height;
-      }
-      ModuleRect tall{r, c, 1, 1};
-      while (r + tall.height < rows && IsDark(symbol, r + tall.height, c)) ++tall.height;
-      while (c + tall.width < cols) {
-        bool dark = true;
-        for (int k = r; k < r + tall.height && dark; ++k) dark = IsDark(symbol, k, c + tall.width);
-        if (!dark) break;
-        ++tall.width;
-      }
-      const ModuleRect& best = uncovered_in(tall) > uncovered_in(wide) ? tall : wide;
-      for (int k = best.row; k < best.row + best.height; ++k) {
-        for (int j = best.column; j < best.column + best.width; ++j) covered(k, j) = 1;
-      }
-      out.rects.push_back(best);
-    }
+  const size_t stride = out.stride();
+  // Bits of the last byte past the last column are cleared: zint leaves whatever it
+  // had there. The mask keeps the row's last (width - 1) % 8 + 1 bits.
+  const auto tail_mask = static_cast<unsigned char>(0xFF00 >> ((symbol.width - 1) % 8 + 1));
+  out.bits.resize(stride * static_cast<size_t>(symbol.rows));
+  for (int r = 0; r < symbol.rows; ++r) {
+    unsigned char* row = out.bits.data() + static_cast<size_t>(r) * stride;
+    for (size_t k = 0; k < stride; ++k) row[k] = kReversed[symbol.encoded_data[r][k]];
+    row[stride - 1] &= tail_mask;
   }
+  return Status::Ok();
 }
 
 }  // namespace sortline::label::internal

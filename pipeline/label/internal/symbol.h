@@ -1,12 +1,13 @@
-// Barcode symbols for labels: zint encodes, and the caller draws the dark modules as
-// a few rectangles (runs of modules, grown over rows where they repeat) instead of one
-// per module: fewer path operators to write and to compress.
+// Barcode symbols for labels: zint encodes, and the matrix of modules comes back as
+// packed rows of bits, the layout of a PDF 1-bit image, so a writer can draw a whole
+// symbol as one image mask instead of hundreds of rectangles.
 //
 // Thread-safety: a SymbolEncoder is not thread-safe (it reuses its zint symbols); use
 // one per renderer. Distinct encoders may be used concurrently.
 #ifndef PIPELINE_LABEL_INTERNAL_SYMBOL_H_
 #define PIPELINE_LABEL_INTERNAL_SYMBOL_H_
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -18,22 +19,21 @@ struct zint_symbol;
 
 namespace sortline::label::internal {
 
-// A `width` x `height` block of dark modules whose top-left module is (`row`,
-// `column`); row 0 is the top row.
-struct ModuleRect {
-  int row = 0;
-  int column = 0;
-  int width = 0;
-  int height = 0;
-};
-
-// An encoded symbol without quiet zones: `rows` x `columns` modules, its dark modules
-// covered by `rects`. Rects may overlap (a non-zero fill of their union is the
-// symbol); every dark module is covered and no light one is.
+// An encoded symbol without quiet zones: `rows` x `columns` modules. Row r (0 is the
+// top row) is bytes [r * stride(), (r + 1) * stride()) of `bits`; module c of a row is
+// bit 7 - (c & 7) of byte c >> 3 (most significant bit first), 1 for a dark module. The
+// bits after the last column of a row are 0.
 struct ModuleMatrix {
   int rows = 0;
   int columns = 0;
-  std::vector<ModuleRect> rects;
+  std::vector<unsigned char> bits;
+
+  size_t stride() const { return (static_cast<size_t>(columns) + 7) / 8; }
+  bool dark(int row, int column) const {
+    return ((bits[static_cast<size_t>(row) * stride() + static_cast<size_t>(column >> 3)] >>
+             (7 - (column & 7))) &
+            1) != 0;
+  }
 };
 
 // The QR mask every label uses. A fixed mask skips zint's evaluation of all eight
@@ -62,11 +62,9 @@ class SymbolEncoder {
 
   SymbolEncoder(Symbol code128, Symbol qr);
   Status Encode(zint_symbol& symbol, std::string_view data, ModuleMatrix& out);
-  void Cover(const zint_symbol& symbol, ModuleMatrix& out);
 
   Symbol code128_;
   Symbol qr_;
-  std::vector<unsigned char> covered_;  // scratch for Cover
 };
 
 }  // namespace sortline::label::internal

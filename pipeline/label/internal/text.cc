@@ -67,34 +67,16 @@ char32_t DecodeOne(std::string_view s, size_t& i) {
   return c;
 }
 
-size_t EncodeUtf8(char32_t c, char* out) {
-  if (c < 0x80) {
-    out[0] = static_cast<char>(c);
-    return 1;
-  }
-  if (c < 0x800) {
-    out[0] = static_cast<char>(0xC0 | (c >> 6));
-    out[1] = static_cast<char>(0x80 | (c & 0x3F));
-    return 2;
-  }
-  if (c < 0x10000) {
-    out[0] = static_cast<char>(0xE0 | (c >> 12));
-    out[1] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out[2] = static_cast<char>(0x80 | (c & 0x3F));
-    return 3;
-  }
-  out[0] = static_cast<char>(0xF0 | (c >> 18));
-  out[1] = static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-  out[2] = static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-  out[3] = static_cast<char>(0x80 | (c & 0x3F));
-  return 4;
-}
-
 }  // namespace
 
 std::u32string SanitizeForDisplay(std::string_view utf8) {
   std::u32string out;
-  out.reserve(utf8.size());
+  SanitizeForDisplay(utf8, out);
+  return out;
+}
+
+void SanitizeForDisplay(std::string_view utf8, std::u32string& out) {
+  out.clear();
   size_t i = 0;
   while (i < utf8.size()) {
     char32_t c = DecodeOne(utf8, i);
@@ -102,7 +84,24 @@ std::u32string SanitizeForDisplay(std::string_view utf8) {
     if (IsDropped(c)) continue;
     out.push_back(c);
   }
-  return out;
+}
+
+void AppendUtf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else if (c < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
 }
 
 std::string MaskPhone(std::string_view phone) {
@@ -138,11 +137,12 @@ uint16_t GbkEncoder::Encode(char32_t c) {
 }
 
 uint16_t GbkEncoder::Convert(char32_t c) {
-  char in[4];
+  std::string in;
+  AppendUtf8(in, c);
   char out[8];
-  char* in_ptr = in;
+  char* in_ptr = in.data();
   char* out_ptr = out;
-  size_t in_left = EncodeUtf8(c, in);
+  size_t in_left = in.size();
   size_t out_left = sizeof(out);
   auto cd = static_cast<iconv_t>(cd_.get());
   const size_t rc = iconv(cd, &in_ptr, &in_left, &out_ptr, &out_left);

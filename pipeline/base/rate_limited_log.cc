@@ -1,0 +1,37 @@
+#include "pipeline/base/rate_limited_log.h"
+
+#include <utility>
+
+namespace sortline {
+
+RateLimitedLog::RateLimitedLog(Sink sink, RateLimit limit, Clock& clock)
+    : sink_(std::move(sink)), limit_(limit), clock_(clock) {}
+
+void RateLimitedLog::Log(const std::string& line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto now = clock_.Now();
+  if (!started_ || now - period_start_ >= limit_.period) {
+    started_ = true;
+    period_start_ = now;
+    passed_ = 0;
+  }
+  if (passed_ >= limit_.burst) {
+    ++suppressed_;
+    ++suppressed_total_;
+    return;
+  }
+  ++passed_;
+  if (suppressed_ > 0) {
+    sink_(std::to_string(suppressed_) + " similar lines suppressed (more than " +
+          std::to_string(limit_.burst) + " in " + std::to_string(limit_.period.count()) + " ms)");
+    suppressed_ = 0;
+  }
+  sink_(line);
+}
+
+uint64_t RateLimitedLog::suppressed_total() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return suppressed_total_;
+}
+
+}  // namespace sortline

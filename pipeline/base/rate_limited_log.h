@@ -1,0 +1,52 @@
+// A log sink that a flood cannot flood: at most `burst` lines pass per period, the rest
+// are counted and reported in one line when the next period lets lines through again.
+//
+// Thread-safety: thread-safe; lines are passed to the sink one at a time.
+#ifndef PIPELINE_BASE_RATE_LIMITED_LOG_H_
+#define PIPELINE_BASE_RATE_LIMITED_LOG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "pipeline/base/clock.h"
+
+namespace sortline {
+
+struct RateLimit {
+  int burst = 10;  // lines let through per period
+  std::chrono::milliseconds period{10'000};
+};
+
+class RateLimitedLog {
+ public:
+  using Sink = std::function<void(const std::string&)>;
+  // `clock` is borrowed and must outlive this object.
+  RateLimitedLog(Sink sink, RateLimit limit, Clock& clock = SystemClock());
+  RateLimitedLog(const RateLimitedLog&) = delete;
+  RateLimitedLog& operator=(const RateLimitedLog&) = delete;
+
+  // Passes `line` to the sink unless this period's burst is spent. The first line of a
+  // later period is preceded by "N similar lines suppressed" when any were.
+  void Log(const std::string& line);
+
+  // Lines suppressed since the object was made.
+  uint64_t suppressed_total() const;
+
+ private:
+  const Sink sink_;
+  const RateLimit limit_;
+  Clock& clock_;
+  mutable std::mutex mu_;
+  std::chrono::steady_clock::time_point period_start_{};
+  int passed_ = 0;           // in this period
+  uint64_t suppressed_ = 0;  // since the last line that passed
+  uint64_t suppressed_total_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace sortline
+
+#endif  // PIPELINE_BASE_RATE_LIMITED_LOG_H_

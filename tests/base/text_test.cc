@@ -1,0 +1,135 @@
+#include "pipeline/base/text.h"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "pipeline/base/clock.h"
+#include "pipeline/base/rate_limited_log.h"
+
+namespace sortline {
+namespace {
+
+using namespace std::string_literals;
+
+TEST(Utf8, DecodesEveryLengthAndRejectsEveryMalformedForm) {
+  EXPECT_EQ(DecodeUtf8("A", 0).code_point, U'A');
+  Utf8Char han = DecodeUtf8("王", 0);
+  EXPECT_TRUE(han.valid);
+  EXPECT_EQ(han.code_point, U'王');
+  EXPECT_EQ(han.length, 3);
+  Utf8Char emoji = DecodeUtf8("\xF0\x9F\x93\xA6", 0);
+  EXPECT_EQ(emoji.code_point, U'\U0001F4E6');
+  EXPECT_EQ(emoji.length, 4);
+  for (const std::string& bad :
+       {"\x80"s, "\xC0\xAF"s, "\xE0\x80\xAF"s, "\xED\xA0\x80"s, "\xF4\x90\x80\x80"s,
+        "\xF8\x88\x80\x80\x80"s, "\xE4\xB8"s, "\xFF"s, "\xC3\x28"s}) {
+    Utf8Char ch = DecodeUtf8(bad, 0);
+    EXPECT_FALSE(ch.valid) << testing::PrintToString(bad);
+    EXPECT_EQ(ch.length, 1);
+    EXPECT_EQ(ch.code_point, kReplacementCharacter);
+    EXPECT_FALSE(IsValidUtf8(bad));
+  }
+  EXPECT_TRUE(IsValidUtf8("陕西省渭南市 \xF0\x9F\x93\xA6 ok"));
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("\0"s));
+}
+
+TEST(Utf8, EncodingRoundTripsAndReplacesWhatIsNotAScalarValue) {
+  for (char32_t c : {U'\0', U'A', U'\u00E9', U'\u738B', U'\U0001F600', U'\U0010FFFF'}) {
+    std::string s;
+    AppendUtf8(c, &s);
+    Utf8Char back = DecodeUtf8(s, 0);
+    EXPECT_TRUE(back.valid);
+    EXPECT_EQ(back.code_point, c);
+    EXPECT_EQ(back.length, s.size());
+  }
+  std::string s;
+  AppendUtf8(0xD800, &s);
+  AppendUtf8(0x110000, &s);
+  EXPECT_EQ(s, "\uFFFD\uFFFD");
+}
+
+TEST(Utf8, ToValidUtf8ReplacesEachMalformedByte) {
+  EXPECT_EQ(ToValidUtf8("王\xFF\xFE秀"), "王\uFFFD\uFFFD秀");
+  EXPECT_EQ(ToValidUtf8("plain"), "plain");
+  EXPECT_EQ(CountCodePoints("王\xFF秀"), 3u);
+}
+
+TEST(Echo, NulAndControlCharactersAreShownEscapedIssue13) {
+  EXPECT_EQ(Echo("NUL\0ID"s), "NUL\\0ID");
+  EXPECT_EQ(Echo("a\tb\nc\rd"), "a\\tb\\nc\\rd");
+  EXPECT_EQ(Echo("\x1b[2J\x1b[31mred\x07\x7f"), "\\x1b[2J\\x1b[31mred\\x07\\x7f");
+  EXPECT_EQ(Echo("\u0085next line"), "\\u0085next line");
+  const std::string echoed = Echo("x\0\x01\x1f\x7f"s);
+  for (char c : echoed) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << echoed;
+}
+
+TEST(Echo, BidiOverridesAndInvisibleCharactersAreShownEscapedIssue13) {
+  EXPECT_EQ(Echo("\u202Eevil\u202C"), "\\u202eevil\\u202c");
+  EXPECT_EQ(Echo("a\u200Bb\uFEFFc\u2066d\u2028e"), "a\\u200bb\\ufeffc\\u2066d\\u2028e");
+  EXPECT_EQ(Echo("tag\U000E0041"), "tag\\U000e0041");
+}
+
+TEST(Echo, InvalidUtf8IsReplacedSoTheResultIsValidUtf8Issue13) {
+  const std::string echoed = Echo("\xC3\x28 \xE2\x82 \xFF\xFE \xED\xA0\x80 \xC0\xAF");
+  EXPECT_TRUE(IsValidUtf8(echoed));
+  EXPECT_EQ(echoed, "\uFFFD( \uFFFD\uFFFD \uFFFD\uFFFD \uFFFD\uFFFD\uFFFD \uFFFD\uFFFD");
+}
+
+TEST(Echo, LongValuesAreShortenedWithTheirLengthStatedIssue13) {
+  const std::string id(10'000, 'A');
+  EXPECT_EQ(Echo(id), std::string(64, 'A') + "…[10000 bytes]");
+  EXPECT_EQ(Echo(id, 3), "AAA…[10000 bytes]");
+  // Characters, not bytes, are counted: a cut never splits one.
+  std::string names;
+  for (int i = 0; i < 100; ++i) names += "王";
+  const std::string echoed = Echo(names, 10);
+  EXPECT_TRUE(IsValidUtf8(echoed));
+  EXPECT_EQ(echoed.substr(0, 30), names.substr(0, 30));
+  EXPECT_EQ(echoed.substr(30), "…[300 bytes]");
+  EXPECT_EQ(Echo(std::string(64, 'B')), std::string(64, 'B')) << "exactly the limit is not cut";
+}
+
+TEST(Echo, OrdinaryTextPassesUnchangedAndEchoIsIdempotent) {
+  for (const std::string& text :
+       {"GOOD-01"s, "王秀英 \U0001F600"s, "a\\b \"quoted\""s, "<script>&amp;</script>"s, ""s}) {
+    EXPECT_EQ(Echo(text), text);
+  }
+  for (const std::string& text : {"NUL\0\n\x1b\xFF\u202E"s, "\\x00 typed by hand"s}) {
+    EXPECT_EQ(Echo(Echo(text)), Echo(text));
+  }
+}
+
+TEST(Echo, QuotedFormEscapesItsQuotes) {
+  EXPECT_EQ(EchoQuoted("../x"), "\"../x\"");
+  EXPECT_EQ(EchoQuoted("a\"b\0"s), "\"a\\\"b\\0\"");
+  EXPECT_EQ(EchoQuoted(std::string(100, 'x'), 2), "\"xx…[100 bytes]\"");
+}
+
+class ManualClock final : public Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() const override { return now; }
+  int64_t UnixMillis() const override { return 0; }
+  std::chrono::steady_clock::time_point now{};
+};
+
+TEST(RateLimitedLog, LetsABurstThroughPerPeriodAndCountsTheRest) {
+  ManualClock clock;
+  std::vector<std::string> lines;
+  RateLimitedLog log([&lines](const std::string& line) { lines.push_back(line); },
+                     RateLimit{2, std::chrono::seconds(10)}, clock);
+  for (int i = 0; i < 1000; ++i) log.Log("bad message " + std::to_string(i));
+  EXPECT_EQ(lines, (std::vector<std::string>{"bad message 0", "bad message 1"}));
+  EXPECT_EQ(log.suppressed_total(), 998u);
+  clock.now += std::chrono::seconds(10);
+  log.Log("later");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[2], "998 similar lines suppressed (more than 2 in 10000 ms)");
+  EXPECT_EQ(lines[3], "later");
+}
+
+}  // namespace
+}  // namespace sortline
