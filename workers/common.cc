@@ -60,111 +60,114 @@ void AddMetricsFlags(CLI::App& app, int& port, std::string& host) {
                  "port)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 65535));
-  app.add_option("--metrics-host", host, "Metrics HTTP address (0.0.0.0: every interface)") void
-  AddOrderLimitFlags(CLI::App & app, model::OrderLimits & limits) {
-    CLI::App* group = app.add_option_group(
-        "Plausibility limits",
-        "Orders past these are refused as data errors naming the field and the limit; "
-        "parcels within them but over a sort rule's limits go to the manual chute");
-    group->add_option("--max-weight-g", limits.max_weight_g, "Heaviest plausible parcel, grams")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    group->add_option("--max-side-mm", limits.max_side_mm, "Longest plausible side, millimetres")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    group
-        ->add_option("--max-value-fen", limits.max_value_fen,
-                     "Highest plausible declared value or cash on delivery, fen")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    group
-        ->add_option("--min-created-ms", limits.min_created_unix_ms,
-                     "Earliest plausible order time, Unix ms (0 = not given is always accepted)")
-        ->capture_default_str();
-    group
-        ->add_option("--max-created-ms", limits.max_created_unix_ms,
-                     "Order times from here on are implausible, Unix ms")
-        ->capture_default_str();
-    group
-        ->add_option("--max-text-bytes", limits.max_text_bytes,
-                     "Longest text field (name, address line, contents), bytes")
-        ->capture_default_str();
-  }
+  app.add_option("--metrics-host", host, "Metrics HTTP address (0.0.0.0: every interface)")
+      ->capture_default_str();
+}
 
-  namespace {
+void AddOrderLimitFlags(CLI::App& app, model::OrderLimits& limits) {
+  CLI::App* group = app.add_option_group(
+      "Plausibility limits",
+      "Orders past these are refused as data errors naming the field and the limit; "
+      "parcels within them but over a sort rule's limits go to the manual chute");
+  group->add_option("--max-weight-g", limits.max_weight_g, "Heaviest plausible parcel, grams")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  group->add_option("--max-side-mm", limits.max_side_mm, "Longest plausible side, millimetres")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  group
+      ->add_option("--max-value-fen", limits.max_value_fen,
+                   "Highest plausible declared value or cash on delivery, fen")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  group
+      ->add_option("--min-created-ms", limits.min_created_unix_ms,
+                   "Earliest plausible order time, Unix ms (0 = not given is always accepted)")
+      ->capture_default_str();
+  group
+      ->add_option("--max-created-ms", limits.max_created_unix_ms,
+                   "Order times from here on are implausible, Unix ms")
+      ->capture_default_str();
+  group
+      ->add_option("--max-text-bytes", limits.max_text_bytes,
+                   "Longest text field (name, address line, contents), bytes")
+      ->capture_default_str();
+}
 
-  sigset_t StopSignals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    return set;
-  }
+namespace {
 
-  }  // namespace
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
 
-  void BlockStopSignals() {
-    sigset_t set = StopSignals();
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  }
+}  // namespace
 
-  void StopOnSignals(std::function<void()> on_stop) {
-    sigset_t set = StopSignals();
-    std::thread([set, on_stop = std::move(on_stop)] {
-      int signal = 0;
-      if (sigwait(&set, &signal) == 0) on_stop();
-    }).detach();
-  }
+void BlockStopSignals() {
+  sigset_t set = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
 
-  void BlockReloadSignal() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  }
+void StopOnSignals(std::function<void()> on_stop) {
+  sigset_t set = StopSignals();
+  std::thread([set, on_stop = std::move(on_stop)] {
+    int signal = 0;
+    if (sigwait(&set, &signal) == 0) on_stop();
+  }).detach();
+}
 
-  std::jthread ReloadOnSignal(std::function<void()> on_reload) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGHUP);
-    return std::jthread([set, on_reload = std::move(on_reload)](std::stop_token stop) {
-      // A timed wait, so that the thread notices the stop request and can be joined.
-      const timespec timeout{0, 200'000'000};
-      while (!stop.stop_requested()) {
-        if (sigtimedwait(&set, nullptr, &timeout) == SIGHUP) on_reload();
-      }
-    });
-  }
+void BlockReloadSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
 
-  namespace {
+std::jthread ReloadOnSignal(std::function<void()> on_reload) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  return std::jthread([set, on_reload = std::move(on_reload)](std::stop_token stop) {
+    // A timed wait, so that the thread notices the stop request and can be joined.
+    const timespec timeout{0, 200'000'000};
+    while (!stop.stop_requested()) {
+      if (sigtimedwait(&set, nullptr, &timeout) == SIGHUP) on_reload();
+    }
+  });
+}
 
-  // A log line is cut here: longer ones only repeat input that Echo shortened already.
-  constexpr size_t kMaxLogLineCodePoints = 2000;
+namespace {
 
-  }  // namespace
+// A log line is cut here: longer ones only repeat input that Echo shortened already.
+constexpr size_t kMaxLogLineCodePoints = 2000;
 
-  std::function<void(const std::string&)> StderrLogger(const std::string& program) {
-    return [program](const std::string& line) {
-      static std::mutex mu;
-      auto now = std::chrono::system_clock::now();
-      std::time_t t = std::chrono::system_clock::to_time_t(now);
-      int ms = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-          1000);
-      std::tm tm{};
-      gmtime_r(&t, &tm);
-      char stamp[32];
-      std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-      // One line each, whatever a message quotes from outside (pipeline/base/text.h).
-      const std::string echoed = Echo(line, kMaxLogLineCodePoints);
-      std::lock_guard<std::mutex> lock(mu);
-      std::fprintf(stderr, "%s.%03dZ %s: %s\n", stamp, ms, program.c_str(), echoed.c_str());
-    };
-  }
+}  // namespace
 
-  int Fatal(const std::string& program, const Status& status) {
-    std::fprintf(stderr, "%s: %s\n", program.c_str(), status.ToString().c_str());
-    return kExitError;
-  }
+std::function<void(const std::string&)> StderrLogger(const std::string& program) {
+  return [program](const std::string& line) {
+    static std::mutex mu;
+    auto now = std::chrono::system_clock::now();
+    std::time_t t = std::chrono::system_clock::to_time_t(now);
+    int ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    // One line each, whatever a message quotes from outside (pipeline/base/text.h).
+    const std::string echoed = Echo(line, kMaxLogLineCodePoints);
+    std::lock_guard<std::mutex> lock(mu);
+    std::fprintf(stderr, "%s.%03dZ %s: %s\n", stamp, ms, program.c_str(), echoed.c_str());
+  };
+}
+
+int Fatal(const std::string& program, const Status& status) {
+  std::fprintf(stderr, "%s: %s\n", program.c_str(), status.ToString().c_str());
+  return kExitError;
+}
 
 }  // namespace sortline::cli
