@@ -15,13 +15,20 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   zbar-tools poppler-utils poppler-data fonts-wqy-microhei fonts-droid-fallback python3-reportlab
   gnuplot-nox chromium libpng-dev qpdf
+  # deploy/container: the image's root filesystem (mmdebstrap), its import and build (podman)
+  mmdebstrap podman
 )
 # gnuplot-nox draws the charts of `sortline report` and bench/suite.sh; chromium opens the
 # report in its acceptance test (headless), libpng reads the screenshot there.
-# The benchmark suite's Node peer (pdfkit + bwip-js from npm, installed under the build
-# directory) needs node and npm: Debian's, unless this machine already has both.
-if ! command -v node >/dev/null 2>&1; then packages+=(nodejs); fi
-if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
+# deploy/k8s's offline checks render with `kubectl kustomize` and validate with Node.js;
+# the benchmark suite's Node peer (pdfkit + bwip-js from npm, installed under the build
+# directory) needs Node.js too. Debian 12's kubectl is the package kubernetes-client
+# (1.20), and Node.js 18 with npm; a kubectl or node already on the PATH (another
+# packaging of them) is used as it is, since installing Debian's over it would clash on
+# the same files.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

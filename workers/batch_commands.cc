@@ -168,8 +168,12 @@ Command AddSubmitCommand(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("submit", "Send an orders file to sortline-intake and wait for it");
   cmd->add_option("orders", submit->orders, "Orders file (JSON lines)")->required();
-  cmd->add_option("--intake", submit->submit.intake_endpoint, "Intake submit endpoint")
-      ->capture_default_str();
+  cmd->add_option("--intake", submit->submit.intake_endpoints,
+                  "Intake submit endpoint; repeat it (or separate by commas) for several intakes: "
+                  "each batch goes to the one its batch id picks (default " +
+                      submit->submit.intake_endpoint + ")")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd->add_option("--batch-size", submit->submit.batch_size, "Orders per batch")
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000));

@@ -67,6 +67,21 @@ Result<transport::Security> LoadSecurity(const SecurityFlags& flags) {
   return security;
 }
 
+void AddCheckFlags(CLI::App& app, bool& check) {
+  app.add_flag("--check-flags", check,
+               "Check the command line and exit 0 without starting (for deployment tests)");
+}
+
+void AddMetricsFlags(CLI::App& app, int& port, std::string& host) {
+  app.add_option("--metrics-port", port,
+                 "Prometheus /metrics, /healthz and /readyz HTTP port (-1: none, 0: any free "
+                 "port)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 65535));
+  app.add_option("--metrics-host", host, "Metrics HTTP address (0.0.0.0: every interface)")
+      ->capture_default_str();
+}
+
 void AddOrderLimitFlags(CLI::App& app, model::OrderLimits& limits) {
   CLI::App* group = app.add_option_group(
       "Plausibility limits",

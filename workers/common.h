@@ -48,6 +48,14 @@ void AddSecurityFlags(CLI::App& app, SecurityFlags& flags);
 // one is; the errors of transport::LoadSecurity otherwise.
 Result<transport::Security> LoadSecurity(const SecurityFlags& flags);
 
+// --check-flags: the command line is parsed and checked, then the program exits 0
+// without opening or starting anything (deploy/k8s's test checks every container's
+// command with it). Test `check` after parsing. `check` must outlive parsing.
+void AddCheckFlags(CLI::App& app, bool& check);
+
+// --metrics-port and --metrics-host of a daemon (the Prometheus page with its /healthz
+// and /readyz probes). `port` and `host` keep their defaults when not given.
+void AddMetricsFlags(CLI::App& app, int& port, std::string& host);
 // The plausibility limits of model::OrderLimits as flags, each defaulting to the
 // library's default (--max-weight-g, --max-side-mm, --max-value-fen, --min-created-ms,
 // --max-created-ms, --max-text-bytes), in a group of their own in --help. `limits` must

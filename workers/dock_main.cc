@@ -121,7 +121,10 @@ int main(int argc, char** argv) {
       ->type_name("POINT[:N]");
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
+  bool check_flags = false;
+  cli::AddCheckFlags(app, check_flags);
   CLI11_PARSE(app, argc, argv);
+  if (check_flags) return cli::kExitOk;
   if (app.count("--events-archive") == 0) {
     options.retention.archive_dir =
         (std::filesystem::path(options.store_path).parent_path() / "events").string();

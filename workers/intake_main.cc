@@ -1,5 +1,6 @@
 // sortline-intake: journals submitted order batches and leases them to workers.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 
 #include "pipeline/runtime/intake.h"
 #include "pipeline/runtime/protobuf_log.h"
@@ -30,10 +31,29 @@ int main(int argc, char** argv) {
   cli::AddRetentionFlags(app, "completed batches' orders", options.retention_ms,
                          options.prune_interval_ms);
   app.add_flag("--no-fsync", fast, "synchronous=NORMAL: faster, may lose commits on power loss");
+  std::string tracking_shard;
+  app.add_option("--tracking-shard", tracking_shard,
+                 "With several intakes: this intake's share of the tracking number serials, N/M "
+                 "(share N of M, from 0) or auto/M (N from the host name's trailing -N, as a "
+                 "StatefulSet pod's); intakes sharing a range would issue the same numbers")
+      ->type_name("N/M");
+  cli::AddMetricsFlags(app, options.metrics_port, options.metrics_host);
   cli::AddOrderLimitFlags(app, options.order_limits);
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
+  bool check_flags = false;
+  cli::AddCheckFlags(app, check_flags);
   CLI11_PARSE(app, argc, argv);
+  if (!tracking_shard.empty()) {
+    // --check-flags checks the spec's form wherever it runs: "auto" gets a pod-like name.
+    char host[256] = "check-0";
+    if (!check_flags) ::gethostname(host, sizeof host - 1);
+    Result<model::S10Range> range =
+        runtime::TrackingShard(options.journal.tracking_range, tracking_shard, host);
+    if (!range.ok()) return cli::Fatal(program, range.status());
+    options.journal.tracking_range = *range;
+  }
+  if (check_flags) return cli::kExitOk;
   options.journal.synchronous_full = !fast;
   options.log = cli::StderrLogger(program);
   runtime::RouteProtobufLogs(options.log);

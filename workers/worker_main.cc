@@ -21,7 +21,12 @@ int main(int argc, char** argv) {
       "renders each work batch's labels into one durable PDF, sends records to dock and "
       "reports work done after dock's acknowledgement. Run as many as you like, on any "
       "machine."};
-  app.add_option("--intake", options.intake_endpoint, "Intake work channel")->capture_default_str();
+  app.add_option("--intake", options.intake_endpoints,
+                 "Intake work channel; repeat it (or separate by commas) for several intakes, "
+                 "all of which this worker takes work from (default " +
+                     options.intake_endpoint + ")")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   app.add_option("--dock", options.dock_endpoint, "Dock records channel")->capture_default_str();
   app.add_option("--labels", options.label_dir, "Label store directory (shared by workers)")
       ->capture_default_str();
@@ -55,9 +60,13 @@ int main(int argc, char** argv) {
                  "reaches POINT: before-render, mid-label-write, after-labels or after-dock-ack")
       ->type_name("POINT[:N]")
       ->group("Testing");
+  cli::AddMetricsFlags(app, options.metrics_port, options.metrics_host);
   cli::SecurityFlags security_flags;
   cli::AddSecurityFlags(app, security_flags);
+  bool check_flags = false;
+  cli::AddCheckFlags(app, check_flags);
   CLI11_PARSE(app, argc, argv);
+  if (check_flags) return cli::kExitOk;
   options.fsync_labels = !no_fsync;
   options.flow.label_files = label::ParseLabelFiles(label_files).value();
   options.log = cli::StderrLogger(program);

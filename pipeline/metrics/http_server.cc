@@ -1,6 +1,8 @@
 #include "pipeline/metrics/http_server.h"
 
 #include <mutex>
+#include <string>
+#include <utility>
 
 #include <civetweb.h>
 
@@ -36,15 +38,48 @@ int ServeMetrics(mg_connection* connection, void* data) {
   return 200;
 }
 
+void Reply(mg_connection* connection, int code, const char* reason, const std::string& body) {
+  mg_printf(connection,
+            "HTTP/1.1 %d %s\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Cache-Control: no-store\r\n"
+            "Content-Length: %zu\r\n"
+            "Connection: close\r\n\r\n",
+            code, reason, body.size());
+  mg_write(connection, body.data(), body.size());
+}
+
+// GET /healthz and /readyz: `data` is the check (a std::function<std::string()>, may be
+// empty).
+int ServeProbe(mg_connection* connection, void* data) {
+  const auto* check = static_cast<const std::function<std::string()>*>(data);
+  const mg_request_info* request = mg_get_request_info(connection);
+  if (request == nullptr || (std::string(request->request_method) != "GET" &&
+                             std::string(request->request_method) != "HEAD")) {
+    mg_send_http_error(connection, 405, "%s", "only GET");
+    return 405;
+  }
+  const std::string problem = *check ? (*check)() : std::string();
+  if (problem.empty()) {
+    Reply(connection, 200, "OK", "ok\n");
+    return 200;
+  }
+  Reply(connection, 503, "Service Unavailable", problem + "\n");
+  return 503;
+}
+
 class CivetServer final : public HttpServer {
  public:
-  CivetServer(std::unique_ptr<mg_context, ContextCloser> context, int port)
-      : context_(std::move(context)), port_(port) {}
+  // The probes' checks live here, so civetweb's handlers can borrow them.
+  CivetServer(std::function<std::string()> liveness, std::function<std::string()> readiness)
+      : liveness_(std::move(liveness)), readiness_(std::move(readiness)) {}
   int port() const override { return port_; }
 
- private:
+  std::function<std::string()> liveness_;
+  std::function<std::string()> readiness_;
+  // Declared after the checks: stopped (requests finished) before they are destroyed.
   std::unique_ptr<mg_context, ContextCloser> context_;
-  int port_;
+  int port_ = 0;
 };
 
 }  // namespace
@@ -57,14 +92,18 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   const char* civet_options[] = {"listening_ports", listen.c_str(), "num_threads", threads.c_str(),
                                  nullptr};
   mg_callbacks callbacks{};
-  std::unique_ptr<mg_context, ContextCloser> context(mg_start(&callbacks, nullptr, civet_options));
-  if (!context) return IoError("metrics: cannot listen on " + listen);
-  mg_set_request_handler(context.get(), "/metrics", &ServeMetrics,
-                         const_cast<Registry*>(&registry));
+  auto server = std::make_unique<CivetServer>(options.liveness, options.readiness);
+  server->context_.reset(mg_start(&callbacks, nullptr, civet_options));
+  mg_context* context = server->context_.get();
+  if (context == nullptr) return IoError("metrics: cannot listen on " + listen);
+  mg_set_request_handler(context, "/metrics", &ServeMetrics, const_cast<Registry*>(&registry));
+  mg_set_request_handler(context, "/healthz", &ServeProbe, &server->liveness_);
+  mg_set_request_handler(context, "/readyz", &ServeProbe, &server->readiness_);
   mg_server_port ports[4] = {};
-  int n = mg_get_server_ports(context.get(), 4, ports);
+  int n = mg_get_server_ports(context, 4, ports);
   if (n < 1) return IoError("metrics: no port bound for " + listen);
-  return std::unique_ptr<HttpServer>(new CivetServer(std::move(context), ports[0].port));
+  server->port_ = ports[0].port;
+  return std::unique_ptr<HttpServer>(std::move(server));
 }
 
 }  // namespace sortline::metrics

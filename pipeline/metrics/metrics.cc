@@ -161,6 +161,15 @@ Histogram& Registry::GetHistogram(const std::string& name, const std::string& he
   return *series.histogram;
 }
 
+void Registry::Remove(const std::string& name, const Labels& labels) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& family : families_) {
+    if (family->name != name) continue;
+    std::erase_if(family->series,
+                  [&](const std::unique_ptr<Series>& series) { return series->labels == labels; });
+  }
+}
+
 std::string Registry::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;

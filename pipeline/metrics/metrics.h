@@ -83,6 +83,10 @@ class Registry {
   Histogram& GetHistogram(const std::string& name, const std::string& help,
                           std::vector<double> upper_bounds, const Labels& labels = {});
 
+  // Forgets the series `name{labels}` (e.g. of a peer that left), so it is no longer
+  // rendered. References to it become invalid: drop them first. No-op when absent.
+  void Remove(const std::string& name, const Labels& labels);
+
   // Every family in creation order, as Prometheus text.
   std::string Render() const;
 

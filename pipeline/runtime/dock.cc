@@ -228,6 +228,7 @@ Result<std::unique_ptr<Dock>> Dock::Open(transport::Context& context, const Dock
   transport::ChannelOptions records_options;
   records_options.security = options.security.get();
   records_options.peer_role = "worker";
+  records_options.log = options.log;  // refused handshakes, with their likely cause
   // Each sender has one batch in flight (the dock refuses a second), so a well-behaved
   // sender never has more than one message queued here; a small queue per connection
   // keeps a surge of senders, well-behaved or not, on their side of the wire.
@@ -237,6 +238,7 @@ Result<std::unique_ptr<Dock>> Dock::Open(transport::Context& context, const Dock
   transport::ChannelOptions conveyor_options;
   conveyor_options.security = options.security.get();
   conveyor_options.peer_role = "conveyor";
+  conveyor_options.log = options.log;
   SORTLINE_ASSIGN_OR_RETURN(
       parts.conveyor,
       transport::ServerChannel::Bind(context, options.conveyor_endpoint, conveyor_options));

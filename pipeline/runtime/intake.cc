@@ -4,10 +4,14 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "pipeline/metrics/http_server.h"
+#include "pipeline/metrics/metrics.h"
 #include "pipeline/model/orders.h"
+#include "pipeline/runtime/observability.h"
 #include "pipeline/runtime/stage_timings.h"
 #include "pipeline/transport/envelope.h"
 
@@ -23,27 +27,153 @@ constexpr int64_t kIdleLeaseCheckMs = 1000;
 constexpr size_t kMaxOrdersPerCommit = 20'000;
 // Messages handled from one channel before the other gets a turn.
 constexpr int kDrainPerTurn = 64;
+// How often the backlog gauges are refreshed from the journal.
+constexpr int64_t kBacklogRefreshMs = 2000;
+// /healthz fails when the serving loop has not turned for this long.
+constexpr int64_t kStuckLoopMs = 30'000;
+
+using Steady = std::chrono::steady_clock;
+
+// The intake's metrics, registered once. Thread-safety: as metrics::Registry.
+struct IntakeMetrics {
+  explicit IntakeMetrics(metrics::Registry& r)
+      : registry(r),
+        batches_received(r.GetCounter("sortline_intake_batches_received_total",
+                                      "Order batches journaled and acknowledged")),
+        batches_refused(r.GetCounter("sortline_intake_batches_refused_total",
+                                     "Order batches refused (journal full or failing)")),
+        orders_accepted(r.GetCounter("sortline_intake_orders_accepted_total",
+                                     "Orders journaled from acknowledged batches")),
+        orders_rejected(r.GetCounter("sortline_intake_orders_rejected_total",
+                                     "Orders refused at intake (invalid or duplicate tracking)")),
+        leases(r.GetCounter("sortline_intake_leases_total", "Work batches leased to workers")),
+        orders_leased(r.GetCounter("sortline_intake_orders_leased_total",
+                                   "Orders leased to workers (a redelivery counts again)")),
+        orders_done(r.GetCounter("sortline_intake_orders_done_total",
+                                 "Orders workers reported done (record stored at the dock)")),
+        orders_failed(
+            r.GetCounter("sortline_intake_orders_failed_total", "Orders workers reported failed")),
+        pending_perishable(r.GetGauge("sortline_intake_backlog_orders",
+                                      "Unfinished orders in the journal",
+                                      {{"class", "perishable"}, {"state", "pending"}})),
+        pending_ordinary(r.GetGauge("sortline_intake_backlog_orders",
+                                    "Unfinished orders in the journal",
+                                    {{"class", "ordinary"}, {"state", "pending"}})),
+        leased(r.GetGauge("sortline_intake_backlog_orders", "Unfinished orders in the journal",
+                          {{"class", "any"}, {"state", "leased"}})),
+        submit_commit(Commit("submit")),
+        lease_commit(Commit("lease")),
+        complete_commit(Commit("complete")),
+        workers(r.GetGauge("sortline_intake_workers", "Workers heard from within their lease")) {}
+
+  metrics::Histogram& Commit(const std::string& operation) {
+    return registry.GetHistogram("sortline_intake_journal_commit_seconds",
+                                 "Journal transactions, from begin to durable commit",
+                                 metrics::Histogram::ExponentialBounds(0.0005, 2, 14),
+                                 {{"operation", operation}});
+  }
+  metrics::Gauge& Credit(const std::string& worker) {
+    return registry.GetGauge("sortline_intake_worker_credit_orders",
+                             "Orders a worker may still be sent (its credit)",
+                             {{"worker", worker}});
+  }
+  void ForgetWorker(const std::string& worker) {
+    registry.Remove("sortline_intake_worker_credit_orders", {{"worker", worker}});
+  }
+
+  metrics::Registry& registry;
+  metrics::Counter& batches_received;
+  metrics::Counter& batches_refused;
+  metrics::Counter& orders_accepted;
+  metrics::Counter& orders_rejected;
+  metrics::Counter& leases;
+  metrics::Counter& orders_leased;
+  metrics::Counter& orders_done;
+  metrics::Counter& orders_failed;
+  metrics::Gauge& pending_perishable;
+  metrics::Gauge& pending_ordinary;
+  metrics::Gauge& leased;
+  metrics::Histogram& submit_commit;
+  metrics::Histogram& lease_commit;
+  metrics::Histogram& complete_commit;
+  metrics::Gauge& workers;
+};
+
+// The channel options that count and log refused handshakes on `channel`.
+transport::ChannelOptions Secured(const IntakeOptions& options, const std::string& peer_role,
+                                  const std::string& channel, metrics::Registry& registry) {
+  transport::ChannelOptions channel_options;
+  channel_options.security = options.security.get();
+  channel_options.peer_role = peer_role;
+  channel_options.log = options.log;
+  CountRefusedHandshakes(channel_options, registry, channel);
+  return channel_options;
+}
 
 class IntakeImpl final : public Intake {
  public:
   IntakeImpl(const model::DivisionTable& divisions, IntakeOptions options, Clock& clock,
-             std::unique_ptr<store::Journal> journal,
-             std::unique_ptr<transport::ServerChannel> submit,
-             std::unique_ptr<transport::ServerChannel> work)
+             std::unique_ptr<metrics::Registry> registry, std::unique_ptr<store::Journal> journal)
       : divisions_(divisions),
         options_(std::move(options)),
         clock_(clock),
-        journal_(std::move(journal)),
-        submit_(std::move(submit)),
-        work_(std::move(work)) {}
+        registry_(std::move(registry)),
+        metrics_(*registry_),
+        journal_(std::move(journal)) {}
+
+  // Binds the channels and starts the metrics server. Part of Open.
+  Status Start(transport::Context& context) {
+    SORTLINE_ASSIGN_OR_RETURN(submit_, transport::ServerChannel::Bind(
+                                           context, options_.submit_endpoint,
+                                           Secured(options_, "submitter", "submit", *registry_)));
+    SORTLINE_ASSIGN_OR_RETURN(
+        work_, transport::ServerChannel::Bind(context, options_.work_endpoint,
+                                              Secured(options_, "worker", "work", *registry_)));
+    SORTLINE_ASSIGN_OR_RETURN(http_,
+                              StartMetrics(
+                                  options_.metrics_host, options_.metrics_port, *registry_,
+                                  [this] { return Liveness(); }, [this] { return Readiness(); }));
+    return Status::Ok();
+  }
+
+  ~IntakeImpl() override {
+    http_.reset();  // no probe may look at this object once it is being destroyed
+  }
 
   std::string submit_endpoint() const override { return submit_->endpoint(); }
   std::string work_endpoint() const override { return work_->endpoint(); }
+  int metrics_port() const override { return http_ ? http_->port() : -1; }
   void RequestStop() override { stop_.store(true); }
 
   Status Run() override {
-    Log("intake: submit on " + submit_->endpoint() + ", work on " + work_->endpoint());
+    Log("intake: submit on " + submit_->endpoint() + ", work on " + work_->endpoint() +
+        (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
+    serving_.store(true);
+    Status served = Serve();
+    serving_.store(false);
+    return served;
+  }
+
+ private:
+  // The probes (civetweb threads): only atomics are read.
+  std::string Liveness() const {
+    if (!serving_.load()) return "";
+    const int64_t idle = SteadyMillis() - loop_turned_ms_.load();
+    if (idle > kStuckLoopMs) {
+      return "intake loop has not turned for " + std::to_string(idle / 1000) + " s";
+    }
+    return "";
+  }
+  std::string Readiness() const {
+    if (!serving_.load()) return "intake is not serving (starting or stopping)";
+    if (journal_refusing_.load()) return "the journal refuses batches (full or failing)";
+    return Liveness();
+  }
+
+  Status Serve() {
     while (!stop_.load()) {
+      loop_turned_ms_.store(SteadyMillis());
+      RefreshBacklog();
       Result<std::vector<size_t>> readable =
           transport::WaitReadable({submit_.get(), work_.get()}, {}, milliseconds(100));
       if (!readable.ok()) return readable.status().WithContext("intake poll");
@@ -67,7 +197,18 @@ class IntakeImpl final : public Intake {
     return Status::Ok();
   }
 
- private:
+  void RefreshBacklog() {
+    const int64_t now = SteadyMillis();
+    if (now - backlog_refreshed_ms_ < kBacklogRefreshMs) return;
+    backlog_refreshed_ms_ = now;
+    Result<store::JournalBacklog> backlog = journal_->Backlog();
+    if (!backlog.ok()) return;  // a gauge left stale is no reason to stop serving
+    metrics_.pending_perishable.Set(static_cast<double>(backlog->pending_perishable));
+    metrics_.pending_ordinary.Set(static_cast<double>(backlog->pending_ordinary));
+    metrics_.leased.Set(static_cast<double>(backlog->leased));
+    metrics_.workers.Set(static_cast<double>(workers_.size()));
+  }
+
   struct Peer {
     uint32_t credit = 0;
     int64_t last_seen_ms = 0;
@@ -107,7 +248,9 @@ class IntakeImpl final : public Intake {
       batches.push_back(&pending.request.batch());
       rejected.push_back(std::move(pending.rejected));
     }
+    const Steady::time_point commit_start = Steady::now();
     Result<std::vector<v1::SubmitReply>> stored = journal_->SubmitGroup(batches, rejected);
+    metrics_.submit_commit.Observe(SecondsSince(commit_start));
     if (!stored.ok() && stored.status().code() == StatusCode::kDataLoss) return stored.status();
     if (stored.ok()) {
       if (journal_full_) Log("intake: journal takes batches again");
@@ -122,6 +265,16 @@ class IntakeImpl final : public Intake {
             " batches not journaled: " + stored.status().ToString());
       }
       journal_full_ = passing;
+    }
+    journal_refusing_.store(!stored.ok());
+    if (stored.ok()) {
+      metrics_.batches_received.Add(group.size());
+      for (const v1::SubmitReply& reply : *stored) {
+        metrics_.orders_accepted.Add(reply.accepted());
+        metrics_.orders_rejected.Add(static_cast<uint64_t>(reply.rejected_size()));
+      }
+    } else {
+      metrics_.batches_refused.Add(group.size());
     }
     for (size_t i = 0; i < group.size(); ++i) {
       v1::SubmitReply reply;
@@ -200,6 +353,7 @@ class IntakeImpl final : public Intake {
     switch (message->kind_case()) {
       case v1::WorkMessage::kReady:
         peer.credit = message->ready().credit();
+        metrics_.Credit(in.peer).Set(peer.credit);
         peer.announced = true;
         work_may_be_waiting_ = true;  // new credit: look at the journal on this turn
         break;
@@ -221,8 +375,16 @@ class IntakeImpl final : public Intake {
         break;
       }
       case v1::WorkMessage::kDone: {
+        const Steady::time_point commit_start = Steady::now();
         Status completed = journal_->Complete(message->done());
-        if (completed.ok()) AddTimings(message->done().stage_timings(), &stage_timings_);
+        metrics_.complete_commit.Observe(SecondsSince(commit_start));
+        if (completed.ok()) {
+          AddTimings(message->done().stage_timings(), &stage_timings_);
+          for (const v1::OrderResult& result : message->done().results()) {
+            (result.outcome() == v1::OUTCOME_FAILED ? metrics_.orders_failed : metrics_.orders_done)
+                .Add();
+          }
+        }
         if (!completed.ok()) {
           if (completed.code() == StatusCode::kDataLoss) return completed;
           // Not recorded: the lease expires and the work is redone, idempotently.
@@ -252,7 +414,9 @@ class IntakeImpl final : public Intake {
         continue;
       }
       uint32_t want = std::min(peer.credit, options_.max_orders_per_lease);
+      const Steady::time_point commit_start = Steady::now();
       Result<v1::WorkBatch> batch = journal_->Lease(it->first, want, now, options_.lease_ms);
+      metrics_.lease_commit.Observe(SecondsSince(commit_start));
       if (!batch.ok()) {
         if (batch.status().code() == StatusCode::kDataLoss) return batch.status();
         Log("intake: lease failed: " + batch.status().ToString());
@@ -266,10 +430,14 @@ class IntakeImpl final : public Intake {
       if (!sent.ok()) {
         // The worker is gone; its lease expires and the orders go to others.
         Log("intake: worker " + it->first + " unreachable, dropped: " + sent.ToString());
+        metrics_.ForgetWorker(it->first);
         it = workers_.erase(it);
         continue;
       }
       peer.credit -= std::min(peer.credit, n);  // a redelivered lease may exceed the credit
+      metrics_.leases.Add();
+      metrics_.orders_leased.Add(n);
+      metrics_.Credit(it->first).Set(peer.credit);
       // More may be waiting: look again on the next turn without the idle delay.
       work_may_be_waiting_ = true;
       ++it;
@@ -311,6 +479,7 @@ class IntakeImpl final : public Intake {
     for (auto it = workers_.begin(); it != workers_.end();) {
       if (now - it->second.last_seen_ms > options_.lease_ms) {
         Log("intake: worker " + it->first + " silent past its lease, forgotten");
+        metrics_.ForgetWorker(it->first);
         it = workers_.erase(it);
       } else {
         ++it;
@@ -321,9 +490,17 @@ class IntakeImpl final : public Intake {
   const model::DivisionTable& divisions_;
   const IntakeOptions options_;
   Clock& clock_;
+  // Declared before the channels: their monitor threads count into it until they close.
+  std::unique_ptr<metrics::Registry> registry_;
+  IntakeMetrics metrics_;
   std::unique_ptr<store::Journal> journal_;
   std::unique_ptr<transport::ServerChannel> submit_;
   std::unique_ptr<transport::ServerChannel> work_;
+  std::unique_ptr<metrics::HttpServer> http_;  // null without a metrics port
+  std::atomic<bool> serving_{false};
+  std::atomic<bool> journal_refusing_{false};  // the last group commit failed
+  std::atomic<int64_t> loop_turned_ms_{0};     // steady clock
+  int64_t backlog_refreshed_ms_ = 0;
   std::map<std::string, Peer> workers_;
   bool work_may_be_waiting_ = true;
   bool journal_full_ = false;      // the last Submit was refused for space: alarm raised
@@ -338,6 +515,43 @@ class IntakeImpl final : public Intake {
 
 }  // namespace
 
+Result<model::S10Range> TrackingShard(const model::S10Range& whole, const std::string& spec,
+                                      const std::string& host_name) {
+  const auto number = [](std::string_view text) -> std::optional<uint32_t> {
+    if (text.empty() || text.size() > 9) return std::nullopt;
+    uint32_t value = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + static_cast<uint32_t>(c - '0');
+    }
+    return value;
+  };
+  const size_t slash = spec.find('/');
+  const std::string problem = "tracking shard \"" + spec + "\": ";
+  if (slash == std::string::npos) return InvalidArgument(problem + "expected N/M or auto/M");
+  std::optional<uint32_t> shards = number(std::string_view(spec).substr(slash + 1));
+  if (!shards.has_value() || *shards == 0) return InvalidArgument(problem + "M is not a count");
+  std::optional<uint32_t> shard;
+  if (spec.substr(0, slash) == "auto") {
+    const size_t dash = host_name.rfind('-');
+    if (dash != std::string::npos) shard = number(std::string_view(host_name).substr(dash + 1));
+    if (!shard.has_value()) {
+      return InvalidArgument(problem + "host name \"" + host_name + "\" does not end in -N");
+    }
+  } else {
+    shard = number(std::string_view(spec).substr(0, slash));
+    if (!shard.has_value()) return InvalidArgument(problem + "N is not a number");
+  }
+  if (*shard >= *shards) return InvalidArgument(problem + "N must be below M");
+  const uint64_t size = uint64_t{whole.last} - whole.first + 1;
+  const uint64_t share = size / *shards;
+  if (share == 0) return InvalidArgument(problem + "more shards than serials");
+  model::S10Range part = whole;
+  part.first = static_cast<uint32_t>(whole.first + share * *shard);
+  part.last = *shard + 1 == *shards ? whole.last : static_cast<uint32_t>(part.first + share - 1);
+  return part;
+}
+
 Result<std::unique_ptr<Intake>> Intake::Open(transport::Context& context,
                                              const model::DivisionTable& divisions,
                                              const IntakeOptions& options, Clock& clock) {
@@ -346,19 +560,10 @@ Result<std::unique_ptr<Intake>> Intake::Open(transport::Context& context,
   if (options.prune_interval_ms <= 0) return InvalidArgument("prune interval must be positive");
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<store::Journal> journal,
                             store::Journal::Open(options.journal_path, options.journal));
-  transport::ChannelOptions submit_options;
-  submit_options.security = options.security.get();
-  submit_options.peer_role = "submitter";
-  transport::ChannelOptions work_options = submit_options;
-  work_options.peer_role = "worker";
-  SORTLINE_ASSIGN_OR_RETURN(
-      std::unique_ptr<transport::ServerChannel> submit,
-      transport::ServerChannel::Bind(context, options.submit_endpoint, submit_options));
-  SORTLINE_ASSIGN_OR_RETURN(
-      std::unique_ptr<transport::ServerChannel> work,
-      transport::ServerChannel::Bind(context, options.work_endpoint, work_options));
-  return std::unique_ptr<Intake>(new IntakeImpl(divisions, options, clock, std::move(journal),
-                                                std::move(submit), std::move(work)));
+  auto intake = std::make_unique<IntakeImpl>(
+      divisions, options, clock, std::make_unique<metrics::Registry>(), std::move(journal));
+  SORTLINE_RETURN_IF_ERROR(intake->Start(context));
+  return std::unique_ptr<Intake>(std::move(intake));
 }
 
 }  // namespace sortline::runtime

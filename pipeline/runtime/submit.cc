@@ -58,17 +58,27 @@ std::string ReasonKind(const std::string& reason) {
 // A submitted batch followed to completion.
 struct Tracked {
   std::string batch_id;
+  size_t intake = 0;   // index of the intake that journaled it
   uint64_t total = 0;  // accepted into the journal
   uint64_t finished = 0;
   bool complete = false;
   std::unordered_map<std::string, uint64_t> line_of;  // order id -> file line
 };
 
+// One intake the submitter talks to.
+struct IntakeLink {
+  std::string endpoint;
+  std::unique_ptr<transport::ClientChannel> channel;
+  bool first_handshake_seen = false;
+};
+
 class Submitter {
  public:
-  Submitter(std::unique_ptr<transport::ClientChannel> channel, const SubmitOptions& options,
-            Progress& progress, v1::RunSummary& summary)
-      : channel_(std::move(channel)), options_(options), progress_(progress), summary_(summary) {}
+  Submitter(std::vector<IntakeLink> intakes, const SubmitOptions& options, Progress& progress,
+            v1::RunSummary& summary)
+      : intakes_(std::move(intakes)), options_(options), progress_(progress), summary_(summary) {
+    for (const IntakeLink& intake : intakes_) endpoints_.push_back(intake.endpoint);
+  }
 
   // Records a line that failed before reaching a worker.
   void Fail(uint64_t line, const std::string& order_id, const std::string& reason) {
@@ -93,6 +103,8 @@ class Submitter {
     batch.set_source(source);
     Tracked tracked;
     tracked.batch_id = batch_id;
+    tracked.intake = IntakeForBatch(batch_id, endpoints_);
+    IntakeLink& intake = intakes_[tracked.intake];
     std::vector<std::string> ids;
     ids.reserve(static_cast<size_t>(batch.orders_size()));
     for (const v1::Order& order : batch.orders()) ids.push_back(order.order_id());
@@ -103,8 +115,9 @@ class Submitter {
     const auto refused_since = Clock::now();
     v1::SubmitReply reply;
     while (true) {
-      SORTLINE_ASSIGN_OR_RETURN(
-          reply, Call(payload, [&](const v1::SubmitReply& r) { return r.batch_id() == batch_id; }));
+      SORTLINE_ASSIGN_OR_RETURN(reply, Call(intake, payload, [&](const v1::SubmitReply& r) {
+                                  return r.batch_id() == batch_id;
+                                }));
       if (reply.error().empty()) break;
       // A passing refusal (intake's disk is full): nothing was journaled; the same batch
       // is sent again until it is taken or the stall timeout says intake is stuck.
@@ -112,7 +125,8 @@ class Submitter {
           options_.stall_timeout_ms > 0 &&
           Clock::now() - refused_since > milliseconds(options_.stall_timeout_ms);
       if (!reply.retry() || waited_too_long) {
-        return Unavailable("intake refused batch " + batch_id + ": " + reply.error());
+        return Unavailable("intake at " + intake.endpoint + " refused batch " + batch_id + ": " +
+                           reply.error());
       }
       ::usleep(static_cast<useconds_t>(options_.retry_pause_ms) * 1000);
     }
@@ -157,11 +171,12 @@ class Submitter {
       if (batch.complete) continue;
       v1::SubmitRequest request;
       request.set_progress_batch_id(batch.batch_id);
-      SORTLINE_ASSIGN_OR_RETURN(
-          v1::SubmitReply reply,
-          Call(transport::Encode(std::move(request)), [&](const v1::SubmitReply& r) {
-            return r.batch_id() == batch.batch_id && (r.has_progress() || !r.error().empty());
-          }));
+      SORTLINE_ASSIGN_OR_RETURN(v1::SubmitReply reply,
+                                Call(intakes_[batch.intake], transport::Encode(std::move(request)),
+                                     [&](const v1::SubmitReply& r) {
+                                       return r.batch_id() == batch.batch_id &&
+                                              (r.has_progress() || !r.error().empty());
+                                     }));
       if (!reply.error().empty()) {
         return Unavailable("progress of " + batch.batch_id + ": " + reply.error());
       }
@@ -183,16 +198,19 @@ class Submitter {
     return Status::Ok();
   }
 
-  // Asks intake for its running total of stage timings (once before the first batch,
-  // once after the last is complete). An intake that does not know the question
-  // answers with an error: then the summary has no timings, and nothing else changes.
+  // Asks each intake for its running total of stage timings (once before the first
+  // batch, once after the last is complete). An intake that does not know the question
+  // answers with an error: then the summary lacks its timings, and nothing else changes.
   void NoteStageTimings() {
-    v1::SubmitRequest request;
-    request.set_stage_timings(true);
-    Result<v1::SubmitReply> reply =
-        Call(transport::Encode(std::move(request)),
-             [](const v1::SubmitReply& r) { return r.batch_id().empty(); });
-    if (reply.ok() && reply->error().empty()) timings_.Note(reply->stage_timings());
+    timings_.resize(intakes_.size());
+    for (size_t i = 0; i < intakes_.size(); ++i) {
+      v1::SubmitRequest request;
+      request.set_stage_timings(true);
+      Result<v1::SubmitReply> reply =
+          Call(intakes_[i], transport::Encode(std::move(request)),
+               [](const v1::SubmitReply& r) { return r.batch_id().empty(); });
+      if (reply.ok() && reply->error().empty()) timings_[i].Note(reply->stage_timings());
+    }
   }
 
   // The final point of the run's timeline; the timeline and the stage timings of the
@@ -202,7 +220,7 @@ class Submitter {
                          static_cast<uint64_t>(summary_.failures_size()), summary_);
     StageTimingList stages;  // decode first, then the workers' stages in their order
     decode_.AddTo(&stages);
-    AddTimings(timings_.Between(), &stages);
+    for (const TimingWindow& window : timings_) AddTimings(window.Between(), &stages);
     *summary_.mutable_stage_timings() = std::move(stages);
   }
 
@@ -226,18 +244,21 @@ class Submitter {
   // (same batch id, so intake answers idempotently) after each timeout. One request is
   // outstanding at a time, so a late reply to an earlier resend carries the same batch
   // id and the same meaning.
-  Result<v1::SubmitReply> Call(const std::string& payload,
+  Result<v1::SubmitReply> Call(IntakeLink& intake, const std::string& payload,
                                const std::function<bool(const v1::SubmitReply&)>& matches) {
+    SORTLINE_RETURN_IF_ERROR(AwaitFirstHandshake(intake));
+    transport::ClientChannel& channel = *intake.channel;
     for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-      Status sent = channel_->Send(payload);
+      Status sent = channel.Send(payload);
       if (!sent.ok()) {
+        SORTLINE_RETURN_IF_ERROR(Refused(channel));
         ::usleep(200'000);
         continue;
       }
       auto deadline = Clock::now() + milliseconds(options_.reply_timeout_ms);
       while (Clock::now() < deadline) {
         auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-        Result<std::optional<std::string>> in = channel_->Receive(std::max(left, milliseconds(1)));
+        Result<std::optional<std::string>> in = channel.Receive(std::max(left, milliseconds(1)));
         if (!in.ok()) return in.status();
         if (!in.value().has_value()) break;
         Result<v1::SubmitReply> reply = transport::Decode<v1::SubmitReply>(*in.value());
@@ -245,11 +266,43 @@ class Submitter {
         if (matches(reply.value())) return std::move(reply).value();
       }
     }
-    return Unavailable("intake at " + options_.intake_endpoint + " did not answer after " +
+    return Unavailable("intake at " + intake.endpoint + " did not answer after " +
                        std::to_string(options_.max_attempts) + " attempts");
   }
 
-  std::unique_ptr<transport::ClientChannel> channel_;
+  // The first time, waits (up to kFirstHandshakeWaitMs) for the first handshake with
+  // intake to succeed or fail, so a refused submitter stops within seconds instead of
+  // resending into a connection that never comes (ZMQ_IMMEDIATE queues nothing).
+  Status AwaitFirstHandshake(IntakeLink& intake) {
+    if (intake.first_handshake_seen) return Status::Ok();
+    constexpr int kFirstHandshakeWaitMs = 3000;
+    const auto until = Clock::now() + milliseconds(kFirstHandshakeWaitMs);
+    while (Clock::now() < until) {
+      const transport::HandshakeStatus status = intake.channel->handshake();
+      if (status.succeeded) break;
+      SORTLINE_RETURN_IF_ERROR(Refused(*intake.channel));
+      ::usleep(20'000);
+    }
+    intake.first_handshake_seen = true;
+    return Status::Ok();
+  }
+
+  // kFailedPrecondition with the likely cause when intake refuses this submitter's
+  // handshakes: at once for a refused key or a plaintext/CURVE mismatch, after three in
+  // a row for a dropped handshake (a restarting intake may drop one).
+  static Status Refused(const transport::ClientChannel& channel) {
+    const transport::HandshakeStatus status = channel.handshake();
+    if (status.succeeded || !status.last_failure.has_value()) return Status::Ok();
+    const transport::HandshakeFailure failure = status.last_failure->failure;
+    const bool definite = failure == transport::HandshakeFailure::kKeyRefused ||
+                          failure == transport::HandshakeFailure::kMechanismMismatch ||
+                          failure == transport::HandshakeFailure::kWrongServerKey;
+    if (!definite && status.failures < 3) return Status::Ok();
+    return FailedPrecondition("cannot connect to intake: " + status.last_failure->cause);
+  }
+
+  std::vector<IntakeLink> intakes_;
+  std::vector<std::string> endpoints_;  // of intakes_, in order
   const SubmitOptions& options_;
   Progress& progress_;
   v1::RunSummary& summary_;
@@ -257,11 +310,31 @@ class Submitter {
   uint64_t early_failures_ = 0;
   std::unordered_set<uint64_t> failed_lines_;
   Timeline timeline_;
-  TimingWindow timings_;  // intake's running stage timings, first and last seen
-  StageTimings decode_;   // this submitter's own stage
+  std::vector<TimingWindow> timings_;  // each intake's running stage timings, first and last
+  StageTimings decode_;                // this submitter's own stage
 };
 
 }  // namespace
+
+size_t IntakeForBatch(const std::string& batch_id, const std::vector<std::string>& endpoints) {
+  // FNV-1a mixes its last bytes poorly: finish with splitmix64's finalizer so that the
+  // weights of different endpoints for one batch id are independent-looking.
+  auto mix = [](uint64_t x) {
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  size_t best = 0;
+  uint64_t best_weight = 0;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    const uint64_t weight = mix(Fnv1a64(batch_id, Fnv1a64(endpoints[i] + '\n')));
+    if (i == 0 || weight > best_weight) {
+      best = i;
+      best_weight = weight;
+    }
+  }
+  return best;
+}
 
 Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::string& path,
                                         const SubmitOptions& options, Progress& progress) {
@@ -277,15 +350,21 @@ Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::
   transport::ChannelOptions channel_options;
   channel_options.security = options.security.get();
   channel_options.peer_role = "intake";
-  SORTLINE_ASSIGN_OR_RETURN(
-      std::unique_ptr<transport::ClientChannel> channel,
-      transport::ClientChannel::Connect(context, options.intake_endpoint, "", channel_options));
+  std::vector<IntakeLink> intakes;
+  for (const std::string& endpoint : options.intake_endpoints.empty()
+                                         ? std::vector<std::string>{options.intake_endpoint}
+                                         : options.intake_endpoints) {
+    SORTLINE_ASSIGN_OR_RETURN(
+        std::unique_ptr<transport::ClientChannel> channel,
+        transport::ClientChannel::Connect(context, endpoint, "", channel_options));
+    intakes.push_back(IntakeLink{endpoint, std::move(channel)});
+  }
 
   const auto start = Clock::now();
   const std::string source = std::filesystem::path(path).filename().string();
   v1::RunSummary summary;
   summary.set_source(path);
-  Submitter submitter(std::move(channel), options, progress, summary);
+  Submitter submitter(std::move(intakes), options, progress, summary);
 
   v1::OrderBatch batch;
   std::vector<uint64_t> lines;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pipeline/base/result.h"
 #include "pipeline/runtime/progress.h"
@@ -19,7 +20,12 @@
 namespace sortline::runtime {
 
 struct SubmitOptions {
-  std::string intake_endpoint = "tcp://127.0.0.1:5550";
+  std::string intake_endpoint = "tcp://127.0.0.1:5550";  // the intake, when the list is empty
+  // Several intakes (shards, each with its own journal): each batch goes to the one its
+  // batch id picks (rendezvous hashing over the endpoint strings: the same batch id and
+  // the same set of endpoints, in any order, always pick the same intake, so a resent
+  // batch meets its journal's idempotency). Empty: intake_endpoint alone.
+  std::vector<std::string> intake_endpoints;
   uint32_t batch_size = 2000;          // orders per SubmitBatch
   int reply_timeout_ms = 10'000;       // resend the same batch id after this
   int max_attempts = 30;               // then give up on an unresponsive intake
@@ -35,6 +41,11 @@ struct SubmitOptions {
   // "intake"). null or disabled: plaintext.
   std::shared_ptr<const transport::Security> security;
 };
+
+// The index in `endpoints` of the intake that takes batch `batch_id` (rendezvous
+// hashing: the endpoint whose hash with the batch id is highest). REQUIRES: `endpoints`
+// is not empty.
+size_t IntakeForBatch(const std::string& batch_id, const std::vector<std::string>& endpoints);
 
 // Submits `path` and waits for completion, drawing on `progress`.
 Result<v1::RunSummary> SubmitOrdersFile(transport::Context& context, const std::string& path,

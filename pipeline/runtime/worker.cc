@@ -1,13 +1,20 @@
 #include "pipeline/runtime/worker.h"
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <random>
+#include <set>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include <unistd.h>
 
 #include "pipeline/base/clock.h"
+#include "pipeline/metrics/http_server.h"
+#include "pipeline/metrics/metrics.h"
+#include "pipeline/runtime/observability.h"
 #include "pipeline/runtime/stage_timings.h"
 #include "pipeline/transport/envelope.h"
 
@@ -35,55 +42,192 @@ uint64_t RandomStart() {
   return (uint64_t{random()} << 32) | random();
 }
 
+// /healthz fails when the worker has not turned its loop (or heartbeated from inside a
+// batch) for this long.
+constexpr int64_t kStuckMs = 60'000;
+// Messages taken from one intake before the next gets a turn.
+constexpr int kDrainPerTurn = 16;
+
+// One intake the worker takes work from.
+struct IntakeLink {
+  std::string endpoint;
+  std::unique_ptr<transport::ClientChannel> channel;
+  int64_t last_sent_ms = 0;
+};
+
+// The worker's metrics, registered once. Thread-safety: as metrics::Registry.
+struct WorkerMetrics {
+  explicit WorkerMetrics(metrics::Registry& r)
+      : registry(r),
+        batches(r.GetCounter("sortline_worker_batches_total",
+                             "Work batches done and reported to their intake")),
+        redone(r.GetCounter("sortline_worker_redone_batches_total",
+                            "Work batches redone because the disk refused their labels")),
+        label_bytes(
+            r.GetCounter("sortline_worker_label_bytes_total", "Bytes of label files written")),
+        labels_stage(Stage("labels")),
+        dock_stage(Stage("dock")),
+        batch_stage(Stage("batch")) {}
+
+  metrics::Histogram& Stage(const std::string& stage) {
+    return registry.GetHistogram(
+        "sortline_worker_stage_seconds", "Time a work batch spends in each stage",
+        metrics::Histogram::ExponentialBounds(0.001, 2, 16), {{"stage", stage}});
+  }
+  void CountOrder(v1::Outcome outcome) {
+    std::string name = v1::Outcome_Name(outcome);
+    if (name.starts_with("OUTCOME_")) name = name.substr(8);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    registry
+        .GetCounter("sortline_worker_orders_total", "Orders processed, by outcome",
+                    {{"outcome", name}})
+        .Add();
+  }
+  // The plan version in use, as an info series; the previous version's series goes.
+  void SetPlan(const std::string& version) {
+    if (version == plan_version) return;
+    if (!plan_version.empty())
+      registry.Remove("sortline_worker_plan_info", {{"version", plan_version}});
+    plan_version = version;
+    registry
+        .GetGauge("sortline_worker_plan_info", "The sort plan version in use (value 1)",
+                  {{"version", version}})
+        .Set(1);
+  }
+
+  metrics::Registry& registry;
+  metrics::Counter& batches;
+  metrics::Counter& redone;
+  metrics::Counter& label_bytes;
+  metrics::Histogram& labels_stage;
+  metrics::Histogram& dock_stage;
+  metrics::Histogram& batch_stage;
+  std::string plan_version;  // the worker thread's only
+};
+
 class WorkerImpl final : public Worker {
  public:
   WorkerImpl(const model::DivisionTable& divisions, std::shared_ptr<const sort::PlanHolder> plans,
-             WorkerOptions options, std::unique_ptr<label::LabelStore> labels,
-             std::unique_ptr<transport::ClientChannel> intake,
-             std::unique_ptr<transport::ClientChannel> dock)
+             WorkerOptions options, std::unique_ptr<metrics::Registry> registry,
+             std::unique_ptr<label::LabelStore> labels)
       : divisions_(divisions),
         plans_(std::move(plans)),
         options_(std::move(options)),
-        labels_(std::move(labels)),
-        intake_(std::move(intake)),
-        dock_(std::move(dock)) {}
+        registry_(std::move(registry)),
+        metrics_(*registry_),
+        labels_(std::move(labels)) {}
 
-  void RequestStop() override { stop_.store(true); }
-
-  Status Run() override {
-    Log("worker " + options_.name + ": intake " + options_.intake_endpoint + ", dock " +
-        options_.dock_endpoint + ", " +
-        std::string(label::LabelFilesName(options_.flow.label_files)) + " labels in " +
-        options_.label_dir);
-    AnnounceCredit();
-    while (!stop_.load()) {
-      Result<std::optional<std::string>> in = intake_->Receive(milliseconds(200));
-      if (!in.ok()) return in.status().WithContext("worker receive");
-      KeepAlive();
-      PruneLabels();
-      if (!in.value().has_value()) continue;
-      Result<v1::WorkMessage> message = transport::Decode<v1::WorkMessage>(*in.value());
-      if (!message.ok()) {
-        Log("worker: bad message from intake: " + message.status().ToString());
-        continue;
-      }
-      if (message->has_work()) {
-        // Ask for the next batch before working on this one, so it is queued here when
-        // this one is done: at most two batches are ever held.
-        AnnounceCredit();
-        SORTLINE_RETURN_IF_ERROR(Process(message->work()));
-      } else if (message->has_heartbeat() && message->heartbeat().reannounce()) {
-        Log("worker: intake does not know this worker (restarted?); announcing credit");
-        AnnounceCredit();
-      } else if (message->has_error()) {
-        Log("worker: intake says: " + message->error());
-      }
+  // Connects to every intake and the dock and starts the metrics server. Part of Open.
+  Status Start(transport::Context& context, const std::vector<std::string>& intakes) {
+    transport::ChannelOptions intake_options;
+    intake_options.security = options_.security.get();
+    intake_options.peer_role = "intake";
+    intake_options.log = options_.log;
+    CountRefusedHandshakes(intake_options, *registry_, "intake");
+    transport::ChannelOptions dock_options = intake_options;
+    dock_options.peer_role = "dock";
+    CountRefusedHandshakes(dock_options, *registry_, "dock");
+    for (const std::string& endpoint : intakes) {
+      SORTLINE_ASSIGN_OR_RETURN(
+          std::unique_ptr<transport::ClientChannel> channel,
+          transport::ClientChannel::Connect(context, endpoint, options_.name, intake_options));
+      intakes_.push_back(IntakeLink{endpoint, std::move(channel)});
     }
-    Log("worker " + options_.name + ": stopped");
+    SORTLINE_ASSIGN_OR_RETURN(
+        dock_, transport::ClientChannel::Connect(context, options_.dock_endpoint, options_.name,
+                                                 dock_options));
+    SORTLINE_ASSIGN_OR_RETURN(http_,
+                              StartMetrics(
+                                  options_.metrics_host, options_.metrics_port, *registry_,
+                                  [this] { return Liveness(); }, [this] { return Readiness(); }));
     return Status::Ok();
   }
 
+  ~WorkerImpl() override {
+    http_.reset();  // no probe may look at this object once it is being destroyed
+  }
+
+  int metrics_port() const override { return http_ ? http_->port() : -1; }
+  void RequestStop() override { stop_.store(true); }
+
+  Status Run() override {
+    std::string endpoints;
+    for (const IntakeLink& intake : intakes_) endpoints += " " + intake.endpoint;
+    Log("worker " + options_.name + ": intake" + (intakes_.size() > 1 ? "s" : "") + endpoints +
+        ", dock " + options_.dock_endpoint + ", " +
+        std::string(label::LabelFilesName(options_.flow.label_files)) + " labels in " +
+        options_.label_dir + (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
+    serving_.store(true);
+    std::vector<transport::ClientChannel*> channels;
+    for (IntakeLink& intake : intakes_) channels.push_back(intake.channel.get());
+    for (size_t i = 0; i < intakes_.size(); ++i) AnnounceCredit(i);
+    Status served = Status::Ok();
+    while (served.ok() && !stop_.load()) {
+      metrics_.SetPlan(plans_->Get()->version());
+      Result<std::vector<size_t>> readable =
+          transport::WaitReadable({}, channels, milliseconds(200));
+      if (!readable.ok()) {
+        served = readable.status().WithContext("worker wait");
+        break;
+      }
+      KeepAlive();
+      PruneLabels();
+      for (size_t i : readable.value()) {
+        served = TakeFromIntake(i);
+        if (!served.ok()) break;
+      }
+    }
+    serving_.store(false);
+    Log("worker " + options_.name + ": stopped");
+    return served;
+  }
+
  private:
+  // Handles what intake `i` sent, a few messages at most. Non-OK only for data loss.
+  Status TakeFromIntake(size_t i) {
+    for (int taken = 0; taken < kDrainPerTurn && !stop_.load(); ++taken) {
+      Result<std::optional<std::string>> in = intakes_[i].channel->Receive(milliseconds(0));
+      if (!in.ok()) return in.status().WithContext("worker receive");
+      if (!in.value().has_value()) return Status::Ok();
+      Result<v1::WorkMessage> message = transport::Decode<v1::WorkMessage>(*in.value());
+      if (!message.ok()) {
+        Log("worker: bad message from intake " + intakes_[i].endpoint + ": " +
+            message.status().ToString());
+        continue;
+      }
+      if (message->has_work()) {
+        // Ask that intake for the next batch before working on this one, so it is queued
+        // here when this one is done: at most two batches per intake are ever held.
+        AnnounceCredit(i);
+        SORTLINE_RETURN_IF_ERROR(Process(i, message->work()));
+      } else if (message->has_heartbeat() && message->heartbeat().reannounce()) {
+        Log("worker: intake " + intakes_[i].endpoint +
+            " does not know this worker (restarted?); announcing credit");
+        AnnounceCredit(i);
+      } else if (message->has_error()) {
+        Log("worker: intake " + intakes_[i].endpoint + " says: " + message->error());
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The probes (civetweb threads): atomics and the channels' thread-safe handshake().
+  std::string Liveness() const {
+    if (!serving_.load()) return "";
+    const int64_t idle = SteadyMillis() - alive_ms_.load();
+    if (idle > kStuckMs) return "worker has not turned for " + std::to_string(idle / 1000) + " s";
+    return "";
+  }
+  std::string Readiness() const {
+    if (!serving_.load()) return "worker is not serving (starting or stopping)";
+    if (!dock_->handshake().succeeded) return "not connected to the dock";
+    bool any_intake = false;
+    for (const IntakeLink& intake : intakes_) any_intake |= intake.channel->handshake().succeeded;
+    if (!any_intake) return "connected to no intake";
+    if (labels_refused_.load()) return "the label directory refuses writes";
+    return Liveness();
+  }
+
   void Log(const std::string& line) const {
     if (options_.log) options_.log(line);
   }
@@ -109,26 +253,32 @@ class WorkerImpl final : public Worker {
     }
   }
 
-  void AnnounceCredit() {
+  void AnnounceCredit(size_t i) {
     v1::WorkMessage ready;
     ready.mutable_ready()->set_credit(options_.credit);
-    SendToIntake(std::move(ready));
+    SendToIntake(i, std::move(ready));
   }
 
-  // A heartbeat when nothing went to intake for heartbeat_ms, naming the lease in hand:
-  // intake renews it on each one, so long waits (a full disk, a slow dock) keep the work.
+  // A heartbeat to each intake that heard nothing for heartbeat_ms, naming the lease in
+  // hand if it is that intake's: intake renews it on each one, so long waits (a full
+  // disk, a slow dock) keep the work.
   void KeepAlive() {
-    int64_t now = SystemClock().UnixMillis();
-    if (now - last_sent_ms_ < options_.heartbeat_ms) return;
-    v1::WorkMessage beat;
-    beat.mutable_heartbeat()->set_sent_unix_ms(now);
-    if (lease_in_hand_ != 0) beat.mutable_heartbeat()->add_lease_ids(lease_in_hand_);
-    SendToIntake(std::move(beat));
+    alive_ms_.store(SteadyMillis());
+    const int64_t now = SystemClock().UnixMillis();
+    for (size_t i = 0; i < intakes_.size(); ++i) {
+      if (now - intakes_[i].last_sent_ms < options_.heartbeat_ms) continue;
+      v1::WorkMessage beat;
+      beat.mutable_heartbeat()->set_sent_unix_ms(now);
+      if (lease_in_hand_ != 0 && lease_intake_ == i) {
+        beat.mutable_heartbeat()->add_lease_ids(lease_in_hand_);
+      }
+      SendToIntake(i, std::move(beat));
+    }
   }
 
-  void SendToIntake(v1::WorkMessage message) {
-    Status sent = intake_->Send(transport::Encode(std::move(message)));
-    last_sent_ms_ = SystemClock().UnixMillis();
+  void SendToIntake(size_t i, v1::WorkMessage message) {
+    Status sent = intakes_[i].channel->Send(transport::Encode(std::move(message)));
+    intakes_[i].last_sent_ms = SystemClock().UnixMillis();
     if (!sent.ok()) Log("worker: intake unreachable: " + sent.ToString());
   }
 
@@ -144,15 +294,19 @@ class WorkerImpl final : public Worker {
 
   // Renders, stores at dock and reports one WorkBatch. Non-OK only for data loss (a
   // failed fsync), which must end the process.
-  Status Process(const v1::WorkBatch& work) {
+  Status Process(size_t intake, const v1::WorkBatch& work) {
     lease_in_hand_ = work.lease_id();
+    lease_intake_ = intake;
+    const Steady::time_point start = Steady::now();
     Status processed = ProcessLease(work);
+    metrics_.batch_stage.Observe(SecondsSince(start));
     lease_in_hand_ = 0;
     return processed;
   }
 
   Status ProcessLease(const v1::WorkBatch& work) {
     Probe("before-render");
+    Steady::time_point stage_start = Steady::now();
     v1::RecordBatch records;
     v1::WorkMessage done_message;
     // How long this lease's stages took; goes to intake with its WorkDone.
@@ -165,6 +319,8 @@ class WorkerImpl final : public Worker {
         return fatal.WithContext("worker: label of lease " + std::to_string(work.lease_id()));
       if (verdict == FlowVerdict::kStopped) return Status::Ok();
       if (verdict == FlowVerdict::kDone) break;
+      metrics_.redone.Add();
+      labels_refused_.store(true);
       if (!alarmed) {
         Log("worker: ALARM labels of lease " + std::to_string(work.lease_id()) +
             " could not be written (" + retry_reason_ + "); retrying while it lasts");
@@ -172,18 +328,36 @@ class WorkerImpl final : public Worker {
       }
       if (!PauseAlive(milliseconds(options_.retry_pause_ms))) return Status::Ok();
     }
+    labels_refused_.store(false);
     if (alarmed) Log("worker: labels of lease " + std::to_string(work.lease_id()) + " written");
+    metrics_.labels_stage.Observe(SecondsSince(stage_start));
+    CountLabelBytes(records);
     Probe("after-labels");
     records.set_sequence(++sequence_);
+    stage_start = Steady::now();
     if (records.records_size() > 0) {
-      const Steady::time_point sent = Steady::now();
       if (!StoreAtDock(records)) return Status::Ok();
-      timings.RecordDockAck(Steady::now() - sent);
+      timings.RecordDockAck(Steady::now() - stage_start);
     }
+    metrics_.dock_stage.Observe(SecondsSince(stage_start));
     Probe("after-dock-ack");
+    for (const v1::OrderResult& result : done_message.done().results()) {
+      metrics_.CountOrder(result.outcome());
+    }
     timings.AddTo(done_message.mutable_done()->mutable_stage_timings());
-    SendToIntake(std::move(done_message));
+    SendToIntake(lease_intake_, std::move(done_message));
+    metrics_.batches.Add();
     return Status::Ok();
+  }
+
+  // Label bytes of a batch: each label file once (the parcels of a batch file share it).
+  void CountLabelBytes(const v1::RecordBatch& records) {
+    std::set<std::string_view> files;
+    for (const v1::SortRecord& record : records.records()) {
+      if (!record.label().path().empty() && files.insert(record.label().path()).second) {
+        metrics_.label_bytes.Add(record.label().bytes());
+      }
+    }
   }
 
   // Runs the batch through the flow into `records` (what goes to dock) and `done` (every
@@ -285,17 +459,24 @@ class WorkerImpl final : public Worker {
   const model::DivisionTable& divisions_;
   std::shared_ptr<const sort::PlanHolder> plans_;  // each order takes the plan of its time
   const WorkerOptions options_;
+  // Declared before the channels: their monitor threads count into it until they close.
+  std::unique_ptr<metrics::Registry> registry_;
+  WorkerMetrics metrics_;
   std::unique_ptr<label::LabelStore> labels_;
-  std::unique_ptr<transport::ClientChannel> intake_;
+  std::vector<IntakeLink> intakes_;
   std::unique_ptr<transport::ClientChannel> dock_;
+  std::unique_ptr<metrics::HttpServer> http_;  // null without a metrics port
   // Record batch sequence numbers start at a random point: dock acknowledges by
   // sequence, and a worker restarted under the same name (the same routing id) must not
   // take the acknowledgement of its killed predecessor's batch for its own.
   uint64_t sequence_ = RandomStart();
-  int64_t last_sent_ms_ = 0;
   int64_t last_prune_ms_ = 0;
   uint64_t lease_in_hand_ = 0;  // the lease being worked on; 0: none
-  std::string retry_reason_;    // why the last batch is being redone
+  size_t lease_intake_ = 0;     // the intake it came from
+  std::atomic<bool> serving_{false};
+  std::atomic<bool> labels_refused_{false};  // the batch in hand is being redone
+  std::atomic<int64_t> alive_ms_{0};         // steady clock, for /healthz
+  std::string retry_reason_;                 // why the last batch is being redone
   std::atomic<bool> stop_{false};
 };
 
@@ -330,20 +511,14 @@ Result<std::unique_ptr<Worker>> Worker::Open(transport::Context& context,
   store_options.probe = opts.probe;
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<label::LabelStore> labels,
                             label::LabelStore::Open(opts.label_dir, store_options));
-  transport::ChannelOptions intake_options;
-  intake_options.security = opts.security.get();
-  intake_options.peer_role = "intake";
-  transport::ChannelOptions dock_options = intake_options;
-  dock_options.peer_role = "dock";
-  SORTLINE_ASSIGN_OR_RETURN(
-      std::unique_ptr<transport::ClientChannel> intake,
-      transport::ClientChannel::Connect(context, opts.intake_endpoint, opts.name, intake_options));
-  SORTLINE_ASSIGN_OR_RETURN(
-      std::unique_ptr<transport::ClientChannel> dock,
-      transport::ClientChannel::Connect(context, opts.dock_endpoint, opts.name, dock_options));
-  return std::unique_ptr<Worker>(new WorkerImpl(divisions, std::move(plans), std::move(opts),
-                                                std::move(labels), std::move(intake),
-                                                std::move(dock)));
+  const std::vector<std::string> intakes = opts.intake_endpoints.empty()
+                                               ? std::vector<std::string>{opts.intake_endpoint}
+                                               : opts.intake_endpoints;
+  auto worker =
+      std::make_unique<WorkerImpl>(divisions, std::move(plans), std::move(opts),
+                                   std::make_unique<metrics::Registry>(), std::move(labels));
+  SORTLINE_RETURN_IF_ERROR(worker->Start(context, intakes));
+  return std::unique_ptr<Worker>(std::move(worker));
 }
 
 }  // namespace sortline::runtime

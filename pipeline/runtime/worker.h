@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pipeline/base/file.h"
 #include "pipeline/base/result.h"
@@ -35,9 +36,13 @@ namespace sortline::runtime {
 
 struct WorkerOptions {
   std::string intake_endpoint = "tcp://127.0.0.1:5551";  // intake's work channel
-  std::string dock_endpoint = "tcp://127.0.0.1:5560";    // dock's records channel
-  std::string name;                                      // routing id; empty: "worker-<pid>-<n>"
-  std::string label_dir = "labels";                      // the label store's directory
+  // Several intakes (shards): the worker connects to each, announces its credit to each
+  // and takes work from all of them (a work batch goes back to the intake it came from).
+  // Empty: intake_endpoint alone.
+  std::vector<std::string> intake_endpoints;
+  std::string dock_endpoint = "tcp://127.0.0.1:5560";  // dock's records channel
+  std::string name;                                    // routing id; empty: "worker-<pid>-<n>"
+  std::string label_dir = "labels";                    // the label store's directory
   bool fsync_labels = true;  // labels durable (one flush per batch) before records are sent
   // How long label files are kept (then the worker removes them, and their index logs,
   // checking every `prune_interval_ms`). 0: kept for ever. Default 7 days.
@@ -59,6 +64,15 @@ struct WorkerOptions {
   // CURVE on tcp:// endpoints: this worker's key pair, and the keys of the servers
   // listed under "intake" and "dock". null or disabled: plaintext.
   std::shared_ptr<const transport::Security> security;
+  // Prometheus /metrics with /healthz and /readyz over HTTP; -1: none, 0: any free port.
+  // Metrics, prefixed sortline_worker_: orders_total{outcome}, batches_total,
+  // redone_batches_total (redone because the disk refused labels), label_bytes_total,
+  // stage_seconds{stage} per work batch (labels: validate, assign, render and store;
+  // dock: until the dock's acknowledgement; batch: arrival to WorkDone), plan_info{version};
+  // and sortline_handshakes_refused_total{channel,reason} of its own connections.
+  // /readyz: the dock and at least one intake connected, labels being written.
+  int metrics_port = -1;
+  std::string metrics_host = "127.0.0.1";
 };
 
 class Worker {
@@ -75,6 +89,9 @@ class Worker {
                                               std::shared_ptr<const sort::PlanHolder> plans,
                                               const WorkerOptions& options);
   virtual ~Worker() = default;
+
+  // The metrics HTTP port; -1 when none.
+  virtual int metrics_port() const = 0;
 
   // Works until RequestStop(); finishes the batch in hand first.
   virtual Status Run() = 0;

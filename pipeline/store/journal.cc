@@ -141,6 +141,7 @@ class JournalImpl final : public Journal {
   Result<v1::BatchProgress> Progress(std::string_view batch_id) override;
   Result<JournalPruned> Prune(int64_t completed_before_ms, uint32_t max_batches) override;
   Result<uint64_t> Outstanding() override;
+  Result<JournalBacklog> Backlog() override;
 
  private:
   // The rows of one batch, inside the caller's transaction.
@@ -616,6 +617,28 @@ Result<uint64_t> JournalImpl::Outstanding() {
       "(SELECT count(*) FROM orders WHERE state = 1)");
   if (!count.ok()) return count.status().WithContext("journal outstanding");
   return static_cast<uint64_t>(*count);
+}
+
+Result<JournalBacklog> JournalImpl::Backlog() {
+  JournalBacklog backlog;
+  SORTLINE_ASSIGN_OR_RETURN(
+      Statement pending,
+      db_->Prepare("SELECT priority, count(*) FROM orders WHERE state = 0 GROUP BY priority"));
+  while (true) {
+    Result<bool> row = pending.Step();
+    if (!row.ok()) return row.status().WithContext("journal backlog");
+    if (!*row) break;
+    const uint64_t count = static_cast<uint64_t>(pending.ColumnInt(1));
+    if (pending.ColumnInt(0) == kPerishable) {
+      backlog.pending_perishable += count;
+    } else {
+      backlog.pending_ordinary += count;
+    }
+  }
+  Result<int64_t> leased = db_->QueryInt("SELECT count(*) FROM orders WHERE state = 1");
+  if (!leased.ok()) return leased.status().WithContext("journal backlog");
+  backlog.leased = static_cast<uint64_t>(*leased);
+  return backlog;
 }
 
 }  // namespace

@@ -41,6 +41,13 @@ struct JournalPruned {
   uint64_t orders = 0;   // order rows removed
 };
 
+// Orders waiting in the journal, by the classes Lease orders them by.
+struct JournalBacklog {
+  uint64_t pending_perishable = 0;  // fresh produce, cold chain, perishable parcels
+  uint64_t pending_ordinary = 0;
+  uint64_t leased = 0;  // handed to a worker, not finished (expired leases included)
+};
+
 class Journal {
  public:
   // Opens or creates the journal at `path` (a file; ":memory:" for tests).
@@ -110,6 +117,10 @@ class Journal {
 
   // Orders journaled and not yet finished (pending or leased).
   virtual Result<uint64_t> Outstanding() = 0;
+
+  // The unfinished orders by class. Reads the partial indexes: cost grows with the
+  // backlog, so call it every few seconds, not per message.
+  virtual Result<JournalBacklog> Backlog() = 0;
 };
 
 }  // namespace sortline::store

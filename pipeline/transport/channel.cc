@@ -12,6 +12,7 @@
 
 #include <zmq.hpp>
 
+#include "pipeline/transport/internal/handshake_monitor.h"
 #include "pipeline/transport/internal/zap_handler.h"
 
 namespace sortline::transport {
@@ -120,6 +121,21 @@ void ApplyCommonOptions(zmq::socket_t& socket, const ChannelOptions& options) {
   socket.set(zmq::sockopt::sndtimeo, options.send_timeout_ms);
   socket.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
   socket.set(zmq::sockopt::rcvhwm, options.receive_high_water_mark);
+}
+
+bool IsTcp(const std::string& endpoint) { return std::string_view(endpoint).starts_with("tcp://"); }
+
+// What the handshake monitor of a channel with `options` on `endpoint` needs.
+internal::MonitorConfig MonitorFor(const ChannelOptions& options, const std::string& endpoint,
+                                   bool server, bool curve) {
+  internal::MonitorConfig config;
+  config.server = server;
+  config.curve = curve;
+  config.endpoint = endpoint;
+  config.role = options.peer_role;
+  config.on_refused = options.on_handshake_refused;
+  config.log = options.log;
+  return config;
 }
 
 // True when a channel with `options` on `endpoint` uses CURVE: security is enabled and
@@ -291,6 +307,12 @@ class ZmqServerChannel final : public ServerChannel {
 
   const std::string& endpoint() const override { return endpoint_; }
   uint64_t dropped() const override { return dropped_; }
+  std::map<std::string, uint64_t> refused_handshakes() const override {
+    return monitor_ ? monitor_->refused() : std::map<std::string, uint64_t>{};
+  }
+  void set_monitor(std::unique_ptr<internal::HandshakeMonitor> monitor) {
+    monitor_ = std::move(monitor);
+  }
 
   Result<std::optional<Incoming>> Receive(milliseconds timeout) override {
     return ReceiveParsed<Incoming>(
@@ -367,6 +389,8 @@ class ZmqServerChannel final : public ServerChannel {
   // reply behind an empty delimiter; counting (instead of a flag per peer ever seen)
   // keeps the map bounded by unanswered requests as REQ peers come and go.
   std::unordered_map<std::string, int> delimited_requests_;
+  // Declared after socket_: stops watching before the socket closes.
+  std::unique_ptr<internal::HandshakeMonitor> monitor_;
 };
 
 class ZmqClientChannel final : public ClientChannel {
@@ -379,6 +403,7 @@ class ZmqClientChannel final : public ClientChannel {
         send_timeout_ms_(options.send_timeout_ms) {}
 
   Result<std::optional<std::string>> Receive(milliseconds timeout) override {
+    RetryRefused();
     return ReceiveParsed<std::string>(
         socket_, timeout,
         [this](std::vector<zmq::message_t> frames) { return Parse(std::move(frames)); },
@@ -386,6 +411,7 @@ class ZmqClientChannel final : public ClientChannel {
   }
 
   Status Send(const std::string& payload) override {
+    RetryRefused();
     try {
       if (!socket_.send(zmq::buffer(payload), zmq::send_flags::none)) {
         return Unavailable("send to " + endpoint_ + ": no server took the message within " +
@@ -397,9 +423,45 @@ class ZmqClientChannel final : public ClientChannel {
     return Status::Ok();
   }
 
+  HandshakeStatus handshake() const override {
+    // Only tcp:// is watched; inproc:// and ipc:// have no handshake that could fail.
+    return monitor_ ? monitor_->status() : HandshakeStatus{true, 0, std::nullopt};
+  }
+  void set_monitor(std::unique_ptr<internal::HandshakeMonitor> monitor) {
+    monitor_ = std::move(monitor);
+  }
+
   zmq::socket_t& socket() { return socket_; }
 
  private:
+  // libzmq never reconnects a client whose handshake the server refused (a refused key,
+  // a plaintext/CURVE mismatch): it would stay cut off even after the server's keys
+  // table lists it. So while the last handshake failed, the channel connects anew, first
+  // after 1 s, then backing off to 30 s, until one succeeds.
+  void RetryRefused() {
+    if (!monitor_) return;
+    const HandshakeStatus status = monitor_->status();
+    const steady_clock::time_point now = steady_clock::now();
+    if (status.succeeded || status.failures == 0) {
+      retry_backoff_ = kFirstRetry;
+      next_retry_ = {};
+      return;
+    }
+    if (next_retry_ == steady_clock::time_point{}) next_retry_ = now + retry_backoff_;
+    if (now < next_retry_) return;
+    try {
+      socket_.disconnect(endpoint_);
+      socket_.connect(endpoint_);
+    } catch (const zmq::error_t&) {
+      // Tried again at the next backoff.
+    }
+    retry_backoff_ = std::min(retry_backoff_ * 2, kLastRetry);
+    next_retry_ = now + retry_backoff_;
+  }
+
+  static constexpr milliseconds kFirstRetry{1000};
+  static constexpr milliseconds kLastRetry{30'000};
+
   // Accepts [payload], and [empty][payload] from servers that frame replies REQ-style.
   std::optional<std::string> Parse(std::vector<zmq::message_t> frames) {
     if (frames.size() == 2 && frames[0].size() == 0) frames.erase(frames.begin());
@@ -415,6 +477,10 @@ class ZmqClientChannel final : public ClientChannel {
   std::string receive_what_;  // error context, built once: Receive is the hot path
   int64_t max_message_bytes_;
   int send_timeout_ms_;
+  milliseconds retry_backoff_ = kFirstRetry;  // see RetryRefused
+  steady_clock::time_point next_retry_;       // zero: no retry pending
+  // Declared after socket_: stops watching before the socket closes.
+  std::unique_ptr<internal::HandshakeMonitor> monitor_;
 };
 
 }  // namespace
@@ -465,9 +531,22 @@ Result<std::unique_ptr<ServerChannel>> ServerChannel::Bind(Context& context,
     }
     socket.bind(WildcardPort(endpoint));
     std::string bound = socket.get(zmq::sockopt::last_endpoint);
-    return std::unique_ptr<ServerChannel>(std::make_unique<ZmqServerChannel>(
+    const std::string domain = registration.domain();
+    auto channel = std::make_unique<ZmqServerChannel>(
         std::move(socket), bound, options.max_message_bytes, secured ? options.peer_role : "",
-        std::move(registration)));
+        std::move(registration));
+    if (IsTcp(bound)) {
+      internal::MonitorConfig watch = MonitorFor(options, bound, /*server=*/true, secured);
+      if (secured) {
+        SORTLINE_ASSIGN_OR_RETURN(watch.zap, zmq_context->Authenticator());
+        watch.zap_domain = domain;
+      }
+      SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<internal::HandshakeMonitor> monitor,
+                                internal::HandshakeMonitor::Start(
+                                    zmq_context->get(), channel->socket(), std::move(watch)));
+      channel->set_monitor(std::move(monitor));
+    }
+    return std::unique_ptr<ServerChannel>(std::move(channel));
   } catch (const zmq::error_t& error) {
     return FromZmqError(error, "bind " + endpoint);
   }
@@ -499,9 +578,17 @@ Result<std::unique_ptr<ClientChannel>> ClientChannel::Connect(Context& context,
     socket.set(zmq::sockopt::reconnect_ivl, kReconnectIntervalMs);
     socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectIntervalMaxMs);
     if (!identity.empty()) socket.set(zmq::sockopt::routing_id, zmq::buffer(identity));
-    socket.connect(endpoint);
-    return std::unique_ptr<ClientChannel>(
-        std::make_unique<ZmqClientChannel>(std::move(socket), endpoint, options));
+    auto channel = std::make_unique<ZmqClientChannel>(std::move(socket), endpoint, options);
+    if (IsTcp(endpoint)) {
+      // Watching starts before connecting, so the first handshake is seen too.
+      SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<internal::HandshakeMonitor> monitor,
+                                internal::HandshakeMonitor::Start(
+                                    zmq_context->get(), channel->socket(),
+                                    MonitorFor(options, endpoint, /*server=*/false, secured)));
+      channel->set_monitor(std::move(monitor));
+    }
+    channel->socket().connect(endpoint);
+    return std::unique_ptr<ClientChannel>(std::move(channel));
   } catch (const zmq::error_t& error) {
     return FromZmqError(error, "connect " + endpoint);
   }

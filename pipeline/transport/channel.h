@@ -12,9 +12,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pipeline/base/result.h"
@@ -47,6 +50,30 @@ class Context {
   Context() = default;
 };
 
+// Why a connection's handshake failed, as libzmq's socket monitor reports it
+// (ZMQ_EVENT_HANDSHAKE_FAILED_*). Only tcp:// channels are watched.
+enum class HandshakeFailure {
+  kKeyRefused,         // the server's ZAP handler refused the client's key (FAILED_AUTH)
+  kMechanismMismatch,  // one side uses CURVE, the other plaintext (FAILED_PROTOCOL)
+  kWrongServerKey,     // CURVE could not be agreed: the client trusts another server key
+  kProtocol,           // another ZMTP protocol error (FAILED_PROTOCOL)
+  kNoDetail,           // the connection ended mid-handshake: timed out or closed by the
+                       // peer (FAILED_NO_DETAIL); a CURVE client whose server key is wrong
+                       // sees this, as the server just drops it
+};
+// The metric label of a failure: "key_refused", "mechanism_mismatch", "wrong_server_key",
+// "protocol", "no_detail".
+std::string_view HandshakeFailureName(HandshakeFailure failure);
+
+// One refused (failed) handshake on a channel.
+struct HandshakeRefusal {
+  std::string endpoint;  // the channel's endpoint (a server: the bound one)
+  HandshakeFailure failure = HandshakeFailure::kNoDetail;
+  // The likely cause in words, for an operator, e.g. "the server refused this client's
+  // key: it is not listed for this channel's role (an unknown key, or another role's)".
+  std::string cause;
+};
+
 struct ChannelOptions {
   // Larger inbound messages are never delivered: over tcp:// libzmq drops the sender's
   // connection at once (the client reconnects; the server serves everyone else), over
@@ -65,6 +92,22 @@ struct ChannelOptions {
   // With security: for ServerChannel::Bind the client role admitted on this channel
   // (e.g. "worker"), for ClientChannel::Connect the role of the server ("intake").
   std::string peer_role;
+  // Failed handshakes of tcp:// channels are reported here, one call each, from the
+  // channel's monitor thread: must be thread-safe. null: not reported.
+  std::function<void(const HandshakeRefusal&)> on_handshake_refused;
+  // Operational messages, from the monitor thread (must be thread-safe): refused
+  // handshakes with their likely cause, the same cause (for a refused key: the same key
+  // from the same address) at most once every 10 s, with the number left out since.
+  // null: silent.
+  std::function<void(const std::string&)> log;
+};
+
+// What a client channel knows of its handshakes with the server.
+struct HandshakeStatus {
+  bool succeeded = false;  // the last finished handshake succeeded
+  // Handshakes failed since the last success (or since Connect).
+  uint32_t failures = 0;
+  std::optional<HandshakeRefusal> last_failure;  // the latest one since the last success
 };
 
 struct Incoming {
@@ -111,6 +154,8 @@ class ServerChannel {
   virtual Status Send(const std::string& peer, const std::string& payload) = 0;
   // How many messages Receive has dropped so far (see Receive), for metrics and alarms.
   virtual uint64_t dropped() const = 0;
+  // Refused handshakes so far by HandshakeFailureName (tcp:// only). Thread-safe.
+  virtual std::map<std::string, uint64_t> refused_handshakes() const = 0;
 
  protected:
   ServerChannel() = default;
@@ -141,6 +186,11 @@ class ClientChannel {
   // kUnavailable when no connection takes the message within send_timeout_ms (with
   // ZMQ_IMMEDIATE nothing is queued for a server that is not connected).
   virtual Status Send(const std::string& payload) = 0;
+  // The handshakes so far (tcp:// only; other endpoints, which have no handshake that
+  // could fail, report `succeeded`). A client whose
+  // handshakes keep failing is never connected: Send times out and nothing arrives, so
+  // this is how it learns why. Thread-safe.
+  virtual HandshakeStatus handshake() const = 0;
 
  protected:
   ClientChannel() = default;

@@ -120,6 +120,15 @@ GeneratedOrders GenerateOrders(const std::string& path, int count, int seed) {
   return orders;
 }
 
+std::string GenerateKeyPair(const std::string& dir, const std::string& name,
+                            const std::string& role) {
+  CommandResult made = RunCommand(Bin("sortline") + " keys gen --out " + dir + " --name " + name +
+                                  " --role " + role + " 2>/dev/null");
+  EXPECT_EQ(made.exit_code, 0) << made.output;
+  std::string out = made.output.substr(0, made.output.find_last_not_of('\n') + 1);
+  return out.substr(out.find_last_of('\n') + 1) + "\n";
+}
+
 std::vector<v1::Order> ReadOrders(const std::string& path) {
   std::vector<v1::Order> orders;
   std::ifstream in(path);
@@ -472,6 +481,12 @@ double MetricValue(const std::string& exposition, const std::string& name) {
   return std::stod(match[2].str());
 }
 
+double SeriesValue(const std::string& exposition, const std::string& series) {
+  const size_t at = ("\n" + exposition).find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(exposition.substr(at + series.size() + 1));
+}
+
 Result<int64_t> QueryInt(const std::string& db_path, const std::string& sql) {
   SORTLINE_ASSIGN_OR_RETURN(std::unique_ptr<store::internal::Db> db, OpenExisting(db_path));
   return db->QueryInt(sql);
@@ -534,11 +549,15 @@ void ExpectLedgerHolds(const Ledger& ledger) {
   EXPECT_EQ(*quarantined, ledger.quarantined) << "quarantine entries at dock";
   dock->reset();
 
-  // 2. Every batch the journal acknowledged is complete; nothing is outstanding.
-  if (!ledger.intake_db.empty()) {
+  // 2. Every batch a journal acknowledged is complete; nothing is outstanding.
+  std::vector<std::string> intake_dbs = ledger.intake_dbs;
+  if (intake_dbs.empty() && !ledger.intake_db.empty()) intake_dbs.push_back(ledger.intake_db);
+  uint64_t total = 0;
+  size_t batch_count = 0;
+  for (const std::string& intake_db : intake_dbs) {
     std::vector<std::string> batch_ids;
     {
-      Result<std::unique_ptr<store::internal::Db>> db = OpenExisting(ledger.intake_db);
+      Result<std::unique_ptr<store::internal::Db>> db = OpenExisting(intake_db);
       ASSERT_TRUE(db.ok()) << db.status();
       Result<store::internal::Statement> query = (*db)->Prepare("SELECT batch_id FROM batches");
       ASSERT_TRUE(query.ok()) << query.status();
@@ -550,12 +569,11 @@ void ExpectLedgerHolds(const Ledger& ledger) {
       }
     }
     Result<std::unique_ptr<store::Journal>> journal =
-        store::Journal::Open(ledger.intake_db, store::JournalOptions{});
+        store::Journal::Open(intake_db, store::JournalOptions{});
     ASSERT_TRUE(journal.ok()) << journal.status();
     Result<uint64_t> outstanding = (*journal)->Outstanding();
     ASSERT_TRUE(outstanding.ok()) << outstanding.status();
-    EXPECT_EQ(*outstanding, 0u) << "orders journaled and not finished";
-    uint64_t total = 0;
+    EXPECT_EQ(*outstanding, 0u) << "orders journaled and not finished in " << intake_db;
     for (const std::string& id : batch_ids) {
       Result<v1::BatchProgress> progress = (*journal)->Progress(id);
       ASSERT_TRUE(progress.ok()) << id << ": " << progress.status();
@@ -564,8 +582,11 @@ void ExpectLedgerHolds(const Ledger& ledger) {
       EXPECT_EQ(progress->failed(), 0u) << "batch " << id << ": " << progress->ShortDebugString();
       total += progress->total();
     }
-    EXPECT_EQ(total, ledger.valid_ids.size())
-        << "orders journaled over " << batch_ids.size() << " batches";
+    batch_count += batch_ids.size();
+  }
+  if (!intake_dbs.empty()) {
+    EXPECT_EQ(total, ledger.valid_ids.size()) << "orders journaled over " << batch_count
+                                              << " batches in " << intake_dbs.size() << " journals";
   }
 
   // 3. Every label is whole: final name, recorded size and hash, a complete PDF; a batch

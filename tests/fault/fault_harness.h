@@ -96,11 +96,20 @@ class ShmDir {
   std::string path_;
 };
 
+// Writes the CURVE key pair `dir`/`name`.key with `sortline keys gen` and returns its
+// keys table row ("role,name,public_key\n", the last line `keys gen` prints). A failure
+// is reported to gtest.
+std::string GenerateKeyPair(const std::string& dir, const std::string& name,
+                            const std::string& role);
+
 // What the ledger check compares against.
 struct Ledger {
   std::set<std::string> valid_ids;  // every valid order id submitted
   std::string dock_db;
   std::string intake_db;  // "" when the test ran no intake
+  // Several intakes (shards): each journal's batches complete, their totals adding up to
+  // the valid ids. Used instead of intake_db when not empty.
+  std::vector<std::string> intake_dbs;
   std::string labels_dir;
   std::string scratch_dir;  // where label renderings go
   // Order ids whose labels must decode, beyond the sample (at most 40 of them, spread).
@@ -225,6 +234,9 @@ class FaultTest : public ::testing::Test {
 // The value of the metric `name` (without labels) in a Prometheus text exposition, e.g.
 // HttpGet(port, "/metrics"); -1 when absent.
 double MetricValue(const std::string& exposition, const std::string& name);
+// The value of one series, its name with its labels exactly as rendered, e.g.
+// `sortline_intake_backlog_orders{class="ordinary",state="pending"}`; -1 when absent.
+double SeriesValue(const std::string& exposition, const std::string& series);
 
 // Read-only looks into a database through store/'s SQLite wrapper, for progress polling
 // while the daemons run (WAL readers do not block the writer) and for the checks.

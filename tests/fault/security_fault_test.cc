@@ -7,8 +7,10 @@
 // Not here: a killed ZAP handler. The daemons have no way to stop theirs from outside;
 // tests/transport/security_test.cc (ChannelSecurity.DeadZapHandlerAdmitsNobody) shows a
 // stopped handler admits nobody, on real sockets in one process.
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,14 +63,8 @@ class Keys {
   }
 
  private:
-  // Writes the pair and returns its table row (the last line `keys gen` prints).
   std::string Generate(const std::string& name, const std::string& role) {
-    testing::CommandResult made =
-        testing::RunCommand(testing::Bin("sortline") + " keys gen --out " + dir_ + " --name " +
-                            name + " --role " + role + " 2>/dev/null");
-    EXPECT_EQ(made.exit_code, 0) << made.output;
-    std::string out = made.output.substr(0, made.output.find_last_not_of('\n') + 1);
-    return out.substr(out.find_last_of('\n') + 1) + "\n";
+    return testing::GenerateKeyPair(dir_, name, role);
   }
 
   std::string dir_;
@@ -129,6 +125,12 @@ TEST_F(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRol
   Result<v1::RecordsStored> plaintext_stored =
       testing::StoreAtDock(pipeline.records_endpoint(), forged, kRefusedWithin);
   EXPECT_FALSE(plaintext_stored.ok()) << "a plaintext client stored records at the dock";
+  // The dock says whom it refused and why (issue 11).
+  const std::string dock_log = pipeline.Log("dock");
+  EXPECT_NE(dock_log.find("its key is not listed for role worker"), std::string::npos) << dock_log;
+  EXPECT_TRUE(dock_log.find("a plaintext client") != std::string::npos ||
+              dock_log.find("a connection ended during its handshake") != std::string::npos)
+      << dock_log;
 
   // The daemons are unaffected: the listed submitter carries on and its work completes.
   Result<v1::SubmitReply> more =
@@ -158,6 +160,67 @@ TEST_F(SecurityFault, WholePipelineRunsWithCurveBetweenEveryProcessIncludingTheS
   pipeline.StartSubmit(orders().path, keys.Flags("shop"));
   ASSERT_NO_FATAL_FAILURE(AwaitSubmit(seconds(120)));
   ExpectCleanStopAndLedgerHolds();
+}
+
+// Issue 11, tried as a new user would: `sortline submit` with an unknown key, another
+// role's key or no key against a CURVE intake used to wait silently until killed. Now it
+// fails within seconds naming the intake and the likely cause, and intake logs and counts
+// each refused handshake by reason.
+TEST_F(SecurityFault, SubmitWhoseHandshakeIsRefusedFailsWithinSecondsNamingTheCause_Issue11) {
+  Keys keys(dir());
+  ASSERT_TRUE(Generate(50, 516));
+  testing::FaultPipeline& pipeline = NewPipeline();
+  const int metrics_port = testing::FreeLoopbackPort();
+  std::vector<std::string> intake_flags = keys.Flags("intake");
+  intake_flags.insert(intake_flags.end(), {"--metrics-port", std::to_string(metrics_port)});
+  pipeline.StartIntake(intake_flags);
+
+  struct Attempt {
+    const char* who;
+    std::vector<std::string> flags;
+    const char* cause;
+  };
+  for (const Attempt& attempt :
+       {Attempt{"an unknown key", keys.Flags("stranger"), "refused this client's key"},
+        Attempt{"a worker's key", keys.Flags("w1"), "refused this client's key"},
+        Attempt{"no key", {}, "give this client --curve-key and --curve-keys"}}) {
+    SCOPED_TRACE(attempt.who);
+    const auto start = std::chrono::steady_clock::now();
+    pipeline.StartSubmit(orders().path, attempt.flags);
+    std::optional<int> exit_code = pipeline.WaitExit("submit", seconds(20));
+    ASSERT_TRUE(exit_code.has_value()) << "submit still waits\n" << pipeline.Logs();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(10));
+    EXPECT_EQ(*exit_code, 2);
+    const std::string said = pipeline.Log("submit");
+    EXPECT_NE(said.find(pipeline.submit_endpoint()), std::string::npos) << said;
+    EXPECT_NE(said.find(attempt.cause), std::string::npos) << said;
+  }
+
+  const std::string intake_log = pipeline.Log("intake");
+  EXPECT_NE(intake_log.find("its key is not listed for role submitter"), std::string::npos)
+      << intake_log;
+  EXPECT_NE(intake_log.find("its key is listed for role worker, not submitter"), std::string::npos)
+      << intake_log;
+  // A plaintext client against CURVE: whichever side notices first ends the handshake,
+  // so the intake sees the mismatch or the connection dropped mid-handshake.
+  EXPECT_TRUE(intake_log.find("a plaintext client") != std::string::npos ||
+              intake_log.find("a connection ended during its handshake") != std::string::npos)
+      << intake_log;
+  const std::string exposition = testing::HttpGet(metrics_port, "/metrics");
+  EXPECT_GE(testing::SeriesValue(
+                exposition,
+                "sortline_handshakes_refused_total{channel=\"submit\",reason=\"key_refused\"}"),
+            2)
+      << exposition;
+  const double mismatch = testing::SeriesValue(
+      exposition,
+      "sortline_handshakes_refused_total{channel=\"submit\",reason=\"mechanism_mismatch\"}");
+  const double dropped = testing::SeriesValue(
+      exposition, "sortline_handshakes_refused_total{channel=\"submit\",reason=\"no_detail\"}");
+  EXPECT_GE(std::max(mismatch, 0.0) + std::max(dropped, 0.0), 1) << exposition;
+  Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
+  ASSERT_TRUE(batches.ok()) << batches.status();
+  EXPECT_EQ(*batches, 0) << "nothing of the refused submitters is journaled";
 }
 
 TEST_F(SecurityFault, OversizedMessageDropsThatPeerAndLeavesTheDaemonsServingOthers) {

@@ -1,7 +1,9 @@
 #include "pipeline/metrics/metrics.h"
 
+#include <atomic>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "pipeline/metrics/http_server.h"
@@ -9,6 +11,9 @@
 
 namespace sortline::metrics {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(Metrics, RendersCountersGaugesAndCumulativeHistograms) {
   Registry registry;
@@ -30,6 +35,16 @@ TEST(Metrics, RendersCountersGaugesAndCumulativeHistograms) {
   EXPECT_NE(text.find("latency_seconds_bucket{le=\"0.01\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("latency_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("latency_seconds_count 3\n"), std::string::npos);
+}
+
+TEST(Metrics, RemovedSeriesIsNoLongerRenderedWhileItsFamilyStays_Issue11) {
+  Registry registry;
+  registry.GetGauge("sortline_test_credit_orders", "Credit", {{"worker", "w1"}}).Set(5);
+  registry.GetGauge("sortline_test_credit_orders", "Credit", {{"worker", "w2"}}).Set(7);
+  registry.Remove("sortline_test_credit_orders", {{"worker", "w1"}});
+  const std::string text = registry.Render();
+  EXPECT_THAT(text, Not(HasSubstr("w1")));
+  EXPECT_THAT(text, HasSubstr("sortline_test_credit_orders{worker=\"w2\"} 7\n"));
 }
 
 TEST(Metrics, HistogramQuantilesComeFromTheBuckets) {
@@ -60,6 +75,40 @@ TEST(MetricsHttp, ServesTheRegistryOverLoopback) {
   EXPECT_NE(response.find("sortline_test_total 42\n"), std::string::npos) << response;
   EXPECT_EQ(testing::HttpGet((*server)->port(), "/nothing-here").find("sortline_test_total"),
             std::string::npos);
+}
+
+// Issue 11: the probes Kubernetes asks, on the same port as /metrics.
+TEST(MetricsHttp, ProbesAnswer200WhenTheirCheckPassesAnd503WithTheProblemWhenNot_Issue11) {
+  Registry registry;
+  std::atomic<bool> journal_open{false};
+  HttpServerOptions options;
+  options.port = 0;
+  options.readiness = [&] { return journal_open.load() ? "" : std::string("journal not open"); };
+  auto server = HttpServer::Start(options, registry);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+
+  std::string alive = testing::HttpGet(port, "/healthz");
+  EXPECT_THAT(alive, HasSubstr("200 OK"));
+  std::string not_ready = testing::HttpGet(port, "/readyz");
+  EXPECT_THAT(not_ready, HasSubstr("503 Service Unavailable"));
+  EXPECT_THAT(not_ready, HasSubstr("journal not open"));
+  journal_open = true;
+  EXPECT_THAT(testing::HttpGet(port, "/readyz"), HasSubstr("200 OK"));
+}
+
+TEST(MetricsHttp, LivenessCheckFailingAnswers503_Issue11) {
+  Registry registry;
+  HttpServerOptions options;
+  options.port = 0;
+  options.liveness = [] { return std::string("main loop stuck for 31 s"); };
+  auto server = HttpServer::Start(options, registry);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string response = testing::HttpGet((*server)->port(), "/healthz");
+  EXPECT_THAT(response, HasSubstr("503"));
+  EXPECT_THAT(response, HasSubstr("main loop stuck for 31 s"));
+  // Without a readiness check the server is ready.
+  EXPECT_THAT(testing::HttpGet((*server)->port(), "/readyz"), HasSubstr("200 OK"));
 }
 
 }  // namespace

@@ -416,6 +416,7 @@ class FakeClient final : public ClientChannel {
     return std::optional<std::string>();
   }
   Status Send(const std::string&) override { return Status::Ok(); }
+  HandshakeStatus handshake() const override { return {}; }
 };
 
 TEST(WaitReadable, RejectsChannelsItCannotPoll) {

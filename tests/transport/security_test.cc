@@ -5,10 +5,15 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -22,6 +27,7 @@ namespace sortline::transport {
 namespace {
 
 using std::chrono::milliseconds;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -502,6 +508,223 @@ TEST(LoadSecurity, ReportsEveryBadTableRowAsFileAndLine) {
   EXPECT_THAT(LoadSecurity(dir.file("intake.key"), table).status().message(),
               HasSubstr(table + ":1: expected the header role,name,public_key"));
   EXPECT_EQ(LoadSecurity(dir.file("missing.key"), table).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace sortline::transport
+
+namespace sortline::transport {
+namespace {
+
+// Waits until `client` has seen a failed handshake; its status then.
+HandshakeStatus AwaitRefusal(const ClientChannel& client, milliseconds timeout = kWait) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    HandshakeStatus status = client.handshake();
+    if (status.failures > 0) return status;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return client.handshake();
+}
+
+// Polls `condition` until it holds or `timeout` passes; whether it held. (The server's
+// monitor thread may see a refusal just after the client's does.)
+bool Eventually(const std::function<bool()>& condition, milliseconds timeout = kWait) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return true;
+}
+
+// What a secured server logs, gathered from its monitor thread.
+class LogLines {
+ public:
+  std::function<void(const std::string&)> Sink() {
+    return [this](const std::string& line) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      lines_.push_back(line);
+    };
+  }
+  std::vector<std::string> lines() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+// Issue 11: a client whose handshake is refused learns why at once (it is never
+// connected, so its sends just time out), and the server counts and logs the refusal
+// with the likely cause.
+TEST_F(ChannelSecurity, RefusedClientLearnsWhyAndTheServerCountsAndLogsTheCause_Issue11) {
+  const Security stranger = keys_.ClientSide(NewKeyPair());
+  Deployment other;
+  const Security trusts_another_intake = other.ClientSide(keys_.submitter);
+  struct Case {
+    const char* what;
+    const Security* client;
+    // What the client may see: the side that notices first ends the handshake, so a
+    // plaintext client sees the mismatch or just the connection dropped.
+    std::vector<HandshakeFailure> client_sees;
+    const char* client_cause;
+    // What the server counts and logs, for the same reason a choice: "a|b".
+    const char* server_counts;
+    const char* server_logs;
+  };
+  auto any_of = [](const std::string& choices, const std::function<bool(const std::string&)>& f) {
+    for (size_t start = 0;;) {
+      const size_t bar = choices.find('|', start);
+      if (f(choices.substr(start, bar - start))) return true;
+      if (bar == std::string::npos) return false;
+      start = bar + 1;
+    }
+  };
+  for (const Case& c : {Case{"an unknown key",
+                             &stranger,
+                             {HandshakeFailure::kKeyRefused},
+                             "refused this client's key",
+                             "key_refused",
+                             "its key is not listed for role submitter"},
+                        Case{"a worker's key",
+                             &worker_,
+                             {HandshakeFailure::kKeyRefused},
+                             "refused this client's key",
+                             "key_refused",
+                             "its key is listed for role worker, not submitter"},
+                        Case{"no key",
+                             nullptr,
+                             {HandshakeFailure::kMechanismMismatch, HandshakeFailure::kNoDetail},
+                             "--curve-key",
+                             "mechanism_mismatch|no_detail",
+                             "a plaintext client|a connection ended during its handshake"},
+                        Case{"another intake's key",
+                             &trusts_another_intake,
+                             {HandshakeFailure::kNoDetail},
+                             "holds another key than the intake key",
+                             "wrong_server_key",
+                             "lists another key for this server"}}) {
+    SCOPED_TRACE(c.what);
+    LogLines log;
+    ChannelOptions submit_options = Options(&intake_, "submitter");
+    submit_options.log = log.Sink();
+    std::atomic<int> reported{0};
+    submit_options.on_handshake_refused = [&](const HandshakeRefusal& refusal) {
+      if (any_of(c.server_counts, [&](const std::string& name) {
+            return HandshakeFailureName(refusal.failure) == name;
+          })) {
+        ++reported;
+      }
+    };
+    std::unique_ptr<ServerChannel> submit;
+    std::unique_ptr<ServerChannel> work;  // so the worker's key is known to the process
+    std::unique_ptr<ClientChannel> client;
+    ASSERT_TRUE(Bind(submit, submit_options));
+    ASSERT_TRUE(Bind(work, Options(&intake_, "worker")));
+    ASSERT_TRUE(Connect(client, *submit, "c", Options(c.client, "intake")));
+
+    HandshakeStatus status = AwaitRefusal(*client);
+    ASSERT_TRUE(Eventually([&] { return !log.lines().empty(); })) << "the server logged nothing";
+    ASSERT_GT(status.failures, 0u) << "the client never learned it was refused";
+    EXPECT_FALSE(status.succeeded);
+    ASSERT_TRUE(status.last_failure.has_value());
+    EXPECT_THAT(c.client_sees, Contains(status.last_failure->failure))
+        << HandshakeFailureName(status.last_failure->failure);
+    EXPECT_THAT(status.last_failure->cause, HasSubstr(c.client_cause));
+    EXPECT_THAT(status.last_failure->cause, HasSubstr(submit->endpoint()));
+
+    EXPECT_TRUE(Eventually([&] {
+      const std::map<std::string, uint64_t> refused = submit->refused_handshakes();
+      return any_of(c.server_counts,
+                    [&](const std::string& name) { return refused.count(name) > 0; });
+    }));
+    EXPECT_TRUE(Eventually([&] { return reported.load() > 0; }));
+    EXPECT_EQ(work->refused_handshakes().size(), 0u) << "only the refusing channel counts";
+    std::vector<std::string> lines = log.lines();
+    ASSERT_FALSE(lines.empty()) << "the server logged nothing";
+    EXPECT_TRUE(any_of(c.server_logs, [&](const std::string& text) {
+      return lines.front().find(text) != std::string::npos;
+    })) << lines.front();
+    EXPECT_THAT(lines.front(), HasSubstr(submit->endpoint()));
+  }
+}
+
+TEST_F(ChannelSecurity, ServerLogsTheSameRefusalOnceInTenSecondsAndCountsEach_Issue11) {
+  LogLines log;
+  ChannelOptions options = Options(&intake_, "submitter");
+  options.log = log.Sink();
+  std::unique_ptr<ServerChannel> server;
+  ASSERT_TRUE(Bind(server, options));
+  // One stranger retrying (three connections with the same key), then another stranger.
+  const Security stranger = keys_.ClientSide(NewKeyPair());
+  const Security other_stranger = keys_.ClientSide(NewKeyPair());
+  std::vector<std::unique_ptr<ClientChannel>> intruders(4);
+  for (size_t i = 0; i < intruders.size(); ++i) {
+    ASSERT_TRUE(Connect(intruders[i], *server, "intruder-" + std::to_string(i),
+                        Options(i < 3 ? &stranger : &other_stranger, "intake")));
+    ASSERT_GT(AwaitRefusal(*intruders[i]).failures, 0u);
+  }
+  EXPECT_TRUE(Eventually([&] { return server->refused_handshakes()["key_refused"] == 4; }));
+  ASSERT_TRUE(Eventually([&] { return log.lines().size() >= 2; }));
+  EXPECT_EQ(log.lines().size(), 2u);
+  EXPECT_THAT(log.lines()[0], HasSubstr(stranger.own.public_key));
+  EXPECT_THAT(log.lines()[1], HasSubstr(other_stranger.own.public_key));
+}
+
+TEST_F(ChannelSecurity, AdmittedClientReportsASucceededHandshake_Issue11) {
+  std::unique_ptr<ServerChannel> server;
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+  ASSERT_TRUE(Connect(client, *server, "worker-1", Options(&worker_, "intake")));
+  ExpectServed(*server, *client, "worker-1", "worker");
+  // The monitor thread reports the handshake a moment after the connection carries data.
+  EXPECT_TRUE(Eventually([&] { return client->handshake().succeeded; }));
+  EXPECT_EQ(client->handshake().failures, 0u);
+  EXPECT_TRUE(server->refused_handshakes().empty());
+}
+
+}  // namespace
+}  // namespace sortline::transport
+
+namespace sortline::transport {
+namespace {
+
+// Issue 11: libzmq gives up on a client whose handshake was refused; the channel tries
+// again (backing off), so a worker started before the server listed its key gets in once
+// the server does, without a restart.
+TEST_F(ChannelSecurity, RefusedClientGetsInOnceTheRestartedServerListsItsKey_Issue11) {
+  const Security newcomer = keys_.ClientSide(NewKeyPair());
+  std::unique_ptr<ServerChannel> server;
+  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
+  const std::string endpoint = server->endpoint();
+  std::unique_ptr<ClientChannel> client;
+  ASSERT_TRUE(Connect(client, *server, "w-new", Options(&newcomer, "intake")));
+  ASSERT_GT(AwaitRefusal(*client).failures, 0u);
+
+  // The server restarts with the newcomer's key in its table.
+  server.reset();
+  Security listed = intake_;
+  listed.keys_by_role["worker"].push_back(newcomer.own.public_key);
+  Result<std::unique_ptr<ServerChannel>> again =
+      ServerChannel::Bind(*context_, endpoint, Options(&listed, "worker"));
+  for (int i = 0; i < 100 && !again.ok(); ++i) {  // the old socket closes asynchronously
+    std::this_thread::sleep_for(milliseconds(50));
+    again = ServerChannel::Bind(*context_, endpoint, Options(&listed, "worker"));
+  }
+  ASSERT_TRUE(again.ok()) << again.status();
+  server = std::move(again).value();
+
+  // Using the channel (a worker polls it) makes it try again; then it is served.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        client->Receive(milliseconds(0)).status().IgnoreError();
+        return client->handshake().succeeded;
+      },
+      milliseconds(15'000)));
+  ExpectServed(*server, *client, "w-new", "worker");
 }
 
 }  // namespace

@@ -44,13 +44,20 @@ void ZapHandler::Stop() {
 std::string ZapHandler::Register(const std::string& role, std::set<std::string> keys) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string domain = "sortline/" + std::to_string(next_domain_++) + "/" + role;
-  domains_[domain] = Domain{role, std::move(keys)};
+  domains_[domain] = Domain{role, std::move(keys), std::nullopt};
   return domain;
 }
 
 void ZapHandler::Unregister(const std::string& domain) {
   std::lock_guard<std::mutex> lock(mutex_);
   domains_.erase(domain);
+}
+
+std::optional<ZapHandler::Refusal> ZapHandler::LastRefusal(const std::string& domain) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto found = domains_.find(domain);
+  if (found == domains_.end()) return std::nullopt;
+  return found->second.last_refusal;
 }
 
 void ZapHandler::Answer(const std::vector<zmq::message_t>& request, std::string* code,
@@ -77,8 +84,23 @@ void ZapHandler::Answer(const std::vector<zmq::message_t>& request, std::string*
     *text = "unknown domain";
     return;
   }
-  if (found->second.keys.count(request[6].to_string()) == 0) {
+  const std::string key = request[6].to_string();
+  if (found->second.keys.count(key) == 0) {
     *text = "key not allowed for role " + found->second.role;
+    Refusal refusal;
+    refusal.address = request[3].to_string();
+    char z85[41] = {};
+    zmq_z85_encode(z85, reinterpret_cast<const uint8_t*>(key.data()), key.size());
+    refusal.key = z85;
+    refusal.why = "its key is not listed for role " + found->second.role;
+    for (const auto& entry : domains_) {
+      const Domain& other = entry.second;
+      if (other.role != found->second.role && other.keys.count(key) > 0) {
+        refusal.why = "its key is listed for role " + other.role + ", not " + found->second.role;
+        break;
+      }
+    }
+    found->second.last_refusal = std::move(refusal);
     return;
   }
   *code = "200";

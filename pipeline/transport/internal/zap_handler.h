@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -50,6 +51,16 @@ class ZapHandler {
   std::string Register(const std::string& role, std::set<std::string> keys);
   // Forgets a domain: its requests are refused from now on.
   void Unregister(const std::string& domain);
+
+  // The latest refused request of a domain, for the server's log: the client's address
+  // ("10.1.0.7"), its public key (Z85) and why, e.g. "its key is listed for role worker,
+  // not submitter".
+  struct Refusal {
+    std::string address;
+    std::string key;
+    std::string why;
+  };
+  std::optional<Refusal> LastRefusal(const std::string& domain) const;
   // Ends the handler thread as if it had died; the socket stays bound and unanswered, so
   // every handshake from now on waits and times out. There is no restart.
   void Stop();
@@ -58,6 +69,7 @@ class ZapHandler {
   struct Domain {
     std::string role;
     std::set<std::string> keys;
+    std::optional<Refusal> last_refusal;
   };
 
   explicit ZapHandler(zmq::socket_t socket);
@@ -67,7 +79,7 @@ class ZapHandler {
               std::string* user_id);
 
   zmq::socket_t socket_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::map<std::string, Domain> domains_;  // guarded by mutex_
   uint64_t next_domain_ = 1;               // guarded by mutex_
   std::atomic<bool> stop_{false};
