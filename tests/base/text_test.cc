@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "pipeline/base/clock.h"
 #include "pipeline/base/rate_limited_log.h"
+#include "tests/testing/fake_clock.h"
 
 namespace sortline {
 namespace {
@@ -109,22 +109,15 @@ TEST(Echo, QuotedFormEscapesItsQuotes) {
   EXPECT_EQ(EchoQuoted(std::string(100, 'x'), 2), "\"xx…[100 bytes]\"");
 }
 
-class ManualClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() const override { return now; }
-  int64_t UnixMillis() const override { return 0; }
-  std::chrono::steady_clock::time_point now{};
-};
-
 TEST(RateLimitedLog, LetsABurstThroughPerPeriodAndCountsTheRest) {
-  ManualClock clock;
+  testing::FakeClock clock;
   std::vector<std::string> lines;
   RateLimitedLog log([&lines](const std::string& line) { lines.push_back(line); },
                      RateLimit{2, std::chrono::seconds(10)}, clock);
   for (int i = 0; i < 1000; ++i) log.Log("bad message " + std::to_string(i));
   EXPECT_EQ(lines, (std::vector<std::string>{"bad message 0", "bad message 1"}));
   EXPECT_EQ(log.suppressed_total(), 998u);
-  clock.now += std::chrono::seconds(10);
+  clock.Advance(std::chrono::seconds(10));
   log.Log("later");
   ASSERT_EQ(lines.size(), 4u);
   EXPECT_EQ(lines[2], "998 similar lines suppressed (more than 2 in 10000 ms)");

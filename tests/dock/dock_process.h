@@ -20,13 +20,11 @@
 #include "proto/dock.pb.h"
 #include "proto/wire.pb.h"
 #include "tests/dock/dock_testing.h"
+#include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::dock::testing {
-
-inline std::string DockBin() { return std::string(SORTLINE_BIN_DIR) + "/sortline-dock"; }
-inline std::string Loopback(int port) { return "tcp://127.0.0.1:" + std::to_string(port); }
 
 // One sortline-dock process on fixed free ports, so a restarted dock is found by the
 // channels already connected to it.
@@ -39,27 +37,20 @@ class DockProcess {
         conveyor_(sortline::testing::FreeLoopbackPort()),
         metrics_(sortline::testing::FreeLoopbackPort()) {}
 
-  // Starts the dock with `extra` flags; `prefix` goes before the program (e.g. "env",
-  // "LD_PRELOAD=..."). Returns once /metrics answers (false if not within 30 s).
+  // Starts the dock with `extra` flags; `prefix` goes before the program (e.g.
+  // "/usr/bin/env", "LD_PRELOAD=..."). Returns once /readyz answers (false if not within
+  // 30 s).
   bool Start(const std::vector<std::string>& extra = {},
              const std::vector<std::string>& prefix = {}) {
-    std::vector<std::string> argv = prefix;
-    for (const std::string& arg :
-         {DockBin(), std::string("--records"), Loopback(records_), std::string("--conveyor"),
-          Loopback(conveyor_), std::string("--events"), std::string(""),
-          std::string("--telegram-port"), std::string("-1"), std::string("--metrics-port"),
-          std::to_string(metrics_), std::string("--db"), db_, std::string("--manifests"),
-          dir_ + "/manifests"}) {
-      argv.push_back(arg);
-    }
-    for (const std::string& arg : extra) argv.push_back(arg);
-    process_ = std::make_unique<sortline::testing::Subprocess>(argv, log());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (!Metrics().empty()) return true;
-      if (process_->Wait(std::chrono::milliseconds(100)).has_value()) return false;
-    }
-    return false;
+    sortline::testing::DockFlags flags;
+    flags.records = records_endpoint();
+    flags.conveyor = conveyor_endpoint();
+    flags.db = db_;
+    flags.manifests = dir_ + "/manifests";
+    flags.metrics_port = metrics_;
+    flags.extra = extra;
+    process_ = sortline::testing::StartDock(flags, log(), prefix);
+    return sortline::testing::WaitReady(*process_, metrics_, std::chrono::seconds(30));
   }
 
   // SIGTERM and the exit code (empty if it did not stop within 30 s).
@@ -86,8 +77,8 @@ class DockProcess {
   }
 
   std::string log() const { return dir_ + "/dock.log"; }
-  std::string records_endpoint() const { return Loopback(records_); }
-  std::string conveyor_endpoint() const { return Loopback(conveyor_); }
+  std::string records_endpoint() const { return sortline::testing::Endpoint(records_); }
+  std::string conveyor_endpoint() const { return sortline::testing::Endpoint(conveyor_); }
 
  private:
   std::string db_;

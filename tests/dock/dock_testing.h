@@ -1,35 +1,19 @@
-// Helpers of the dock tests: a clock the test moves, and records and requests built
-// the way the conveyor and the workers send them.
+// Helpers of the dock tests: records and requests built the way the conveyor and the
+// workers send them.
 //
-// Thread-safety: ManualClock is thread-safe; the builders are pure.
+// Thread-safety: the builders are pure.
 #ifndef TESTS_DOCK_DOCK_TESTING_H_
 #define TESTS_DOCK_DOCK_TESTING_H_
 
-#include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "pipeline/base/clock.h"
 #include "pipeline/dock/record_index.h"
 #include "proto/dock.pb.h"
 #include "proto/record.pb.h"
 
 namespace sortline::dock::testing {
-
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(int64_t unix_ms = 1'790'000'000'000) : unix_ms_(unix_ms) {}
-  std::chrono::steady_clock::time_point Now() const override {
-    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(unix_ms_.load()));
-  }
-  int64_t UnixMillis() const override { return unix_ms_.load(); }
-  void Advance(std::chrono::milliseconds by) { unix_ms_ += by.count(); }
-
- private:
-  std::atomic<int64_t> unix_ms_;
-};
 
 inline v1::SortRecord Record(const std::string& tracking, const std::string& chute,
                              int32_t weight_g = 1000, const std::string& door = "D01") {

@@ -6,13 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "tests/dock/dock_testing.h"
+#include "tests/testing/fake_clock.h"
 
 namespace sortline::dock {
 namespace {
 
 using testing::ChuteEventOf;
 using testing::Confirm;
-using testing::ManualClock;
+using ::sortline::testing::FakeClock;
 using testing::Record;
 using testing::Request;
 
@@ -57,7 +58,7 @@ class EngineTest : public ::testing::Test {
   }
 
   DockConfig config_;
-  ManualClock clock_;
+  FakeClock clock_;
   std::unique_ptr<Engine> engine_;
 };
 
@@ -363,7 +364,7 @@ class EngineReloadTest : public ::testing::Test {
   }
 
   DockConfig config_;
-  ManualClock clock_{1'790'000'000'000};
+  FakeClock clock_{1'790'000'000'000};
   std::unique_ptr<Engine> engine_;
 };
 

@@ -9,6 +9,7 @@
 #include "pipeline/dock/manifest_writer.h"
 #include "pipeline/model/csv.h"
 #include "tests/dock/dock_testing.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -16,7 +17,7 @@ namespace sortline::dock {
 namespace {
 
 using testing::Confirm;
-using testing::ManualClock;
+using ::sortline::testing::FakeClock;
 using testing::Record;
 using testing::Request;
 
@@ -26,7 +27,7 @@ TEST(Manifest, ListsExactlyTheParcelsLoaded) {
   door.set_door("D07");
   door.set_truck_max_weight_g(10'000);
   config.doors["D07"] = door;
-  ManualClock clock;
+  FakeClock clock;
   auto engine = Engine::Create(config, clock);
   std::set<std::string> loaded_first_truck;
   for (int i = 0; i < 12; ++i) {

@@ -279,55 +279,42 @@ void FaultPipeline::Start(const std::string& role, std::vector<std::string> argv
 }
 
 void FaultPipeline::StartDock(const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv = {Bin("sortline-dock"),
-                                   "--records",
-                                   records_endpoint(),
-                                   "--conveyor",
-                                   conveyor_endpoint(),
-                                   "--db",
-                                   options_.dock_db,
-                                   "--events",
-                                   "tcp://127.0.0.1:0",
-                                   "--telegram-port",
-                                   "0",
-                                   "--metrics-port",
-                                   std::to_string(options_.metrics_port),
-                                   "--manifests",
-                                   options_.dir + "/manifests"};
-  if (!options_.fsync) argv.push_back("--no-fsync");
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  Start("dock", std::move(argv));
+  DockFlags flags;
+  flags.records = records_endpoint();
+  flags.conveyor = conveyor_endpoint();
+  flags.db = options_.dock_db;
+  flags.manifests = options_.dir + "/manifests";
+  flags.events = "tcp://127.0.0.1:0";
+  flags.telegram_port = 0;
+  flags.metrics_port = options_.metrics_port;
+  flags.fsync = options_.fsync;
+  flags.extra = extra_args;
+  Start("dock", DockArgv(flags));
 }
 
 void FaultPipeline::StartIntake(const std::vector<std::string>& extra_args) {
-  std::vector<std::string> argv = {Bin("sortline-intake"),
-                                   "--submit",
-                                   submit_endpoint(),
-                                   "--work",
-                                   work_endpoint(),
-                                   "--journal",
-                                   intake_db(),
-                                   "--lease-ms",
-                                   std::to_string(options_.lease_ms)};
-  if (!options_.fsync) argv.push_back("--no-fsync");
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  Start("intake", std::move(argv));
+  IntakeFlags flags;
+  flags.submit = submit_endpoint();
+  flags.work = work_endpoint();
+  flags.journal = intake_db();
+  flags.lease_ms = options_.lease_ms;
+  flags.fsync = options_.fsync;
+  flags.extra = extra_args;
+  Start("intake", IntakeArgv(flags));
 }
 
 void FaultPipeline::StartWorker(const std::string& name, const std::vector<std::string>& extra_args,
                                 const std::vector<std::string>& wrapper) {
+  WorkerFlags flags;
+  flags.intakes = {work_endpoint()};
+  flags.dock = records_endpoint();
+  flags.labels = options_.labels_dir;
+  flags.name = name;
+  flags.credit = options_.worker_credit;
+  flags.fsync = options_.fsync;
+  flags.extra = extra_args;
   std::vector<std::string> argv = wrapper;
-  for (const std::string& arg : {Bin("sortline-worker"), std::string("--intake"), work_endpoint(),
-                                 std::string("--dock"), records_endpoint(), std::string("--labels"),
-                                 options_.labels_dir, std::string("--name"), name}) {
-    argv.push_back(arg);
-  }
-  if (options_.worker_credit > 0) {
-    argv.push_back("--credit");
-    argv.push_back(std::to_string(options_.worker_credit));
-  }
-  if (!options_.fsync) argv.push_back("--no-fsync");
-  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  for (std::string& arg : WorkerArgv(flags)) argv.push_back(std::move(arg));
   Start(name, std::move(argv));
 }
 

@@ -31,7 +31,7 @@
 #include "pipeline/transport/security.h"
 #include "proto/order.pb.h"
 #include "proto/wire.pb.h"
-#include "tests/integration/daemons.h"
+#include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 

@@ -24,6 +24,7 @@
 
 #include "pipeline/model/orders.h"
 #include "tests/fault/fault_harness.h"
+#include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -210,30 +211,36 @@ TEST(MultiHost, TwoIntakesDockAndWorkersOnTwoHostsSurviveALinkDownAndAKilledInta
   const int submit_port = 5550, work_port = 5551, records_port = 5560;
   const std::vector<std::string> intake_hosts = {"hub-a", "hub-b"};
   Processes run(dir.path().string());
-  run.Start("dock", hosts.On("hub-a"),
-            with({testing::Bin("sortline-dock"), "--records", hosts.Endpoint("hub-a", records_port),
-                  "--conveyor", hosts.Endpoint("hub-a", 5561), "--events", "", "--telegram-port",
-                  "-1", "--metrics-port", "-1", "--db", dir.file("dock.db"), "--no-fsync"},
-                 curve("dock")));
+  testing::DockFlags dock;
+  dock.records = hosts.Endpoint("hub-a", records_port);
+  dock.conveyor = hosts.Endpoint("hub-a", 5561);
+  dock.db = dir.file("dock.db");
+  dock.manifests = dir.file("manifests");
+  dock.fsync = false;
+  dock.extra = curve("dock");
+  run.Start("dock", hosts.On("hub-a"), testing::DockArgv(dock));
   auto start_intake = [&](int n) {
     const std::string& host = intake_hosts[static_cast<size_t>(n)];
-    run.Start(
-        "intake-" + std::to_string(n), hosts.On(host),
-        with({testing::Bin("sortline-intake"), "--submit", hosts.Endpoint(host, submit_port),
-              "--work", hosts.Endpoint(host, work_port), "--journal",
-              dir.file("intake-" + std::to_string(n) + ".db"), "--lease-ms",
-              std::to_string(kLeaseMs), "--tracking-shard", std::to_string(n) + "/2", "--no-fsync"},
-             curve("intake")));
+    testing::IntakeFlags intake;
+    intake.submit = hosts.Endpoint(host, submit_port);
+    intake.work = hosts.Endpoint(host, work_port);
+    intake.journal = dir.file("intake-" + std::to_string(n) + ".db");
+    intake.lease_ms = kLeaseMs;
+    intake.fsync = false;
+    intake.extra = with({"--tracking-shard", std::to_string(n) + "/2"}, curve("intake"));
+    run.Start("intake-" + std::to_string(n), hosts.On(host), testing::IntakeArgv(intake));
   };
   start_intake(0);
   start_intake(1);
   auto start_worker = [&](const std::string& host) {
-    run.Start(host, hosts.On(host),
-              with({testing::Bin("sortline-worker"), "--name", host, "--intake",
-                    hosts.Endpoint("hub-a", work_port), "--intake",
-                    hosts.Endpoint("hub-b", work_port), "--dock",
-                    hosts.Endpoint("hub-a", records_port), "--labels", labels.path(), "--no-fsync"},
-                   curve(host)));
+    testing::WorkerFlags worker;
+    worker.intakes = {hosts.Endpoint("hub-a", work_port), hosts.Endpoint("hub-b", work_port)};
+    worker.dock = hosts.Endpoint("hub-a", records_port);
+    worker.labels = labels.path();
+    worker.name = host;
+    worker.fsync = false;
+    worker.extra = curve(host);
+    run.Start(host, hosts.On(host), testing::WorkerArgv(worker));
   };
   const std::vector<std::string> submit_to = {
       "--intake",           hosts.Endpoint("hub-a", submit_port),

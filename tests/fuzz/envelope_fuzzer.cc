@@ -13,7 +13,6 @@
 #include <string>
 #include <string_view>
 
-#include "pipeline/base/clock.h"
 #include "pipeline/dock/config.h"
 #include "pipeline/dock/engine.h"
 #include "pipeline/dock/record_index.h"
@@ -23,19 +22,12 @@
 #include "proto/dock.pb.h"
 #include "proto/wire.pb.h"
 #include "tests/fuzz/fuzz_support.h"
+#include "tests/testing/fake_clock.h"
 
 namespace {
 
 using namespace sortline;
 using fuzz::Check;
-
-class FixedClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() const override {
-    return std::chrono::steady_clock::time_point(std::chrono::hours(1));
-  }
-  int64_t UnixMillis() const override { return 1'726'704'000'000; }
-};
 
 template <typename Envelope>
 void CheckRoundTrip(const Envelope& message) {
@@ -76,7 +68,7 @@ void Work(std::string_view payload) {
 
 // A dock engine with nothing stored, as a dock starts.
 struct FreshDock {
-  FixedClock clock;
+  sortline::testing::FakeClock clock(1'726'704'000'000);
   dock::DockConfig config = [] {
     dock::DockConfig small;
     small.expected_parcels = 64;  // the tables reserve this much room up front

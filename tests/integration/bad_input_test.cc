@@ -14,6 +14,7 @@
 #include "pipeline/base/text.h"
 #include "proto/record.pb.h"
 #include "proto/report.pb.h"
+#include "tests/testing/daemons.h"
 #include "tests/testing/hostile.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
@@ -23,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Bin(const std::string& name) { return std::string(SORTLINE_BIN_DIR) + "/" + name; }
+using testing::Bin;
 
 class HostileOrdersFile : public ::testing::Test {
  protected:

@@ -26,7 +26,7 @@
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
 #include "proto/dock.pb.h"
-#include "tests/integration/daemons.h"
+#include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -57,16 +57,22 @@ class DockProcess : public ::testing::Test {
     }
   }
 
+  // The dock on the fixture's ports, every channel on, the Xi'an hub's plan.
+  testing::DockFlags Flags() const {
+    testing::DockFlags flags;
+    flags.records = Endpoint(records_);
+    flags.conveyor = Endpoint(conveyor_);
+    flags.db = dir_.file("dock.db");
+    flags.manifests = dir_.file("manifests");
+    flags.events = Endpoint(events_);
+    flags.telegram_port = telegram_;
+    flags.metrics_port = metrics_;
+    flags.plan = std::string(SORTLINE_SOURCE_DIR) + "/deploy/plans/xian-hub";
+    return flags;
+  }
+
   void StartDock() {
-    const std::string source = SORTLINE_SOURCE_DIR;
-    dock_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_),
-                                 "--conveyor", Endpoint(conveyor_), "--events", Endpoint(events_),
-                                 "--telegram-port", std::to_string(telegram_), "--metrics-port",
-                                 std::to_string(metrics_), "--db", dir_.file("dock.db"),
-                                 "--manifests", dir_.file("manifests"), "--plan",
-                                 source + "/deploy/plans/xian-hub"},
-        dir_.file("dock.log"));
+    dock_ = testing::StartDock(Flags(), dir_.file("dock.log"));
     scanner_ = transport::ClientChannel::Connect(*context_, Endpoint(conveyor_)).value();
   }
 
@@ -199,13 +205,12 @@ TEST_F(DockProcess, ReloadsThePlanOnSighupAndRefusesAnInvalidOneIssue14) {
   std::filesystem::copy(std::string(SORTLINE_SOURCE_DIR) + "/deploy/plans/xian-hub", plan);
   const std::string chutes = plan + "/chutes.csv";
   const std::string original = testing::ReadFile(chutes);
-  dock_ = std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_), "--conveyor",
-                               Endpoint(conveyor_), "--events", "", "--telegram-port",
-                               std::to_string(telegram_), "--metrics-port", "-1", "--db",
-                               dir_.file("dock.db"), "--manifests", dir_.file("manifests"),
-                               "--plan", plan, "--plan-poll-ms", "0"},
-      dir_.file("dock.log"));
+  testing::DockFlags flags = Flags();
+  flags.events = "";
+  flags.metrics_port = -1;
+  flags.plan = plan;
+  flags.extra = {"--plan-poll-ms", "0"};
+  dock_ = testing::StartDock(flags, dir_.file("dock.log"));
   auto worker = transport::ClientChannel::Connect(*context_, Endpoint(records_)).value();
   v1::RecordsMessage records;
   records.mutable_batch()->set_sequence(1);
@@ -281,12 +286,13 @@ TEST_F(DockProcess, ARunOnTheShippedPlanIsSortedLoadedAndManifestedByTheDockIssu
       testing::RunCommand(Bin("sortline") + " run " + dir_.file("orders.jsonl") + " -o " + out);
   ASSERT_EQ(run.exit_code, 0) << run.output;
 
-  dock_ = std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{Bin("sortline-dock"), "--records", Endpoint(records_), "--conveyor",
-                               Endpoint(conveyor_), "--events", "", "--telegram-port", "-1",
-                               "--metrics-port", "-1", "--db", out + "/dock.db", "--manifests",
-                               dir_.file("manifests"), "--plan", plan_dir},
-      dir_.file("dock.log"));
+  testing::DockFlags flags = Flags();
+  flags.db = out + "/dock.db";
+  flags.events = "";
+  flags.telegram_port = -1;
+  flags.metrics_port = -1;
+  flags.plan = plan_dir;
+  dock_ = testing::StartDock(flags, dir_.file("dock.log"));
   testing::CommandResult scan =
       testing::RunCommand(std::string(SORTLINE_SCANNER_SIM) + " --conveyor " + Endpoint(conveyor_) +
                           " --scan-records " + out + "/records.jsonl --plan " + plan_dir);

@@ -16,7 +16,7 @@
 #include "pipeline/model/orders.h"
 #include "pipeline/model/s10.h"
 #include "pipeline/store/dock_store.h"
-#include "tests/integration/daemons.h"
+#include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -43,12 +43,9 @@ TEST(Pipeline, TwentyThousandOrdersAcrossProcessesEndAsOneRecordEachWithReadable
   const std::string log = dir.file("daemons.log");
 
   std::vector<std::unique_ptr<testing::Subprocess>> daemons;
-  testing::StartDockAndIntake(ports, dir, log, daemons);
+  testing::StartDockAndIntake(ports, dir.path().string(), log, daemons);
   for (const char* name : {"w1", "w2"}) {
-    daemons.push_back(std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{Bin("sortline-worker"), "--intake", Endpoint(ports.work), "--dock",
-                                 Endpoint(ports.records), "--labels", labels, "--name", name},
-        log));
+    daemons.push_back(testing::StartWorker(testing::PipelineWorker(ports, labels, name), log));
   }
 
   testing::CommandResult submit = testing::RunCommand(

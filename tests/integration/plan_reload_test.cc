@@ -15,7 +15,7 @@
 #include "pipeline/model/orders.h"
 #include "pipeline/sort/sort_plan.h"
 #include "pipeline/store/dock_store.h"
-#include "tests/integration/daemons.h"
+#include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 
@@ -76,13 +76,12 @@ TEST(PlanReload, AWorkerSwitchesPlansOnSighupAndRefusesAnInvalidEdit) {
   const testing::PipelinePorts ports;
   const std::string log = dir.file("daemons.log");
   std::vector<std::unique_ptr<testing::Subprocess>> daemons;
-  testing::StartDockAndIntake(ports, dir, log, daemons);
+  testing::StartDockAndIntake(ports, dir.path().string(), log, daemons);
   // SIGHUP only: the file watcher must not be what switches the plan here.
-  daemons.push_back(std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{Bin("sortline-worker"), "--intake", Endpoint(ports.work), "--dock",
-                               Endpoint(ports.records), "--labels", dir.file("labels"), "--plan",
-                               plan, "--plan-poll-ms", "0", "--no-fsync", "--name", "w1"},
-      log));
+  testing::WorkerFlags worker_flags = testing::PipelineWorker(
+      ports, dir.file("labels"), "w1", {"--plan", plan, "--plan-poll-ms", "0"});
+  worker_flags.fsync = false;
+  daemons.push_back(testing::StartWorker(worker_flags, log));
   testing::Subprocess& worker = *daemons.back();
 
   auto submit = [&](const std::string& prefix) {

@@ -11,7 +11,7 @@
 #include "pipeline/model/s10.h"
 #include "proto/record.pb.h"
 #include "proto/report.pb.h"
-#include "tests/integration/daemons.h"
+#include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 

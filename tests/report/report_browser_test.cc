@@ -15,7 +15,7 @@
 
 #include "pipeline/model/orders.h"
 #include "proto/report.pb.h"
-#include "tests/integration/daemons.h"
+#include "tests/testing/daemons.h"
 #include "tests/report/browser.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
@@ -209,12 +209,9 @@ TEST(SortlineReport, DrawsTheSummaryOfASubmissionIssue12) {
   const std::string log = dir.file("daemons.log");
   testing::PipelinePorts ports;
   std::vector<std::unique_ptr<testing::Subprocess>> daemons;
-  testing::StartDockAndIntake(ports, dir, log, daemons);
-  daemons.push_back(std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{Bin("sortline-worker"), "--intake", Endpoint(ports.work), "--dock",
-                               Endpoint(ports.records), "--labels", dir.file("labels"), "--name",
-                               "w1"},
-      log));
+  testing::StartDockAndIntake(ports, dir.path().string(), log, daemons);
+  daemons.push_back(
+      testing::StartWorker(testing::PipelineWorker(ports, dir.file("labels"), "w1"), log));
   const std::string summary_path = dir.file("submitted/summary-of-submit.json");
   testing::CommandResult submit = testing::RunCommand(
       Bin("sortline") + " submit " + orders + " --intake " + Endpoint(ports.submit) +

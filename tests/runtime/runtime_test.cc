@@ -21,6 +21,7 @@
 #include "pipeline/transport/envelope.h"
 #include "proto/dock.pb.h"
 #include "tests/runtime/runtime_fixture.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::runtime {
@@ -383,18 +384,11 @@ TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease)
   runner.join();
 }
 
-class ManualClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() const override { return now; }
-  int64_t UnixMillis() const override { return 0; }
-  std::chrono::steady_clock::time_point now{};
-};
-
 TEST(Progress, ShowsDoneTotalRateAndTimeLeft) {
-  ManualClock clock;
+  testing::FakeClock clock;
   Progress progress(ProgressOptions{}, clock);
   progress.SetTotal(10'000);
-  clock.now += std::chrono::seconds(2);
+  clock.Advance(std::chrono::seconds(2));
   progress.Update(5'000, 3);
   EXPECT_EQ(progress.Render(true),
             "[##############..............] 5,000/10,000 orders (3 failed)  2,500/s  elapsed 2s"
@@ -403,7 +397,7 @@ TEST(Progress, ShowsDoneTotalRateAndTimeLeft) {
 }
 
 TEST(Progress, PrintsPlainLinesWhenNotOnATerminal) {
-  ManualClock clock;
+  testing::FakeClock clock;
   char* buffer = nullptr;
   size_t size = 0;
   std::FILE* out = open_memstream(&buffer, &size);
@@ -414,7 +408,7 @@ TEST(Progress, PrintsPlainLinesWhenNotOnATerminal) {
   Progress progress(options, clock);
   progress.SetTotal(100);
   for (int i = 1; i <= 100; ++i) {
-    clock.now += milliseconds(100);
+    clock.Advance(milliseconds(100));
     progress.Update(static_cast<uint64_t>(i), 0);
   }
   progress.Finish();
@@ -431,15 +425,15 @@ TEST(Progress, PrintsPlainLinesWhenNotOnATerminal) {
 // The report's throughput chart: a zero point at the start, at most one point a second,
 // the final counts whenever the run ends (issue 12).
 TEST(Timeline, KeepsAPointASecondAndTheFinalCountsIssue12) {
-  ManualClock clock;
+  testing::FakeClock clock;
   Timeline timeline(std::chrono::seconds(1), clock);
-  clock.now += std::chrono::milliseconds(100);
+  clock.Advance(std::chrono::milliseconds(100));
   timeline.Observe(100, 100, 0, 0);  // too soon after the zero point
-  clock.now += std::chrono::milliseconds(950);
+  clock.Advance(std::chrono::milliseconds(950));
   timeline.Observe(300, 200, 50, 1);
-  clock.now += std::chrono::milliseconds(500);
+  clock.Advance(std::chrono::milliseconds(500));
   timeline.Observe(400, 400, 60, 1);  // too soon
-  clock.now += std::chrono::milliseconds(200);
+  clock.Advance(std::chrono::milliseconds(200));
   v1::RunSummary summary;
   timeline.FinishInto(400, 400, 400, 2, summary);
   ASSERT_EQ(summary.timeline_size(), 3);

@@ -7,11 +7,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pipeline/base/clock.h"
 #include "pipeline/model/s10.h"
 #include "pipeline/store/journal.h"
 #include "pipeline/store/sqlite_db.h"
 #include "tests/store/store_testing.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store {
@@ -196,18 +196,8 @@ TEST_F(DockStoreTest, RecordsSurviveReopenAndTheDatabaseIsIntact) {
   EXPECT_EQ(integrity, "ok");
 }
 
-class FixedClock : public Clock {
- public:
-  explicit FixedClock(int64_t unix_ms) : unix_ms_(unix_ms) {}
-  std::chrono::steady_clock::time_point Now() const override { return {}; }
-  int64_t UnixMillis() const override { return unix_ms_; }
-
- private:
-  int64_t unix_ms_;
-};
-
 TEST_F(DockStoreTest, RecordsAreStampedByTheGivenClock) {
-  FixedClock clock(1'726'704'000'123);
+  testing::FakeClock clock(1'726'704'000'123);
   DockStoreOptions options;
   options.clock = &clock;
   {

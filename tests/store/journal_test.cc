@@ -11,11 +11,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pipeline/base/clock.h"
 #include "pipeline/model/s10.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/store/sqlite_db.h"
 #include "tests/store/store_testing.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store {
@@ -518,25 +518,18 @@ TEST_F(JournalTest, LateFailureOfAnExpiredLeaseDoesNotOverrideTheNewLease) {
   EXPECT_TRUE(done.complete());
 }
 
-class SettableClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() const override { return {}; }
-  int64_t UnixMillis() const override { return unix_ms; }
-  int64_t unix_ms = 0;
-};
-
 TEST_F(JournalTest, PruneRemovesTheOrdersOfBatchesCompleteForTheRetentionTimeIssue10) {
-  SettableClock clock;
+  testing::FakeClock clock(0);
   JournalOptions options;
   options.clock = &clock;
   auto journal = Open(options);
   ASSERT_NE(journal, nullptr);
-  clock.unix_ms = 1'000;
+  clock.SetUnixMillis(1'000);
   STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 3), {}));
   STORE_ASSERT_OK(journal->Submit(NumberedBatch("B2", 3, 2), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b1, journal->Lease("a", 3, 1'000, kLeaseMs));
   ASSERT_EQ(b1.orders_size(), 3);
-  clock.unix_ms = 5'000;  // B1 completes at 5'000; B2 never does
+  clock.SetUnixMillis(5'000);  // B1 completes at 5'000; B2 never does
   STORE_ASSERT_OK(journal->Complete(
       Done(b1.lease_id(),
            {{"O0", v1::OUTCOME_SORTED}, {"O1", v1::OUTCOME_NO_RULE}, {"O2", v1::OUTCOME_FAILED}})));
@@ -564,7 +557,7 @@ TEST_F(JournalTest, PruneRemovesTheOrdersOfBatchesCompleteForTheRetentionTimeIss
 }
 
 TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
-  SettableClock clock;
+  testing::FakeClock clock(0);
   JournalOptions options;
   options.clock = &clock;
   options.synchronous_full = false;
@@ -582,7 +575,7 @@ TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
   journal.reset();  // checkpoint the WAL into the file
   journal = Open(options);
   const uintmax_t before = size();
-  clock.unix_ms = 10'000;
+  clock.SetUnixMillis(10'000);
   uint64_t orders = 0;
   while (true) {
     STORE_ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(10'000, 4));
