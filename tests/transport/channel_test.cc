@@ -94,15 +94,6 @@ std::string FreeTcpEndpoint() {
   return probe ? probe->endpoint() : "";
 }
 
-TEST(Context, ReportsTheLinkedLibraryVersion) {
-  int major = 0;
-  int minor = 0;
-  int patch = 0;
-  zmq_version(&major, &minor, &patch);
-  EXPECT_EQ(Context::LibraryVersion(),
-            std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch));
-}
-
 TEST(Channel, RoundTripsOverInproc) {
   std::unique_ptr<Context> context = NewContext();
   std::unique_ptr<ServerChannel> server = BindOrDie(*context, "inproc://round-trip");
