@@ -26,7 +26,7 @@ Result<int> Quarter(int n) {
 
 TEST(Status, DefaultIsOkAndPrintsOk) {
   Status s;
-  EXPECT_TRUE(s.ok());
+  EXPECT_OK(s);
   EXPECT_EQ(s.ToString(), "OK");
 }
 
@@ -65,6 +65,7 @@ TEST(StatusMatchers, PassOnOkAndReportTheStatusOtherwise) {
   EXPECT_OK(Half(4));
   EXPECT_NONFATAL_FAILURE(EXPECT_OK(Half(3)), "INVALID_ARGUMENT: odd: 3");
   EXPECT_FATAL_FAILURE(ASSERT_OK(NotFound("no plan")), "NOT_FOUND: no plan");
+  EXPECT_NONFATAL_FAILURE(EXPECT_OK(Half(5)) << "while halving", "odd: 5 while halving");
   EXPECT_THAT(Half(3), StatusIs(StatusCode::kInvalidArgument, HasSubstr("odd")));
   EXPECT_THAT(Half(3), Not(StatusIs(StatusCode::kInvalidArgument, HasSubstr("even"))));
   EXPECT_THAT(NotFound("x"), Not(StatusIs(StatusCode::kInvalidArgument)));

@@ -12,13 +12,14 @@
 #include <unistd.h>
 
 #include "tests/testing/fault_file_system.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline {
 namespace {
 
 std::vector<std::string> Sorted(Result<std::vector<std::string>> names) {
-  EXPECT_TRUE(names.ok()) << names.status();
+  EXPECT_OK(names);
   std::vector<std::string> v = names.ok() ? *names : std::vector<std::string>{};
   std::sort(v.begin(), v.end());
   return v;
@@ -26,17 +27,17 @@ std::vector<std::string> Sorted(Result<std::vector<std::string>> names) {
 
 std::string Slurp(const std::string& path) {
   std::string text;
-  EXPECT_TRUE(DefaultFileSystem().ReadFile(path, &text).ok()) << path;
+  EXPECT_OK(DefaultFileSystem().ReadFile(path, &text)) << path;
   return text;
 }
 
 TEST(Directory, AGroupIsWrittenWholeUnderItsFinalNamesWithNoTemporaryLeft) {
   testing::TempDir tmp;
   Result<std::unique_ptr<Directory>> dir = DefaultFileSystem().OpenDirectory(tmp.file("labels/a"));
-  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_OK(dir);
   const std::vector<FileContents> files = {{"one.pdf", "first"}, {"two.pdf", "second"}};
   for (Durability d : {Durability::kNone, Durability::kDurable}) {
-    ASSERT_TRUE((*dir)->WriteAtomically(files, d).ok());
+    ASSERT_OK((*dir)->WriteAtomically(files, d));
     EXPECT_EQ(Sorted((*dir)->List()), (std::vector<std::string>{"one.pdf", "two.pdf"}));
     EXPECT_EQ(Slurp(tmp.file("labels/a/two.pdf")), "second");
   }
@@ -45,18 +46,18 @@ TEST(Directory, AGroupIsWrittenWholeUnderItsFinalNamesWithNoTemporaryLeft) {
 TEST(Directory, ASecondWriteReplacesTheFileAtomically) {
   testing::TempDir tmp;
   auto dir = DefaultFileSystem().OpenDirectory(tmp.path().string());
-  ASSERT_TRUE(dir.ok());
-  ASSERT_TRUE((*dir)->WriteAtomically("x.csv", "old", Durability::kDurable).ok());
-  ASSERT_TRUE((*dir)->WriteAtomically("x.csv", "new!", Durability::kDurable).ok());
+  ASSERT_OK(dir);
+  ASSERT_OK((*dir)->WriteAtomically("x.csv", "old", Durability::kDurable));
+  ASSERT_OK((*dir)->WriteAtomically("x.csv", "new!", Durability::kDurable));
   std::string text;
-  ASSERT_TRUE((*dir)->ReadFile("x.csv", &text).ok());
+  ASSERT_OK((*dir)->ReadFile("x.csv", &text));
   EXPECT_EQ(text, "new!");
 }
 
 TEST(Directory, NamesThatCouldLeaveTheDirectoryOrHideAreRefusedAndNothingIsWritten) {
   testing::TempDir tmp;
   auto dir = DefaultFileSystem().OpenDirectory(tmp.path().string());
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   for (std::string_view bad :
        {std::string_view(""), std::string_view("../x"), std::string_view("a/b"),
         std::string_view(".hidden"), std::string_view("..", 2), std::string_view("a\0b", 3)}) {
@@ -73,28 +74,28 @@ TEST(Directory, NamesThatCouldLeaveTheDirectoryOrHideAreRefusedAndNothingIsWritt
 TEST(PendingFile, AppearsOnlyOnCommitAndVanishesWhenAbandoned) {
   testing::TempDir tmp;
   auto dir = DefaultFileSystem().OpenDirectory(tmp.path().string());
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   {
     Result<std::unique_ptr<PendingFile>> file = (*dir)->CreatePending("orders.jsonl");
-    ASSERT_TRUE(file.ok());
-    ASSERT_TRUE((*file)->Append("half a file").ok());
+    ASSERT_OK(file);
+    ASSERT_OK((*file)->Append("half a file"));
     std::string text;
     EXPECT_EQ((*dir)->ReadFile("orders.jsonl", &text).code(), StatusCode::kNotFound);
   }
   EXPECT_TRUE(Sorted((*dir)->List()).empty());  // abandoned: nothing left
 
   Result<std::unique_ptr<PendingFile>> file = (*dir)->CreatePending("orders.jsonl");
-  ASSERT_TRUE(file.ok());
+  ASSERT_OK(file);
   std::string expected;  // more than the write buffer, in pieces of every size
   for (int i = 0; i < 5000; ++i) {
     const std::string line = std::string(static_cast<size_t>(i % 97), 'x') + "\n";
     expected += line;
-    ASSERT_TRUE((*file)->Append(line).ok());
+    ASSERT_OK((*file)->Append(line));
   }
   const std::string big(200'000, 'y');
   expected += big;
-  ASSERT_TRUE((*file)->Append(big).ok());
-  ASSERT_TRUE((*file)->Commit(Durability::kDurable).ok());
+  ASSERT_OK((*file)->Append(big));
+  ASSERT_OK((*file)->Commit(Durability::kDurable));
   EXPECT_EQ(Sorted((*dir)->List()), (std::vector<std::string>{"orders.jsonl"}));
   EXPECT_EQ(Slurp(tmp.file("orders.jsonl")), expected);
   EXPECT_FALSE((*file)->Commit(Durability::kNone).ok());
@@ -103,21 +104,21 @@ TEST(PendingFile, AppearsOnlyOnCommitAndVanishesWhenAbandoned) {
 TEST(AppendFile, AppendsAtTheEndAcrossOpeningsAndStatTellsSizeAndTime) {
   testing::TempDir tmp;
   auto dir = DefaultFileSystem().OpenDirectory(tmp.path().string());
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   EXPECT_EQ((*dir)->Stat("log").status().code(), StatusCode::kNotFound);
   {
     Result<std::unique_ptr<AppendFile>> log = (*dir)->OpenAppend("log");
-    ASSERT_TRUE(log.ok()) << log.status();
-    ASSERT_TRUE((*log)->Append("one\n").ok());
-    ASSERT_TRUE((*log)->Sync().ok());
+    ASSERT_OK(log);
+    ASSERT_OK((*log)->Append("one\n"));
+    ASSERT_OK((*log)->Sync());
   }
   Result<std::unique_ptr<AppendFile>> again = (*dir)->OpenAppend("log");
-  ASSERT_TRUE(again.ok());
-  ASSERT_TRUE((*again)->Append("two\n").ok());
+  ASSERT_OK(again);
+  ASSERT_OK((*again)->Append("two\n"));
   EXPECT_EQ(Slurp(tmp.file("log")), "one\ntwo\n");
   const int64_t now_ms = static_cast<int64_t>(::time(nullptr)) * 1000;
   Result<FileInfo> info = (*dir)->Stat("log");
-  ASSERT_TRUE(info.ok()) << info.status();
+  ASSERT_OK(info);
   EXPECT_EQ(info->size, 8u);
   EXPECT_NEAR(static_cast<double>(info->modified_unix_ms), static_cast<double>(now_ms), 5000.0);
   EXPECT_EQ((*dir)->OpenAppend("../log").status().code(), StatusCode::kInvalidArgument);
@@ -126,10 +127,10 @@ TEST(AppendFile, AppendsAtTheEndAcrossOpeningsAndStatTellsSizeAndTime) {
 TEST(Directory, CreateNewNeverReplacesAndSetsTheModeExactly) {
   testing::TempDir tmp;
   auto dir = DefaultFileSystem().OpenDirectory(tmp.path().string());
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   const mode_t old_mask = ::umask(0);
   ::umask(0077);
-  ASSERT_TRUE((*dir)->CreateNew("k.key", "secret", 0600, Durability::kDurable).ok());
+  ASSERT_OK((*dir)->CreateNew("k.key", "secret", 0600, Durability::kDurable));
   ::umask(old_mask);
   struct stat st {};
   ASSERT_EQ(::stat(tmp.file("k.key").c_str(), &st), 0);
@@ -142,7 +143,7 @@ TEST(Directory, CreateNewNeverReplacesAndSetsTheModeExactly) {
 TEST(Directory, ReadingOrRemovingAMissingFileIsNotFound) {
   testing::TempDir tmp;
   auto dir = DefaultFileSystem().OpenDirectory(tmp.path().string());
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   std::string text;
   EXPECT_EQ((*dir)->ReadFile("nope", &text).code(), StatusCode::kNotFound);
   EXPECT_EQ((*dir)->Remove("nope").code(), StatusCode::kNotFound);
@@ -152,7 +153,7 @@ TEST(Directory, ReadingOrRemovingAMissingFileIsNotFound) {
 TEST(Directory, OrphanedTemporariesOfThisHostAreSweptAndOtherHostsAreLeftAlone) {
   testing::TempDir tmp;
   auto dir = DefaultFileSystem().OpenDirectory(tmp.path().string());
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   // A pid that is surely not running (above pid_max's default range), this host's.
   const std::string host = TemporaryHostTag();
   const std::string dead = ".b.pdf.tmp." + host + ".999999999.0";
@@ -163,7 +164,7 @@ TEST(Directory, OrphanedTemporariesOfThisHostAreSweptAndOtherHostsAreLeftAlone) 
     std::ofstream(tmp.file(name)) << "x";
   }
   Result<size_t> removed = (*dir)->RemoveOrphanedTemporaries();
-  ASSERT_TRUE(removed.ok());
+  ASSERT_OK(removed);
   EXPECT_EQ(*removed, 2u);
   EXPECT_EQ(Sorted((*dir)->List()), (std::vector<std::string>{live_parent, other_host, "f.pdf"}));
 }
@@ -191,7 +192,7 @@ TEST(FaultInjectingFileSystem, RefusesWritesWhileFullAndFailsTheFlushesAskedFor)
   testing::TempDir tmp;
   testing::FaultInjectingFileSystem fs;
   auto dir = fs.OpenDirectory(tmp.path().string());
-  ASSERT_TRUE(dir.ok());
+  ASSERT_OK(dir);
   fs.SetDiskFull(true);
   EXPECT_EQ((*dir)->WriteAtomically("a.pdf", "x", Durability::kNone).code(),
             StatusCode::kResourceExhausted);
@@ -200,9 +201,9 @@ TEST(FaultInjectingFileSystem, RefusesWritesWhileFullAndFailsTheFlushesAskedFor)
   EXPECT_EQ((*dir)->WriteAtomically("a.pdf", "x", Durability::kDurable).code(),
             StatusCode::kDataLoss);
   EXPECT_TRUE(Sorted((*dir)->List()).empty());
-  EXPECT_TRUE((*dir)->WriteAtomically("a.pdf", "x", Durability::kDurable).ok());
+  EXPECT_OK((*dir)->WriteAtomically("a.pdf", "x", Durability::kDurable));
   Result<std::unique_ptr<AppendFile>> log = (*dir)->OpenAppend("log");
-  ASSERT_TRUE(log.ok());
+  ASSERT_OK(log);
   fs.SetDiskFull(true);
   EXPECT_EQ((*log)->Append("x").code(), StatusCode::kResourceExhausted);
   fs.SetDiskFull(false);

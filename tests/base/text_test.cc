@@ -27,7 +27,7 @@ TEST(Utf8, DecodesEveryLengthAndRejectsEveryMalformedForm) {
        {"\x80"s, "\xC0\xAF"s, "\xE0\x80\xAF"s, "\xED\xA0\x80"s, "\xF4\x90\x80\x80"s,
         "\xF8\x88\x80\x80\x80"s, "\xE4\xB8"s, "\xFF"s, "\xC3\x28"s}) {
     Utf8Char ch = DecodeUtf8(bad, 0);
-    EXPECT_FALSE(ch.valid) << testing::PrintToString(bad);
+    EXPECT_FALSE(ch.valid) << ::testing::PrintToString(bad);
     EXPECT_EQ(ch.length, 1);
     EXPECT_EQ(ch.code_point, kReplacementCharacter);
     EXPECT_FALSE(IsValidUtf8(bad));

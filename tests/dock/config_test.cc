@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/status_matchers.h"
+
 namespace sortline::dock {
 namespace {
 
@@ -37,7 +39,7 @@ Result<std::unique_ptr<sort::SortPlan>> Plan(const std::string& chutes, const st
 TEST(DockConfig, TheShippedPlanGivesEveryChuteItsExitAndEveryRuleItsDoorIssue14) {
   auto plan =
       sort::SortPlan::Load(std::string(SORTLINE_SOURCE_DIR) + "/deploy/plans/xian-hub", nullptr);
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_OK(plan);
   DockConfig config = ConfigFromPlan(**plan, DockConfig{});
   EXPECT_TRUE(config.planned);
   EXPECT_EQ(config.plan_version, (*plan)->version());
@@ -66,7 +68,7 @@ TEST(DockConfig, TheShippedPlanGivesEveryChuteItsExitAndEveryRuleItsDoorIssue14)
 
 TEST(DockConfig, ThePlansDoorsTableIsReadWithItsUnits) {
   auto plan = Plan(kChutes, kDoors);
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_OK(plan);
   ASSERT_EQ((*plan)->doors().size(), 2u);
   const v1::DoorConfig& d07 = (*plan)->doors()[0];
   EXPECT_EQ(d07.door(), "D07");
@@ -134,7 +136,7 @@ TEST(DockConfig, APlanWithoutDoorsOrExitsIsStillValid) {
       "chute,kind,capacity,overflow,sort_code,dock_door,route\n"
       "C027,normal,400,,,,\nC900,no-rule,300,,710-99-99,D12,R\nC901,reject,300,,710-99-00,D12,R\n",
       "");
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_OK(plan);
   EXPECT_TRUE((*plan)->doors().empty());
   EXPECT_EQ((*plan)->chutes()[0].exit_number(), 27u) << "from the name";
   EXPECT_EQ((*plan)->chutes()[1].exit_number(), 0u)

@@ -103,7 +103,8 @@ TEST_F(DockFault, KilledBeforeTheCommitTheResentBatchIsStoredOnce) {
 
 TEST_F(DockFault, AnUnknownFaultPointIsRefusedWithTheKnownOnes) {
   sortline::testing::CommandResult result = sortline::testing::RunCommand(
-      sortline::testing::Bin("sortline-dock") + " --fault-kill-at commit --db " + dir_.file("dock.db") + " 2>&1");
+      sortline::testing::Bin("sortline-dock") + " --fault-kill-at commit --db " +
+      dir_.file("dock.db") + " 2>&1");
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.output.find("before-commit, after-commit"), std::string::npos) << result.output;
 }

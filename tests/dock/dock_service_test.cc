@@ -26,6 +26,7 @@
 #include "tests/dock/dock_testing.h"
 #include "tests/testing/fault_file_system.h"
 #include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::runtime {
@@ -59,7 +60,7 @@ class DockServiceTest : public ::testing::Test {
 
   void Start(const DockOptions& options) {
     auto dock = Dock::Open(*context_, options);
-    ASSERT_TRUE(dock.ok()) << dock.status();
+    ASSERT_OK(dock);
     dock_ = std::move(dock).value();
     runner_ = std::thread([this] { EXPECT_TRUE(dock_->Run().ok()); });
     scanner_ = transport::ClientChannel::Connect(*context_, dock_->conveyor_endpoint()).value();
@@ -78,14 +79,14 @@ class DockServiceTest : public ::testing::Test {
     v1::RecordsMessage message;
     message.mutable_batch()->set_sequence(1);
     for (auto& record : records) *message.mutable_batch()->add_records() = record;
-    ASSERT_TRUE(worker->Send(transport::Encode(message)).ok());
+    ASSERT_OK(worker->Send(transport::Encode(message)));
     auto ack = worker->Receive(milliseconds(5000));
     ASSERT_TRUE(ack.ok() && ack->has_value());
     ASSERT_TRUE(transport::Decode<v1::RecordsMessage>(**ack)->has_stored());
   }
 
   v1::ConveyorMessage Exchange(const v1::ConveyorMessage& message) {
-    EXPECT_TRUE(scanner_->Send(transport::Encode(message)).ok());
+    EXPECT_OK(scanner_->Send(transport::Encode(message)));
     auto in = scanner_->Receive(milliseconds(5000));
     EXPECT_TRUE(in.ok() && in->has_value());
     if (!in.ok() || !in->has_value()) return {};
@@ -164,7 +165,7 @@ TEST_F(DockServiceTest, TelegramsAndZeroMqShareOneDecisionEngine) {
   char answer[dock::kTelegramResponseSize];
   ASSERT_EQ(::recv(fd, answer, sizeof(answer), MSG_WAITALL), 8);
   auto response = dock::DecodeResponse(std::string_view(answer, 8), dock::ByteOrder::kBigEndian);
-  ASSERT_TRUE(response.ok());
+  ASSERT_OK(response);
   EXPECT_EQ(response->product_code, 77u);
   EXPECT_EQ(response->exit_number, 51);
   ::close(fd);
@@ -190,10 +191,10 @@ TEST_F(DockServiceTest, PublishesSnapshotsAndServesPrometheusMetrics) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (std::chrono::steady_clock::now() < deadline) {
     auto in = subscriber->Receive(milliseconds(200));
-    ASSERT_TRUE(in.ok());
+    ASSERT_OK(in);
     if (!in->has_value()) continue;
     auto event = transport::Decode<v1::DockEvent>((*in)->payload);
-    ASSERT_TRUE(event.ok());
+    ASSERT_OK(event);
     // Snapshots taken before the divert confirmation may still be queued; wait for one
     // that shows its effect (the parcel loaded onto an open truck).
     if (event->snapshot().decisions() == 2 && event->snapshot().chutes_size() > 0 &&
@@ -245,16 +246,16 @@ TEST_F(DockServiceTest, ASendersSecondBatchIsRefusedUntilItsFirstIsAnswered) {
     return transport::Encode(message);
   };
   auto other = transport::ClientChannel::Connect(*context_, dock_->records_endpoint()).value();
-  ASSERT_TRUE(other->Send(batch(7, "EA000000014CN")).ok());
+  ASSERT_OK(other->Send(batch(7, "EA000000014CN")));
   {
     std::unique_lock<std::mutex> lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return held == 1; }));
   }
   auto worker =
       transport::ClientChannel::Connect(*context_, dock_->records_endpoint(), "worker").value();
-  ASSERT_TRUE(worker->Send(batch(1, "EA000000028CN")).ok());
-  ASSERT_TRUE(worker->Send(batch(1, "EA000000028CN")).ok());
-  ASSERT_TRUE(worker->Send(batch(2, "EA000000031CN")).ok());
+  ASSERT_OK(worker->Send(batch(1, "EA000000028CN")));
+  ASSERT_OK(worker->Send(batch(1, "EA000000028CN")));
+  ASSERT_OK(worker->Send(batch(2, "EA000000031CN")));
   std::this_thread::sleep_for(milliseconds(500));  // into the dock's queue meanwhile
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -266,7 +267,7 @@ TEST_F(DockServiceTest, ASendersSecondBatchIsRefusedUntilItsFirstIsAnswered) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (replies.size() < 3 && std::chrono::steady_clock::now() < deadline) {
     auto in = worker->Receive(replies.size() < 2 ? milliseconds(100) : milliseconds(500));
-    ASSERT_TRUE(in.ok());
+    ASSERT_OK(in);
     if (in->has_value()) {
       replies.push_back(transport::Decode<v1::RecordsMessage>(**in).value());
     } else if (replies.size() == 2) {
@@ -286,7 +287,7 @@ TEST_F(DockServiceTest, ASendersSecondBatchIsRefusedUntilItsFirstIsAnswered) {
   ASSERT_TRUE(ack.ok() && ack->has_value());
   EXPECT_EQ(transport::Decode<v1::RecordsMessage>(**ack)->stored().sequence(), 7u);
 
-  ASSERT_TRUE(worker->Send(batch(2, "EA000000031CN")).ok());
+  ASSERT_OK(worker->Send(batch(2, "EA000000031CN")));
   auto stored = worker->Receive(milliseconds(5000));
   ASSERT_TRUE(stored.ok() && stored->has_value());
   EXPECT_EQ(transport::Decode<v1::RecordsMessage>(**stored)->stored().stored(), 1u)
@@ -295,7 +296,7 @@ TEST_F(DockServiceTest, ASendersSecondBatchIsRefusedUntilItsFirstIsAnswered) {
 
 TEST_F(DockServiceTest, AMalformedConveyorMessageGetsAnErrorAndTheDockCarriesOn) {
   Start(Options());
-  ASSERT_TRUE(scanner_->Send("\xff\xff garbage").ok());
+  ASSERT_OK(scanner_->Send("\xff\xff garbage"));
   auto in = scanner_->Receive(milliseconds(5000));
   ASSERT_TRUE(in.ok() && in->has_value());
   EXPECT_FALSE(transport::Decode<v1::ConveyorMessage>(**in)->error().empty());

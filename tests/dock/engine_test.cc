@@ -7,13 +7,14 @@
 
 #include "tests/dock/dock_testing.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/status_matchers.h"
 
 namespace sortline::dock {
 namespace {
 
+using ::sortline::testing::FakeClock;
 using testing::ChuteEventOf;
 using testing::Confirm;
-using ::sortline::testing::FakeClock;
 using testing::Record;
 using testing::Request;
 
@@ -116,7 +117,7 @@ TEST_F(EngineTest, RepeatedTransactionGetsTheSameAnswerAndCountsOnce) {
   bool repeated = true;
   v1::SortResponse first = Decide(Request(7, {"EA000000014CN"}), &repeated);
   EXPECT_FALSE(repeated);
-  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::FAULT)).ok());
+  ASSERT_OK(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::FAULT)));
   v1::SortResponse again = Decide(Request(7, {"EA000000014CN"}), &repeated);
   EXPECT_TRUE(repeated);
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString())
@@ -127,7 +128,7 @@ TEST_F(EngineTest, RepeatedTransactionGetsTheSameAnswerAndCountsOnce) {
   EXPECT_EQ(Decide(Request(7, {"EA000000014CN"}, 0, "S2")).outcome(), v1::DECISION_OVERFLOW)
       << "another scanner's transaction 7 is another parcel";
 
-  ASSERT_TRUE(engine_->Apply(Confirm(7, "C051", v1::DivertConfirm::TIMED_OUT)).ok());
+  ASSERT_OK(engine_->Apply(Confirm(7, "C051", v1::DivertConfirm::TIMED_OUT)));
   v1::SortResponse after_move = Decide(Request(7, {"EA000000014CN"}), &repeated);
   EXPECT_FALSE(repeated) << "the parcel moved on: decided anew";
   EXPECT_EQ(after_move.outcome(), v1::DECISION_OVERFLOW);
@@ -135,26 +136,26 @@ TEST_F(EngineTest, RepeatedTransactionGetsTheSameAnswerAndCountsOnce) {
 
 TEST_F(EngineTest, FullChuteOverflowsThenRecirculatesThenIsAvailableAgain) {
   ASSERT_EQ(Decide(Request(1, {"EA000000014CN"})).chute(), "C051");
-  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051")).ok());
+  ASSERT_OK(engine_->Apply(Confirm(1, "C051")));
   ASSERT_EQ(Decide(Request(2, {"EA000000031CN"})).chute(), "C051");
-  ASSERT_TRUE(engine_->Apply(Confirm(2, "C051")).ok());
+  ASSERT_OK(engine_->Apply(Confirm(2, "C051")));
   EXPECT_EQ(engine_->Chute("C051")->fill(), 2u);
   EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FULL) << "at capacity";
 
   v1::SortResponse overflow = Decide(Request(3, {"EA000000045CN"}));
   EXPECT_EQ(overflow.outcome(), v1::DECISION_OVERFLOW);
   EXPECT_EQ(overflow.chute(), "C899");
-  ASSERT_TRUE(engine_->Apply(Confirm(3, "C899")).ok());
+  ASSERT_OK(engine_->Apply(Confirm(3, "C899")));
   EXPECT_EQ(engine_->Chute("C899")->state(), v1::CHUTE_FULL);
 
   v1::SortResponse recirculate = Decide(Request(4, {"EA000000045CN"}));
   EXPECT_EQ(recirculate.outcome(), v1::DECISION_RECIRCULATE);
   EXPECT_EQ(recirculate.chute(), config_.recirculation);
 
-  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::AVAILABLE)).ok());
+  ASSERT_OK(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::AVAILABLE)));
   EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FULL)
       << "a chute at capacity stays full until its bag is changed";
-  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "BAG-0002")).ok());
+  ASSERT_OK(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "BAG-0002")));
   EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_AVAILABLE);
   v1::SortResponse back = Decide(Request(5, {"EA000000045CN"}));
   EXPECT_EQ(back.outcome(), v1::DECISION_SORTED);
@@ -163,20 +164,20 @@ TEST_F(EngineTest, FullChuteOverflowsThenRecirculatesThenIsAvailableAgain) {
 
 TEST_F(EngineTest, BagChangeEmptiesTheChuteAndRecordsTheBag) {
   ASSERT_EQ(Decide(Request(1, {"EA000000014CN"})).chute(), "C051");
-  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051")).ok());
+  ASSERT_OK(engine_->Apply(Confirm(1, "C051")));
   EXPECT_EQ(engine_->Chute("C051")->fill(), 1u);
-  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "BAG-7")).ok());
+  ASSERT_OK(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "BAG-7")));
   EXPECT_EQ(engine_->Chute("C051")->fill(), 0u);
   EXPECT_EQ(engine_->Chute("C051")->bag_barcode(), "BAG-7");
 }
 
 TEST_F(EngineTest, FaultAndSensorFullHoldAChuteUntilAvailable) {
-  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::FAULT)).ok());
+  ASSERT_OK(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::FAULT)));
   EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FAULTED);
   EXPECT_EQ(Decide(Request(1, {"EA000000014CN"})).outcome(), v1::DECISION_OVERFLOW);
-  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::AVAILABLE)).ok());
+  ASSERT_OK(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::AVAILABLE)));
   EXPECT_EQ(Decide(Request(2, {"EA000000014CN"})).outcome(), v1::DECISION_SORTED);
-  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::FULL)).ok());
+  ASSERT_OK(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::FULL)));
   EXPECT_EQ(engine_->Chute("C051")->state(), v1::CHUTE_FULL);
   EXPECT_EQ(Decide(Request(3, {"EA000000014CN"})).outcome(), v1::DECISION_OVERFLOW);
 }
@@ -192,17 +193,17 @@ TEST_F(EngineTest, MalformedEventsAreRefusedAndChangeNothing) {
 
 TEST_F(EngineTest, ARepeatedConfirmationFillsOnce) {
   Decide(Request(1, {"EA000000014CN"}));
-  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051")).ok());
-  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051")).ok());
+  ASSERT_OK(engine_->Apply(Confirm(1, "C051")));
+  ASSERT_OK(engine_->Apply(Confirm(1, "C051")));
   EXPECT_EQ(engine_->Chute("C051")->fill(), 1u);
 }
 
 TEST_F(EngineTest, LostAndTimedOutParcelsAreTracked) {
   Decide(Request(1, {"EA000000014CN"}));
-  ASSERT_TRUE(engine_->Apply(Confirm(1, "C051", v1::DivertConfirm::LOST)).ok());
+  ASSERT_OK(engine_->Apply(Confirm(1, "C051", v1::DivertConfirm::LOST)));
   EXPECT_EQ(engine_->Parcel("EA000000014CN")->state(), v1::PARCEL_LOST);
   Decide(Request(2, {"EA000000028CN"}));
-  ASSERT_TRUE(engine_->Apply(Confirm(2, "C052", v1::DivertConfirm::TIMED_OUT)).ok());
+  ASSERT_OK(engine_->Apply(Confirm(2, "C052", v1::DivertConfirm::TIMED_OUT)));
   EXPECT_EQ(engine_->Parcel("EA000000028CN")->state(), v1::PARCEL_TIMED_OUT);
   EXPECT_FALSE(engine_->Chute("C052").has_value()) << "nothing reached the chute";
 }
@@ -211,7 +212,7 @@ TEST_F(EngineTest, LostAndTimedOutParcelsAreTracked) {
 void SortAndConfirm(Engine& engine, uint64_t txn, const std::string& tracking,
                     const std::string& chute, int32_t weight_g) {
   ASSERT_EQ(engine.Decide(Request(txn, {tracking}, weight_g), nullptr).chute(), chute);
-  ASSERT_TRUE(engine.Apply(Confirm(txn, chute)).ok());
+  ASSERT_OK(engine.Apply(Confirm(txn, chute)));
 }
 
 std::vector<v1::Manifest> Manifests(Engine& engine) {
@@ -239,7 +240,7 @@ TEST_F(EngineTest, ConfirmedParcelsLoadOntoTheirDoorsTruck) {
 TEST_F(EngineTest, TruckClosesOnCapacityAndTheNextOpens) {
   SortAndConfirm(*engine_, 1, "EA000000014CN", "C051", 1000);
   SortAndConfirm(*engine_, 2, "EA000000031CN", "C051", 1000);
-  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "B2")).ok());
+  ASSERT_OK(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "B2")));
   EXPECT_TRUE(Manifests(*engine_).empty());
   SortAndConfirm(*engine_, 3, "EA000000045CN", "C051", 1200);
   std::vector<v1::Manifest> closed = Manifests(*engine_);
@@ -352,7 +353,7 @@ class EngineReloadTest : public ::testing::Test {
   std::string SortAndConfirm(int i) {
     const std::string tracking = "EA00000000" + std::to_string(i) + "CN";
     v1::SortResponse response = engine_->Decide(Request(i, {tracking}), nullptr);
-    EXPECT_TRUE(engine_->Apply(Confirm(i, response.chute())).ok());
+    EXPECT_OK(engine_->Apply(Confirm(i, response.chute())));
     return response.chute();
   }
   std::vector<v1::Manifest> Manifests() {
@@ -394,12 +395,12 @@ TEST_F(EngineReloadTest, ARemovedChuteIsHeldUntilItsBagIsChangedIssue14) {
   EXPECT_EQ(after.outcome(), v1::DECISION_ERROR);
   EXPECT_EQ(after.chute(), "C900") << "the hold area, not the removed chute";
   EXPECT_NE(after.reason().find("not in plan"), std::string::npos) << after.reason();
-  ASSERT_TRUE(engine_->Apply(Confirm(2, "C051")).ok()) << "a divert already under way counts";
+  ASSERT_OK(engine_->Apply(Confirm(2, "C051"))) << "a divert already under way counts";
   EXPECT_EQ(engine_->Chute("C051")->fill(), 2u);
   EXPECT_EQ(engine_->Parcel("EA000000002CN")->state(), v1::PARCEL_LOADED);
   EXPECT_FALSE(engine_->Apply(ChuteEventOf("C777", v1::ChuteEvent::FULL)).ok())
       << "events of chutes the plan does not have are refused";
-  ASSERT_TRUE(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "B9")).ok());
+  ASSERT_OK(engine_->Apply(ChuteEventOf("C051", v1::ChuteEvent::BAG_CHANGE, "B9")));
   EXPECT_FALSE(engine_->Chute("C051").has_value()) << "gone with its last bag";
 }
 
@@ -451,9 +452,9 @@ TEST_F(EngineReloadTest, TheLoaderClosesATruckAtItsDoorAndAParcelLoadsOnceIssue1
   close.set_door("D01");
   // The same parcel scanned and confirmed again (it went round) is not loaded twice.
   v1::SortResponse again = engine_->Decide(Request(11, {"EA000000001CN"}), nullptr);
-  ASSERT_TRUE(engine_->Apply(Confirm(11, again.chute())).ok());
+  ASSERT_OK(engine_->Apply(Confirm(11, again.chute())));
   engine_->TakeEvents();
-  ASSERT_TRUE(engine_->Apply(close).ok());
+  ASSERT_OK(engine_->Apply(close));
   std::vector<v1::Manifest> closed = Manifests();
   ASSERT_EQ(closed.size(), 1u);
   EXPECT_EQ(closed[0].truck().state(), v1::TRUCK_CLOSED_AT_DOOR);

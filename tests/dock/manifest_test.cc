@@ -11,13 +11,14 @@
 #include "tests/dock/dock_testing.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::dock {
 namespace {
 
-using testing::Confirm;
 using ::sortline::testing::FakeClock;
+using testing::Confirm;
 using testing::Record;
 using testing::Request;
 
@@ -41,23 +42,23 @@ TEST(Manifest, ListsExactlyTheParcelsLoaded) {
     std::string tracking = "EA" + std::to_string(10000000 + i) + "0CN";
     v1::SortResponse response = engine->Decide(Request(i + 1, {tracking}), nullptr);
     if (i == 5) {
-      ASSERT_TRUE(engine->Apply(Confirm(i + 1, response.chute(), v1::DivertConfirm::LOST)).ok());
+      ASSERT_OK(engine->Apply(Confirm(i + 1, response.chute(), v1::DivertConfirm::LOST)));
       continue;
     }
-    ASSERT_TRUE(engine->Apply(Confirm(i + 1, response.chute())).ok());
+    ASSERT_OK(engine->Apply(Confirm(i + 1, response.chute())));
     if (manifests.empty()) loaded_first_truck.insert(tracking);
     for (v1::DockEvent& event : engine->TakeEvents()) {
       if (event.has_manifest()) manifests.push_back(event.manifest());
     }
   }
   engine->Decide(Request(100, {"EA999999999CN"}), nullptr);
-  ASSERT_TRUE(engine->Apply(Confirm(100, "C011")).ok());
+  ASSERT_OK(engine->Apply(Confirm(100, "C011")));
   ASSERT_EQ(manifests.size(), 1u) << "ten parcels of 1 kg fill a 10 kg truck";
 
   sortline::testing::TempDir dir;
   auto directory = DefaultFileSystem().OpenDirectory(dir.path().string());
-  ASSERT_TRUE(directory.ok());
-  ASSERT_TRUE(WriteManifest(**directory, manifests[0]).ok());
+  ASSERT_OK(directory);
+  ASSERT_OK(WriteManifest(**directory, manifests[0]));
   const std::string id = manifests[0].truck().truck_id();
   std::set<std::string> listed;
   bool header = true;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/store/dock_store.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store {
@@ -41,9 +42,9 @@ TEST(DockEventRetention, PastDaysMoveToDailyArchivesAndOldArchivesGoIssue14) {
   const std::string db = dir.file("dock.db");
   const std::string archive = dir.file("events");
   auto store = DockStore::Open(db, {}).value();
-  ASSERT_TRUE(store->PersistEvents(EventsAt(kDay0 + 10 * 3600'000, 300)).ok());
-  ASSERT_TRUE(store->PersistEvents(EventsAt(kDay0 + kDayMs + 3600'000, 200)).ok());
-  ASSERT_TRUE(store->PersistEvents(EventsAt(kDay0 + 2 * kDayMs + 60'000, 50)).ok());
+  ASSERT_OK(store->PersistEvents(EventsAt(kDay0 + 10 * 3600'000, 300)));
+  ASSERT_OK(store->PersistEvents(EventsAt(kDay0 + kDayMs + 3600'000, 200)));
+  ASSERT_OK(store->PersistEvents(EventsAt(kDay0 + 2 * kDayMs + 60'000, 50)));
 
   DockStore::Retention retention;
   retention.archive_dir = archive;
@@ -63,7 +64,7 @@ TEST(DockEventRetention, PastDaysMoveToDailyArchivesAndOldArchivesGoIssue14) {
   EXPECT_EQ(Exported(db, archive, kDay0, kDay0 + 3 * kDayMs), 250u);
 
   // Without an archive directory, past days are deleted.
-  ASSERT_TRUE(store->PersistEvents(EventsAt(kDay0 + 2 * kDayMs + 7200'000, 10)).ok());
+  ASSERT_OK(store->PersistEvents(EventsAt(kDay0 + 2 * kDayMs + 7200'000, 10)));
   DockStore::Retention deleting;
   deleting.today_start_unix_ms = kDay0 + 3 * kDayMs;
   ASSERT_EQ(store->RetainEvents(deleting).value(), 60u);

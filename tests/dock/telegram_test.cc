@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 
 namespace sortline::dock {
 namespace {
@@ -41,7 +42,7 @@ TEST(TelegramCodec, RequestIs181BytesBigEndianByDefault) {
   EXPECT_EQ(frame.substr(2, 4), std::string("\x01\x02\x03\x04", 4));
   EXPECT_EQ(frame[180], 0x03);
   Result<v1::SortRequest> request = DecodeRequest(frame, ByteOrder::kBigEndian);
-  ASSERT_TRUE(request.ok()) << request.status();
+  ASSERT_OK(request);
   EXPECT_EQ(request->transaction_id(), 0x01020304u);
   EXPECT_EQ(request->scanner_id(), "plc-7");
   EXPECT_EQ(request->weight_g(), 1234);
@@ -59,7 +60,7 @@ TEST(TelegramCodec, LittleEndianIsConfigurable) {
   std::string response = EncodeResponse(258, 51, ByteOrder::kLittleEndian);
   ASSERT_EQ(response.size(), kTelegramResponseSize);
   Result<TelegramResponse> decoded = DecodeResponse(response, ByteOrder::kLittleEndian);
-  ASSERT_TRUE(decoded.ok());
+  ASSERT_OK(decoded);
   EXPECT_EQ(decoded->product_code, 258u);
   EXPECT_EQ(decoded->exit_number, 51);
 }
@@ -70,7 +71,7 @@ TEST(TelegramCodec, InvalidWeightAndSizeAreIgnored) {
   sample.size_status = 2;
   Result<v1::SortRequest> request =
       DecodeRequest(EncodeRequest(sample, ByteOrder::kBigEndian), ByteOrder::kBigEndian);
-  ASSERT_TRUE(request.ok());
+  ASSERT_OK(request);
   EXPECT_EQ(request->weight_g(), 0);
   EXPECT_EQ(request->length_mm(), 0);
 }
@@ -94,13 +95,13 @@ TEST(TelegramCodec, BarcodeFieldWithoutSeparatorsIsOneToken) {
   sample.barcodes = {"EA000000014CNEA000000028CN"};
   Result<v1::SortRequest> request =
       DecodeRequest(EncodeRequest(sample, ByteOrder::kBigEndian), ByteOrder::kBigEndian);
-  ASSERT_TRUE(request.ok());
+  ASSERT_OK(request);
   ASSERT_EQ(request->barcodes_size(), 1);
   EXPECT_EQ(request->barcodes(0), "EA000000014CNEA000000028CN");
   std::string garbage_field = EncodeRequest(Sample(), ByteOrder::kBigEndian);
   for (size_t i = 20; i < 180; ++i) garbage_field[i] = static_cast<char>(0x80 + i % 64);
   Result<v1::SortRequest> garbage = DecodeRequest(garbage_field, ByteOrder::kBigEndian);
-  ASSERT_TRUE(garbage.ok());
+  ASSERT_OK(garbage);
   EXPECT_EQ(garbage->barcodes_size(), 0) << "non-printable bytes are no barcode";
 }
 
@@ -112,7 +113,7 @@ class TelegramServerTest : public ::testing::Test {
     options.port = 0;
     options.partial_frame_timeout_ms = 300;
     auto server = TelegramServer::Listen(options);
-    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_OK(server);
     server_ = std::move(server).value();
     poller_ = std::thread([this] {
       while (!stop_.load()) {
@@ -182,7 +183,7 @@ TEST_F(TelegramServerTest, AnswersEachRequestWithItsExit) {
   int fd = Connect();
   Result<TelegramResponse> first =
       DecodeResponse(Ask(fd, "EA000000014CN", 1), ByteOrder::kBigEndian);
-  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_OK(first);
   EXPECT_EQ(first->product_code, 1u);
   EXPECT_EQ(first->exit_number, 51);
   EXPECT_EQ(DecodeResponse(Ask(fd, "X", 2), ByteOrder::kBigEndian)->exit_number, 0);
@@ -206,7 +207,7 @@ TEST_F(TelegramServerTest, BadFramesCostOnlyTheirConnection) {
               static_cast<ssize_t>(input.size()));
     Result<TelegramResponse> error =
         DecodeResponse(ReadBytes(fd, kTelegramResponseSize), ByteOrder::kBigEndian);
-    ASSERT_TRUE(error.ok()) << error.status();
+    ASSERT_OK(error);
     EXPECT_EQ(error->exit_number, kErrorExit);
     EXPECT_TRUE(Closed(fd)) << "dropped after the error telegram";
     ::close(fd);
@@ -256,7 +257,7 @@ TEST_F(TelegramServerTest, HundredsOfConnectionsAreServed) {
   for (size_t i = 1; i < fds.size(); ++i) {
     Result<TelegramResponse> response =
         DecodeResponse(ReadBytes(fds[i], kTelegramResponseSize), ByteOrder::kBigEndian);
-    ASSERT_TRUE(response.ok()) << "connection " << i << ": " << response.status();
+    ASSERT_OK(response) << "connection " << i;
     EXPECT_EQ(response->product_code, i);
     ::close(fds[i]);
   }

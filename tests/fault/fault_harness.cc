@@ -22,6 +22,7 @@
 #include "pipeline/store/sqlite_db.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
+#include "tests/testing/status_matchers.h"
 
 namespace sortline::testing {
 namespace {
@@ -80,9 +81,9 @@ bool EndsLikePdf(const std::string& bytes) {
 
 void ExpectIntegrityOk(const std::string& db_path) {
   Result<std::unique_ptr<store::internal::Db>> db = OpenExisting(db_path);
-  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_OK(db);
   Result<std::string> check = (*db)->QueryText("PRAGMA integrity_check");
-  ASSERT_TRUE(check.ok()) << db_path << ": " << check.status();
+  ASSERT_OK(check) << db_path;
   EXPECT_EQ(*check, "ok") << "PRAGMA integrity_check of " << db_path;
 }
 
@@ -504,7 +505,7 @@ void ExpectLedgerHolds(const Ledger& ledger) {
   // 1. The dock holds exactly the valid ids, one record each.
   Result<std::unique_ptr<store::DockStore>> dock =
       store::DockStore::Open(ledger.dock_db, store::DockStoreOptions{});
-  ASSERT_TRUE(dock.ok()) << dock.status();
+  ASSERT_OK(dock);
   std::set<std::string> stored;
   std::set<std::string> tracking_numbers;
   std::vector<v1::SortRecord> records;
@@ -518,7 +519,7 @@ void ExpectLedgerHolds(const Ledger& ledger) {
                   })
                   .ok());
   Result<uint64_t> count = (*dock)->Count();
-  ASSERT_TRUE(count.ok()) << count.status();
+  ASSERT_OK(count);
   EXPECT_EQ(*count, stored.size());
   std::set<std::string> missing;
   std::set<std::string> extra;
@@ -532,7 +533,7 @@ void ExpectLedgerHolds(const Ledger& ledger) {
                              << " dock records for ids never submitted:" << First(extra, 10);
   EXPECT_EQ(tracking_numbers.size(), stored.size()) << "tracking numbers are unique";
   Result<uint64_t> quarantined = (*dock)->QuarantineCount();
-  ASSERT_TRUE(quarantined.ok()) << quarantined.status();
+  ASSERT_OK(quarantined);
   EXPECT_EQ(*quarantined, ledger.quarantined) << "quarantine entries at dock";
   dock->reset();
 
@@ -545,25 +546,25 @@ void ExpectLedgerHolds(const Ledger& ledger) {
     std::vector<std::string> batch_ids;
     {
       Result<std::unique_ptr<store::internal::Db>> db = OpenExisting(intake_db);
-      ASSERT_TRUE(db.ok()) << db.status();
+      ASSERT_OK(db);
       Result<store::internal::Statement> query = (*db)->Prepare("SELECT batch_id FROM batches");
-      ASSERT_TRUE(query.ok()) << query.status();
+      ASSERT_OK(query);
       while (true) {
         Result<bool> row = query->Step();
-        ASSERT_TRUE(row.ok()) << row.status();
+        ASSERT_OK(row);
         if (!*row) break;
         batch_ids.emplace_back(query->ColumnText(0));
       }
     }
     Result<std::unique_ptr<store::Journal>> journal =
         store::Journal::Open(intake_db, store::JournalOptions{});
-    ASSERT_TRUE(journal.ok()) << journal.status();
+    ASSERT_OK(journal);
     Result<uint64_t> outstanding = (*journal)->Outstanding();
-    ASSERT_TRUE(outstanding.ok()) << outstanding.status();
+    ASSERT_OK(outstanding);
     EXPECT_EQ(*outstanding, 0u) << "orders journaled and not finished in " << intake_db;
     for (const std::string& id : batch_ids) {
       Result<v1::BatchProgress> progress = (*journal)->Progress(id);
-      ASSERT_TRUE(progress.ok()) << id << ": " << progress.status();
+      ASSERT_OK(progress) << id;
       EXPECT_TRUE(progress->complete())
           << "batch " << id << " incomplete: " << progress->ShortDebugString();
       EXPECT_EQ(progress->failed(), 0u) << "batch " << id << ": " << progress->ShortDebugString();

@@ -11,6 +11,7 @@
 #include "pipeline/model/s10.h"
 #include "pipeline/store/dock_store.h"
 #include "tests/fault/fault_harness.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline {
@@ -30,7 +31,7 @@ TEST_F(Idempotency, SameBatchIdSubmittedTwiceGetsTheSameAnswerAndDoublesNothing)
   const v1::SubmitRequest request = testing::BatchOf("fault-same-batch", all);
   Result<v1::SubmitReply> first =
       testing::AskIntake(pipeline.submit_endpoint(), request, "fault-same-batch", seconds(30));
-  ASSERT_TRUE(first.ok()) << first.status() << "\n" << pipeline.Logs();
+  ASSERT_OK(first) << "\n" << pipeline.Logs();
   ASSERT_EQ(first->error(), "");
   EXPECT_EQ(first->accepted(), 400u);
   EXPECT_EQ(first->duplicates_size(), 0);
@@ -39,11 +40,11 @@ TEST_F(Idempotency, SameBatchIdSubmittedTwiceGetsTheSameAnswerAndDoublesNothing)
   // answer each time.
   Result<v1::SubmitReply> second =
       testing::AskIntake(pipeline.submit_endpoint(), request, "fault-same-batch", seconds(30));
-  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_OK(second);
   ExpectBatchCompletes("fault-same-batch");
   Result<v1::SubmitReply> third =
       testing::AskIntake(pipeline.submit_endpoint(), request, "fault-same-batch", seconds(30));
-  ASSERT_TRUE(third.ok()) << third.status();
+  ASSERT_OK(third);
   for (v1::SubmitReply* reply : {&first.value(), &second.value(), &third.value()}) {
     reply->clear_progress();  // how far the batch is moves on; the answer does not
   }
@@ -59,7 +60,7 @@ TEST_F(Idempotency, SameBatchIdSubmittedTwiceGetsTheSameAnswerAndDoublesNothing)
   ExpectCleanStopAndLedgerHolds();
   Result<int64_t> journaled =
       testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM orders");
-  ASSERT_TRUE(journaled.ok()) << journaled.status();
+  ASSERT_OK(journaled);
   EXPECT_EQ(*journaled, 400) << "orders journaled";
 }
 
@@ -80,7 +81,7 @@ TEST_F(Idempotency, SameOrdersFileSubmittedTwiceDoublesNothing) {
   EXPECT_EQ(pipeline.StopAll(), "") << pipeline.Logs();
 
   Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
-  ASSERT_TRUE(batches.ok()) << batches.status();
+  ASSERT_OK(batches);
   EXPECT_EQ(*batches, 4) << "batches journaled over two submissions";
   testing::ExpectLedgerHolds(OrdersLedger());
 }
@@ -97,11 +98,11 @@ TEST_F(Idempotency, TwoDifferentOrdersUnderOneOrderIdInTwoBatchesEndAsOneRecord)
   Result<v1::SubmitReply> a =
       testing::AskIntake(pipeline.submit_endpoint(), testing::BatchOf("fault-conflict-a", all),
                          "fault-conflict-a", seconds(30));
-  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_OK(a);
   Result<v1::SubmitReply> b = testing::AskIntake(pipeline.submit_endpoint(),
                                                  testing::BatchOf("fault-conflict-b", {impostor}),
                                                  "fault-conflict-b", seconds(30));
-  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_OK(b);
   EXPECT_EQ(b->accepted(), 0u) << b->ShortDebugString();
   ASSERT_EQ(b->duplicates_size(), 1) << b->ShortDebugString();
   EXPECT_EQ(b->duplicates(0), all[0].order_id());
@@ -111,7 +112,7 @@ TEST_F(Idempotency, TwoDifferentOrdersUnderOneOrderIdInTwoBatchesEndAsOneRecord)
   // The record is the first order's, not the impostor's.
   Result<std::unique_ptr<store::DockStore>> dock =
       store::DockStore::Open(pipeline.dock_db(), store::DockStoreOptions{});
-  ASSERT_TRUE(dock.ok()) << dock.status();
+  ASSERT_OK(dock);
   Result<std::optional<v1::SortRecord>> kept = (*dock)->FindByOrderId(all[0].order_id());
   ASSERT_TRUE(kept.ok() && kept->has_value());
   EXPECT_EQ((*kept)->weight_g(), all[0].parcel().weight_g());
@@ -141,21 +142,21 @@ TEST_F(Idempotency, TwoDifferentRecordsForOneOrderIdAtDockEndAsOneRecordAndOneQu
   const std::string records = pipeline.records_endpoint();
   Result<v1::RecordsStored> stored =
       testing::StoreAtDock(records, batch_of(1, record), seconds(30));
-  ASSERT_TRUE(stored.ok()) << stored.status() << "\n" << pipeline.Logs();
+  ASSERT_OK(stored) << "\n" << pipeline.Logs();
   EXPECT_EQ(stored->stored(), 1u) << stored->ShortDebugString();
   Result<v1::RecordsStored> conflict =
       testing::StoreAtDock(records, batch_of(2, conflicting), seconds(30));
-  ASSERT_TRUE(conflict.ok()) << conflict.status();
+  ASSERT_OK(conflict);
   EXPECT_EQ(conflict->quarantined(), 1u) << conflict->ShortDebugString();
   EXPECT_EQ(conflict->stored(), 0u) << conflict->ShortDebugString();
   // Resent, both are recognised: the same record unchanged, the same conflict kept once.
   Result<v1::RecordsStored> resent =
       testing::StoreAtDock(records, batch_of(3, record), seconds(30));
-  ASSERT_TRUE(resent.ok()) << resent.status();
+  ASSERT_OK(resent);
   EXPECT_EQ(resent->unchanged(), 1u) << resent->ShortDebugString();
   Result<v1::RecordsStored> reconflict =
       testing::StoreAtDock(records, batch_of(4, conflicting), seconds(30));
-  ASSERT_TRUE(reconflict.ok()) << reconflict.status();
+  ASSERT_OK(reconflict);
   EXPECT_EQ(reconflict->stored(), 0u) << reconflict->ShortDebugString();
   testing::Ledger ledger = pipeline.LedgerFor({"FAULT-CONFLICT-1"});
   ledger.intake_db = "";  // no intake in this test
@@ -163,7 +164,7 @@ TEST_F(Idempotency, TwoDifferentRecordsForOneOrderIdAtDockEndAsOneRecordAndOneQu
   ExpectCleanStopAndLedgerHolds(ledger);
   Result<std::unique_ptr<store::DockStore>> dock =
       store::DockStore::Open(pipeline.dock_db(), store::DockStoreOptions{});
-  ASSERT_TRUE(dock.ok()) << dock.status();
+  ASSERT_OK(dock);
   Result<std::optional<v1::SortRecord>> kept = (*dock)->FindByOrderId("FAULT-CONFLICT-1");
   ASSERT_TRUE(kept.ok() && kept->has_value());
   EXPECT_EQ((*kept)->chute(), "C001") << "the stored record stays; the conflict is quarantined";

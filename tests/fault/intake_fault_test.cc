@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include "tests/fault/fault_harness.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline {
@@ -48,7 +49,7 @@ TEST_F(IntakeFault, IntakeKilledWhileSubmitWaitsResumesFromItsJournalAndSubmitSu
 
   // 4000 orders in batches of 500: eight batches, none journaled twice.
   Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
-  ASSERT_TRUE(batches.ok()) << batches.status();
+  ASSERT_OK(batches);
   EXPECT_EQ(*batches, 8);
   testing::ExpectLedgerHolds(OrdersLedger());
 }
@@ -71,7 +72,7 @@ TEST_F(IntakeFault, BatchAcknowledgedBeforeIntakeCrashGetsTheSameAnswerWhenResen
 
   Result<v1::SubmitReply> first =
       testing::AskIntake(pipeline.submit_endpoint(), request, "fault-intake-crash-1", seconds(30));
-  ASSERT_TRUE(first.ok()) << first.status() << "\n" << pipeline.Logs();
+  ASSERT_OK(first) << "\n" << pipeline.Logs();
   ASSERT_EQ(first->error(), "") << first->ShortDebugString();
   EXPECT_EQ(first->accepted(), 300u) << first->ShortDebugString();
   EXPECT_EQ(first->duplicates_size(), 1) << first->ShortDebugString();
@@ -83,7 +84,7 @@ TEST_F(IntakeFault, BatchAcknowledgedBeforeIntakeCrashGetsTheSameAnswerWhenResen
   pipeline.StartIntake();
   Result<v1::SubmitReply> again =
       testing::AskIntake(pipeline.submit_endpoint(), request, "fault-intake-crash-1", seconds(30));
-  ASSERT_TRUE(again.ok()) << again.status() << "\n" << pipeline.Logs();
+  ASSERT_OK(again) << "\n" << pipeline.Logs();
   v1::SubmitReply first_answer = *first;
   v1::SubmitReply second_answer = *again;
   first_answer.clear_progress();  // progress moves on; the answer does not

@@ -19,6 +19,7 @@
 #include "pipeline/transport/security.h"
 #include "tests/fault/fault_harness.h"
 #include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline {
@@ -58,7 +59,7 @@ class Keys {
   transport::Security Load(const std::string& name) const {
     Result<transport::Security> security =
         transport::LoadSecurity(dir_ + "/" + name + ".key", table_);
-    EXPECT_TRUE(security.ok()) << security.status();
+    EXPECT_OK(security);
     return security.ok() ? *security : transport::Security{};
   }
 
@@ -88,7 +89,7 @@ TEST_F(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRol
   Result<v1::SubmitReply> accepted =
       testing::AskIntake(pipeline.submit_endpoint(), testing::BatchOf("shop-1", all, 0, 200),
                          "shop-1", seconds(30), &shop);
-  ASSERT_TRUE(accepted.ok()) << accepted.status() << "\n" << pipeline.Logs();
+  ASSERT_OK(accepted) << "\n" << pipeline.Logs();
   EXPECT_EQ(accepted->accepted(), 200u) << accepted->ShortDebugString();
 
   // Everyone else is refused on the submit channel, each with orders of its own.
@@ -136,7 +137,7 @@ TEST_F(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRol
   Result<v1::SubmitReply> more =
       testing::AskIntake(pipeline.submit_endpoint(), testing::BatchOf("shop-2", all, 200, 100),
                          "shop-2", seconds(30), &shop);
-  ASSERT_TRUE(more.ok()) << more.status() << "\n" << pipeline.Logs();
+  ASSERT_OK(more) << "\n" << pipeline.Logs();
   EXPECT_EQ(more->accepted(), 100u) << more->ShortDebugString();
   for (const char* batch_id : {"shop-1", "shop-2"}) ExpectBatchCompletes(batch_id, &shop);
 
@@ -144,7 +145,7 @@ TEST_F(SecurityFault, SecuredDaemonsRefuseUnknownKeysPlaintextClientsAndWrongRol
   // through shop-2 only; the forged record is not the stored one).
   ExpectCleanStopAndLedgerHolds();
   Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
-  ASSERT_TRUE(batches.ok()) << batches.status();
+  ASSERT_OK(batches);
   EXPECT_EQ(*batches, 2) << "only the listed submitter's batches are journaled";
 }
 
@@ -219,7 +220,7 @@ TEST_F(SecurityFault, SubmitWhoseHandshakeIsRefusedFailsWithinSecondsNamingTheCa
       exposition, "sortline_handshakes_refused_total{channel=\"submit\",reason=\"no_detail\"}");
   EXPECT_GE(std::max(mismatch, 0.0) + std::max(dropped, 0.0), 1) << exposition;
   Result<int64_t> batches = testing::QueryInt(pipeline.intake_db(), "SELECT count(*) FROM batches");
-  ASSERT_TRUE(batches.ok()) << batches.status();
+  ASSERT_OK(batches);
   EXPECT_EQ(*batches, 0) << "nothing of the refused submitters is journaled";
 }
 
@@ -243,7 +244,7 @@ TEST_F(SecurityFault, OversizedMessageDropsThatPeerAndLeavesTheDaemonsServingOth
   Result<v1::SubmitReply> accepted = testing::AskIntake(
       pipeline.submit_endpoint(), testing::BatchOf("after-oversized", all, 0, 200),
       "after-oversized", seconds(30));
-  ASSERT_TRUE(accepted.ok()) << accepted.status() << "\n" << pipeline.Logs();
+  ASSERT_OK(accepted) << "\n" << pipeline.Logs();
   EXPECT_EQ(accepted->accepted(), 200u);
   ExpectBatchCompletes("after-oversized");
   ExpectCleanStopAndLedgerHolds();

@@ -14,6 +14,7 @@
 #include "pipeline/model/orders.h"
 #include "pipeline/model/s10.h"
 #include "tests/testing/fault_file_system.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::flow {
@@ -23,10 +24,10 @@ class OrderFlowTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     auto divisions = model::DivisionTable::Load(testing::DivisionsDir(), /*with_towns=*/true);
-    ASSERT_TRUE(divisions.ok()) << divisions.status();
+    ASSERT_OK(divisions);
     divisions_ = std::move(divisions).value().release();
     auto plan = sort::SortPlan::Load(testing::DefaultPlanPath(), divisions_);
-    ASSERT_TRUE(plan.ok()) << plan.status();
+    ASSERT_OK(plan);
     plan_ = std::shared_ptr<const sort::SortPlan>(std::move(plan).value());
   }
   static void TearDownTestSuite() {
@@ -47,7 +48,7 @@ class OrderFlowTest : public ::testing::Test {
     options.durable = false;
     options.file_system = fs;
     auto store = label::LabelStore::Open(dir_.file("labels"), options);
-    EXPECT_TRUE(store.ok()) << store.status();
+    EXPECT_OK(store);
     return std::move(store).value();
   }
 
@@ -69,7 +70,7 @@ class OrderFlowTest : public ::testing::Test {
           const std::string id = item.order.order_id();
           EXPECT_TRUE(emitted.emplace(id, std::move(item)).second) << id;
         });
-    EXPECT_TRUE(s.ok()) << s;
+    EXPECT_OK(s);
     return emitted;
   }
 
@@ -105,7 +106,7 @@ TEST_F(OrderFlowTest, EveryOrderIsSortedLabelledAndEmittedOnceInInputOrder) {
     const v1::Order& order = orders[i];
     EXPECT_EQ(emit_order[i], order.order_id());
     const v1::SortRecord& record = emitted.at(order.order_id()).record;
-    EXPECT_TRUE(emitted.at(order.order_id()).status.ok());
+    EXPECT_OK(emitted.at(order.order_id()).status);
     EXPECT_EQ(record.tracking_number(), order.tracking_number());
     EXPECT_TRUE(record.outcome() == v1::OUTCOME_SORTED || record.outcome() == v1::OUTCOME_NO_RULE);
     EXPECT_FALSE(record.chute().empty());
@@ -119,7 +120,7 @@ TEST_F(OrderFlowTest, EveryOrderIsSortedLabelledAndEmittedOnceInInputOrder) {
   EXPECT_EQ(*pages.rbegin(), 200u);
   // Pages are in tracking number order, so the same orders give the same file.
   auto file = labels->Find(orders[0].tracking_number());
-  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_OK(file);
   EXPECT_EQ(file->page(), 1u);
 }
 
@@ -145,7 +146,7 @@ TEST_F(OrderFlowTest, ABatchAlsoGetsOneZplPrintJobInPageOrderWhenAsked) {
   const std::string pdf = emitted.begin()->second.record.label().path();
   const std::string zpl_name = pdf.substr(0, pdf.size() - 4) + ".zpl";
   std::string zpl;
-  ASSERT_TRUE(DefaultFileSystem().ReadFile(dir_.file("labels/" + zpl_name), &zpl).ok());
+  ASSERT_OK(DefaultFileSystem().ReadFile(dir_.file("labels/" + zpl_name), &zpl));
   // One label per page, in the PDF's page order (by chute here).
   std::vector<std::pair<uint32_t, std::string>> by_page;
   for (const auto& [id, item] : emitted) {
@@ -223,7 +224,7 @@ TEST_F(OrderFlowTest, BadOrdersFailOnTheirItemAndNeverCostTheOthers) {
         return true;
       },
       [&](FlowItem&& item) { by_line.emplace(item.line, std::move(item)); });
-  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_OK(s);
   ASSERT_EQ(by_line.size(), lines.size());
   int ok = 0;
   for (const auto& [line, item] : by_line) {
@@ -233,7 +234,7 @@ TEST_F(OrderFlowTest, BadOrdersFailOnTheirItemAndNeverCostTheOthers) {
       EXPECT_FALSE(item.record.reason().empty());
       EXPECT_FALSE(item.record.has_label()) << "no label for a rejected order";
     } else {
-      EXPECT_TRUE(item.status.ok()) << line << ": " << item.status;
+      EXPECT_OK(item.status) << line << ": " << item.status;
       ++ok;
     }
   }
@@ -267,7 +268,7 @@ TEST_F(OrderFlowTest, NeverHasMoreThanMaxInFlightItemsInTheStages) {
         return true;
       },
       [&](FlowItem&&) { ++emitted; });
-  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_OK(s);
   EXPECT_EQ(next, orders.size());
   EXPECT_EQ(emitted, orders.size());
   EXPECT_LE(peak, 8);
@@ -283,7 +284,7 @@ TEST_F(OrderFlowTest, AnOrderKeepsThePlanItWasAssignedWith) {
                                        "C900,no-rule,100,999-99-99,D09,R-HOLD\n"
                                        "C901,reject,100,000-00-00,D09,R-HOLD\n"}},
                                      divisions_);
-  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_OK(other);
   std::shared_ptr<const sort::SortPlan> second(std::move(other).value());
   std::atomic<int> calls{0};
   FlowDeps deps = Deps(nullptr);

@@ -68,7 +68,7 @@ void Work(std::string_view payload) {
 
 // A dock engine with nothing stored, as a dock starts.
 struct FreshDock {
-  sortline::testing::FakeClock clock(1'726'704'000'000);
+  sortline::testing::FakeClock clock{1'726'704'000'000};
   dock::DockConfig config = [] {
     dock::DockConfig small;
     small.expected_parcels = 64;  // the tables reserve this much room up front

@@ -18,6 +18,7 @@
 #include "pipeline/store/dock_store.h"
 #include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline {
@@ -69,14 +70,14 @@ TEST(Pipeline, TwentyThousandOrdersAcrossProcessesEndAsOneRecordEachWithReadable
     std::string line;
     while (std::getline(in, line)) {
       Result<v1::Order> order = model::ParseOrderJson(line);
-      ASSERT_TRUE(order.ok()) << order.status();
+      ASSERT_OK(order);
       expected.insert(order->order_id());
     }
   }
   ASSERT_EQ(expected.size(), static_cast<size_t>(kOrders));
   Result<std::unique_ptr<store::DockStore>> dock =
       store::DockStore::Open(dir.file("dock.db"), store::DockStoreOptions{});
-  ASSERT_TRUE(dock.ok()) << dock.status();
+  ASSERT_OK(dock);
   EXPECT_EQ((*dock)->Count().value(), static_cast<uint64_t>(kOrders));
   EXPECT_EQ((*dock)->QuarantineCount().value(), 0u);
   std::set<std::string> stored;

@@ -17,6 +17,7 @@
 #include "pipeline/store/dock_store.h"
 #include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline {
@@ -65,13 +66,13 @@ bool WaitForLog(const std::string& log, const std::string& needle, int times) {
 TEST(PlanReload, AWorkerSwitchesPlansOnSighupAndRefusesAnInvalidEdit) {
   testing::TempDir dir;
   auto divisions = model::DivisionTable::Load(testing::DivisionsDir());
-  ASSERT_TRUE(divisions.ok()) << divisions.status();
+  ASSERT_OK(divisions);
   const std::string plan = dir.file("plan");
   std::filesystem::copy(testing::DefaultPlanPath(), plan);
   const std::string rules_path = plan + "/rules.csv";
   const std::string original_rules = testing::ReadFile(rules_path);
   auto first = sort::SortPlan::Load(plan, divisions->get());
-  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_OK(first);
 
   const testing::PipelinePorts ports;
   const std::string log = dir.file("daemons.log");
@@ -100,7 +101,7 @@ TEST(PlanReload, AWorkerSwitchesPlansOnSighupAndRefusesAnInvalidEdit) {
       Replace(original_rules, "西安市,G-XA-01,D08,R-XA-01", "西安市,G-XA-01,D13,R-XA-02");
   std::ofstream(rules_path, std::ios::trunc) << edited_rules;
   auto second = sort::SortPlan::Load(plan, divisions->get());
-  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_OK(second);
   ASSERT_NE((*second)->version(), (*first)->version());
   worker.Signal(SIGHUP);
   ASSERT_TRUE(WaitForLog(log, "replaces " + (*first)->version(), 1)) << testing::ReadFile(log);
@@ -122,7 +123,7 @@ TEST(PlanReload, AWorkerSwitchesPlansOnSighupAndRefusesAnInvalidEdit) {
   }
 
   auto dock = store::DockStore::Open(dir.file("dock.db"), store::DockStoreOptions{});
-  ASSERT_TRUE(dock.ok()) << dock.status();
+  ASSERT_OK(dock);
   std::map<char, std::map<std::string, int>> versions;  // batch -> version -> records
   std::map<char, int> to_xian;
   ASSERT_TRUE((*dock)

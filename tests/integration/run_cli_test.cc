@@ -13,6 +13,7 @@
 #include "proto/report.pb.h"
 #include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline {
@@ -98,7 +99,7 @@ TEST(SortlineRun, BadOrdersAreReportedByLineAndGoodOnesAllFinish) {
   for (const std::string& line : records) {
     v1::SortRecord record;
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &record).ok()) << line;
-    EXPECT_TRUE(model::ValidateS10(record.tracking_number()).ok()) << line;
+    EXPECT_OK(model::ValidateS10(record.tracking_number())) << line;
     EXPECT_TRUE(record.label().path().starts_with("batch-")) << line;
     EXPECT_TRUE(fs::exists(out_dir / "labels" / record.label().path())) << line;
     pages.insert(record.label().path() + " " + std::to_string(record.label().page()));

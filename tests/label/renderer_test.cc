@@ -9,6 +9,7 @@
 #include "pipeline/label/internal/template.h"
 #include "pipeline/label/label.h"
 #include "tests/label/pdf_tools.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::label {
@@ -41,14 +42,14 @@ v1::SortRecord Record(const std::string& tracking, const std::string& division) 
 
 std::unique_ptr<LabelRenderer> NewRenderer(bool compress = true) {
   auto renderer = LabelRenderer::Create({.compress = compress});
-  EXPECT_TRUE(renderer.ok()) << renderer.status();
+  EXPECT_OK(renderer);
   return std::move(renderer).value();
 }
 
 std::string RenderOk(LabelRenderer& renderer, const v1::Order& order,
                      const v1::SortRecord& record) {
   auto pdf = renderer.Render(order, record);
-  EXPECT_TRUE(pdf.ok()) << pdf.status();
+  EXPECT_OK(pdf);
   return pdf.ok() ? *pdf : std::string();
 }
 

@@ -14,6 +14,7 @@
 #include "pipeline/base/file.h"
 #include "pipeline/base/hash.h"
 #include "pipeline/label/label.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::label {
@@ -36,7 +37,7 @@ std::set<std::string> Listing(const fs::path& dir) {
 
 std::unique_ptr<LabelSink> OpenSink(const fs::path& dir, bool fsync = false) {
   auto sink = OpenDirectorySink(dir.string(), {.fsync = fsync});
-  EXPECT_TRUE(sink.ok()) << sink.status();
+  EXPECT_OK(sink);
   return std::move(sink).value();
 }
 
@@ -45,7 +46,7 @@ TEST(DirectorySink, WritesTheBytesAndReturnsTheirReference) {
   auto sink = OpenSink(tmp.path());
   const std::string pdf = std::string("%PDF-1.3\n\0\xff binary", 18);
   auto ref = sink->Write("EA473124829CN", pdf);
-  ASSERT_TRUE(ref.ok()) << ref.status();
+  ASSERT_OK(ref);
   EXPECT_EQ(ref->path(), "EA473124829CN.pdf");
   EXPECT_EQ(ref->page(), 0u);
   EXPECT_EQ(ref->bytes(), pdf.size());
@@ -74,9 +75,9 @@ TEST(DirectorySink, RefusesNamesThatAreNotTrackingNumbers) {
 TEST(DirectorySink, LeavesNoTemporaryFilesAndReplacesAtomically) {
   testing::TempDir tmp;
   auto sink = OpenSink(tmp.path(), /*fsync=*/true);
-  ASSERT_TRUE(sink->Write("EA473124829CN", "first version").ok());
-  ASSERT_TRUE(sink->Write("EA123456785CN", "other label").ok());
-  ASSERT_TRUE(sink->Write("EA473124829CN", "second version").ok());
+  ASSERT_OK(sink->Write("EA473124829CN", "first version"));
+  ASSERT_OK(sink->Write("EA123456785CN", "other label"));
+  ASSERT_OK(sink->Write("EA473124829CN", "second version"));
   EXPECT_EQ(ReadFile(tmp.path() / "EA473124829CN.pdf"), "second version");
   EXPECT_EQ(ReadFile(tmp.path() / "EA123456785CN.pdf"), "other label");
   EXPECT_EQ(Listing(tmp.path()), (std::set<std::string>{"EA123456785CN.pdf", "EA473124829CN.pdf"}));
@@ -87,11 +88,11 @@ TEST(DirectorySink, WritesBatchAndZplFilesUnderSafeNamesOnly) {
   const fs::path dir = tmp.path() / "labels";
   auto sink = OpenSink(dir);
   auto ref = sink->WriteFile("batch-0123abcdEF_9.pdf", "%PDF batch");
-  ASSERT_TRUE(ref.ok()) << ref.status();
+  ASSERT_OK(ref);
   EXPECT_EQ(ref->path(), "batch-0123abcdEF_9.pdf");
   EXPECT_EQ(ref->bytes(), 10u);
-  ASSERT_TRUE(sink->WriteFile("EA473124829CN.zpl", "^XA^XZ").ok());
-  ASSERT_TRUE(sink->WriteFile("EA473124829CN.png", "png").ok());
+  ASSERT_OK(sink->WriteFile("EA473124829CN.zpl", "^XA^XZ"));
+  ASSERT_OK(sink->WriteFile("EA473124829CN.png", "png"));
   for (const std::string& bad : std::vector<std::string>{
            "../x.pdf", "a/b.pdf", ".pdf", ".hidden.pdf", "x.pdf.tmp", "x.exe", "x", "", "x..pdf",
            std::string("x\0.pdf", 6), "x y.pdf", std::string(97, 'a') + ".pdf", "x.PDF"}) {
@@ -129,7 +130,7 @@ TEST(DirectorySink, CreatesMissingDirectories) {
   testing::TempDir tmp;
   const fs::path dir = tmp.path() / "a" / "b" / "labels";
   auto sink = OpenSink(dir);
-  ASSERT_TRUE(sink->Write("EA473124829CN", "pdf").ok());
+  ASSERT_OK(sink->Write("EA473124829CN", "pdf"));
   EXPECT_EQ(ReadFile(dir / "EA473124829CN.pdf"), "pdf");
 }
 
@@ -152,9 +153,9 @@ TEST(DirectorySink, ConcurrentWritersAllLand) {
       for (int i = 0; i < kPerThread; ++i) {
         char number[16];
         std::snprintf(number, sizeof(number), "EA%08d0CN", t * 1000 + i);
-        ASSERT_TRUE(sink->Write(number, std::string("label ") + number).ok());
+        ASSERT_OK(sink->Write(number, std::string("label ") + number));
         // Every thread also rewrites one shared label.
-        ASSERT_TRUE(sink->Write("EA473124829CN", "shared").ok());
+        ASSERT_OK(sink->Write("EA473124829CN", "shared"));
       }
     });
   }

@@ -20,6 +20,7 @@
 #include "pipeline/model/s10.h"
 #include "tests/label/pdf_tools.h"
 #include "tests/testing/fault_file_system.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::label {
@@ -37,7 +38,7 @@ std::set<std::string> Listing(const fs::path& dir) {
 
 std::string Slurp(const fs::path& path) {
   std::string bytes;
-  EXPECT_TRUE(DefaultFileSystem().ReadFile(path.string(), &bytes).ok()) << path;
+  EXPECT_OK(DefaultFileSystem().ReadFile(path.string(), &bytes)) << path;
   return bytes;
 }
 
@@ -77,9 +78,9 @@ RenderedBatch Render(int n, uint32_t first_serial) {
   std::vector<LabelInput> inputs;
   for (int i = 0; i < n; ++i) inputs.push_back({&batch.orders[i], &batch.records[i]});
   auto renderer = LabelRenderer::Create({});
-  EXPECT_TRUE(renderer.ok()) << renderer.status();
+  EXPECT_OK(renderer);
   auto pdf = (*renderer)->RenderBatch(inputs, {});
-  EXPECT_TRUE(pdf.ok()) << pdf.status();
+  EXPECT_OK(pdf);
   batch.pdf = pdf->pdf;
   for (size_t index : pdf->pages) batch.tracking.push_back(batch.orders[index].tracking_number());
   return batch;
@@ -87,7 +88,7 @@ RenderedBatch Render(int n, uint32_t first_serial) {
 
 std::unique_ptr<LabelStore> OpenStore(const fs::path& dir, LabelStoreOptions options = {}) {
   auto store = LabelStore::Open(dir.string(), options);
-  EXPECT_TRUE(store.ok()) << store.status();
+  EXPECT_OK(store);
   return std::move(store).value();
 }
 
@@ -96,7 +97,7 @@ TEST(LabelStore, ABatchIsOneFileNamedByItsLabelsWithOneReferencePerPage) {
   auto store = OpenStore(tmp.path());
   RenderedBatch batch = Render(5, 100);
   auto refs = store->PutBatch(batch.tracking, batch.pdf);
-  ASSERT_TRUE(refs.ok()) << refs.status();
+  ASSERT_OK(refs);
   ASSERT_EQ(refs->size(), 5u);
   const std::string file = (*refs)[0].path();
   EXPECT_TRUE(file.starts_with("batch-") && file.ends_with(".pdf")) << file;
@@ -109,7 +110,7 @@ TEST(LabelStore, ABatchIsOneFileNamedByItsLabelsWithOneReferencePerPage) {
   }
   // The file names its pages, and poppler still reads it whole.
   auto pages = BatchPages(bytes);
-  ASSERT_TRUE(pages.ok()) << pages.status();
+  ASSERT_OK(pages);
   EXPECT_EQ(*pages, batch.tracking);
   tools::CommandResult info = tools::RunCommand("pdfinfo " + (tmp.path() / file).string());
   EXPECT_EQ(info.exit_code, 0);
@@ -123,12 +124,12 @@ TEST(LabelStore, ARedeliveredBatchGivesTheSameFileAndReferencesIssue10) {
   auto store = OpenStore(tmp.path());
   RenderedBatch batch = Render(4, 200);
   auto first = store->PutBatch(batch.tracking, batch.pdf);
-  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_OK(first);
   const std::string before = Slurp(tmp.path() / (*first)[0].path());
   // Rendered again (by another renderer, as another worker would) and stored again.
   RenderedBatch again = Render(4, 200);
   auto second = store->PutBatch(again.tracking, again.pdf);
-  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_OK(second);
   ASSERT_EQ(second->size(), first->size());
   for (size_t i = 0; i < first->size(); ++i) {
     EXPECT_EQ((*second)[i].SerializeAsString(), (*first)[i].SerializeAsString());
@@ -138,7 +139,7 @@ TEST(LabelStore, ARedeliveredBatchGivesTheSameFileAndReferencesIssue10) {
   // Another composition is another file.
   RenderedBatch other = Render(3, 200);
   auto third = store->PutBatch(other.tracking, other.pdf);
-  ASSERT_TRUE(third.ok());
+  ASSERT_OK(third);
   EXPECT_NE((*third)[0].path(), (*first)[0].path());
 }
 
@@ -147,15 +148,15 @@ TEST(LabelStore, AReprintIsTheSameLabelAsItsBatchPageIssue10) {
   auto store = OpenStore(tmp.path());
   RenderedBatch batch = Render(6, 300);
   auto refs = store->PutBatch(batch.tracking, batch.pdf);
-  ASSERT_TRUE(refs.ok()) << refs.status();
+  ASSERT_OK(refs);
   const std::string tracking = batch.tracking[3];
   auto ref = store->Find(tracking);
-  ASSERT_TRUE(ref.ok()) << ref.status();
+  ASSERT_OK(ref);
   EXPECT_EQ(ref->path(), (*refs)[3].path());
   EXPECT_EQ(ref->page(), 4u);
 
   auto reprint = store->Extract(tracking);
-  ASSERT_TRUE(reprint.ok()) << reprint.status();
+  ASSERT_OK(reprint);
   const std::string batch_file = Slurp(tmp.path() / ref->path());
   // The page draws exactly what the batch page drew.
   auto original = PageContent(batch_file, 4);
@@ -193,15 +194,15 @@ TEST(LabelStore, TheIndexIsRebuiltFromTheBatchFilesWhenDeletedIssue10) {
   RenderedBatch b = Render(2, 410);
   {
     auto store = OpenStore(tmp.path());
-    ASSERT_TRUE(store->PutBatch(a.tracking, a.pdf).ok());
-    ASSERT_TRUE(store->PutBatch(b.tracking, b.pdf).ok());
+    ASSERT_OK(store->PutBatch(a.tracking, a.pdf));
+    ASSERT_OK(store->PutBatch(b.tracking, b.pdf));
   }
   ASSERT_FALSE(Listing(tmp.path() / "index").empty());
   fs::remove_all(tmp.path() / "index");
 
   auto store = OpenStore(tmp.path());
   auto found = store->Find(b.tracking[1]);
-  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_OK(found);
   EXPECT_EQ(found->page(), 2u);
   // What the files said is in the index again, for every label.
   std::string logs;
@@ -214,7 +215,7 @@ TEST(LabelStore, TheIndexIsRebuiltFromTheBatchFilesWhenDeletedIssue10) {
   // An explicit rebuild names every page too.
   fs::remove_all(tmp.path() / "index");
   auto rebuilt = OpenStore(tmp.path())->RebuildIndex();
-  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ASSERT_OK(rebuilt);
   EXPECT_EQ(*rebuilt, 5u);
   EXPECT_EQ(Listing(tmp.path() / "index").size(), 1u);
 }
@@ -224,7 +225,7 @@ TEST(LabelStore, ATornIndexLineIsSkippedAndTheFilesFillTheGap) {
   RenderedBatch a = Render(2, 500);
   {
     auto store = OpenStore(tmp.path());
-    ASSERT_TRUE(store->PutBatch(a.tracking, a.pdf).ok());
+    ASSERT_OK(store->PutBatch(a.tracking, a.pdf));
   }
   const std::set<std::string> logs = Listing(tmp.path() / "index");
   ASSERT_EQ(logs.size(), 1u);
@@ -232,7 +233,7 @@ TEST(LabelStore, ATornIndexLineIsSkippedAndTheFilesFillTheGap) {
   std::string text = Slurp(log);
   fs::resize_file(log, text.size() - 5);  // the last line loses its end
   auto found = OpenStore(tmp.path())->Find(a.tracking[1]);
-  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_OK(found);
   EXPECT_EQ(found->page(), 2u);
 }
 
@@ -245,13 +246,13 @@ TEST(LabelStore, PerParcelFilesAreWrittenAsOneGroupAndFoundByName) {
   const std::vector<ParcelLabel> labels = {{"EA000000014CN", "%PDF one"},
                                            {"EA000000028CN", "%PDF two"}};
   auto refs = store->PutParcels(labels);
-  ASSERT_TRUE(refs.ok()) << refs.status();
+  ASSERT_OK(refs);
   EXPECT_EQ(fs.written(), 1) << "one durable group, not a write per parcel";
   EXPECT_EQ((*refs)[1].path(), "EA000000028CN.pdf");
   EXPECT_EQ((*refs)[1].page(), 0u);
   EXPECT_EQ(Slurp(tmp.path() / "EA000000028CN.pdf"), "%PDF two");
   auto found = store->Find("EA000000014CN");
-  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_OK(found);
   EXPECT_EQ(found->page(), 0u);
   EXPECT_EQ(*store->Extract("EA000000014CN"), "%PDF one");
   const std::vector<ParcelLabel> bad = {{"EA000000042CN", "x"}, {"../../x", "y"}};
@@ -275,7 +276,7 @@ TEST(LabelStore, AFullDiskOrAFailedFlushLeavesNothingUnderAFinalNameIssue10) {
   fs.FailNextFlushes(1);
   EXPECT_EQ(store->PutBatch(batch.tracking, batch.pdf).status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(Listing(tmp.path()), std::set<std::string>{"index"}) << "no file, no temporary";
-  ASSERT_TRUE(store->PutBatch(batch.tracking, batch.pdf).ok()) << "space returned";
+  ASSERT_OK(store->PutBatch(batch.tracking, batch.pdf)) << "space returned";
 }
 
 TEST(LabelStore, OpeningSweepsTheTornBatchFileOfADeadWriter) {
@@ -294,9 +295,9 @@ TEST(LabelStore, PruningRemovesLabelsAndIndexLogsOlderThanTheCutoffIssue10) {
   RenderedBatch old_batch = Render(2, 700);
   RenderedBatch new_batch = Render(2, 710);
   auto old_refs = store->PutBatch(old_batch.tracking, old_batch.pdf);
-  ASSERT_TRUE(old_refs.ok());
+  ASSERT_OK(old_refs);
   const std::vector<ParcelLabel> parcel = {{"EA000000014CN", "%PDF one"}};
-  ASSERT_TRUE(store->PutParcels(parcel).ok());
+  ASSERT_OK(store->PutParcels(parcel));
   for (const std::string& name : Listing(tmp.path() / "index")) {
     Age(tmp.path() / "index" / name, 3600);
   }
@@ -304,28 +305,28 @@ TEST(LabelStore, PruningRemovesLabelsAndIndexLogsOlderThanTheCutoffIssue10) {
   Age(tmp.path() / "EA000000014CN.pdf", 3600);
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
   auto new_refs = store->PutBatch(new_batch.tracking, new_batch.pdf);
-  ASSERT_TRUE(new_refs.ok());
+  ASSERT_OK(new_refs);
 
   const int64_t cutoff = static_cast<int64_t>(::time(nullptr) - 1800) * 1000;
   auto pruned = store->Prune(cutoff);
-  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  ASSERT_OK(pruned);
   EXPECT_EQ(pruned->label_files, 2u);
   EXPECT_EQ(pruned->index_logs, 1u);
   EXPECT_EQ(store->Find(old_batch.tracking[0]).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store->Find("EA000000014CN").status().code(), StatusCode::kNotFound);
   auto kept = store->Find(new_batch.tracking[1]);
-  ASSERT_TRUE(kept.ok()) << kept.status();
+  ASSERT_OK(kept);
   EXPECT_EQ(kept->path(), (*new_refs)[1].path());
   // The writer goes on logging after its log was pruned.
   RenderedBatch later = Render(1, 720);
-  ASSERT_TRUE(store->PutBatch(later.tracking, later.pdf).ok());
-  EXPECT_TRUE(OpenStore(tmp.path())->Find(later.tracking[0]).ok());
+  ASSERT_OK(store->PutBatch(later.tracking, later.pdf));
+  EXPECT_OK(OpenStore(tmp.path())->Find(later.tracking[0]));
 }
 
 TEST(LabelStore, LabelFilesNamesParseBothWays) {
   for (LabelFiles files : {LabelFiles::kBatch, LabelFiles::kPerParcel}) {
     auto parsed = ParseLabelFiles(LabelFilesName(files));
-    ASSERT_TRUE(parsed.ok());
+    ASSERT_OK(parsed);
     EXPECT_EQ(*parsed, files);
   }
   EXPECT_EQ(ParseLabelFiles("zip").status().code(), StatusCode::kInvalidArgument);

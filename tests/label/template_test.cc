@@ -22,6 +22,7 @@
 #include "pipeline/label/label.h"
 #include "pipeline/model/divisions.h"
 #include "tests/label/pdf_tools.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::label {
@@ -44,7 +45,7 @@ struct Parcel {
 // Orders to counties of the real division table, addressed by the table's own names.
 std::vector<Parcel> RealParcels() {
   auto table = model::DivisionTable::Load(testing::DivisionsDir(), /*with_towns=*/false);
-  EXPECT_TRUE(table.ok()) << table.status();
+  EXPECT_OK(table);
   struct Spec {
     const char* county;
     const char* name;
@@ -113,7 +114,7 @@ class EveryTemplate : public ::testing::TestWithParam<std::string> {
  protected:
   std::unique_ptr<LabelRenderer> NewRenderer(bool compress = true) {
     auto renderer = LabelRenderer::Create({.compress = compress, .template_name = GetParam()});
-    EXPECT_TRUE(renderer.ok()) << renderer.status();
+    EXPECT_OK(renderer);
     return std::move(renderer).value();
   }
   const internal::LabelTemplate& Layout() const { return *internal::FindTemplate(GetParam()); }
@@ -125,7 +126,7 @@ TEST_P(EveryTemplate, ParcelPdfsDecodeExtractAndStayUnder40KB) {
     for (const Parcel& p : RealParcels()) {
       SCOPED_TRACE(p.record.division_code() + (compress ? " compressed" : " uncompressed"));
       auto pdf = renderer->Render(p.order, p.record);
-      ASSERT_TRUE(pdf.ok()) << pdf.status();
+      ASSERT_OK(pdf);
       EXPECT_LT(pdf->size(), 40'000u);
       if (!compress && p.record.division_code() != "610502") continue;  // decoding is slow
       EXPECT_EQ(tools::DecodeSymbols(*pdf), ExpectedSymbols(p));
@@ -146,7 +147,7 @@ TEST_P(EveryTemplate, BatchPdfPagesDecodeInChuteOrderWithOneCopyOfEachFont) {
   for (const Parcel& p : parcels) inputs.push_back({&p.order, &p.record});
   auto renderer = NewRenderer();
   auto batch = renderer->RenderBatch(inputs, {.chute_order = true});
-  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_OK(batch);
   EXPECT_TRUE(batch->failed.empty());
   // Chutes C-017, C-002, C-009 print as C-002, C-009, C-017.
   ASSERT_EQ(batch->pages, (std::vector<size_t>{1, 2, 0}));
@@ -169,7 +170,7 @@ TEST_P(EveryTemplate, BatchPdfPagesDecodeInChuteOrderWithOneCopyOfEachFont) {
 
   // A batch holds each font once: as many font objects as a one-page file.
   auto single = renderer->Render(parcels[0].order, parcels[0].record);
-  ASSERT_TRUE(single.ok());
+  ASSERT_OK(single);
   for (const char* font : {"/BaseFont /SimSun", "/BaseFont /SimHei", "/BaseFont /Helvetica\n",
                            "/BaseFont /Helvetica-Bold", "/Type /Font"}) {
     SCOPED_TRACE(font);
@@ -286,7 +287,7 @@ TEST_P(EveryTemplate, SymbolsAreFilledPathsOnWholePrinterDotsAndNoPageHoldsAnIma
   for (const Parcel& p : parcels) {
     SCOPED_TRACE(p.record.tracking_number());
     auto pdf = plain->Render(p.order, p.record);
-    ASSERT_TRUE(pdf.ok()) << pdf.status();
+    ASSERT_OK(pdf);
     const auto bars = tools::ZintModules(BARCODE_CODE128, p.record.tracking_number());
     const auto qr = tools::ZintModules(BARCODE_QRCODE,
                                        ExpectedSymbols(p)[1].substr(std::string("QR-Code:").size()),
@@ -321,12 +322,12 @@ TEST_P(EveryTemplate, SymbolsAreFilledPathsOnWholePrinterDotsAndNoPageHoldsAnIma
   // What is shipped, compressed, holds no image either, as poppler reads it.
   auto renderer = NewRenderer();
   auto pdf = renderer->Render(parcels[0].order, parcels[0].record);
-  ASSERT_TRUE(pdf.ok());
+  ASSERT_OK(pdf);
   EXPECT_EQ(tools::CountImages(*pdf), 0);
   std::vector<LabelInput> inputs;
   for (const Parcel& p : parcels) inputs.push_back({&p.order, &p.record});
   auto batch = renderer->RenderBatch(inputs, {});
-  ASSERT_TRUE(batch.ok());
+  ASSERT_OK(batch);
   EXPECT_EQ(tools::CountImages(batch->pdf), 0);
 }
 
@@ -336,13 +337,13 @@ TEST_P(EveryTemplate, FilesPassQpdfCheckAndAPageQpdfCutsFromABatchDecodes) {
   const std::vector<Parcel> parcels = RealParcels();
   auto renderer = NewRenderer();
   auto pdf = renderer->Render(parcels[0].order, parcels[0].record);
-  ASSERT_TRUE(pdf.ok());
+  ASSERT_OK(pdf);
   const tools::CommandResult parcel_check = tools::CheckWithQpdf(*pdf);
   EXPECT_EQ(parcel_check.exit_code, 0) << parcel_check.output;
   std::vector<LabelInput> inputs;
   for (const Parcel& p : parcels) inputs.push_back({&p.order, &p.record});
   auto batch = renderer->RenderBatch(inputs, {});
-  ASSERT_TRUE(batch.ok());
+  ASSERT_OK(batch);
   const tools::CommandResult batch_check = tools::CheckWithQpdf(batch->pdf);
   EXPECT_EQ(batch_check.exit_code, 0) << batch_check.output;
   const std::string page = tools::ExtractPageWithQpdf(batch->pdf, 2);
@@ -364,7 +365,7 @@ TEST_P(EveryTemplate, ChineseTextCarriesItsFullInk) {
     v1::Order order = p.order;
     order.mutable_recipient()->set_name(hanzi);
     auto pdf = renderer->Render(order, p.record);
-    ASSERT_TRUE(pdf.ok());
+    ASSERT_OK(pdf);
     const long ink = tools::InkInBox(*pdf, name.box, 300);
     const long reference = tools::ReferenceInk(hanzi, name.style.max_size, kReferenceFont, 300);
     ASSERT_GT(reference, 0);
@@ -418,7 +419,7 @@ TEST_P(EveryTemplate, ZplAt203And300DpiCarriesSymbolsAndText) {
     for (const Parcel& p : RealParcels()) {
       SCOPED_TRACE(std::to_string(dpi) + " dpi " + p.record.division_code());
       auto zpl = renderer->RenderZpl(p.order, p.record, dpi);
-      ASSERT_TRUE(zpl.ok()) << zpl.status();
+      ASSERT_OK(zpl);
       EXPECT_EQ(zpl->rfind("^XA\n", 0), 0u);
       EXPECT_EQ(zpl->substr(zpl->size() - 4), "^XZ\n");
       const Zpl parsed(*zpl);
@@ -480,7 +481,7 @@ TEST_P(EveryTemplate, HostileTextGivesValidFilesWhoseSymbolsDecode) {
   p.order.set_merchant("\u2066店\u2069\uFEFF");
   auto renderer = NewRenderer();
   auto pdf = renderer->Render(p.order, p.record);
-  ASSERT_TRUE(pdf.ok()) << pdf.status();
+  ASSERT_OK(pdf);
   EXPECT_EQ(tools::DecodeSymbols(*pdf), ExpectedSymbols(p));
   const auto text = tools::ExtractText(*pdf);
   ASSERT_EQ(text.exit_code, 0);
@@ -494,7 +495,7 @@ TEST_P(EveryTemplate, HostileTextGivesValidFilesWhoseSymbolsDecode) {
                                           {&p.order, &p.record},
                                           {&others[2].order, &others[2].record}};
   auto batch = renderer->RenderBatch(inputs, {});
-  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_OK(batch);
   const auto pages = tools::DecodeSymbolsPerPage(batch->pdf);
   ASSERT_EQ(pages.size(), 3u);
   EXPECT_EQ(pages[0], ExpectedSymbols(others[1]));
@@ -502,7 +503,7 @@ TEST_P(EveryTemplate, HostileTextGivesValidFilesWhoseSymbolsDecode) {
   EXPECT_EQ(pages[2], ExpectedSymbols(others[2]));
 
   auto zpl = renderer->RenderZpl(p.order, p.record, 203);
-  ASSERT_TRUE(zpl.ok()) << zpl.status();
+  ASSERT_OK(zpl);
   EXPECT_EQ(zpl->find('~'), std::string::npos);
   EXPECT_EQ(Count(*zpl, "^XZ"), 1u);
   const Zpl parsed(*zpl);
@@ -517,8 +518,8 @@ TEST_P(EveryTemplate, SameLabelSameBytesWhateverWasRenderedBefore) {
   auto second = NewRenderer();
   auto a = first->Render(parcels[0].order, parcels[0].record);
   const std::vector<LabelInput> inputs = {{&parcels[1].order, &parcels[1].record}};
-  ASSERT_TRUE(first->RenderBatch(inputs, {}).ok());
-  ASSERT_TRUE(first->Render(parcels[2].order, parcels[2].record).ok());
+  ASSERT_OK(first->RenderBatch(inputs, {}));
+  ASSERT_OK(first->Render(parcels[2].order, parcels[2].record));
   auto b = first->Render(parcels[0].order, parcels[0].record);
   auto c = second->Render(parcels[0].order, parcels[0].record);
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
@@ -540,7 +541,7 @@ INSTANTIATE_TEST_SUITE_P(Templates, EveryTemplate, ::testing::ValuesIn(TemplateN
 TEST(LabelRenderer, PicksTheTemplateOfTheServiceClass) {
   auto renderer = LabelRenderer::Create(
       {.template_name = "76x130", .service_templates = {{v1::SERVICE_COLD_CHAIN, "100x180"}}});
-  ASSERT_TRUE(renderer.ok()) << renderer.status();
+  ASSERT_OK(renderer);
   const std::vector<Parcel> parcels = RealParcels();
   auto standard = (*renderer)->Render(parcels[1].order, parcels[1].record);
   auto cold = (*renderer)->Render(parcels[2].order, parcels[2].record);
@@ -558,7 +559,7 @@ TEST(LabelRenderer, RefusesUnknownTemplatesAndZplResolutions) {
       LabelRenderer::Create({.service_templates = {{v1::SERVICE_EXPRESS, "letter"}}});
   EXPECT_FALSE(bad_service.ok());
   auto renderer = LabelRenderer::Create({});
-  ASSERT_TRUE(renderer.ok());
+  ASSERT_OK(renderer);
   const Parcel p = RealParcels()[0];
   auto zpl = (*renderer)->RenderZpl(p.order, p.record, 600);
   ASSERT_FALSE(zpl.ok());
@@ -571,9 +572,9 @@ TEST(LabelRenderer, BatchLeavesOutLabelsItCannotEncodeAndKeepsTheRest) {
   std::vector<LabelInput> inputs;
   for (const Parcel& p : parcels) inputs.push_back({&p.order, &p.record});
   auto renderer = LabelRenderer::Create({});
-  ASSERT_TRUE(renderer.ok());
+  ASSERT_OK(renderer);
   auto batch = (*renderer)->RenderBatch(inputs, {});
-  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_OK(batch);
   EXPECT_EQ(batch->failed, std::vector<size_t>{1});
   EXPECT_EQ(batch->pages, (std::vector<size_t>{0, 2}));
   const auto text = tools::ExtractText(batch->pdf);

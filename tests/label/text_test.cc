@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/status_matchers.h"
+
 namespace sortline::label::internal {
 namespace {
 
@@ -47,7 +49,7 @@ TEST(MaskPhone, ShortNumbersShowOnlyTheirLastTwoDigits) {
 
 TEST(GbkEncoder, EncodesHanziAndRefusesWhatGbkLacks) {
   auto encoder = GbkEncoder::Create();
-  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  ASSERT_OK(encoder);
   EXPECT_EQ((*encoder)->Encode(U'王'), 0xCDF5);
   EXPECT_EQ((*encoder)->Encode(U'陕'), 0xC9C2);
   EXPECT_EQ((*encoder)->Encode(U'王'), 0xCDF5);  // from the cache

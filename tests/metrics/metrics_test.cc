@@ -8,6 +8,7 @@
 
 #include "pipeline/metrics/http_server.h"
 #include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 
 namespace sortline::metrics {
 namespace {
@@ -66,7 +67,7 @@ TEST(MetricsHttp, ServesTheRegistryOverLoopback) {
   HttpServerOptions options;
   options.port = 0;
   auto server = HttpServer::Start(options, registry);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_OK(server);
   ASSERT_GT((*server)->port(), 0);
   counter.Add(42);
   std::string response = testing::HttpGet((*server)->port(), "/metrics");
@@ -85,7 +86,7 @@ TEST(MetricsHttp, ProbesAnswer200WhenTheirCheckPassesAnd503WithTheProblemWhenNot
   options.port = 0;
   options.readiness = [&] { return journal_open.load() ? "" : std::string("journal not open"); };
   auto server = HttpServer::Start(options, registry);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_OK(server);
   const int port = (*server)->port();
 
   std::string alive = testing::HttpGet(port, "/healthz");
@@ -103,7 +104,7 @@ TEST(MetricsHttp, LivenessCheckFailingAnswers503_Issue11) {
   options.port = 0;
   options.liveness = [] { return std::string("main loop stuck for 31 s"); };
   auto server = HttpServer::Start(options, registry);
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_OK(server);
   std::string response = testing::HttpGet((*server)->port(), "/healthz");
   EXPECT_THAT(response, HasSubstr("503"));
   EXPECT_THAT(response, HasSubstr("main loop stuck for 31 s"));

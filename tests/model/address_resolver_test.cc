@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::model {
@@ -14,7 +15,7 @@ using ::testing::HasSubstr;
 const AddressResolver& Resolver() {
   static const AddressResolver* resolver = [] {
     auto table = DivisionTable::Load(testing::DivisionsDir(), /*with_towns=*/false);
-    EXPECT_TRUE(table.ok()) << table.status();
+    EXPECT_OK(table);
     // The resolver only reads the table while it is created.
     return AddressResolver::Create(**table).release();
   }();

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/base/result.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::model {
@@ -26,7 +27,7 @@ Result<std::vector<CsvRow>> Parse(std::string_view text) {
 
 TEST(Csv, QuotedFieldsKeepCommasQuotesAndNewlines) {
   auto rows = Parse("a,\"b,c\",\"say \"\"hi\"\"\"\n\"two\nlines\",x,\"\"\n");
-  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_OK(rows);
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_THAT((*rows)[0].fields, ElementsAre("a", "b,c", "say \"hi\""));
   EXPECT_THAT((*rows)[1].fields, ElementsAre("two\nlines", "x", ""));
@@ -34,7 +35,7 @@ TEST(Csv, QuotedFieldsKeepCommasQuotesAndNewlines) {
 
 TEST(Csv, LineNumbersAreWhereEachRecordStarts) {
   auto rows = Parse("h1,h2\n\"multi\nline\n\",1\n\nlast,2\n");
-  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_OK(rows);
   ASSERT_EQ(rows->size(), 3u);
   EXPECT_EQ((*rows)[0].line, 1u);
   EXPECT_EQ((*rows)[1].line, 2u);
@@ -57,7 +58,7 @@ TEST(Csv, LineNumbersStayExactAcrossLargeInputs) {
     }
   }
   auto rows = Parse(text);
-  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_OK(rows);
   ASSERT_EQ(rows->size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     ASSERT_EQ((*rows)[i].line, expected[i]) << "record " << i;
@@ -69,7 +70,7 @@ TEST(Csv, ByteOrderMarkAndCarriageReturnsAreStripped) {
   auto rows = Parse(
       "\xEF\xBB\xBF"
       "code,name\r\n610502,\"临渭区\"\r\n");
-  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_OK(rows);
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_THAT((*rows)[0].fields, ElementsAre("code", "name"));
   EXPECT_THAT((*rows)[1].fields, ElementsAre("610502", "临渭区"));
@@ -78,7 +79,7 @@ TEST(Csv, ByteOrderMarkAndCarriageReturnsAreStripped) {
 
 TEST(Csv, LastRecordWithoutNewlineIsReported) {
   auto rows = Parse("a,b\nc,d");
-  ASSERT_TRUE(rows.ok());
+  ASSERT_OK(rows);
   ASSERT_EQ(rows->size(), 2u);
   EXPECT_THAT((*rows)[1].fields, ElementsAre("c", "d"));
 }
@@ -105,7 +106,7 @@ TEST(Csv, InvalidUtf8IsAnErrorNamingTheLine) {
 
 TEST(Csv, AnyWellFormedUtf8IsAcceptedAndMalformedSequencesAreNot) {
   auto rows = Parse("é,临渭,\U0001F34A\n");
-  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_OK(rows);
   EXPECT_THAT((*rows)[0].fields, ElementsAre("é", "临渭", "\U0001F34A"));
   EXPECT_FALSE(Parse("\xC0\xAF\n").ok());          // overlong '/'
   EXPECT_FALSE(Parse("\xED\xA0\x80\n").ok());      // surrogate
@@ -138,7 +139,7 @@ TEST(Csv, ReadsAFile) {
     firsts.push_back(row.fields[0]);
     return Status::Ok();
   });
-  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_OK(status);
   EXPECT_THAT(firsts, ElementsAre("a", "1"));
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/model/shipped_divisions.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::model {
@@ -114,7 +115,7 @@ TEST(DivisionTable, CountiesAndTownsAreInCodeOrder) {
 
 TEST(DivisionTable, LoadsWithoutTowns) {
   auto table = DivisionTable::Load(testing::DivisionsDir(), /*with_towns=*/false);
-  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_OK(table);
   EXPECT_EQ((*table)->size(), 31u + 342u + 2978u);
   EXPECT_EQ((*table)->Find("610502002"), nullptr);
   EXPECT_TRUE((*table)->TownsOf("610502").empty());

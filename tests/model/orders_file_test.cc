@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::model {
@@ -21,12 +22,12 @@ std::vector<OrdersFileLine> ReadAll(const std::string& path, size_t max_line_byt
   OrdersFileOptions options;
   options.max_line_bytes = max_line_bytes;
   auto reader = OrdersFileReader::Open(path, options);
-  EXPECT_TRUE(reader.ok()) << reader.status();
+  EXPECT_OK(reader);
   std::vector<OrdersFileLine> lines;
   OrdersFileLine line;
   while (true) {
     Result<bool> more = (*reader)->Next(&line);
-    EXPECT_TRUE(more.ok()) << more.status();
+    EXPECT_OK(more);
     if (!more.ok() || !*more) break;
     lines.push_back(line);
   }
@@ -81,7 +82,7 @@ TEST(OrdersFileReader, MissingFileIsNotFoundAndAPipeHasNoCount) {
   EXPECT_EQ(CountOrderLines(dir.file("nope")).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(OrdersFileReader::Open(dir.path().string(), {}).status().code(), StatusCode::kIoError);
   Result<std::optional<uint64_t>> pipe = CountOrderLines("/dev/null");
-  ASSERT_TRUE(pipe.ok());
+  ASSERT_OK(pipe);
   EXPECT_FALSE(pipe->has_value()) << "not a regular file: counted while read";
 }
 

@@ -10,6 +10,7 @@
 #include "pipeline/base/text.h"
 #include "pipeline/model/s10.h"
 #include "tests/model/shipped_divisions.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::model {
@@ -29,7 +30,7 @@ TEST(OrderJson, RoundTripKeepsEveryFieldIncludingChineseText) {
   EXPECT_EQ(json.find('\n'), std::string::npos);
   EXPECT_THAT(json, HasSubstr("\"orderId\":\"T0001\""));
   Result<v1::Order> parsed = ParseOrderJson(json);
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_OK(parsed);
   EXPECT_TRUE(MessageDifferencer::Equals(order, *parsed)) << json;
   EXPECT_EQ(parsed->recipient().name(), "王秀英");
   EXPECT_EQ(parsed->parcel().contents(), "沙田柚 5斤");
@@ -43,11 +44,11 @@ TEST(OrderJson, AcceptsProtoFieldNamesAndCamelCase) {
   Result<v1::Order> snake =
       ParseOrderJson(R"({"order_id":"A1","recipient":{"name":"张伟","division_code":"610502"},)"
                      R"("parcel":{"weight_g":500},"service":"SERVICE_EXPRESS"})");
-  ASSERT_TRUE(snake.ok()) << snake.status();
+  ASSERT_OK(snake);
   Result<v1::Order> camel =
       ParseOrderJson(R"({"orderId":"A1","recipient":{"name":"张伟","divisionCode":"610502"},)"
                      R"("parcel":{"weightG":500},"service":"SERVICE_EXPRESS"})");
-  ASSERT_TRUE(camel.ok()) << camel.status();
+  ASSERT_OK(camel);
   EXPECT_TRUE(MessageDifferencer::Equals(*snake, *camel));
   EXPECT_EQ(snake->recipient().division_code(), "610502");
   EXPECT_EQ(snake->parcel().weight_g(), 500);
@@ -105,7 +106,7 @@ TEST(OrderId, AcceptsSafeIdsOnly) {
 }
 
 TEST(ValidateOrder, SampleOrderIsValid) {
-  EXPECT_TRUE(ValidateOrder(testing::SampleOrder(), Table()).ok());
+  EXPECT_OK(ValidateOrder(testing::SampleOrder(), Table()));
 }
 
 Status ValidateWith(void (*edit)(v1::Order*)) {
@@ -146,7 +147,7 @@ TEST(ValidateOrder, WeightMustBePositive) {
 TEST(ValidateOrder, DimensionsMustNotBeNegative) {
   EXPECT_EQ(ValidateWith([](v1::Order* o) { o->mutable_parcel()->set_height_mm(-1); }).message(),
             "dimensions must not be negative");
-  EXPECT_TRUE(ValidateWith([](v1::Order* o) { o->mutable_parcel()->set_height_mm(0); }).ok());
+  EXPECT_OK(ValidateWith([](v1::Order* o) { o->mutable_parcel()->set_height_mm(0); }));
 }
 
 TEST(ValidateOrder, RecipientNameMustNotBeEmpty) {
@@ -208,7 +209,7 @@ Status LimitsWith(void (*edit)(v1::Order*), const OrderLimits& limits = {}) {
 }
 
 TEST(OrderLimits, ImpossibleParcelsAreRefusedNamingTheFieldAndTheLimitIssue13) {
-  EXPECT_TRUE(LimitsWith([](v1::Order*) {}).ok());
+  EXPECT_OK(LimitsWith([](v1::Order*) {}));
   EXPECT_EQ(
       LimitsWith([](v1::Order* o) { o->mutable_parcel()->set_weight_g(2'147'483'647); }).message(),
       "implausible parcel.weight_g: 2147483647 g is over the limit of 1000000 g");
@@ -252,7 +253,7 @@ TEST(OrderLimits, AreConfigurable) {
   EXPECT_THAT(LimitsWith([](v1::Order*) {}, limits).message(),
               StartsWith("implausible parcel.length_mm: 300 mm is over the limit of 100 mm"));
   limits.max_side_mm = 300;
-  EXPECT_TRUE(LimitsWith([](v1::Order*) {}, limits).ok());
+  EXPECT_OK(LimitsWith([](v1::Order*) {}, limits));
   limits.min_created_unix_ms = 1'726'704'000'001;
   EXPECT_FALSE(LimitsWith([](v1::Order*) {}, limits).ok());
 }
@@ -261,22 +262,22 @@ TEST(OrderLimits, GeneratedOrdersAreAllWithinTheDefaults) {
   OrderGenerator gen(Table(), GeneratorOptions{});
   for (uint64_t i = 0; i < 2'000; ++i) {
     v1::Order order = gen.Generate(i);
-    ASSERT_TRUE(CheckOrderLimits(order, OrderLimits()).ok()) << OrderToJson(order);
+    ASSERT_OK(CheckOrderLimits(order, OrderLimits())) << OrderToJson(order);
   }
 }
 
 TEST(ValidateOrder, TrackingNumberMustPassTheS10Check) {
   EXPECT_THAT(ValidateWith([](v1::Order* o) { o->set_tracking_number("EA473124828CN"); }).message(),
               HasSubstr("bad tracking number"));
-  EXPECT_TRUE(ValidateWith([](v1::Order* o) { o->set_tracking_number("EA473124829CN"); }).ok());
+  EXPECT_OK(ValidateWith([](v1::Order* o) { o->set_tracking_number("EA473124829CN"); }));
 }
 
 TEST(ValidateOrder, TownCodesNeedOnlyTheirCountyWhenTownsAreNotLoaded) {
   auto counties_only = DivisionTable::Load(testing::DivisionsDir(), /*with_towns=*/false);
-  ASSERT_TRUE(counties_only.ok());
+  ASSERT_OK(counties_only);
   v1::Order order = testing::SampleOrder();
   order.mutable_recipient()->set_division_code("610502002");
-  EXPECT_TRUE(ValidateOrder(order, **counties_only).ok());
+  EXPECT_OK(ValidateOrder(order, **counties_only));
   order.mutable_recipient()->set_division_code("999999002");
   EXPECT_FALSE(ValidateOrder(order, **counties_only).ok());
 }
@@ -369,7 +370,7 @@ TEST(OrderGenerator, CountyCodesWithoutTowns) {
     ASSERT_EQ(order.recipient().division_code().size(), 6u);
     ASSERT_TRUE(order.recipient().street().empty());
     ASSERT_TRUE(order.parcel().perishable());
-    ASSERT_TRUE(ValidateOrder(order, Table()).ok());
+    ASSERT_OK(ValidateOrder(order, Table()));
   }
 }
 
@@ -378,7 +379,7 @@ TEST(OrderGenerator, GeneratedOrdersSurviveTheJsonRoundTrip) {
   for (uint64_t i = 0; i < 200; ++i) {
     v1::Order order = generator.Generate(i);
     Result<v1::Order> parsed = ParseOrderJson(OrderToJson(order));
-    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    ASSERT_OK(parsed);
     ASSERT_TRUE(MessageDifferencer::Equals(order, *parsed));
   }
 }

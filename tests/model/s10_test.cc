@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/testing/status_matchers.h"
+
 namespace sortline::model {
 namespace {
 
@@ -29,7 +31,7 @@ TEST(S10, FormatBuildsTheUpuExample) {
 TEST(S10, FormattedNumbersValidateAndAnyOtherCheckDigitFails) {
   for (uint32_t serial = 0; serial <= 99'999'999; serial += 7'654'321) {
     std::string number = FormatS10("EE", serial, "CN");
-    ASSERT_TRUE(ValidateS10(number).ok()) << number;
+    ASSERT_OK(ValidateS10(number)) << number;
     for (char digit = '0'; digit <= '9'; ++digit) {
       if (digit == number[10]) continue;
       std::string wrong = number;
@@ -53,12 +55,12 @@ TEST(S10, ValidationSaysWhatIsWrong) {
 TEST(S10Issuer, IssuesConsecutiveNumbersUntilTheRangeIsSpent) {
   S10Range range{"EA", "CN", 100, 102};
   Result<S10Issuer> issuer = S10Issuer::Create(range, 100);
-  ASSERT_TRUE(issuer.ok()) << issuer.status();
+  ASSERT_OK(issuer);
   for (uint32_t serial = 100; serial <= 102; ++serial) {
     Result<std::string> number = issuer->Next();
-    ASSERT_TRUE(number.ok()) << number.status();
+    ASSERT_OK(number);
     EXPECT_EQ(*number, FormatS10("EA", serial, "CN"));
-    EXPECT_TRUE(ValidateS10(*number).ok());
+    EXPECT_OK(ValidateS10(*number));
   }
   Result<std::string> spent = issuer->Next();
   EXPECT_EQ(spent.status().code(), StatusCode::kResourceExhausted);
@@ -69,15 +71,15 @@ TEST(S10Issuer, IssuesConsecutiveNumbersUntilTheRangeIsSpent) {
 TEST(S10Issuer, ResumingFromNextSerialNeverReissuesANumber) {
   S10Range range{"EA", "CN", 99'999'998, 99'999'999};
   Result<S10Issuer> first = S10Issuer::Create(range, 99'999'998);
-  ASSERT_TRUE(first.ok());
-  ASSERT_TRUE(first->Next().ok());
+  ASSERT_OK(first);
+  ASSERT_OK(first->Next());
   Result<S10Issuer> resumed = S10Issuer::Create(range, first->next_serial());
-  ASSERT_TRUE(resumed.ok());
+  ASSERT_OK(resumed);
   Result<std::string> last = resumed->Next();
-  ASSERT_TRUE(last.ok());
+  ASSERT_OK(last);
   EXPECT_EQ(*last, FormatS10("EA", 99'999'999, "CN"));
   Result<S10Issuer> after_end = S10Issuer::Create(range, resumed->next_serial());
-  ASSERT_TRUE(after_end.ok()) << after_end.status();
+  ASSERT_OK(after_end);
   EXPECT_EQ(after_end->Next().status().code(), StatusCode::kResourceExhausted);
 }
 

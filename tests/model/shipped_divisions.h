@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/model/divisions.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::model {
@@ -14,7 +15,7 @@ namespace sortline::model {
 inline const DivisionTable& ShippedDivisions() {
   static const DivisionTable* table = [] {
     auto loaded = DivisionTable::Load(testing::DivisionsDir());
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_OK(loaded);
     return std::move(loaded).value().release();
   }();
   return *table;

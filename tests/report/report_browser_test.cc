@@ -15,8 +15,8 @@
 
 #include "pipeline/model/orders.h"
 #include "proto/report.pb.h"
-#include "tests/testing/daemons.h"
 #include "tests/report/browser.h"
+#include "tests/testing/daemons.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
 

@@ -8,6 +8,7 @@
 
 #include "pipeline/runtime/intake.h"
 #include "pipeline/runtime/submit.h"
+#include "tests/testing/status_matchers.h"
 
 namespace sortline::runtime {
 namespace {
@@ -63,7 +64,7 @@ TEST(TrackingShard, SharesSplitTheSerialsIntoDisjointSlicesThatCoverTheRange_Iss
   uint32_t next = whole.first;
   for (uint32_t n = 0; n < 3; ++n) {
     Result<model::S10Range> part = TrackingShard(whole, std::to_string(n) + "/3", "");
-    ASSERT_TRUE(part.ok()) << part.status();
+    ASSERT_OK(part);
     EXPECT_EQ(part->first, next);
     EXPECT_GT(part->last, part->first);
     EXPECT_EQ(part->prefix, "EA");
@@ -76,8 +77,8 @@ TEST(TrackingShard, AutoTakesTheOrdinalOfAStatefulSetPodName_Issue11) {
   model::S10Range whole;
   Result<model::S10Range> pod = TrackingShard(whole, "auto/8", "sortline-intake-1");
   Result<model::S10Range> explicit_one = TrackingShard(whole, "1/8", "");
-  ASSERT_TRUE(pod.ok()) << pod.status();
-  ASSERT_TRUE(explicit_one.ok());
+  ASSERT_OK(pod);
+  ASSERT_OK(explicit_one);
   EXPECT_EQ(pod->first, explicit_one->first);
   EXPECT_EQ(pod->last, explicit_one->last);
 }

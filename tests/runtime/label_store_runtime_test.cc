@@ -30,6 +30,7 @@
 #include "pipeline/transport/envelope.h"
 #include "tests/runtime/runtime_fixture.h"
 #include "tests/testing/fault_file_system.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::runtime {
@@ -41,7 +42,7 @@ using std::chrono::milliseconds;
 std::vector<v1::SortRecord> DockRecords(const std::string& db_path) {
   std::vector<v1::SortRecord> records;
   auto dock = store::DockStore::Open(db_path, store::DockStoreOptions{});
-  EXPECT_TRUE(dock.ok()) << dock.status();
+  EXPECT_OK(dock);
   if (!dock.ok()) return records;
   EXPECT_TRUE((*dock)
                   ->ForEach([&](const v1::SortRecord& record) {
@@ -137,7 +138,7 @@ class LabelStoreRuntimeTest : public RuntimeFixture {
     intake_options.work_endpoint = "inproc://work-" + tag;
     intake_options.journal_path = dir_.file("intake.db");
     auto intake = Intake::Open(*services->context, *divisions_, intake_options);
-    EXPECT_TRUE(intake.ok()) << intake.status();
+    EXPECT_OK(intake);
     services->intake = std::move(intake).value();
     DockOptions dock_options;
     dock_options.records_endpoint = "inproc://records-" + tag;
@@ -145,14 +146,14 @@ class LabelStoreRuntimeTest : public RuntimeFixture {
     dock_options.store_path = dir_.file("dock.db");
     dock_options.manifest_dir = dir_.file("manifests");
     auto dock = Dock::Open(*services->context, dock_options);
-    EXPECT_TRUE(dock.ok()) << dock.status();
+    EXPECT_OK(dock);
     services->dock = std::move(dock).value();
     worker_options.intake_endpoint = intake_options.work_endpoint;
     worker_options.dock_endpoint = dock_options.records_endpoint;
     worker_options.name = "w-" + tag;
     if (worker_options.label_dir == "labels") worker_options.label_dir = dir_.file("labels");
     auto worker = Worker::Open(*services->context, *divisions_, plan_, worker_options);
-    EXPECT_TRUE(worker.ok()) << worker.status();
+    EXPECT_OK(worker);
     services->worker = std::move(worker).value();
     services->Start();
     return services;
@@ -178,7 +179,7 @@ TEST_F(LabelStoreRuntimeTest, EveryRecordOfARunNamesItsOwnPageAndItsReprintIsTha
   options.batch_size = 300;
   Progress progress(ProgressOptions{});
   Result<v1::RunSummary> summary = RunEmbedded(*divisions_, plan_, options, progress);
-  ASSERT_TRUE(summary.ok()) << summary.status();
+  ASSERT_OK(summary);
   ASSERT_EQ(summary->ok(), 700u);
 
   std::map<std::string, std::vector<std::string>> pages_of;  // file -> tracking by page
@@ -210,10 +211,10 @@ TEST_F(LabelStoreRuntimeTest, EveryRecordOfARunNamesItsOwnPageAndItsReprintIsTha
 
   // The reprint of a record is its page (the label get round trip).
   auto store = label::LabelStore::Open(summary->labels_dir(), {});
-  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_OK(store);
   const v1::SortRecord& record = records[records.size() / 2];
   auto reprint = (*store)->Extract(record.tracking_number());
-  ASSERT_TRUE(reprint.ok()) << reprint.status();
+  ASSERT_OK(reprint);
   std::string batch;
   ASSERT_TRUE(DefaultFileSystem()
                   .ReadFile(summary->labels_dir() + "/" + record.label().path(), &batch)
@@ -230,7 +231,7 @@ TEST_F(LabelStoreRuntimeTest, APerParcelRunWritesOneFilePerParcel) {
   options.fsync = true;
   Progress progress(ProgressOptions{});
   Result<v1::RunSummary> summary = RunEmbedded(*divisions_, plan_, options, progress);
-  ASSERT_TRUE(summary.ok()) << summary.status();
+  ASSERT_OK(summary);
   ASSERT_EQ(summary->ok(), 120u);
   for (const v1::SortRecord& record : DockRecords(summary->dock_db_path())) {
     EXPECT_EQ(record.label().path(), record.tracking_number() + ".pdf");
@@ -261,11 +262,11 @@ TEST_F(LabelStoreRuntimeTest,
   EXPECT_FALSE(services->worker_ended.load()) << "a full disk does not stop the worker";
   disk.SetDiskFull(false);
   submitter.join();
-  ASSERT_TRUE(summary.ok()) << summary.status() << "\n" << worker_log.All();
+  ASSERT_OK(summary) << "\n" << worker_log.All();
   EXPECT_EQ(summary->ok(), 300u);
   EXPECT_EQ(summary->failed(), 0u);
   services->Stop();
-  EXPECT_TRUE(services->worker_status.ok()) << services->worker_status;
+  EXPECT_OK(services->worker_status);
   EXPECT_EQ(DockRecords(dir_.file("dock.db")).size(), 300u);
 }
 
@@ -285,8 +286,8 @@ TEST_F(LabelStoreRuntimeTest, AWorkerEndsWithDataLossWhenALabelFlushFailsIssue10
   }
   auto client =
       transport::ClientChannel::Connect(*services->context, "inproc://submit-" + submit_tag_);
-  ASSERT_TRUE(client.ok()) << client.status();
-  ASSERT_TRUE((*client)->Send(transport::Encode(request)).ok());
+  ASSERT_OK(client);
+  ASSERT_OK((*client)->Send(transport::Encode(request)));
   auto reply = (*client)->Receive(milliseconds(10'000));
   ASSERT_TRUE(reply.ok() && reply->has_value());
   EXPECT_EQ(transport::Decode<v1::SubmitReply>(**reply).value().accepted(), 50u);
@@ -310,7 +311,7 @@ TEST_F(LabelStoreRuntimeTest, IntakeAndWorkersPruneWhatIsPastTheRetentionTimeIss
   submit_tag_ = "prune";
   auto services = StartServices(intake_options, worker_options, submit_tag_);
   Result<v1::RunSummary> summary = Submit(*services, WriteOrders(400, 25), 100);
-  ASSERT_TRUE(summary.ok()) << summary.status();
+  ASSERT_OK(summary);
   EXPECT_EQ(summary->ok(), 400u);
   // Once past the retention time, the journal keeps no order rows and labels/ no files;
   // the batches' totals stay.

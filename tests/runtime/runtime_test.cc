@@ -5,6 +5,7 @@
 #include <memory>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "pipeline/model/orders.h"
@@ -22,12 +23,16 @@
 #include "proto/dock.pb.h"
 #include "tests/runtime/runtime_fixture.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/process.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::runtime {
 namespace {
 
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 class RuntimeTest : public RuntimeFixture {};
 
@@ -46,7 +51,7 @@ TEST_F(RuntimeTest, EmbeddedRunSortsLabelsAndStoresEveryOrderOnce) {
   options.batch_size = 128;
   Progress progress(ProgressOptions{});
   Result<v1::RunSummary> summary = RunEmbedded(*divisions_, plan_, options, progress);
-  ASSERT_TRUE(summary.ok()) << summary.status();
+  ASSERT_OK(summary);
   EXPECT_EQ(summary->lines(), 600u);
   EXPECT_EQ(summary->accepted(), 600u);
   EXPECT_EQ(summary->ok(), 600u);
@@ -86,14 +91,14 @@ TEST_F(RuntimeTest, RunningTheSameFileAgainDoublesNothing) {
   options.batch_size = 100;
   Progress progress(ProgressOptions{});
   Result<v1::RunSummary> first = RunEmbedded(*divisions_, plan_, options, progress);
-  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_OK(first);
   std::string records_before;
   {
     std::ifstream in(first->records_path());
     records_before.assign(std::istreambuf_iterator<char>(in), {});
   }
   Result<v1::RunSummary> second = RunEmbedded(*divisions_, plan_, options, progress);
-  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_OK(second);
   EXPECT_EQ(second->ok(), 300u);
   EXPECT_EQ(second->failed(), 0u);
   std::ifstream in(second->records_path());
@@ -109,7 +114,7 @@ TEST_F(RuntimeTest, DockAnswersTheConveyorFromStoredRecords) {
   options.conveyor_endpoint = "inproc://conveyor";
   options.store_path = dir_.file("dock.db");
   auto dock = Dock::Open(*context, options);
-  ASSERT_TRUE(dock.ok()) << dock.status();
+  ASSERT_OK(dock);
   std::thread runner([&] { EXPECT_TRUE((*dock)->Run().ok()); });
 
   auto worker = transport::ClientChannel::Connect(*context, "inproc://records").value();
@@ -122,11 +127,11 @@ TEST_F(RuntimeTest, DockAnswersTheConveyorFromStoredRecords) {
     r->set_chute(chute);
     r->set_outcome(v1::OUTCOME_SORTED);
   }
-  ASSERT_TRUE(worker->Send(transport::Encode(records)).ok());
+  ASSERT_OK(worker->Send(transport::Encode(records)));
   auto ack = worker->Receive(milliseconds(5000));
   ASSERT_TRUE(ack.ok() && ack->has_value());
   auto stored = transport::Decode<v1::RecordsMessage>(**ack);
-  ASSERT_TRUE(stored.ok());
+  ASSERT_OK(stored);
   EXPECT_EQ(stored->stored().sequence(), 7u);
   EXPECT_EQ(stored->stored().stored(), 2u);
 
@@ -137,7 +142,7 @@ TEST_F(RuntimeTest, DockAnswersTheConveyorFromStoredRecords) {
     request.set_scanner_id("S1");
     request.set_transaction_id(txn);
     for (auto& b : barcodes) request.add_barcodes(b);
-    EXPECT_TRUE(scanner->Send(transport::Encode(message)).ok());
+    EXPECT_OK(scanner->Send(transport::Encode(message)));
     auto in = scanner->Receive(milliseconds(5000));
     EXPECT_TRUE(in.ok() && in->has_value());
     return transport::Decode<v1::ConveyorMessage>(**in).value().sort_response();
@@ -156,6 +161,68 @@ TEST_F(RuntimeTest, DockAnswersTheConveyorFromStoredRecords) {
   runner.join();
 }
 
+// Issue 15: a full journal refuses a batch with `retry` set, so the submitter sends the
+// same batch again later instead of giving up; intake keeps answering, its /readyz fails
+// while the journal refuses, and a batch it will never take is not marked retry.
+TEST_F(RuntimeTest, IntakeAnswersRetryWhileItsJournalIsFullIssue15) {
+  auto context = transport::Context::Create().value();
+  IntakeOptions options;
+  options.submit_endpoint = "tcp://127.0.0.1:0";
+  options.work_endpoint = "tcp://127.0.0.1:0";
+  options.journal_path = dir_.file("intake.db");
+  options.journal.synchronous_full = false;
+  options.journal.max_bytes = 256 * 1024;
+  options.metrics_port = 0;
+  Result<std::unique_ptr<Intake>> intake = Intake::Open(*context, *divisions_, options);
+  ASSERT_OK(intake);
+  std::thread runner([&] { EXPECT_OK((*intake)->Run()); });
+  auto client = transport::ClientChannel::Connect(*context, (*intake)->submit_endpoint()).value();
+  auto call = [&](const v1::SubmitRequest& request) {
+    EXPECT_OK(client->Send(transport::Encode(request)));
+    auto in = client->Receive(milliseconds(10'000));
+    EXPECT_TRUE(in.ok() && in->has_value()) << "intake did not answer";
+    if (!in.ok() || !in->has_value()) return v1::SubmitReply();
+    return transport::Decode<v1::SubmitReply>(**in).value();
+  };
+
+  int taken = 0;
+  v1::SubmitReply refused;
+  for (int b = 0; b < 200 && refused.error().empty(); ++b) {
+    v1::SubmitRequest request;
+    request.mutable_batch()->set_batch_id("B" + std::to_string(b));
+    for (int i = 0; i < 100; ++i) {
+      *request.mutable_batch()->add_orders() =
+          testing::SampleOrder("O" + std::to_string(b) + "-" + std::to_string(i));
+    }
+    v1::SubmitReply reply = call(request);
+    if (reply.error().empty()) {
+      EXPECT_EQ(reply.accepted(), 100u);
+      ++taken;
+    } else {
+      refused = reply;
+    }
+  }
+  ASSERT_FALSE(refused.error().empty()) << "the journal never filled up";
+  EXPECT_GT(taken, 0);
+  EXPECT_TRUE(refused.retry()) << refused.ShortDebugString();
+  EXPECT_THAT(refused.error(), HasSubstr("full"));
+  EXPECT_THAT(testing::HttpGet((*intake)->metrics_port(), "/readyz"), StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(testing::HttpGet((*intake)->metrics_port(), "/metrics"),
+              HasSubstr("\nsortline_intake_batches_refused_total 1\n"));
+
+  v1::SubmitRequest progress;
+  progress.set_progress_batch_id("B0");
+  EXPECT_EQ(call(progress).progress().total(), 100u) << "intake still answers";
+  v1::SubmitRequest no_id;
+  *no_id.mutable_batch()->add_orders() = testing::SampleOrder("never");
+  v1::SubmitReply never = call(no_id);
+  EXPECT_FALSE(never.error().empty());
+  EXPECT_FALSE(never.retry()) << "a batch without an id is never taken: no point resending it";
+
+  (*intake)->RequestStop();
+  runner.join();
+}
+
 TEST_F(RuntimeTest, IntakeAnswersARepeatedBatchIdentically) {
   auto context = transport::Context::Create().value();
   IntakeOptions options;
@@ -163,7 +230,7 @@ TEST_F(RuntimeTest, IntakeAnswersARepeatedBatchIdentically) {
   options.work_endpoint = "inproc://work";
   options.journal_path = dir_.file("intake.db");
   auto intake = Intake::Open(*context, *divisions_, options);
-  ASSERT_TRUE(intake.ok()) << intake.status();
+  ASSERT_OK(intake);
   std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
 
   auto client = transport::ClientChannel::Connect(*context, "inproc://submit").value();
@@ -176,7 +243,7 @@ TEST_F(RuntimeTest, IntakeAnswersARepeatedBatchIdentically) {
   bad.mutable_parcel()->set_weight_g(0);
   *batch->add_orders() = bad;
   auto call = [&](const v1::SubmitRequest& r) {
-    EXPECT_TRUE(client->Send(transport::Encode(r)).ok());
+    EXPECT_OK(client->Send(transport::Encode(r)));
     auto in = client->Receive(milliseconds(5000));
     EXPECT_TRUE(in.ok() && in->has_value());
     return transport::Decode<v1::SubmitReply>(**in).value();
@@ -202,7 +269,7 @@ TEST_F(RuntimeTest, IntakeAnswersARepeatedBatchIdentically) {
   // A peer speaking another schema version is refused, and intake keeps serving.
   v1::SubmitRequest future = request;
   future.set_schema_version(2);
-  EXPECT_TRUE(client->Send(future.SerializeAsString()).ok());
+  EXPECT_OK(client->Send(future.SerializeAsString()));
   auto in = client->Receive(milliseconds(5000));
   ASSERT_TRUE(in.ok() && in->has_value());
   v1::SubmitReply refused;
@@ -221,7 +288,7 @@ class RawWorker {
       : channel_(transport::ClientChannel::Connect(context, endpoint, name).value()) {}
 
   void Send(const v1::WorkMessage& message) {
-    ASSERT_TRUE(channel_->Send(transport::Encode(message)).ok());
+    ASSERT_OK(channel_->Send(transport::Encode(message)));
   }
   void Ready(uint32_t credit) {
     v1::WorkMessage m;
@@ -258,7 +325,7 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
   options.journal_path = dir_.file("intake.db");
   options.lease_ms = 600;
   auto intake = Intake::Open(*context, *divisions_, options);
-  ASSERT_TRUE(intake.ok()) << intake.status();
+  ASSERT_OK(intake);
   std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
 
   // A worker intake has never heard of is asked for its credit.
@@ -273,7 +340,7 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
   request.mutable_batch()->set_batch_id("B1");
   *request.mutable_batch()->add_orders() = testing::SampleOrder("L1");
   *request.mutable_batch()->add_orders() = testing::SampleOrder("L2");
-  ASSERT_TRUE(submitter->Send(transport::Encode(request)).ok());
+  ASSERT_OK(submitter->Send(transport::Encode(request)));
   auto ack = submitter->Receive(milliseconds(5000));
   ASSERT_TRUE(ack.ok() && ack->has_value());
 
@@ -338,7 +405,7 @@ TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease)
   options.fsync_labels = false;
   options.dock_ack_timeout_ms = 60'000;  // no resend within the test
   auto worker = Worker::Open(*context, *divisions_, plan_, options);
-  ASSERT_TRUE(worker.ok()) << worker.status();
+  ASSERT_OK(worker);
   std::thread runner([&] { EXPECT_TRUE((*worker)->Run().ok()); });
 
   auto next_work_message = [&](v1::WorkMessage::KindCase kind, milliseconds timeout) {
@@ -357,7 +424,7 @@ TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease)
   v1::Order order = testing::SampleOrder("A1");
   order.set_tracking_number("EA000000014CN");
   *work.mutable_work()->add_orders() = order;
-  ASSERT_TRUE(intake->Send("w1", transport::Encode(work)).ok());
+  ASSERT_OK(intake->Send("w1", transport::Encode(work)));
 
   auto records = dock->Receive(milliseconds(10'000));
   ASSERT_TRUE(records.ok() && records->has_value());
@@ -367,14 +434,14 @@ TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease)
   v1::RecordsMessage stale;
   stale.mutable_stored()->set_sequence(1);
   stale.mutable_stored()->set_stored(1);
-  ASSERT_TRUE(dock->Send("w1", transport::Encode(stale)).ok());
+  ASSERT_OK(dock->Send("w1", transport::Encode(stale)));
   EXPECT_FALSE(next_work_message(v1::WorkMessage::kDone, milliseconds(1500)).has_value())
       << "the lease was reported done on another batch's acknowledgement";
 
   v1::RecordsMessage ack;
   ack.mutable_stored()->set_sequence(batch->batch().sequence());
   ack.mutable_stored()->set_stored(1);
-  ASSERT_TRUE(dock->Send("w1", transport::Encode(ack)).ok());
+  ASSERT_OK(dock->Send("w1", transport::Encode(ack)));
   std::optional<v1::WorkMessage> done =
       next_work_message(v1::WorkMessage::kDone, milliseconds(5000));
   ASSERT_TRUE(done.has_value());

@@ -20,6 +20,7 @@
 #include "pipeline/runtime/progress.h"
 #include "pipeline/runtime/protobuf_log.h"
 #include "pipeline/transport/envelope.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::runtime {
@@ -63,7 +64,7 @@ class SubmitTest : public ::testing::Test {
     std::fclose(out);
     progress_text_.assign(buffer, size);
     std::free(buffer);
-    EXPECT_TRUE(summary.ok()) << summary.status();
+    EXPECT_OK(summary);
     return summary.ok() ? *summary : v1::RunSummary();
   }
 
@@ -175,11 +176,11 @@ TEST_F(SubmitTest, IntakeAnswersHostileSubmitMessagesAndKeepsServingIssue13) {
   std::vector<std::string> logged;
   options.log = [&logged](const std::string& line) { logged.push_back(line); };
   auto intake = Intake::Open(*context, *divisions_, options);
-  ASSERT_TRUE(intake.ok()) << intake.status();
+  ASSERT_OK(intake);
   std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
   auto client = transport::ClientChannel::Connect(*context, "inproc://hostile-submit").value();
   auto call = [&](const std::string& payload) {
-    EXPECT_TRUE(client->Send(payload).ok());
+    EXPECT_OK(client->Send(payload));
     auto in = client->Receive(std::chrono::milliseconds(5000));
     EXPECT_TRUE(in.ok() && in->has_value());
     v1::SubmitReply reply;

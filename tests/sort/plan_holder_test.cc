@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::sort {
@@ -19,7 +20,7 @@ using ::testing::HasSubstr;
 const model::DivisionTable& Table() {
   static const model::DivisionTable* table = [] {
     auto loaded = model::DivisionTable::Load(testing::DivisionsDir(), /*with_towns=*/false);
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_OK(loaded);
     return std::move(loaded).value().release();
   }();
   return *table;
@@ -49,7 +50,7 @@ void WritePlan(const testing::TempDir& dir, const std::string& rules) {
 
 std::shared_ptr<const SortPlan> MustLoad(const testing::TempDir& dir) {
   auto plan = SortPlan::Load(dir.path().string(), &Table());
-  EXPECT_TRUE(plan.ok()) << plan.status();
+  EXPECT_OK(plan);
   return plan.ok() ? std::shared_ptr<const SortPlan>(std::move(plan).value()) : nullptr;
 }
 
@@ -75,7 +76,7 @@ TEST(PlanReloader, ReloadSwapsInTheEditedPlanAndOldSnapshotsStayUsable) {
   std::shared_ptr<const SortPlan> before = holder.Get();
 
   WritePlan(dir, RulesTo("C027"));
-  ASSERT_TRUE(reloader.Reload().ok());
+  ASSERT_OK(reloader.Reload());
   std::shared_ptr<const SortPlan> after = holder.Get();
   EXPECT_NE(after->version(), before->version());
   v1::SortRecord record;
@@ -165,7 +166,7 @@ TEST(PlanReloader, ReloadingWhileOtherThreadsAssignGivesConsistentRecords) {
   }
   for (int i = 0; i < 40; ++i) {
     WritePlan(live, RulesTo(i % 2 == 0 ? "C027" : "C052"));
-    ASSERT_TRUE(reloader.Reload().ok());
+    ASSERT_OK(reloader.Reload());
     WritePlan(live, RulesTo("C404"));  // refused: the last good plan stays
     ASSERT_FALSE(reloader.Reload().ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

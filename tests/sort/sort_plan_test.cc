@@ -12,6 +12,7 @@
 
 #include "pipeline/model/csv.h"
 #include "pipeline/model/orders.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 // Counts heap allocations made while `counting` is set, to check Assign's promise.
@@ -59,7 +60,7 @@ using ::testing::MatchesRegex;
 const model::DivisionTable& Table() {
   static const model::DivisionTable* table = [] {
     auto loaded = model::DivisionTable::Load(testing::DivisionsDir());
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_OK(loaded);
     return std::move(loaded).value().release();
   }();
   return *table;
@@ -108,7 +109,7 @@ std::vector<PlanFile> Files(std::string rules, std::string chutes = std::string(
 std::unique_ptr<SortPlan> MustParse(const std::vector<PlanFile>& files,
                                     const model::DivisionTable* divisions = &Table()) {
   auto plan = SortPlan::Parse(files, divisions);
-  EXPECT_TRUE(plan.ok()) << plan.status();
+  EXPECT_OK(plan);
   return plan.ok() ? std::move(plan).value() : nullptr;
 }
 
@@ -512,10 +513,10 @@ TEST(SortPlan, LoadReadsADirectoryOrFilesAndNamesThemInMessages) {
   std::ofstream(dir.file("groups.csv")) << kGroups;
   std::ofstream(dir.file("notes.txt")) << "not a table";
   auto from_dir = SortPlan::Load(dir.path().string(), &Table());
-  ASSERT_TRUE(from_dir.ok()) << from_dir.status();
+  ASSERT_OK(from_dir);
   auto from_files = SortPlan::LoadFiles(
       {dir.file("rules.csv"), dir.file("groups.csv"), dir.file("chutes.csv")}, &Table());
-  ASSERT_TRUE(from_files.ok()) << from_files.status();
+  ASSERT_OK(from_files);
   EXPECT_EQ((*from_dir)->version(), (*from_files)->version());
   EXPECT_EQ((*from_dir)->version(), MustParse(Files(kRules))->version());
 
@@ -647,7 +648,7 @@ TEST(SortPlanProperty, TheChosenRuleIsTheOneABruteForceScanPicks) {
 
 TEST(ExamplePlan, ReachesEveryCountyForEveryService) {
   auto plan = SortPlan::Load(testing::DefaultPlanPath(), &Table());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_OK(plan);
   EXPECT_EQ(Table().Counties().size(), 2978u);
   EXPECT_THAT((*plan)->Unreached(Table()), ::testing::IsEmpty());
   for (const model::Division* county : Table().Counties()) {
@@ -661,7 +662,7 @@ TEST(ExamplePlan, ReachesEveryCountyForEveryService) {
 
 TEST(ExamplePlan, WeinanAndGuigangCountiesHaveStationsOfTheirOwn) {
   auto plan = SortPlan::Load(testing::DefaultPlanPath(), &Table());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_OK(plan);
   std::set<std::string> stations;
   int counties = 0;
   for (const model::Division* county : Table().Counties()) {
@@ -678,7 +679,7 @@ TEST(ExamplePlan, WeinanAndGuigangCountiesHaveStationsOfTheirOwn) {
 
 TEST(ExamplePlan, HasAFreshProduceRuleAndEveryChuteKind) {
   auto plan = SortPlan::Load(testing::DefaultPlanPath(), &Table());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_OK(plan);
   const SortPlan& p = **plan;
   EXPECT_NE(AssignTo(p, "610102", v1::SERVICE_FRESH_PRODUCE).sort_code(),
             AssignTo(p, "610102", v1::SERVICE_STANDARD).sort_code());
@@ -692,7 +693,7 @@ TEST(ExamplePlan, HasAFreshProduceRuleAndEveryChuteKind) {
   std::set<std::string> specials = {reject, no_rule, record.chute()};
   EXPECT_EQ(specials.size(), 3u);
   std::string chutes;
-  ASSERT_TRUE(model::ReadFileToString(testing::DefaultPlanPath() + "/chutes.csv", &chutes).ok());
+  ASSERT_OK(model::ReadFileToString(testing::DefaultPlanPath() + "/chutes.csv", &chutes));
   for (const char* kind : {",normal,", ",overflow,", ",reject,", ",no-rule,", ",manual,"}) {
     EXPECT_THAT(chutes, HasSubstr(kind));
   }
@@ -700,7 +701,7 @@ TEST(ExamplePlan, HasAFreshProduceRuleAndEveryChuteKind) {
 
 TEST(ExamplePlan, AssignDoesNotAllocateOnceTheRecordHasRoom) {
   auto plan = SortPlan::Load(testing::DefaultPlanPath(), &Table());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_OK(plan);
   model::OrderGenerator generator(Table(), model::GeneratorOptions{});
   std::vector<v1::Order> orders;
   for (uint64_t i = 0; i < 500; ++i) {
@@ -718,7 +719,7 @@ TEST(ExamplePlan, AssignDoesNotAllocateOnceTheRecordHasRoom) {
 
 TEST(ExamplePlan, SortsEveryGeneratedOrder) {
   auto plan = SortPlan::Load(testing::DefaultPlanPath(), &Table());
-  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_OK(plan);
   model::OrderGenerator generator(Table(), model::GeneratorOptions{});
   v1::SortRecord record;
   for (uint64_t i = 0; i < 2000; ++i) {

@@ -12,6 +12,7 @@
 #include "pipeline/store/sqlite_db.h"
 #include "tests/store/store_testing.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store {
@@ -50,7 +51,7 @@ class DockStoreTest : public ::testing::Test {
 
   std::unique_ptr<DockStore> Open() {
     Result<std::unique_ptr<DockStore>> store = DockStore::Open(path(), {});
-    EXPECT_TRUE(store.ok()) << store.status();
+    EXPECT_OK(store);
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
@@ -197,7 +198,7 @@ TEST_F(DockStoreTest, RecordsSurviveReopenAndTheDatabaseIsIntact) {
 }
 
 TEST_F(DockStoreTest, RecordsAreStampedByTheGivenClock) {
-  testing::FakeClock clock(1'726'704'000'123);
+  sortline::testing::FakeClock clock(1'726'704'000'123);
   DockStoreOptions options;
   options.clock = &clock;
   {
@@ -212,7 +213,7 @@ TEST_F(DockStoreTest, RecordsAreStampedByTheGivenClock) {
 TEST_F(DockStoreTest, JournalFileIsRefusedAsADockStore) {
   {
     Result<std::unique_ptr<Journal>> journal = Journal::Open(path(), {});
-    ASSERT_TRUE(journal.ok()) << journal.status();
+    ASSERT_OK(journal);
   }
   Result<std::unique_ptr<DockStore>> store = DockStore::Open(path(), {});
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status();

@@ -16,6 +16,7 @@
 #include "pipeline/store/sqlite_db.h"
 #include "tests/store/store_testing.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store {
@@ -97,7 +98,7 @@ class JournalTest : public ::testing::Test {
 
   std::unique_ptr<Journal> Open(const JournalOptions& options = {}) {
     Result<std::unique_ptr<Journal>> journal = Journal::Open(path(), options);
-    EXPECT_TRUE(journal.ok()) << journal.status();
+    EXPECT_OK(journal);
     return journal.ok() ? std::move(journal).value() : nullptr;
   }
 
@@ -123,7 +124,7 @@ TEST_F(JournalTest, SubmitAssignsValidUniqueConsecutiveS10Numbers) {
     expected.set_tracking_number(tracking);
     EXPECT_EQ(work.orders(i).SerializeAsString(), expected.SerializeAsString())
         << "the journaled order is the submitted one plus its number";
-    EXPECT_TRUE(model::ValidateS10(tracking).ok()) << tracking;
+    EXPECT_OK(model::ValidateS10(tracking)) << tracking;
     EXPECT_EQ(tracking.substr(0, 2), "EA");
     EXPECT_EQ(tracking.substr(11), "CN");
     EXPECT_EQ(Serial(tracking), static_cast<uint32_t>(i + 1)) << tracking;
@@ -519,7 +520,7 @@ TEST_F(JournalTest, LateFailureOfAnExpiredLeaseDoesNotOverrideTheNewLease) {
 }
 
 TEST_F(JournalTest, PruneRemovesTheOrdersOfBatchesCompleteForTheRetentionTimeIssue10) {
-  testing::FakeClock clock(0);
+  sortline::testing::FakeClock clock(0);
   JournalOptions options;
   options.clock = &clock;
   auto journal = Open(options);
@@ -557,7 +558,7 @@ TEST_F(JournalTest, PruneRemovesTheOrdersOfBatchesCompleteForTheRetentionTimeIss
 }
 
 TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
-  testing::FakeClock clock(0);
+  sortline::testing::FakeClock clock(0);
   JournalOptions options;
   options.clock = &clock;
   options.synchronous_full = false;
@@ -705,7 +706,7 @@ TEST_F(JournalTest, FileThatIsNotADatabaseIsDataLoss) {
 TEST_F(JournalTest, DockStoreFileIsRefusedAsAJournal) {
   {
     Result<std::unique_ptr<DockStore>> dock = DockStore::Open(path(), {});
-    ASSERT_TRUE(dock.ok()) << dock.status();
+    ASSERT_OK(dock);
   }
   Result<std::unique_ptr<Journal>> journal = Journal::Open(path(), {});
   EXPECT_EQ(journal.status().code(), StatusCode::kFailedPrecondition) << journal.status();

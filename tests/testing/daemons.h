@@ -32,27 +32,27 @@ std::string Endpoint(int port, const std::string& host = "127.0.0.1");
 // sortline-dock's flags. The daemon's own defaults bind fixed ports (events 5562,
 // telegram 5563, metrics 9464); these defaults bind none of them.
 struct DockFlags {
-  std::string records;              // --records endpoint; REQUIRED
-  std::string conveyor;             // --conveyor endpoint; REQUIRED
-  std::string db;                   // --db; REQUIRED
-  std::string manifests;            // --manifests; "" = the dock's default (./manifests)
-  std::string events;               // --events endpoint; "" = no events channel
-  int telegram_port = -1;           // --telegram-port; -1 = none, 0 = any free port
-  int metrics_port = -1;            // --metrics-port; -1 = none, 0 = any free port
-  std::string plan;                 // --plan; "" = the dock's default
-  bool fsync = true;                // false: --no-fsync
-  std::vector<std::string> extra;   // further flags, appended as given
+  std::string records;             // --records endpoint; REQUIRED
+  std::string conveyor;            // --conveyor endpoint; REQUIRED
+  std::string db;                  // --db; REQUIRED
+  std::string manifests;           // --manifests; "" = the dock's default (./manifests)
+  std::string events;              // --events endpoint; "" = no events channel
+  int telegram_port = -1;          // --telegram-port; -1 = none, 0 = any free port
+  int metrics_port = -1;           // --metrics-port; -1 = none, 0 = any free port
+  std::string plan;                // --plan; "" = the dock's default
+  bool fsync = true;               // false: --no-fsync
+  std::vector<std::string> extra;  // further flags, appended as given
 };
 
 // sortline-intake's flags.
 struct IntakeFlags {
-  std::string submit;               // --submit endpoint; REQUIRED
-  std::string work;                 // --work endpoint; REQUIRED
-  std::string journal;              // --journal; REQUIRED
-  int lease_ms = 0;                 // --lease-ms; 0 = intake's default
-  int metrics_port = -1;            // --metrics-port; -1 = none, 0 = any free port
-  bool fsync = true;                // false: --no-fsync
-  std::vector<std::string> extra;   // further flags, appended as given
+  std::string submit;              // --submit endpoint; REQUIRED
+  std::string work;                // --work endpoint; REQUIRED
+  std::string journal;             // --journal; REQUIRED
+  int lease_ms = 0;                // --lease-ms; 0 = intake's default
+  int metrics_port = -1;           // --metrics-port; -1 = none, 0 = any free port
+  bool fsync = true;               // false: --no-fsync
+  std::vector<std::string> extra;  // further flags, appended as given
 };
 
 // sortline-worker's flags.

@@ -3,6 +3,7 @@
 // StatusIs matches a Status or a Result's status by code and, optionally, message.
 //
 //   ASSERT_OK(journal->Submit(batch));
+//   ASSERT_OK(plan) << "while loading " << path;
 //   EXPECT_THAT(plan.status(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("rules.csv:3")));
 //
 // Thread-safety: as GoogleTest's assertions.
@@ -44,13 +45,15 @@ inline auto StatusIs(StatusCode code) { return StatusIsMatcher(code, ::testing::
 
 }  // namespace sortline::testing
 
-#define SORTLINE_STATUS_CHECK_(expr, fail)                                     \
-  do {                                                                         \
-    const auto& sortline_checked_ = (expr);                                    \
-    const ::sortline::Status& sortline_status_ =                               \
-        ::sortline::testing::GetStatus(sortline_checked_);                     \
-    if (!sortline_status_.ok()) fail() << #expr << " is " << sortline_status_; \
-  } while (false)
+// The status is copied, so a temporary Result may be checked; more context may be
+// streamed after it, as after any GoogleTest assertion.
+#define SORTLINE_STATUS_CHECK_(expr, fail)                                              \
+  GTEST_AMBIGUOUS_ELSE_BLOCKER_                                                         \
+  if (const ::sortline::Status sortline_status_ = ::sortline::testing::GetStatus(expr); \
+      sortline_status_.ok())                                                            \
+    ;                                                                                   \
+  else                                                                                  \
+    fail() << #expr << " is " << sortline_status_ << " "
 
 // Fails the test (ASSERT: and returns) when `expr`, a Status or Result<T>, is not OK.
 #define ASSERT_OK(expr) SORTLINE_STATUS_CHECK_(expr, GTEST_FAIL)

@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 #include <zmq.hpp>
 
+#include "tests/testing/status_matchers.h"
+
 namespace sortline::transport {
 namespace {
 
@@ -34,14 +36,14 @@ ChannelOptions FastOptions() {
 
 std::unique_ptr<Context> NewContext() {
   Result<std::unique_ptr<Context>> context = Context::Create();
-  EXPECT_TRUE(context.ok()) << context.status();
+  EXPECT_OK(context);
   return std::move(context).value();
 }
 
 std::unique_ptr<ServerChannel> BindOrDie(Context& context, const std::string& endpoint,
                                          const ChannelOptions& options = FastOptions()) {
   Result<std::unique_ptr<ServerChannel>> server = ServerChannel::Bind(context, endpoint, options);
-  EXPECT_TRUE(server.ok()) << server.status();
+  EXPECT_OK(server);
   return server.ok() ? std::move(server).value() : nullptr;
 }
 
@@ -50,21 +52,21 @@ std::unique_ptr<ClientChannel> ConnectOrDie(Context& context, const std::string&
                                             const ChannelOptions& options = FastOptions()) {
   Result<std::unique_ptr<ClientChannel>> client =
       ClientChannel::Connect(context, endpoint, identity, options);
-  EXPECT_TRUE(client.ok()) << client.status();
+  EXPECT_OK(client);
   return client.ok() ? std::move(client).value() : nullptr;
 }
 
 // The next message at `server`, or an Incoming with peer "<none>" after kWait.
 Incoming ReceiveAt(ServerChannel& server, milliseconds timeout = kWait) {
   Result<std::optional<Incoming>> incoming = server.Receive(timeout);
-  EXPECT_TRUE(incoming.ok()) << incoming.status();
+  EXPECT_OK(incoming);
   if (!incoming.ok() || !incoming->has_value()) return Incoming{"<none>", ""};
   return **incoming;
 }
 
 std::string ReceiveAt(ClientChannel& client, milliseconds timeout = kWait) {
   Result<std::optional<std::string>> payload = client.Receive(timeout);
-  EXPECT_TRUE(payload.ok()) << payload.status();
+  EXPECT_OK(payload);
   if (!payload.ok() || !payload->has_value()) return "<none>";
   return **payload;
 }
@@ -102,11 +104,11 @@ TEST(Channel, RoundTripsOverInproc) {
   std::unique_ptr<ClientChannel> client = ConnectOrDie(*context, server->endpoint(), "scanner-1");
   ASSERT_NE(client, nullptr);
 
-  ASSERT_TRUE(client->Send("ping").ok());
+  ASSERT_OK(client->Send("ping"));
   Incoming incoming = ReceiveAt(*server);
   EXPECT_EQ(incoming.peer, "scanner-1");
   EXPECT_EQ(incoming.payload, "ping");
-  ASSERT_TRUE(server->Send(incoming.peer, "pong").ok());
+  ASSERT_OK(server->Send(incoming.peer, "pong"));
   EXPECT_EQ(ReceiveAt(*client), "pong");
 }
 
@@ -123,12 +125,12 @@ TEST(Channel, RoundTripsOverTcpOnAnOsChosenPort) {
   // Binary bytes, including NULs, arrive intact in both directions.
   std::string request(1 << 20, '\0');
   for (size_t i = 0; i < request.size(); ++i) request[i] = static_cast<char>(i * 31 % 251);
-  ASSERT_TRUE(client->Send(request).ok());
+  ASSERT_OK(client->Send(request));
   Incoming incoming = ReceiveAt(*server);
   EXPECT_EQ(incoming.peer, "worker-7");
   EXPECT_TRUE(incoming.payload == request);
   std::string reply("ok\0done", 7);
-  ASSERT_TRUE(server->Send(incoming.peer, reply).ok());
+  ASSERT_OK(server->Send(incoming.peer, reply));
   EXPECT_EQ(ReceiveAt(*client), reply);
 }
 
@@ -140,7 +142,7 @@ TEST(ServerChannel, RepliesReachTheClientThatAsked) {
   for (const std::string name : {"worker-a", "worker-b", "worker-c", ""}) {
     clients[name] = ConnectOrDie(*context, server->endpoint(), name);
     ASSERT_NE(clients[name], nullptr);
-    ASSERT_TRUE(clients[name]->Send("from " + name).ok());
+    ASSERT_OK(clients[name]->Send("from " + name));
   }
 
   std::set<std::string> peers;
@@ -149,7 +151,7 @@ TEST(ServerChannel, RepliesReachTheClientThatAsked) {
     ASSERT_NE(incoming.peer, "<none>");
     EXPECT_FALSE(incoming.peer.empty());
     peers.insert(incoming.peer);
-    ASSERT_TRUE(server->Send(incoming.peer, "reply to " + incoming.payload).ok());
+    ASSERT_OK(server->Send(incoming.peer, "reply to " + incoming.payload));
   }
   EXPECT_EQ(peers.size(), clients.size());
   for (auto& [name, client] : clients) {
@@ -174,7 +176,7 @@ TEST(ServerChannel, AnswersReqClientsBehindTheEmptyDelimiter) {
     ASSERT_TRUE(gateway.send(zmq::buffer(barcode), zmq::send_flags::none));
     Incoming incoming = ReceiveAt(*server);
     EXPECT_EQ(incoming.payload, barcode);
-    ASSERT_TRUE(server->Send(incoming.peer, "chute for " + barcode).ok());
+    ASSERT_OK(server->Send(incoming.peer, "chute for " + barcode));
     zmq::message_t reply;
     ASSERT_TRUE(gateway.recv(reply, zmq::recv_flags::none)) << "REQ dropped the reply";
     EXPECT_EQ(reply.to_string(), "chute for " + barcode);
@@ -188,7 +190,7 @@ TEST(ServerChannel, ReceiveTimesOutEmpty) {
   steady_clock::time_point start = steady_clock::now();
   Result<std::optional<Incoming>> incoming = server->Receive(milliseconds(60));
   milliseconds waited = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
-  ASSERT_TRUE(incoming.ok()) << incoming.status();
+  ASSERT_OK(incoming);
   EXPECT_FALSE(incoming->has_value());
   EXPECT_GE(waited.count(), 55);
   EXPECT_LT(waited.count(), 1000);
@@ -203,7 +205,7 @@ TEST(ClientChannel, ReceiveTimesOutEmpty) {
   steady_clock::time_point start = steady_clock::now();
   Result<std::optional<std::string>> payload = client->Receive(milliseconds(60));
   milliseconds waited = std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
-  ASSERT_TRUE(payload.ok()) << payload.status();
+  ASSERT_OK(payload);
   EXPECT_FALSE(payload->has_value());
   EXPECT_GE(waited.count(), 55);
 }
@@ -223,9 +225,9 @@ TEST(ServerChannel, SendToVanishedPeerIsUnavailable) {
   ASSERT_NE(server, nullptr);
   std::unique_ptr<ClientChannel> client = ConnectOrDie(*context, server->endpoint(), "worker-9");
   ASSERT_NE(client, nullptr);
-  ASSERT_TRUE(client->Send("hello").ok());
+  ASSERT_OK(client->Send("hello"));
   ASSERT_EQ(ReceiveAt(*server).peer, "worker-9");
-  ASSERT_TRUE(server->Send("worker-9", "still there").ok());
+  ASSERT_OK(server->Send("worker-9", "still there"));
 
   client.reset();
   // The disconnect reaches the ROUTER asynchronously; it must show within a moment.
@@ -252,13 +254,13 @@ TEST(ServerChannel, OversizedMessageIsDroppedWhileOtherPeersAreServed) {
   ASSERT_NE(big, nullptr);
   ASSERT_NE(good, nullptr);
 
-  ASSERT_TRUE(big->Send(std::string(4096, 'x')).ok());
-  ASSERT_TRUE(good->Send("small").ok());
+  ASSERT_OK(big->Send(std::string(4096, 'x')));
+  ASSERT_OK(good->Send("small"));
 
   Incoming incoming = ReceiveAt(*server);
   EXPECT_EQ(incoming.peer, "good");
   EXPECT_EQ(incoming.payload, "small");
-  ASSERT_TRUE(server->Send("good", "served").ok());
+  ASSERT_OK(server->Send("good", "served"));
   EXPECT_EQ(ReceiveAt(*good), "served");
   // The oversized message never surfaces.
   EXPECT_EQ(ReceiveAt(*server, milliseconds(200)).peer, "<none>");
@@ -273,8 +275,8 @@ TEST(ServerChannel, OversizedInprocMessageIsDroppedAndTheNextOneArrives) {
   std::unique_ptr<ClientChannel> client = ConnectOrDie(*context, "inproc://small", "c");
   ASSERT_NE(client, nullptr);
 
-  ASSERT_TRUE(client->Send(std::string(1025, 'x')).ok());
-  ASSERT_TRUE(client->Send(std::string(1024, 'y')).ok());
+  ASSERT_OK(client->Send(std::string(1025, 'x')));
+  ASSERT_OK(client->Send(std::string(1024, 'y')));
   Incoming incoming = ReceiveAt(*server);
   EXPECT_EQ(incoming.payload, std::string(1024, 'y'));
   EXPECT_EQ(ReceiveAt(*server, milliseconds(20)).peer, "<none>");
@@ -291,11 +293,11 @@ TEST(ClientChannel, ConnectsBeforeTheServerBindsAndThenMessagesFlow) {
 
   std::unique_ptr<ServerChannel> server = BindOrDie(*context, endpoint);
   ASSERT_NE(server, nullptr);
-  ASSERT_TRUE(client->Send("first").ok());
+  ASSERT_OK(client->Send("first"));
   Incoming incoming = ReceiveAt(*server);
   EXPECT_EQ(incoming.peer, "early");
   EXPECT_EQ(incoming.payload, "first");
-  ASSERT_TRUE(server->Send("early", "welcome").ok());
+  ASSERT_OK(server->Send("early", "welcome"));
   EXPECT_EQ(ReceiveAt(*client), "welcome");
 }
 
@@ -305,7 +307,7 @@ TEST(ClientChannel, ConnectsBeforeAnInprocServerBinds) {
   ASSERT_NE(client, nullptr);
   std::unique_ptr<ServerChannel> server = BindOrDie(*context, "inproc://later");
   ASSERT_NE(server, nullptr);
-  ASSERT_TRUE(client->Send("first").ok());
+  ASSERT_OK(client->Send("first"));
   EXPECT_EQ(ReceiveAt(*server).payload, "first");
 }
 
@@ -316,7 +318,7 @@ TEST(ClientChannel, SurvivesAServerRestart) {
   std::string endpoint = server->endpoint();
   std::unique_ptr<ClientChannel> client = ConnectOrDie(*context, endpoint, "survivor");
   ASSERT_NE(client, nullptr);
-  ASSERT_TRUE(client->Send("before").ok());
+  ASSERT_OK(client->Send("before"));
   ASSERT_EQ(ReceiveAt(*server).payload, "before");
 
   server.reset();
@@ -327,12 +329,12 @@ TEST(ClientChannel, SurvivesAServerRestart) {
   Incoming incoming{"<none>", ""};
   steady_clock::time_point deadline = steady_clock::now() + milliseconds(5000);
   while (incoming.peer == "<none>" && steady_clock::now() < deadline) {
-    ASSERT_TRUE(client->Send("after").ok());
+    ASSERT_OK(client->Send("after"));
     incoming = ReceiveAt(*server, milliseconds(200));
   }
   EXPECT_EQ(incoming.peer, "survivor");
   EXPECT_EQ(incoming.payload, "after");
-  ASSERT_TRUE(server->Send("survivor", "back").ok());
+  ASSERT_OK(server->Send("survivor", "back"));
   EXPECT_EQ(ReceiveAt(*client), "back");
 }
 
@@ -386,18 +388,18 @@ TEST(WaitReadable, ReturnsTheIndicesOfReadableChannels) {
   std::vector<ClientChannel*> clients = {worker.get()};
 
   Result<std::vector<size_t>> readable = WaitReadable(servers, clients, milliseconds(20));
-  ASSERT_TRUE(readable.ok()) << readable.status();
+  ASSERT_OK(readable);
   EXPECT_THAT(*readable, IsEmpty());
 
-  ASSERT_TRUE(worker->Send("ready").ok());
+  ASSERT_OK(worker->Send("ready"));
   readable = WaitReadable(servers, clients, kWait);
-  ASSERT_TRUE(readable.ok()) << readable.status();
+  ASSERT_OK(readable);
   EXPECT_THAT(*readable, ElementsAre(1));
 
   ASSERT_EQ(ReceiveAt(*work).payload, "ready");
-  ASSERT_TRUE(work->Send("w1", "batch").ok());
+  ASSERT_OK(work->Send("w1", "batch"));
   readable = WaitReadable(servers, clients, kWait);
-  ASSERT_TRUE(readable.ok()) << readable.status();
+  ASSERT_OK(readable);
   EXPECT_THAT(*readable, ElementsAre(2));
 }
 

@@ -61,7 +61,7 @@ TEST(Envelope, NewerSchemaVersionIsRejected) {
 }
 
 TEST(Envelope, CheckSchemaVersionAcceptsOnlyTheCurrentOne) {
-  EXPECT_TRUE(CheckSchemaVersion(1).ok());
+  EXPECT_OK(CheckSchemaVersion(1));
   EXPECT_EQ(CheckSchemaVersion(0).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(CheckSchemaVersion(2).code(), StatusCode::kInvalidArgument);
 }

@@ -21,6 +21,7 @@
 #include <zmq.hpp>
 
 #include "pipeline/transport/channel.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::transport {
@@ -38,7 +39,7 @@ constexpr int kRefusalWindowMs = 1500;
 
 CurveKeyPair NewKeyPair() {
   Result<CurveKeyPair> pair = GenerateCurveKeyPair();
-  EXPECT_TRUE(pair.ok()) << pair.status();
+  EXPECT_OK(pair);
   return pair.ok() ? *pair : CurveKeyPair{};
 }
 
@@ -78,19 +79,19 @@ ChannelOptions Options(const Security* security, const std::string& peer_role) {
 
 std::unique_ptr<Context> NewContext() {
   Result<std::unique_ptr<Context>> context = Context::Create();
-  EXPECT_TRUE(context.ok()) << context.status();
+  EXPECT_OK(context);
   return context.ok() ? std::move(context).value() : nullptr;
 }
 
 std::optional<Incoming> ReceiveAt(ServerChannel& server, milliseconds timeout) {
   Result<std::optional<Incoming>> incoming = server.Receive(timeout);
-  EXPECT_TRUE(incoming.ok()) << incoming.status();
+  EXPECT_OK(incoming);
   return incoming.ok() ? *incoming : std::nullopt;
 }
 
 std::optional<std::string> ReceiveAt(ClientChannel& client, milliseconds timeout) {
   Result<std::optional<std::string>> payload = client.Receive(timeout);
-  EXPECT_TRUE(payload.ok()) << payload.status();
+  EXPECT_OK(payload);
   return payload.ok() ? *payload : std::nullopt;
 }
 
@@ -99,13 +100,13 @@ std::optional<std::string> ReceiveAt(ClientChannel& client, milliseconds timeout
 void ExpectServed(ServerChannel& server, ClientChannel& client, const std::string& identity,
                   const std::string& user_id) {
   Status sent = client.Send("request from " + identity);
-  ASSERT_TRUE(sent.ok()) << identity << ": " << sent;
+  ASSERT_OK(sent) << identity << ": " << sent;
   std::optional<Incoming> incoming = ReceiveAt(server, kWait);
   ASSERT_TRUE(incoming.has_value()) << "nothing from " << identity;
   EXPECT_EQ(incoming->peer, identity);
   EXPECT_EQ(incoming->payload, "request from " + identity);
   EXPECT_EQ(incoming->user_id, user_id);
-  ASSERT_TRUE(server.Send(incoming->peer, "reply to " + identity).ok());
+  ASSERT_OK(server.Send(incoming->peer, "reply to " + identity));
   EXPECT_EQ(ReceiveAt(client, kWait), "reply to " + identity);
 }
 
@@ -285,7 +286,7 @@ TEST_F(ChannelSecurity, OversizedMessageDropsOnlyThatPeer) {
   ASSERT_TRUE(Connect(good, *server, "good", Options(&worker_, "intake")));
   ExpectServed(*server, *big, "big", "worker");
 
-  ASSERT_TRUE(big->Send(std::string(64 * 1024, 'x')).ok());
+  ASSERT_OK(big->Send(std::string(64 * 1024, 'x')));
   // The oversized message never arrives: libzmq drops big's connection on reading it.
   EXPECT_EQ(ReceiveAt(*server, milliseconds(500)), std::nullopt);
   // Another client is served meanwhile, and big itself after it reconnects.
@@ -364,7 +365,7 @@ TEST(CheckLibraryVersion, RefusesLibzmqOlderThan433) {
   }
   for (auto [major, minor, patch] :
        {std::tuple{4, 3, 3}, {4, 3, 4}, {4, 3, 10}, {4, 4, 0}, {5, 0, 0}}) {
-    EXPECT_TRUE(CheckLibraryVersion(major, minor, patch).ok()) << major << minor << patch;
+    EXPECT_OK(CheckLibraryVersion(major, minor, patch)) << major << minor << patch;
   }
 }
 
@@ -373,8 +374,8 @@ TEST(CheckLibraryVersion, AcceptsTheLinkedLibzmqSoContextsCanBeCreated) {
   int minor = 0;
   int patch = 0;
   zmq_version(&major, &minor, &patch);
-  EXPECT_TRUE(CheckLibraryVersion(major, minor, patch).ok());
-  EXPECT_TRUE(Context::Create().ok());
+  EXPECT_OK(CheckLibraryVersion(major, minor, patch));
+  EXPECT_OK(Context::Create());
 }
 
 std::string ReadWhole(const std::string& path) {
@@ -393,7 +394,7 @@ TEST(KeyFiles, GeneratedPairIsWrittenPrivatelyAndReadBack) {
   EXPECT_THAT(pair.secret_key, SizeIs(40));
   EXPECT_NE(pair.public_key, NewKeyPair().public_key);
 
-  ASSERT_TRUE(WriteKeyPairFiles(pair, dir.path().string(), "worker-1", "worker").ok());
+  ASSERT_OK(WriteKeyPairFiles(pair, dir.path().string(), "worker-1", "worker"));
   struct stat info {};
   ASSERT_EQ(::stat(dir.file("worker-1.key").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
@@ -402,7 +403,7 @@ TEST(KeyFiles, GeneratedPairIsWrittenPrivatelyAndReadBack) {
   EXPECT_THAT(pub, ::testing::Not(HasSubstr(pair.secret_key)));
 
   Result<CurveKeyPair> read = ReadKeyPairFile(dir.file("worker-1.key"));
-  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_OK(read);
   EXPECT_EQ(read->public_key, pair.public_key);
   EXPECT_EQ(read->secret_key, pair.secret_key);
   EXPECT_EQ(ReadKeyPairFile(dir.file("worker-1.pub")).status().code(),
@@ -414,7 +415,7 @@ TEST(KeyFiles, GeneratedPairIsWrittenPrivatelyAndReadBack) {
 TEST(KeyFiles, ExistingKeyIsNeverOverwritten) {
   testing::TempDir dir;
   const CurveKeyPair first = NewKeyPair();
-  ASSERT_TRUE(WriteKeyPairFiles(first, dir.path().string(), "dock", "dock").ok());
+  ASSERT_OK(WriteKeyPairFiles(first, dir.path().string(), "dock", "dock"));
   const std::string before = ReadWhole(dir.file("dock.key"));
   Status again = WriteKeyPairFiles(NewKeyPair(), dir.path().string(), "dock", "dock");
   EXPECT_EQ(again.code(), StatusCode::kAlreadyExists);
@@ -442,7 +443,7 @@ TEST(KeyFiles, RejectsUnsafeNamesAndUnknownRoles) {
 TEST(KeyFiles, PublicKeyThatIsNotTheSecretKeysIsRejectedWithItsLine) {
   testing::TempDir dir;
   const CurveKeyPair pair = NewKeyPair();
-  ASSERT_TRUE(WriteKeyPairFiles(pair, dir.path().string(), "w", "worker").ok());
+  ASSERT_OK(WriteKeyPairFiles(pair, dir.path().string(), "w", "worker"));
   std::string text = ReadWhole(dir.file("w.key"));
   const std::string other = NewKeyPair().public_key;
   text.replace(text.find(pair.public_key), 40, other);
@@ -457,7 +458,7 @@ TEST(LoadSecurity, ReadsTheOwnPairAndTheKeysByRole) {
   const CurveKeyPair own = NewKeyPair();
   const CurveKeyPair worker_1 = NewKeyPair();
   const CurveKeyPair worker_2 = NewKeyPair();
-  ASSERT_TRUE(WriteKeyPairFiles(own, dir.path().string(), "intake", "intake").ok());
+  ASSERT_OK(WriteKeyPairFiles(own, dir.path().string(), "intake", "intake"));
   WriteWhole(dir.file("keys.csv"),
              "role,name,public_key\n"
              "# the intake itself\n"
@@ -465,7 +466,7 @@ TEST(LoadSecurity, ReadsTheOwnPairAndTheKeysByRole) {
                  own.public_key + "\nworker,worker-1," + worker_1.public_key +
                  "\nworker,worker-2," + worker_2.public_key + "\n");
   Result<Security> security = LoadSecurity(dir.file("intake.key"), dir.file("keys.csv"));
-  ASSERT_TRUE(security.ok()) << security.status();
+  ASSERT_OK(security);
   EXPECT_TRUE(security->enabled());
   EXPECT_EQ(security->own.secret_key, own.secret_key);
   EXPECT_EQ(security->keys_by_role.at("intake"), std::vector<std::string>{own.public_key});
@@ -478,7 +479,7 @@ TEST(LoadSecurity, ReportsEveryBadTableRowAsFileAndLine) {
   testing::TempDir dir;
   const CurveKeyPair own = NewKeyPair();
   const std::string key = NewKeyPair().public_key;
-  ASSERT_TRUE(WriteKeyPairFiles(own, dir.path().string(), "intake", "intake").ok());
+  ASSERT_OK(WriteKeyPairFiles(own, dir.path().string(), "intake", "intake"));
   const std::string table = dir.file("keys.csv");
   WriteWhole(table,
              "role,name,public_key\n"
@@ -714,7 +715,7 @@ TEST_F(ChannelSecurity, RefusedClientGetsInOnceTheRestartedServerListsItsKey_Iss
     std::this_thread::sleep_for(milliseconds(50));
     again = ServerChannel::Bind(*context_, endpoint, Options(&listed, "worker"));
   }
-  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_OK(again);
   server = std::move(again).value();
 
   // Using the channel (a worker polls it) makes it try again; then it is served.
