@@ -1,6 +1,11 @@
 // Encoding and decoding of the wire envelopes (proto/wire.proto), with the schema
 // version check every peer applies.
 //
+// A build accepts every envelope version from kOldestSupported to kCurrent and writes
+// kCurrent, so a daemon upgraded ahead of its peers still understands them while a
+// Kubernetes rolling update replaces them one at a time. What bumps a version and how
+// long an old one stays accepted: docs/formats.md.
+//
 // Thread-safety: pure functions.
 #ifndef PIPELINE_TRANSPORT_ENVELOPE_H_
 #define PIPELINE_TRANSPORT_ENVELOPE_H_
@@ -15,6 +20,17 @@
 
 namespace sortline::transport {
 
+// The range of envelope schema versions this build accepts.
+namespace wire_version {
+// The version this build writes, and the newest it reads.
+inline constexpr uint32_t kCurrent = v1::SCHEMA_VERSION_CURRENT;
+// The oldest version this build still reads: the one before kCurrent is kept for at
+// least one release after a bump, so mixed-release peers keep talking during an update.
+inline constexpr uint32_t kOldestSupported = 1;
+static_assert(kOldestSupported >= 1 && kOldestSupported <= kCurrent,
+              "version 0 is an envelope without a version; the range must not be empty");
+}  // namespace wire_version
+
 // Serializes `message` after setting its schema_version to the current one. Takes the
 // message by value: move a message you no longer need instead of copying it.
 template <typename Envelope>
@@ -23,11 +39,13 @@ std::string Encode(Envelope message) {
   return message.SerializeAsString();
 }
 
-// Status for a decoded envelope's version: kInvalidArgument for one we do not speak.
+// Status for a decoded envelope's version: kInvalidArgument, naming the version and the
+// range this build accepts, for one outside kOldestSupported ... kCurrent (0 is an
+// envelope without a version).
 Status CheckSchemaVersion(uint32_t version);
 
 // Parses `payload` as `Envelope`; kInvalidArgument when it is not one, or carries a
-// schema version this build does not speak.
+// schema version outside the range this build accepts.
 template <typename Envelope>
 Result<Envelope> Decode(std::string_view payload) {
   Envelope message;
