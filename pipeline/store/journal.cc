@@ -96,8 +96,8 @@ constexpr internal::Migration kMigrations[] = {
 // back to the file system; in WAL mode the setting takes effect through a VACUUM, which
 // costs nothing on an empty database. Journals made before version 3 keep
 // auto_vacuum=NONE (switching needs a VACUUM of the whole file): Prune's pages are reused.
-constexpr internal::SchemaSpec kJournalSchema{
-    "journal", kApplicationId, kMigrations, "PRAGMA auto_vacuum=INCREMENTAL; VACUUM"};
+constexpr internal::SchemaSpec kJournalSchema{"journal", kApplicationId, kMigrations,
+                                              "PRAGMA auto_vacuum=INCREMENTAL; VACUUM"};
 
 bool IsPerishable(const v1::Order& order) {
   return order.service() == v1::SERVICE_FRESH_PRODUCE ||

@@ -10,8 +10,8 @@ Status CheckHistory(const SchemaSpec& spec) {
   for (size_t i = 0; i < spec.migrations.size(); ++i) {
     if (spec.migrations[i].version != static_cast<int32_t>(i + 1)) {
       return Internal(std::string(spec.name) + ": migration " + std::to_string(i) +
-                      " is numbered " + std::to_string(spec.migrations[i].version) +
-                      ", expected " + std::to_string(i + 1));
+                      " is numbered " + std::to_string(spec.migrations[i].version) + ", expected " +
+                      std::to_string(i + 1));
     }
   }
   return Status::Ok();
@@ -95,8 +95,7 @@ Result<int32_t> Migrate(Db& db, const SchemaSpec& spec) {
 
 Result<bool> HasColumn(Db& db, std::string_view table, std::string_view column) {
   SORTLINE_ASSIGN_OR_RETURN(
-      Statement stmt,
-      db.Prepare("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2"));
+      Statement stmt, db.Prepare("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2"));
   stmt.BindText(1, table).BindText(2, column);
   SORTLINE_ASSIGN_OR_RETURN(bool row, stmt.Step());
   return row && stmt.ColumnInt(0) > 0;

@@ -198,9 +198,9 @@ class OlderJournal : public ::testing::TestWithParam<Release> {
     reply.set_schema_version(1);
     reply.set_batch_id("B1");
     reply.set_accepted(4);
-    STORE_ASSERT_OK_AND_ASSIGN(auto batch,
-                               db->Prepare("INSERT INTO batches(id, batch_id, created_ms, total, "
-                                           "done, failed, reply) VALUES(1, 'B1', 1000, 4, 1, 1, ?1)"));
+    STORE_ASSERT_OK_AND_ASSIGN(
+        auto batch, db->Prepare("INSERT INTO batches(id, batch_id, created_ms, total, "
+                                "done, failed, reply) VALUES(1, 'B1', 1000, 4, 1, 1, ?1)"));
     batch.BindBlob(1, reply.SerializeAsString());
     STORE_ASSERT_OK(batch.Run());
     for (int i = 1; i <= 4; ++i) {
@@ -227,8 +227,8 @@ class OlderJournal : public ::testing::TestWithParam<Release> {
       insert.BindBlob(11, order.SerializeAsString());
       STORE_ASSERT_OK(insert.Run());
     }
-    STORE_ASSERT_OK(db->Exec(
-        "INSERT INTO counters(name, value) VALUES('s10:EA:CN', 5), ('lease_id', 7)"));
+    STORE_ASSERT_OK(
+        db->Exec("INSERT INTO counters(name, value) VALUES('s10:EA:CN', 5), ('lease_id', 7)"));
   }
 
   static constexpr int64_t kLeasedUntil = 4'000'000'000'000;  // far ahead of "now" below
@@ -361,9 +361,8 @@ class OlderDockStore : public ::testing::TestWithParam<Release> {
       STORE_ASSERT_OK(insert.Run());
     }
     STORE_ASSERT_OK_AND_ASSIGN(
-        auto quarantine,
-        db->Prepare("INSERT INTO quarantine(order_id, record, stored_ms, reason) "
-                    "VALUES('A', ?1, 2000, 'conflicts with the stored record')"));
+        auto quarantine, db->Prepare("INSERT INTO quarantine(order_id, record, stored_ms, reason) "
+                                     "VALUES('A', ?1, 2000, 'conflicts with the stored record')"));
     quarantine.BindBlob(1, Record("A", "EA000000028CN").SerializeAsString());
     STORE_ASSERT_OK(quarantine.Run());
     if (!HasStateTables()) return;
@@ -397,8 +396,7 @@ class OlderDockStore : public ::testing::TestWithParam<Release> {
       event.set_unix_ms(1000 + i);
       *event.mutable_chute() = chute;
       STORE_ASSERT_OK_AND_ASSIGN(
-          auto events,
-          db->Prepare("INSERT INTO events(unix_ms, kind, event) VALUES(?1, 3, ?2)"));
+          auto events, db->Prepare("INSERT INTO events(unix_ms, kind, event) VALUES(?1, 3, ?2)"));
       events.BindInt(1, event.unix_ms()).BindBlob(2, event.SerializeAsString());
       STORE_ASSERT_OK(events.Run());
     }

@@ -77,8 +77,7 @@ TEST_F(SchemaTest, AFailingMigrationLeavesTheDatabaseAtItsOldVersion) {
   auto db = Open();
   Result<int32_t> failed = Migrate(*db, {"test db", kAppId, kBroken, {}});
   EXPECT_FALSE(failed.ok());
-  EXPECT_THAT(failed.status().message(),
-              HasSubstr("migrating test db from schema version 1 to 3"));
+  EXPECT_THAT(failed.status().message(), HasSubstr("migrating test db from schema version 1 to 3"));
   EXPECT_EQ(Version(*db), 1);
   EXPECT_EQ(db->QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'b'").value(), 0)
       << "version 2 was rolled back with the failed version 3";
