@@ -17,8 +17,7 @@ Status CheckSchemaVersion(uint32_t version) {
                            "): upgrade the sending daemon");
   }
   return InvalidArgument("schema version " + std::to_string(version) +
-                         " is newer than this build speaks (" + range +
-                         "): upgrade this daemon");
+                         " is newer than this build speaks (" + range + "): upgrade this daemon");
 }
 
 }  // namespace sortline::transport

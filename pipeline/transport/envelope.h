@@ -2,9 +2,9 @@
 // version check every peer applies.
 //
 // A build accepts every envelope version from kOldestSupported to kCurrent and writes
-// kCurrent, so a daemon upgraded ahead of its peers still understands them while a
-// Kubernetes rolling update replaces them one at a time. What bumps a version and how
-// long an old one stays accepted: docs/formats.md.
+// kWritten, so the daemons of two consecutive releases understand each other while a
+// Kubernetes rolling update replaces them one at a time. What bumps a version, how a
+// bump is released and how long an old version stays accepted: docs/formats.md.
 //
 // Thread-safety: pure functions.
 #ifndef PIPELINE_TRANSPORT_ENVELOPE_H_
@@ -20,22 +20,27 @@
 
 namespace sortline::transport {
 
-// The range of envelope schema versions this build accepts.
+// The range of envelope schema versions this build accepts, and the one it writes.
 namespace wire_version {
-// The version this build writes, and the newest it reads.
+// The newest version this build reads.
 inline constexpr uint32_t kCurrent = v1::SCHEMA_VERSION_CURRENT;
-// The oldest version this build still reads: the one before kCurrent is kept for at
-// least one release after a bump, so mixed-release peers keep talking during an update.
+// The oldest version this build still reads: kept for at least one release after a bump,
+// so the daemons of two consecutive releases understand each other during an update.
 inline constexpr uint32_t kOldestSupported = 1;
-static_assert(kOldestSupported >= 1 && kOldestSupported <= kCurrent,
-              "version 0 is an envelope without a version; the range must not be empty");
+// The version Encode stamps. kCurrent, except in the release that introduces a version:
+// that one reads it but still writes the previous one, so that peers not yet upgraded
+// (which cannot read it) understand everything it sends.
+inline constexpr uint32_t kWritten = kCurrent;
+static_assert(kOldestSupported >= 1, "version 0 is an envelope without a version");
+static_assert(kOldestSupported <= kWritten && kWritten <= kCurrent,
+              "a build writes a version it reads");
 }  // namespace wire_version
 
-// Serializes `message` after setting its schema_version to the current one. Takes the
-// message by value: move a message you no longer need instead of copying it.
+// Serializes `message` after setting its schema_version to wire_version::kWritten. Takes
+// the message by value: move a message you no longer need instead of copying it.
 template <typename Envelope>
 std::string Encode(Envelope message) {
-  message.set_schema_version(v1::SCHEMA_VERSION_CURRENT);
+  message.set_schema_version(wire_version::kWritten);
   return message.SerializeAsString();
 }
 

@@ -110,13 +110,13 @@ TEST(Envelope, SortRequestAndResponseRoundTrip) {
   ExpectRoundTrip(response);
 }
 
-TEST(Envelope, EncodeStampsTheCurrentSchemaVersion) {
+TEST(Envelope, EncodeStampsTheWrittenSchemaVersion) {
   v1::SortResponse response;
   response.set_schema_version(7);
   response.set_chute("C-1");
   v1::SortResponse parsed;
   ASSERT_TRUE(parsed.ParseFromString(Encode(response)));
-  EXPECT_EQ(parsed.schema_version(), wire_version::kCurrent);
+  EXPECT_EQ(parsed.schema_version(), wire_version::kWritten);
   EXPECT_EQ(parsed.chute(), "C-1");
 }
 
