@@ -3,6 +3,7 @@
 // from that release's pipeline/store, and the patches it applied at open), fills it with
 // rows, then opens it with this build and checks the migration kept the rows usable.
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -158,6 +159,13 @@ void MakeDatabase(const std::string& path, const Release& release) {
   for (const std::string& patch : release.patches) STORE_ASSERT_OK(db->Exec(patch));
 }
 
+// Names the release in gtest's messages instead of dumping the struct's bytes.
+void PrintTo(const Release& release, std::ostream* out) { *out << release.name; }
+
+std::string ReleaseName(const ::testing::TestParamInfo<Release>& release) {
+  return release.param.name;
+}
+
 int64_t Pragma(const std::string& path, const std::string& pragma) {
   Result<std::unique_ptr<Db>> db = Db::Open(path, {});
   EXPECT_TRUE(db.ok()) << db.status();
@@ -303,7 +311,7 @@ TEST_P(OlderJournal, MigratesToTheCurrentVersionWithEveryOrderUsable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryRelease, OlderJournal, ::testing::ValuesIn(JournalReleases()),
-                         [](const auto& info) { return info.param.name; });
+                         ReleaseName);
 
 // ---- dock store ---------------------------------------------------------------------
 
@@ -454,7 +462,9 @@ TEST_P(OlderDockStore, MigratesToTheCurrentVersionWithRecordsAndStateUsable) {
   STORE_ASSERT_OK_AND_ASSIGN(state, store->LoadState());
   bool loaded_new_parcel = false;
   for (const v1::ParcelStatus& p : state.parcels) loaded_new_parcel |= p.tracking_number() == "P3";
-  if (HasStateTables()) EXPECT_TRUE(loaded_new_parcel) << "a parcel persisted after migrating";
+  if (HasStateTables()) {
+    EXPECT_TRUE(loaded_new_parcel) << "a parcel persisted after migrating";
+  }
   STORE_ASSERT_OK_AND_ASSIGN(uint64_t events_after, store->EventCount());
   EXPECT_EQ(events_after, events + 1);
   store.reset();
@@ -465,14 +475,14 @@ TEST_P(OlderDockStore, MigratesToTheCurrentVersionWithRecordsAndStateUsable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryRelease, OlderDockStore, ::testing::ValuesIn(DockReleases()),
-                         [](const auto& info) { return info.param.name; });
+                         ReleaseName);
 
 // ---- newer and foreign databases ----------------------------------------------------
 
 TEST(SchemaHistory, AJournalFromANewerReleaseIsRefusedNamingBothVersionsIssue15) {
   sortline::testing::TempDir dir;
   const std::string path = dir.file("journal.db");
-  { STORE_ASSERT_OK(Journal::Open(path, {}).status()); }
+  { STORE_ASSERT_OK(Journal::Open(path, {})); }
   {
     STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path, {}));
     STORE_ASSERT_OK(db->Exec("CREATE TABLE from_the_future(x); PRAGMA user_version=4"));
@@ -488,7 +498,7 @@ TEST(SchemaHistory, AJournalFromANewerReleaseIsRefusedNamingBothVersionsIssue15)
 TEST(SchemaHistory, ADockStoreFromANewerReleaseIsRefusedNamingBothVersionsIssue15) {
   sortline::testing::TempDir dir;
   const std::string path = dir.file("dock.db");
-  { STORE_ASSERT_OK(DockStore::Open(path, {}).status()); }
+  { STORE_ASSERT_OK(DockStore::Open(path, {})); }
   {
     STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path, {}));
     STORE_ASSERT_OK(db->Exec("PRAGMA user_version=9"));
@@ -501,8 +511,8 @@ TEST(SchemaHistory, ADockStoreFromANewerReleaseIsRefusedNamingBothVersionsIssue1
 
 TEST(SchemaHistory, NewDatabasesAreCreatedAtTheCurrentVersion) {
   sortline::testing::TempDir dir;
-  { STORE_ASSERT_OK(Journal::Open(dir.file("journal.db"), {}).status()); }
-  { STORE_ASSERT_OK(DockStore::Open(dir.file("dock.db"), {}).status()); }
+  { STORE_ASSERT_OK(Journal::Open(dir.file("journal.db"), {})); }
+  { STORE_ASSERT_OK(DockStore::Open(dir.file("dock.db"), {})); }
   EXPECT_EQ(Pragma(dir.file("journal.db"), "user_version"), kCurrentJournalVersion);
   EXPECT_EQ(Pragma(dir.file("journal.db"), "auto_vacuum"), 2) << "INCREMENTAL";
   EXPECT_EQ(Pragma(dir.file("dock.db"), "user_version"), kCurrentDockVersion);

@@ -56,7 +56,7 @@ TEST_F(SchemaTest, ANewDatabaseRunsEveryMigrationAndRecordsTheLastVersion) {
 TEST_F(SchemaTest, AnOlderDatabaseRunsOnlyTheMigrationsAfterItsVersion) {
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kSpecAtVersion1).status());
+    STORE_ASSERT_OK(Migrate(*db, kSpecAtVersion1));
     STORE_ASSERT_OK(db->Exec("INSERT INTO a(x) VALUES(2)"));
   }
   auto db = Open();
@@ -71,7 +71,7 @@ TEST_F(SchemaTest, AnOlderDatabaseRunsOnlyTheMigrationsAfterItsVersion) {
 TEST_F(SchemaTest, AFailingMigrationLeavesTheDatabaseAtItsOldVersion) {
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kSpecAtVersion1).status());
+    STORE_ASSERT_OK(Migrate(*db, kSpecAtVersion1));
   }
   constexpr Migration kBroken[] = {kHistory[0], kHistory[1], {3, "ALTER TABLE nowhere ADD z"}};
   auto db = Open();
@@ -81,14 +81,14 @@ TEST_F(SchemaTest, AFailingMigrationLeavesTheDatabaseAtItsOldVersion) {
   EXPECT_EQ(Version(*db), 1);
   EXPECT_EQ(db->QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'b'").value(), 0)
       << "version 2 was rolled back with the failed version 3";
-  STORE_ASSERT_OK(Migrate(*db, kSpec).status());
+  STORE_ASSERT_OK(Migrate(*db, kSpec));
   EXPECT_EQ(Version(*db), 3);
 }
 
 TEST_F(SchemaTest, ANewerDatabaseIsRefusedUntouched) {
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kSpec).status());
+    STORE_ASSERT_OK(Migrate(*db, kSpec));
   }
   auto db = Open();
   Status refused = Migrate(*db, kSpecAtVersion1).status();
@@ -102,7 +102,7 @@ TEST_F(SchemaTest, ANewerDatabaseIsRefusedUntouched) {
 TEST_F(SchemaTest, ForeignDatabasesAreRefused) {
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kSpec).status());
+    STORE_ASSERT_OK(Migrate(*db, kSpec));
   }
   auto db = Open();
   Status other_app = Migrate(*db, {"other db", 0x1, kHistory, {}}).status();
@@ -128,12 +128,12 @@ TEST_F(SchemaTest, PrepareNewRunsOnlyOnAnEmptyDatabase) {
                                "PRAGMA auto_vacuum=INCREMENTAL; VACUUM"};
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kVacuum).status());
+    STORE_ASSERT_OK(Migrate(*db, kVacuum));
     EXPECT_EQ(db->QueryInt("PRAGMA auto_vacuum").value(), 2);
   }
   STORE_ASSERT_OK_AND_ASSIGN(auto old, Db::Open(dir_.file("old.db"), {}));
-  STORE_ASSERT_OK(Migrate(*old, kSpecAtVersion1).status());
-  STORE_ASSERT_OK(Migrate(*old, kVacuum).status());
+  STORE_ASSERT_OK(Migrate(*old, kSpecAtVersion1));
+  STORE_ASSERT_OK(Migrate(*old, kVacuum));
   EXPECT_EQ(old->QueryInt("PRAGMA auto_vacuum").value(), 0) << "an existing file is not rewritten";
 }
 
