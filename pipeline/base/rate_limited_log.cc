@@ -8,7 +8,7 @@ RateLimitedLog::RateLimitedLog(Sink sink, RateLimit limit, Clock& clock)
     : sink_(std::move(sink)), limit_(limit), clock_(clock) {}
 
 void RateLimitedLog::Log(const std::string& line) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const auto now = clock_.Now();
   if (!started_ || now - period_start_ >= limit_.period) {
     started_ = true;
@@ -30,7 +30,7 @@ void RateLimitedLog::Log(const std::string& line) {
 }
 
 uint64_t RateLimitedLog::suppressed_total() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return suppressed_total_;
 }
 

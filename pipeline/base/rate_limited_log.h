@@ -8,10 +8,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 
 #include "pipeline/base/clock.h"
+#include "pipeline/base/thread_annotations.h"
 
 namespace sortline {
 
@@ -39,12 +39,12 @@ class RateLimitedLog {
   const Sink sink_;
   const RateLimit limit_;
   Clock& clock_;
-  mutable std::mutex mu_;
-  std::chrono::steady_clock::time_point period_start_{};
-  int passed_ = 0;           // in this period
-  uint64_t suppressed_ = 0;  // since the last line that passed
-  uint64_t suppressed_total_ = 0;
-  bool started_ = false;
+  mutable Mutex mu_;
+  std::chrono::steady_clock::time_point period_start_ GUARDED_BY(mu_){};
+  int passed_ GUARDED_BY(mu_) = 0;           // in this period
+  uint64_t suppressed_ GUARDED_BY(mu_) = 0;  // since the last line that passed
+  uint64_t suppressed_total_ GUARDED_BY(mu_) = 0;
+  bool started_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace sortline

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/base/thread_annotations.h"
+
 namespace sortline::metrics {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
@@ -104,10 +106,11 @@ class Registry {
     Type type;
     std::vector<std::unique_ptr<Series>> series;
   };
-  Series& Find(const std::string& name, const std::string& help, Type type, const Labels& labels);
+  Series& Find(const std::string& name, const std::string& help, Type type, const Labels& labels)
+      REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::vector<std::unique_ptr<Family>> families_;
+  mutable Mutex mu_;
+  std::vector<std::unique_ptr<Family>> families_ GUARDED_BY(mu_);
 };
 
 }  // namespace sortline::metrics

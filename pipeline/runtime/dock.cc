@@ -135,29 +135,32 @@ class DockImpl final : public Dock {
 Status IndexStore(store::DockStore& store, dock::Engine& engine) {
   constexpr size_t kChunk = 4096;
   constexpr size_t kChunksAhead = 8;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::vector<dock::IndexedRecord>> chunks;  // guarded by mu
-  std::vector<std::vector<dock::IndexedRecord>> spare;  // guarded by mu
-  bool done = false;                                    // guarded by mu
+  // Parsed chunks from the scanning thread to the indexing one, and emptied chunks back.
+  struct ChunkQueue {
+    Mutex mu;
+    std::condition_variable cv;
+    std::deque<std::vector<dock::IndexedRecord>> chunks GUARDED_BY(mu);
+    std::vector<std::vector<dock::IndexedRecord>> spare GUARDED_BY(mu);
+    bool done GUARDED_BY(mu) = false;
+  } queue;
   Status scanned;
   std::thread scanner([&] {
     std::vector<dock::IndexedRecord> chunk(kChunk);
     size_t used = 0;
     auto hand_over = [&] {
       chunk.resize(used);
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return chunks.size() < kChunksAhead; });
-      chunks.push_back(std::move(chunk));
-      if (!spare.empty()) {
-        chunk = std::move(spare.back());
-        spare.pop_back();
+      MutexLock lock(queue.mu);
+      while (queue.chunks.size() >= kChunksAhead) queue.cv.wait(lock.native());
+      queue.chunks.push_back(std::move(chunk));
+      if (!queue.spare.empty()) {
+        chunk = std::move(queue.spare.back());
+        queue.spare.pop_back();
       } else {
         chunk.clear();
       }
       chunk.resize(kChunk);
       used = 0;
-      cv.notify_all();
+      queue.cv.notify_all();
     };
     scanned = store.ForEachStored([&](const v1::SortRecord& record) {
       dock::ToIndexed(record, &chunk[used++]);
@@ -165,23 +168,23 @@ Status IndexStore(store::DockStore& store, dock::Engine& engine) {
       return true;
     });
     if (used > 0) hand_over();
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-    cv.notify_all();
+    MutexLock lock(queue.mu);
+    queue.done = true;
+    queue.cv.notify_all();
   });
   while (true) {
     std::vector<dock::IndexedRecord> chunk;
     {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return !chunks.empty() || done; });
-      if (chunks.empty()) break;
-      chunk = std::move(chunks.front());
-      chunks.pop_front();
-      cv.notify_all();
+      MutexLock lock(queue.mu);
+      while (queue.chunks.empty() && !queue.done) queue.cv.wait(lock.native());
+      if (queue.chunks.empty()) break;
+      chunk = std::move(queue.chunks.front());
+      queue.chunks.pop_front();
+      queue.cv.notify_all();
     }
     for (const dock::IndexedRecord& item : chunk) engine.AddRecord(item);
-    std::lock_guard<std::mutex> lock(mu);
-    spare.push_back(std::move(chunk));
+    MutexLock lock(queue.mu);
+    queue.spare.push_back(std::move(chunk));
   }
   scanner.join();
   if (!scanned.ok()) return scanned.WithContext("dock index");

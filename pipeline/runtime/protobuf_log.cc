@@ -1,13 +1,13 @@
 #include "pipeline/runtime/protobuf_log.h"
 
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
 
 #include <google/protobuf/stubs/logging.h>
 
 #include "pipeline/base/text.h"
+#include "pipeline/base/thread_annotations.h"
 
 namespace sortline::runtime {
 namespace {
@@ -15,9 +15,9 @@ namespace {
 // Protobuf takes a plain function pointer, so the destination is process state. No
 // destination is ever freed (protobuf may log from any thread until the process ends,
 // and a handler may still hold a replaced one); all stay reachable from `routes`.
-std::mutex route_mu;
-RateLimitedLog* route = nullptr;
-std::vector<std::unique_ptr<RateLimitedLog>>* routes = nullptr;
+Mutex route_mu;
+RateLimitedLog* route GUARDED_BY(route_mu) = nullptr;
+std::vector<std::unique_ptr<RateLimitedLog>>* routes GUARDED_BY(route_mu) = nullptr;
 
 const char* LevelName(google::protobuf::LogLevel level) {
   switch (level) {
@@ -37,7 +37,7 @@ void Handle(google::protobuf::LogLevel level, const char* filename, int line,
             const std::string& message) {
   RateLimitedLog* sink;
   {
-    std::lock_guard<std::mutex> lock(route_mu);
+    MutexLock lock(route_mu);
     sink = route;
   }
   if (sink == nullptr) return;
@@ -49,7 +49,7 @@ void Handle(google::protobuf::LogLevel level, const char* filename, int line,
 
 void RouteProtobufLogs(std::function<void(const std::string&)> log, RateLimit limit) {
   {
-    std::lock_guard<std::mutex> lock(route_mu);
+    MutexLock lock(route_mu);
     if (routes == nullptr) routes = new std::vector<std::unique_ptr<RateLimitedLog>>();
     routes->push_back(std::make_unique<RateLimitedLog>(std::move(log), limit));
     route = routes->back().get();

@@ -18,7 +18,7 @@ PlanReloader::PlanReloader(std::vector<std::string> paths, const model::Division
 
 PlanReloader::~PlanReloader() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    MutexLock lock(stop_mu_);
     stop_ = true;
   }
   stop_cv_.notify_all();
@@ -41,7 +41,7 @@ std::string PlanReloader::Stamp() const {
 }
 
 Status PlanReloader::Reload() {
-  std::lock_guard<std::mutex> lock(reload_mu_);
+  MutexLock lock(reload_mu_);
   loaded_stamp_ = Stamp();
   Result<std::unique_ptr<SortPlan>> plan = SortPlan::LoadFiles(paths_, divisions_);
   if (!plan.ok()) {
@@ -61,18 +61,23 @@ Status PlanReloader::Reload() {
   return Status::Ok();
 }
 
+bool PlanReloader::WaitForStop(std::chrono::milliseconds period) {
+  const auto deadline = std::chrono::steady_clock::now() + period;
+  MutexLock lock(stop_mu_);
+  while (!stop_ && stop_cv_.wait_until(lock.native(), deadline) != std::cv_status::timeout) {
+  }
+  return stop_;
+}
+
 void PlanReloader::Watch() {
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, options_.poll_interval, [this] { return stop_; })) {
-    lock.unlock();
+  while (!WaitForStop(options_.poll_interval)) {
     std::string stamp = Stamp();
     bool changed = false;
     {
-      std::lock_guard<std::mutex> reload_lock(reload_mu_);
+      MutexLock reload_lock(reload_mu_);
       changed = stamp != loaded_stamp_;
     }
     if (changed) (void)Reload();
-    lock.lock();
   }
 }
 

@@ -34,16 +34,18 @@ void EventWriter::Log(const std::string& line) const {
 
 void EventWriter::Stop() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    MutexLock lock(stop_mu_);
     stop_ = true;
   }
   stop_cv_.notify_all();
 }
 
 bool EventWriter::Stopping() {
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  stop_cv_.wait_for(lock, milliseconds(std::max(1, options_.event_flush_ms)),
-                    [this] { return stop_; });
+  const Steady::time_point deadline =
+      Steady::now() + milliseconds(std::max(1, options_.event_flush_ms));
+  MutexLock lock(stop_mu_);
+  while (!stop_ && stop_cv_.wait_until(lock.native(), deadline) != std::cv_status::timeout) {
+  }
   return stop_;
 }
 
