@@ -11,6 +11,7 @@
 #include <string>
 
 #include "pipeline/base/clock.h"
+#include "pipeline/base/log.h"
 #include "pipeline/base/thread_annotations.h"
 
 namespace sortline {
@@ -22,21 +23,20 @@ struct RateLimit {
 
 class RateLimitedLog {
  public:
-  using Sink = std::function<void(const std::string&)>;
   // `clock` is borrowed and must outlive this object.
-  RateLimitedLog(Sink sink, RateLimit limit, Clock& clock = SystemClock());
+  RateLimitedLog(LogSink sink, RateLimit limit, Clock& clock = SystemClock());
   RateLimitedLog(const RateLimitedLog&) = delete;
   RateLimitedLog& operator=(const RateLimitedLog&) = delete;
 
-  // Passes `line` to the sink unless this period's burst is spent. The first line of a
-  // later period is preceded by "N similar lines suppressed" when any were.
-  void Log(const std::string& line);
+  // Passes the message to the sink unless this period's burst is spent. The first line of
+  // a later period is preceded by "N similar lines suppressed" (a warning) when any were.
+  void Log(LogLevel level, std::string_view component, std::string_view message);
 
   // Lines suppressed since the object was made.
   uint64_t suppressed_total() const;
 
  private:
-  const Sink sink_;
+  const LogSink sink_;
   const RateLimit limit_;
   Clock& clock_;
   mutable Mutex mu_;

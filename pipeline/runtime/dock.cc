@@ -83,17 +83,19 @@ class DockImpl final : public Dock {
 
   Status Run() override {
     const dock::DockConfig& config = parts_.engine->config();
-    Log("dock: records on " + parts_.records->endpoint() + ", conveyor on " +
-        parts_.conveyor->endpoint() +
-        (parts_.publisher ? ", events on " + parts_.publisher->endpoint() : "") +
-        (parts_.telegram ? ", telegrams on port " + std::to_string(parts_.telegram->port()) : "") +
-        (http_ ? ", metrics on port " + std::to_string(http_->port()) : "") + "; " +
-        (config.planned
-             ? "plan " + config.plan_version + " (" + std::to_string(config.chutes.size()) +
-                   " chutes, " + std::to_string(config.doors.size()) + " doors)"
-             : "no plan") +
-        "; " + std::to_string(parts_.engine->index().size()) + " records indexed in " +
-        std::to_string(parts_.open_seconds).substr(0, 5) + " s");
+    Log(LogLevel::kInfo,
+        "records on " + parts_.records->endpoint() + ", conveyor on " +
+            parts_.conveyor->endpoint() +
+            (parts_.publisher ? ", events on " + parts_.publisher->endpoint() : "") +
+            (parts_.telegram ? ", telegrams on port " + std::to_string(parts_.telegram->port())
+                             : "") +
+            (http_ ? ", metrics on port " + std::to_string(http_->port()) : "") + "; " +
+            (config.planned
+                 ? "plan " + config.plan_version + " (" + std::to_string(config.chutes.size()) +
+                       " chutes, " + std::to_string(config.doors.size()) + " doors)"
+                 : "no plan") +
+            "; " + std::to_string(parts_.engine->index().size()) + " records indexed in " +
+            std::to_string(parts_.open_seconds).substr(0, 5) + " s");
     std::atomic<bool> records_stop{false};
     std::thread records_thread([this, &records_stop] {
       internal::LowerThreadPriority("dock-records");
@@ -106,13 +108,13 @@ class DockImpl final : public Dock {
     writer_.Stop();
     events_thread.join();
     if (status.ok() && !health_.ok()) status = health_.status();
-    Log("dock: stopped");
+    Log(LogLevel::kInfo, "stopped");
     return status;
   }
 
  private:
-  void Log(const std::string& line) const {
-    if (options_.log) options_.log(line);
+  void Log(LogLevel level, const std::string& message) const {
+    if (options_.log) options_.log(level, "dock", message);
   }
 
   const DockOptions options_;

@@ -146,8 +146,8 @@ class IntakeImpl final : public Intake {
   void RequestStop() override { stop_.store(true); }
 
   Status Run() override {
-    Log("intake: submit on " + submit_->endpoint() + ", work on " + work_->endpoint() +
-        (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
+    Log(LogLevel::kInfo, "submit on " + submit_->endpoint() + ", work on " + work_->endpoint() +
+                             (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
     serving_.store(true);
     Status served = Serve();
     serving_.store(false);
@@ -193,7 +193,7 @@ class IntakeImpl final : public Intake {
       ForgetSilentWorkers();
       SORTLINE_RETURN_IF_ERROR(PruneJournal());
     }
-    Log("intake: stopped");
+    Log(LogLevel::kInfo, "stopped");
     return Status::Ok();
   }
 
@@ -215,8 +215,8 @@ class IntakeImpl final : public Intake {
     bool announced = false;  // sent Ready to this intake since it met the worker
   };
 
-  void Log(const std::string& line) const {
-    if (options_.log) options_.log(line);
+  void Log(LogLevel level, const std::string& message) const {
+    if (options_.log) options_.log(level, "intake", message);
   }
 
   // A batch waiting for the group commit, and who asked.
@@ -253,16 +253,16 @@ class IntakeImpl final : public Intake {
     metrics_.submit_commit.Observe(SecondsSince(commit_start));
     if (!stored.ok() && stored.status().code() == StatusCode::kDataLoss) return stored.status();
     if (stored.ok()) {
-      if (journal_full_) Log("intake: journal takes batches again");
+      if (journal_full_) Log(LogLevel::kInfo, "journal takes batches again");
       journal_full_ = false;
     } else {
       const bool passing = stored.status().code() == StatusCode::kResourceExhausted;
       if (passing && !journal_full_) {
-        Log("intake: ALARM journal full, batches are refused until space returns: " +
-            stored.status().ToString());
+        Log(LogLevel::kAlarm,
+            "journal full, batches are refused until space returns: " + stored.status().ToString());
       } else if (!passing) {
-        Log("intake: " + std::to_string(group.size()) +
-            " batches not journaled: " + stored.status().ToString());
+        Log(LogLevel::kWarning,
+            std::to_string(group.size()) + " batches not journaled: " + stored.status().ToString());
       }
       journal_full_ = passing;
     }
@@ -336,7 +336,7 @@ class IntakeImpl final : public Intake {
 
   void Reply(const std::string& peer, v1::SubmitReply reply) {
     Status sent = submit_->Send(peer, transport::Encode(std::move(reply)));
-    if (!sent.ok()) Log("intake: reply to submitter lost: " + sent.ToString());
+    if (!sent.ok()) Log(LogLevel::kWarning, "reply to submitter lost: " + sent.ToString());
   }
 
   Status HandleWork(const transport::Incoming& in) {
@@ -364,7 +364,7 @@ class IntakeImpl final : public Intake {
             in.peer, std::vector<uint64_t>(held.begin(), held.end()), now, options_.lease_ms);
         if (!renewed.ok()) {
           if (renewed.status().code() == StatusCode::kDataLoss) return renewed.status();
-          Log("intake: leases not renewed: " + renewed.status().ToString());
+          Log(LogLevel::kError, "leases not renewed: " + renewed.status().ToString());
         }
         v1::WorkMessage beat;
         beat.mutable_heartbeat()->set_sent_unix_ms(now);
@@ -388,8 +388,8 @@ class IntakeImpl final : public Intake {
         if (!completed.ok()) {
           if (completed.code() == StatusCode::kDataLoss) return completed;
           // Not recorded: the lease expires and the work is redone, idempotently.
-          Log("intake: results of lease " + std::to_string(message->done().lease_id()) +
-              " not recorded: " + completed.ToString());
+          Log(LogLevel::kError, "results of lease " + std::to_string(message->done().lease_id()) +
+                                    " not recorded: " + completed.ToString());
         }
         break;
       }
@@ -419,7 +419,7 @@ class IntakeImpl final : public Intake {
       metrics_.lease_commit.Observe(SecondsSince(commit_start));
       if (!batch.ok()) {
         if (batch.status().code() == StatusCode::kDataLoss) return batch.status();
-        Log("intake: lease failed: " + batch.status().ToString());
+        Log(LogLevel::kError, "lease failed: " + batch.status().ToString());
         return Status::Ok();
       }
       uint32_t n = static_cast<uint32_t>(batch->orders_size());
@@ -429,7 +429,8 @@ class IntakeImpl final : public Intake {
       Status sent = work_->Send(it->first, transport::Encode(std::move(message)));
       if (!sent.ok()) {
         // The worker is gone; its lease expires and the orders go to others.
-        Log("intake: worker " + it->first + " unreachable, dropped: " + sent.ToString());
+        Log(LogLevel::kWarning,
+            "worker " + it->first + " unreachable, dropped: " + sent.ToString());
         metrics_.ForgetWorker(it->first);
         it = workers_.erase(it);
         continue;
@@ -458,7 +459,7 @@ class IntakeImpl final : public Intake {
         journal_->Prune(now - options_.retention_ms, kBatchesPerTurn);
     if (!pruned.ok()) {
       if (pruned.status().code() == StatusCode::kDataLoss) return pruned.status();
-      Log("intake: pruning the journal failed: " + pruned.status().ToString());
+      Log(LogLevel::kError, "pruning the journal failed: " + pruned.status().ToString());
       prune_more_ = false;
       return Status::Ok();
     }
@@ -466,8 +467,9 @@ class IntakeImpl final : public Intake {
     pruned_orders_ += pruned->orders;
     prune_more_ = pruned->batches == kBatchesPerTurn;
     if (!prune_more_ && pruned_batches_ > 0) {
-      Log("intake: pruned " + std::to_string(pruned_orders_) + " orders of " +
-          std::to_string(pruned_batches_) + " batches complete for longer than the retention time");
+      Log(LogLevel::kInfo, "pruned " + std::to_string(pruned_orders_) + " orders of " +
+                               std::to_string(pruned_batches_) +
+                               " batches complete for longer than the retention time");
       pruned_batches_ = 0;
       pruned_orders_ = 0;
     }
@@ -478,7 +480,7 @@ class IntakeImpl final : public Intake {
     int64_t now = clock_.UnixMillis();
     for (auto it = workers_.begin(); it != workers_.end();) {
       if (now - it->second.last_seen_ms > options_.lease_ms) {
-        Log("intake: worker " + it->first + " silent past its lease, forgotten");
+        Log(LogLevel::kWarning, "worker " + it->first + " silent past its lease, forgotten");
         metrics_.ForgetWorker(it->first);
         it = workers_.erase(it);
       } else {

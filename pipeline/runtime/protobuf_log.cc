@@ -19,18 +19,17 @@ Mutex route_mu;
 RateLimitedLog* route GUARDED_BY(route_mu) = nullptr;
 std::vector<std::unique_ptr<RateLimitedLog>>* routes GUARDED_BY(route_mu) = nullptr;
 
-const char* LevelName(google::protobuf::LogLevel level) {
+LogLevel LevelOf(google::protobuf::LogLevel level) {
   switch (level) {
     case google::protobuf::LOGLEVEL_INFO:
-      return "INFO";
+      return LogLevel::kInfo;
     case google::protobuf::LOGLEVEL_WARNING:
-      return "WARNING";
+      return LogLevel::kWarning;
     case google::protobuf::LOGLEVEL_ERROR:
-      return "ERROR";
     case google::protobuf::LOGLEVEL_FATAL:
-      return "FATAL";
+      return LogLevel::kError;
   }
-  return "?";
+  return LogLevel::kError;
 }
 
 void Handle(google::protobuf::LogLevel level, const char* filename, int line,
@@ -41,13 +40,13 @@ void Handle(google::protobuf::LogLevel level, const char* filename, int line,
     sink = route;
   }
   if (sink == nullptr) return;
-  sink->Log(std::string("protobuf ") + LevelName(level) + " " + Echo(filename, 80) + ":" +
-            std::to_string(line) + ": " + Echo(message, 400));
+  sink->Log(LevelOf(level), "protobuf",
+            Echo(filename, 80) + ":" + std::to_string(line) + ": " + Echo(message, 400));
 }
 
 }  // namespace
 
-void RouteProtobufLogs(std::function<void(const std::string&)> log, RateLimit limit) {
+void RouteProtobufLogs(LogSink log, RateLimit limit) {
   {
     MutexLock lock(route_mu);
     if (routes == nullptr) routes = new std::vector<std::unique_ptr<RateLimitedLog>>();

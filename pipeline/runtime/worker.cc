@@ -153,10 +153,11 @@ class WorkerImpl final : public Worker {
   Status Run() override {
     std::string endpoints;
     for (const IntakeLink& intake : intakes_) endpoints += " " + intake.endpoint;
-    Log("worker " + options_.name + ": intake" + (intakes_.size() > 1 ? "s" : "") + endpoints +
-        ", dock " + options_.dock_endpoint + ", " +
-        std::string(label::LabelFilesName(options_.flow.label_files)) + " labels in " +
-        options_.label_dir + (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
+    Log(LogLevel::kInfo, "worker " + options_.name + ", intake" + (intakes_.size() > 1 ? "s" : "") +
+                             endpoints + ", dock " + options_.dock_endpoint + ", " +
+                             std::string(label::LabelFilesName(options_.flow.label_files)) +
+                             " labels in " + options_.label_dir +
+                             (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
     serving_.store(true);
     std::vector<transport::ClientChannel*> channels;
     for (IntakeLink& intake : intakes_) channels.push_back(intake.channel.get());
@@ -178,7 +179,7 @@ class WorkerImpl final : public Worker {
       }
     }
     serving_.store(false);
-    Log("worker " + options_.name + ": stopped");
+    Log(LogLevel::kInfo, "worker " + options_.name + " stopped");
     return served;
   }
 
@@ -191,8 +192,8 @@ class WorkerImpl final : public Worker {
       if (!in.value().has_value()) return Status::Ok();
       Result<v1::WorkMessage> message = transport::Decode<v1::WorkMessage>(*in.value());
       if (!message.ok()) {
-        Log("worker: bad message from intake " + intakes_[i].endpoint + ": " +
-            message.status().ToString());
+        Log(LogLevel::kWarning,
+            "bad message from intake " + intakes_[i].endpoint + ": " + message.status().ToString());
         continue;
       }
       if (message->has_work()) {
@@ -201,11 +202,11 @@ class WorkerImpl final : public Worker {
         AnnounceCredit(i);
         SORTLINE_RETURN_IF_ERROR(Process(i, message->work()));
       } else if (message->has_heartbeat() && message->heartbeat().reannounce()) {
-        Log("worker: intake " + intakes_[i].endpoint +
-            " does not know this worker (restarted?); announcing credit");
+        Log(LogLevel::kWarning, "intake " + intakes_[i].endpoint +
+                                    " does not know this worker (restarted?); announcing credit");
         AnnounceCredit(i);
       } else if (message->has_error()) {
-        Log("worker: intake " + intakes_[i].endpoint + " says: " + message->error());
+        Log(LogLevel::kWarning, "intake " + intakes_[i].endpoint + " says: " + message->error());
       }
     }
     return Status::Ok();
@@ -228,8 +229,8 @@ class WorkerImpl final : public Worker {
     return Liveness();
   }
 
-  void Log(const std::string& line) const {
-    if (options_.log) options_.log(line);
+  void Log(LogLevel level, const std::string& message) const {
+    if (options_.log) options_.log(level, "worker", message);
   }
 
   void Probe(std::string_view point) const {
@@ -246,10 +247,11 @@ class WorkerImpl final : public Worker {
     last_prune_ms_ = now;
     Result<label::PruneStats> pruned = labels_->Prune(now - options_.label_retention_ms);
     if (!pruned.ok()) {
-      Log("worker: pruning old labels failed: " + pruned.status().ToString());
+      Log(LogLevel::kError, "pruning old labels failed: " + pruned.status().ToString());
     } else if (pruned->label_files > 0) {
-      Log("worker: pruned " + std::to_string(pruned->label_files) + " label files and " +
-          std::to_string(pruned->index_logs) + " index logs older than the retention time");
+      Log(LogLevel::kInfo, "pruned " + std::to_string(pruned->label_files) + " label files and " +
+                               std::to_string(pruned->index_logs) +
+                               " index logs older than the retention time");
     }
   }
 
@@ -279,7 +281,7 @@ class WorkerImpl final : public Worker {
   void SendToIntake(size_t i, v1::WorkMessage message) {
     Status sent = intakes_[i].channel->Send(transport::Encode(std::move(message)));
     intakes_[i].last_sent_ms = SystemClock().UnixMillis();
-    if (!sent.ok()) Log("worker: intake unreachable: " + sent.ToString());
+    if (!sent.ok()) Log(LogLevel::kWarning, "intake unreachable: " + sent.ToString());
   }
 
   // Sleeps `pause`, heartbeating. False when asked to stop.
@@ -322,14 +324,16 @@ class WorkerImpl final : public Worker {
       metrics_.redone.Add();
       labels_refused_.store(true);
       if (!alarmed) {
-        Log("worker: ALARM labels of lease " + std::to_string(work.lease_id()) +
-            " could not be written (" + retry_reason_ + "); retrying while it lasts");
+        Log(LogLevel::kAlarm, "labels of lease " + std::to_string(work.lease_id()) +
+                                  " could not be written (" + retry_reason_ +
+                                  "); retrying while it lasts");
         alarmed = true;
       }
       if (!PauseAlive(milliseconds(options_.retry_pause_ms))) return Status::Ok();
     }
     labels_refused_.store(false);
-    if (alarmed) Log("worker: labels of lease " + std::to_string(work.lease_id()) + " written");
+    if (alarmed)
+      Log(LogLevel::kInfo, "labels of lease " + std::to_string(work.lease_id()) + " written");
     metrics_.labels_stage.Observe(SecondsSince(stage_start));
     CountLabelBytes(records);
     Probe("after-labels");
@@ -422,14 +426,14 @@ class WorkerImpl final : public Worker {
     bool refused = false;
     while (!stop_.load()) {
       Status sent = dock_->Send(payload);
-      if (!sent.ok()) Log("worker: dock unreachable: " + sent.ToString());
+      if (!sent.ok()) Log(LogLevel::kWarning, "dock unreachable: " + sent.ToString());
       const Steady::time_point deadline =
           Steady::now() + milliseconds(options_.dock_ack_timeout_ms);
       while (!stop_.load() && Steady::now() < deadline) {
         KeepAlive();
         Result<std::optional<std::string>> in = dock_->Receive(milliseconds(100));
         if (!in.ok()) {
-          Log("worker: dock receive failed: " + in.status().ToString());
+          Log(LogLevel::kWarning, "dock receive failed: " + in.status().ToString());
           break;
         }
         if (!in.value().has_value()) continue;
@@ -437,15 +441,17 @@ class WorkerImpl final : public Worker {
         if (!reply.ok()) continue;
         if (reply->has_error()) {
           // The dock withholds its acknowledgement (e.g. its disk is full): resend later.
-          if (!refused) Log("worker: dock refused records, will resend: " + reply->error());
+          if (!refused)
+            Log(LogLevel::kWarning, "dock refused records, will resend: " + reply->error());
           refused = true;
           break;
         }
         if (reply->has_stored() && reply->stored().sequence() == records.sequence()) {
-          if (refused) Log("worker: dock took the records it refused before");
+          if (refused) Log(LogLevel::kInfo, "dock took the records it refused before");
           if (reply->stored().quarantined() > 0) {
-            Log("worker: dock quarantined " + std::to_string(reply->stored().quarantined()) +
-                " conflicting records");
+            Log(LogLevel::kWarning, "dock quarantined " +
+                                        std::to_string(reply->stored().quarantined()) +
+                                        " conflicting records");
           }
           return true;
         }

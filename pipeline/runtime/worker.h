@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "pipeline/base/file.h"
+#include "pipeline/base/log.h"
 #include "pipeline/base/result.h"
 #include "pipeline/flow/order_flow.h"
 #include "pipeline/label/label_store.h"
@@ -54,7 +55,7 @@ struct WorkerOptions {
   int heartbeat_ms = 1000;            // a heartbeat to intake when silent this long
   int retry_pause_ms = 1000;          // wait before redoing a batch the disk refused
   flow::FlowOptions flow;  // label files (batch or per parcel), chute order, template, ZPL
-  std::function<void(const std::string&)> log;  // operational messages; null: silent
+  LogSink log;  // operational messages at their levels (pipeline/base/log.h); null: silent
   // Fault injection for tests; null: none. Called with "before-render" (a WorkBatch
   // arrived, nothing rendered yet), "mid-label-write" (part of its batch label file is in
   // the file's temporary), "after-labels" (its labels are written and fsynced, its

@@ -46,8 +46,9 @@ Status PlanReloader::Reload() {
   Result<std::unique_ptr<SortPlan>> plan = SortPlan::LoadFiles(paths_, divisions_);
   if (!plan.ok()) {
     if (options_.log) {
-      options_.log("sort plan reload refused, still serving " + holder_.Get()->version() + ":\n" +
-                   plan.status().message());
+      options_.log(LogLevel::kError, "plan",
+                   "sort plan reload refused, still serving " + holder_.Get()->version() + ":\n" +
+                       plan.status().message());
     }
     return plan.status();
   }
@@ -57,7 +58,7 @@ Status PlanReloader::Reload() {
   const std::string line = "sort plan " + fresh->version() + " (" +
                            std::to_string(fresh->rule_count()) + " rules) replaces " + old_version;
   holder_.Set(std::move(fresh));
-  if (options_.log) options_.log(line);
+  if (options_.log) options_.log(LogLevel::kInfo, "plan", line);
   return Status::Ok();
 }
 

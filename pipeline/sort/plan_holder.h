@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/base/log.h"
 #include "pipeline/base/result.h"
 #include "pipeline/base/thread_annotations.h"
 #include "pipeline/model/divisions.h"
@@ -49,9 +50,9 @@ struct ReloaderOptions {
   // How often the watcher thread compares the files' size and modification time; zero
   // starts no watcher (reload only on Reload()).
   std::chrono::milliseconds poll_interval{500};
-  // "sort plan 1a2b...: 120 rules from plans/xian-hub" and refused reloads with their
-  // errors; null: silent.
-  std::function<void(const std::string&)> log;
+  // Component "plan": "sort plan 1a2b... (120 rules) replaces ..." (info) and refused
+  // reloads with their errors (error); null: silent.
+  LogSink log;
 };
 
 class PlanReloader {

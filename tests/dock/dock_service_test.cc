@@ -312,9 +312,10 @@ TEST_F(DockServiceTest, AManifestTheDiskRefusesIsRetriedUntilWrittenIssue14) {
   options.file_system = &files;
   options.metrics_port = 0;
   options.store_retry_ms = 50;
-  options.log = [&](const std::string& line) {
+  options.log = [&](LogLevel level, std::string_view component, std::string_view message) {
     std::lock_guard<std::mutex> lock(log_mu);
-    log.push_back(line);
+    log.push_back(std::string(LogLevelName(level)) + " " + std::string(component) + ": " +
+                  std::string(message));
   };
   Start(options);
   StoreRecords({Record("EA000000014CN", "C052")});
@@ -348,7 +349,8 @@ TEST_F(DockServiceTest, AManifestTheDiskRefusesIsRetriedUntilWrittenIssue14) {
   EXPECT_TRUE(std::filesystem::exists(dir_.file("manifests/D01-1.pdf")));
   Stop();
   int alarms = 0;
-  for (const std::string& line : log) alarms += line.find("ALARM manifest") != std::string::npos;
+  for (const std::string& line : log)
+    alarms += line.find("alarm dock: manifest") != std::string::npos;
   EXPECT_EQ(alarms, 1) << "one alarm for the wait, not one per retry";
   EXPECT_NE(sortline::testing::ReadFile(manifest).find("EA000000014CN"), std::string::npos);
 }

@@ -38,8 +38,8 @@ DecisionLoop::DecisionLoop(const DockOptions& options, const Clock& clock, dock:
   if (options_.plans) plan_ = options_.plans->Get();
 }
 
-void DecisionLoop::Log(const std::string& line) const {
-  if (options_.log) options_.log(line);
+void DecisionLoop::Log(LogLevel level, const std::string& message) const {
+  if (options_.log) options_.log(level, "dock", message);
 }
 
 Status DecisionLoop::Run(const std::atomic<bool>& stop) {
@@ -176,8 +176,9 @@ void DecisionLoop::CheckPlan() {
   plan_ = std::move(plan);
   const std::string changes = engine_.Reconfigure(dock::ConfigFromPlan(*plan_, options_.config));
   metrics_.plan_reloads.Add();
-  Log("dock: now serving plan " + plan_->version() + " (" + std::to_string(plan_->chutes().size()) +
-      " chutes, " + std::to_string(plan_->doors().size()) + " doors): " + changes);
+  Log(LogLevel::kInfo, "now serving plan " + plan_->version() + " (" +
+                           std::to_string(plan_->chutes().size()) + " chutes, " +
+                           std::to_string(plan_->doors().size()) + " doors): " + changes);
 }
 
 void DecisionLoop::Periodic() {

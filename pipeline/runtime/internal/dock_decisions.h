@@ -42,7 +42,7 @@ class DecisionLoop {
 
  private:
   using Steady = std::chrono::steady_clock;
-  void Log(const std::string& line) const;
+  void Log(LogLevel level, const std::string& message) const;
   void HandleConveyor(const transport::Incoming& in);
   uint8_t HandleTelegram(const v1::SortRequest& request);
   // Counts a decision and its latency from `start` (its arrival).

@@ -28,8 +28,8 @@ EventWriter::EventWriter(const DockOptions& options, const Clock& clock, store::
       health_(health),
       backlog_(options.max_event_backlog) {}
 
-void EventWriter::Log(const std::string& line) const {
-  if (options_.log) options_.log(line);
+void EventWriter::Log(LogLevel level, const std::string& message) const {
+  if (options_.log) options_.log(level, "dock", message);
 }
 
 void EventWriter::Stop() {
@@ -76,9 +76,10 @@ void EventWriter::Run() {
                                    " events not persisted at stop: the store refuses writes"));
   }
   if (!waiting_manifests_.empty()) {
-    Log("dock: ALARM " + std::to_string(waiting_manifests_.size()) +
-        " manifests not written at stop: the disk refuses them (their trucks and parcels are "
-        "in the store)");
+    Log(LogLevel::kAlarm,
+        std::to_string(waiting_manifests_.size()) +
+            " manifests not written at stop: the disk refuses them (their trucks and parcels are "
+            "in the store)");
   }
 }
 
@@ -98,9 +99,10 @@ void EventWriter::TakeEvents() {
   const uint64_t dropped = backlog_.decisions_dropped() - dropped_before;
   if (dropped > 0) {
     if (metrics_.events_dropped.value() == 0) {
-      Log("dock: ALARM " + std::to_string(options_.max_event_backlog) +
-          " events wait for the store: decision events are dropped from the log from now "
-          "on; chute, parcel and truck states are kept");
+      Log(LogLevel::kAlarm,
+          std::to_string(options_.max_event_backlog) +
+              " events wait for the store: decision events are dropped from the log from now "
+              "on; chute, parcel and truck states are kept");
     }
     metrics_.events_dropped.Add(dropped);
   }
@@ -108,22 +110,24 @@ void EventWriter::TakeEvents() {
 
 bool EventWriter::Write(v1::Manifest& manifest) {
   Status filled = store_.FillOrderIds(&manifest);
-  if (!filled.ok()) Log("dock: manifest without order ids: " + filled.ToString());
+  if (!filled.ok()) Log(LogLevel::kWarning, "manifest without order ids: " + filled.ToString());
   Status written = dock::WriteManifest(manifests_, manifest);
   const std::string& id = manifest.truck().truck_id();
   if (written.ok()) {
     metrics_.manifests.Add();
-    Log("dock: truck " + id + " closed with " + std::to_string(manifest.parcels_size()) +
-        " parcels; manifest written");
+    Log(LogLevel::kInfo, "truck " + id + " closed with " + std::to_string(manifest.parcels_size()) +
+                             " parcels; manifest written");
     return true;
   }
   if (written.code() == StatusCode::kDataLoss) {
-    if (health_.Fail(written)) Log("dock: manifest disk failed, stopping: " + written.ToString());
+    if (health_.Fail(written))
+      Log(LogLevel::kError, "manifest disk failed, stopping: " + written.ToString());
     return true;  // not retried: a failed flush is never retried
   }
   if (waiting_manifests_.empty()) {
-    Log("dock: ALARM manifest of truck " + id +
-        " not written, retried until the disk takes it: " + written.ToString());
+    Log(LogLevel::kAlarm,
+        "manifest of truck " + id +
+            " not written, retried until the disk takes it: " + written.ToString());
   }
   next_manifest_retry_ = Steady::now() + milliseconds(options_.store_retry_ms);
   return false;
@@ -133,7 +137,7 @@ void EventWriter::RetryManifests() {
   while (!waiting_manifests_.empty()) {
     if (!Write(waiting_manifests_.front())) break;
     waiting_manifests_.pop_front();
-    if (waiting_manifests_.empty()) Log("dock: every waiting manifest is written now");
+    if (waiting_manifests_.empty()) Log(LogLevel::kInfo, "every waiting manifest is written now");
   }
   metrics_.manifests_waiting.Set(static_cast<double>(waiting_manifests_.size()));
 }
@@ -149,7 +153,7 @@ bool EventWriter::PersistBacklog(bool all) {
       if (MayPass(persisted)) {
         NoteStalled(persisted);
       } else if (health_.Fail(persisted)) {
-        Log("dock: store failed, stopping: " + persisted.ToString());
+        Log(LogLevel::kError, "store failed, stopping: " + persisted.ToString());
       }
       return false;
     }
@@ -171,13 +175,14 @@ void EventWriter::Retain() {
       retention.today_start_unix_ms - static_cast<int64_t>(options_.retention.keep_days) * kDayMs;
   Result<uint64_t> moved = store_.RetainEvents(retention);
   if (!moved.ok()) {
-    Log("dock: event retention failed, retried later: " + moved.status().ToString());
+    Log(LogLevel::kWarning, "event retention failed, retried later: " + moved.status().ToString());
     return;
   }
   if (*moved == 0) return;
   metrics_.events_retired.Add(*moved);
-  Log("dock: " + std::to_string(*moved) + " events of past days " +
-      (retention.archive_dir.empty() ? "deleted" : "archived in " + retention.archive_dir));
+  Log(LogLevel::kInfo,
+      std::to_string(*moved) + " events of past days " +
+          (retention.archive_dir.empty() ? "deleted" : "archived in " + retention.archive_dir));
 }
 
 void EventWriter::NoteStalled(const Status& status) {
@@ -186,8 +191,8 @@ void EventWriter::NoteStalled(const Status& status) {
   if (stalled_) return;
   stalled_ = true;
   stalled_since_ = Steady::now();
-  Log("dock: ALARM store refuses writes; events wait in memory until it has room again: " +
-      status.ToString());
+  Log(LogLevel::kAlarm,
+      "store refuses writes; events wait in memory until it has room again: " + status.ToString());
 }
 
 // Committed events end a stall when they emptied the backlog, else only once no write was
@@ -197,9 +202,10 @@ void EventWriter::NoteWritable(bool drained) {
   stalled_ = false;
   metrics_.store_stalled.Set(health_.SetStalled(DockHealth::kEvents, false) ? 1 : 0);
   const auto ms = std::chrono::duration_cast<milliseconds>(Steady::now() - stalled_since_).count();
-  Log("dock: store writable again after " + std::to_string(ms) + " ms; " +
-      std::to_string(backlog_.size()) + " events still to persist, " +
-      std::to_string(backlog_.decisions_dropped()) + " decision events dropped in all");
+  Log(LogLevel::kInfo, "store writable again after " + std::to_string(ms) + " ms; " +
+                           std::to_string(backlog_.size()) + " events still to persist, " +
+                           std::to_string(backlog_.decisions_dropped()) +
+                           " decision events dropped in all");
 }
 
 }  // namespace sortline::runtime::internal

@@ -42,7 +42,7 @@ class EventWriter {
 
  private:
   using Steady = std::chrono::steady_clock;
-  void Log(const std::string& line) const;
+  void Log(LogLevel level, const std::string& message) const;
   bool Stopping() EXCLUDES(stop_mu_);
   void TakeEvents();
   // Writes `manifest`; false when the disk refused (it waits then) or failed.

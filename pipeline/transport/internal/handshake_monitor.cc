@@ -245,7 +245,7 @@ void HandshakeMonitor::LogRateLimited(const HandshakeRefusal& refusal) {
     line += " (" + std::to_string(entry->second.second) + " more like it since the last line)";
   }
   entry->second = {now, 0};
-  config_.log(line);
+  config_.log(LogLevel::kWarning, "channel", line);
 }
 
 }  // namespace internal

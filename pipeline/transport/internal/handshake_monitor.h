@@ -36,7 +36,7 @@ struct MonitorConfig {
   const ZapHandler* zap = nullptr;
   std::string zap_domain;
   std::function<void(const HandshakeRefusal&)> on_refused;
-  std::function<void(const std::string&)> log;
+  LogSink log;
 };
 
 class HandshakeMonitor {
