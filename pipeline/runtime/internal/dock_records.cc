@@ -11,6 +11,9 @@ namespace {
 
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
+// The wait for a records message when none is pending; short, because the same turn
+// hands the indexed records' acknowledgements back (the wakeup fd cuts it short too).
+constexpr milliseconds kIdleWait(5);
 
 }  // namespace
 
@@ -30,7 +33,7 @@ void RecordIntake::Log(LogLevel level, const std::string& message) const {
 
 void RecordIntake::Run(const std::atomic<bool>& stop) {
   while (!stop.load() && health_.ok()) {
-    const milliseconds wait = pending_.empty() ? milliseconds(5) : milliseconds(0);
+    const milliseconds wait = pending_.empty() ? kIdleWait : milliseconds(0);
     Result<std::vector<size_t>> readable =
         transport::WaitReadable({&channel_}, {}, {link_.indexed_wakeup.fd()}, wait);
     if (!readable.ok()) {
@@ -87,12 +90,18 @@ void RecordIntake::Reply(const std::string& peer, std::string error) {
   v1::RecordsMessage reply;
   reply.set_error(std::move(error));
   Status sent = channel_.Send(peer, transport::Encode(std::move(reply)));
-  if (!sent.ok()) Log(LogLevel::kWarning, "reply lost: " + sent.ToString());
+  if (!sent.ok()) {
+    metrics_.record_replies_lost.Add();
+    Log(LogLevel::kWarning, "records reply lost: " + sent.ToString());
+  }
 }
 
 void RecordIntake::Answer(const std::string& peer, v1::RecordsMessage reply) {
   Status sent = channel_.Send(peer, transport::Encode(std::move(reply)));
-  if (!sent.ok()) Log(LogLevel::kWarning, "acknowledgement lost: " + sent.ToString());
+  if (!sent.ok()) {
+    metrics_.record_replies_lost.Add();
+    Log(LogLevel::kWarning, "records acknowledgement lost: " + sent.ToString());
+  }
   in_flight_.erase(peer);
   metrics_.pending.Set(static_cast<double>(Held()));
 }
