@@ -22,7 +22,9 @@ using std::chrono::milliseconds;
 
 // How often the journal is asked for work when nothing new arrived: catches leases
 // that expired while every worker was idle.
-constexpr int64_t kIdleLeaseCheckMs = 1000;
+constexpr milliseconds kIdleLeaseCheck(1000);
+// The idle loop's wait for a message; a stop request is noticed within it.
+constexpr milliseconds kIdleWait(100);
 // Orders journaled in one group commit at most; more wait for the next turn.
 constexpr size_t kMaxOrdersPerCommit = 20'000;
 // Messages handled from one channel before the other gets a turn.
@@ -175,7 +177,7 @@ class IntakeImpl final : public Intake {
       loop_turned_ms_.store(SteadyMillis());
       RefreshBacklog();
       Result<std::vector<size_t>> readable =
-          transport::WaitReadable({submit_.get(), work_.get()}, {}, milliseconds(100));
+          transport::WaitReadable({submit_.get(), work_.get()}, {}, kIdleWait);
       if (!readable.ok()) return readable.status().WithContext("intake poll");
       for (size_t index : readable.value()) {
         if (index == 0) {
@@ -211,8 +213,8 @@ class IntakeImpl final : public Intake {
 
   struct Peer {
     uint32_t credit = 0;
-    int64_t last_seen_ms = 0;
-    bool announced = false;  // sent Ready to this intake since it met the worker
+    Steady::time_point last_seen{};  // on the intake's Clock::Now
+    bool announced = false;          // sent Ready to this intake since it met the worker
   };
 
   void Log(LogLevel level, const std::string& message) const {
@@ -349,7 +351,7 @@ class IntakeImpl final : public Intake {
     }
     const int64_t now = clock_.UnixMillis();
     Peer& peer = workers_[in.peer];
-    peer.last_seen_ms = now;
+    peer.last_seen = clock_.Now();
     switch (message->kind_case()) {
       case v1::WorkMessage::kReady:
         peer.credit = message->ready().credit();
@@ -401,11 +403,11 @@ class IntakeImpl final : public Intake {
 
   // Leases journaled work to workers that have credit.
   Status Dispatch() {
+    const Steady::time_point tick = clock_.Now();
+    if (!work_may_be_waiting_ && tick - last_idle_check_ < kIdleLeaseCheck) return Status::Ok();
+    last_idle_check_ = tick;
+    // Leases are journaled with wall-clock deadlines (they outlive this process).
     int64_t now = clock_.UnixMillis();
-    if (!work_may_be_waiting_ && now - last_idle_check_ms_ < kIdleLeaseCheckMs) {
-      return Status::Ok();
-    }
-    last_idle_check_ms_ = now;
     work_may_be_waiting_ = false;
     for (auto it = workers_.begin(); it != workers_.end();) {
       Peer& peer = it->second;
@@ -451,9 +453,15 @@ class IntakeImpl final : public Intake {
   // again every prune_interval_ms once nothing is left. Non-OK only for data loss.
   Status PruneJournal() {
     if (options_.retention_ms <= 0) return Status::Ok();
+    const Steady::time_point tick = clock_.Now();
+    if (!prune_more_ && pruned_once_ &&
+        tick - last_prune_ < milliseconds(options_.prune_interval_ms)) {
+      return Status::Ok();
+    }
+    pruned_once_ = true;
+    last_prune_ = tick;
+    // Completion times are journaled on the wall clock: the cut is on it, the pacing not.
     const int64_t now = clock_.UnixMillis();
-    if (!prune_more_ && now - last_prune_ms_ < options_.prune_interval_ms) return Status::Ok();
-    last_prune_ms_ = now;
     constexpr uint32_t kBatchesPerTurn = 8;
     Result<store::JournalPruned> pruned =
         journal_->Prune(now - options_.retention_ms, kBatchesPerTurn);
@@ -477,9 +485,9 @@ class IntakeImpl final : public Intake {
   }
 
   void ForgetSilentWorkers() {
-    int64_t now = clock_.UnixMillis();
+    const Steady::time_point now = clock_.Now();
     for (auto it = workers_.begin(); it != workers_.end();) {
-      if (now - it->second.last_seen_ms > options_.lease_ms) {
+      if (now - it->second.last_seen > milliseconds(options_.lease_ms)) {
         Log(LogLevel::kWarning, "worker " + it->first + " silent past its lease, forgotten");
         metrics_.ForgetWorker(it->first);
         it = workers_.erase(it);
@@ -507,8 +515,9 @@ class IntakeImpl final : public Intake {
   bool work_may_be_waiting_ = true;
   bool journal_full_ = false;      // the last Submit was refused for space: alarm raised
   StageTimingList stage_timings_;  // of every WorkDone since start, for the submitters
-  int64_t last_idle_check_ms_ = 0;
-  int64_t last_prune_ms_ = 0;
+  Steady::time_point last_idle_check_{};
+  bool pruned_once_ = false;
+  Steady::time_point last_prune_{};
   bool prune_more_ = false;  // the last prune was cut short: go on next turn
   uint64_t pruned_batches_ = 0;
   uint64_t pruned_orders_ = 0;

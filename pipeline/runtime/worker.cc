@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -47,12 +48,20 @@ uint64_t RandomStart() {
 constexpr int64_t kStuckMs = 60'000;
 // Messages taken from one intake before the next gets a turn.
 constexpr int kDrainPerTurn = 16;
+// The idle loop's wait for a message; a stop request is noticed within it.
+constexpr milliseconds kIdleWait(200);
+// A pause (PauseAlive) sleeps in slices this long, heartbeating between them.
+constexpr milliseconds kPauseSlice(50);
+// The wait for the dock's acknowledgement, in slices this long, heartbeating between.
+constexpr milliseconds kAckSlice(100);
+// The pause before resending records the dock refused (its disk full) or left unanswered.
+constexpr milliseconds kDockResendPause(200);
 
 // One intake the worker takes work from.
 struct IntakeLink {
   std::string endpoint;
   std::unique_ptr<transport::ClientChannel> channel;
-  int64_t last_sent_ms = 0;
+  Steady::time_point last_sent{};  // on the worker's Clock::Now
 };
 
 // The worker's metrics, registered once. Thread-safety: as metrics::Registry.
@@ -63,6 +72,9 @@ struct WorkerMetrics {
                              "Work batches done and reported to their intake")),
         redone(r.GetCounter("sortline_worker_redone_batches_total",
                             "Work batches redone because the disk refused their labels")),
+        lost(r.GetCounter("sortline_worker_orders_lost_total",
+                          "Orders of a batch that reached no result (collecting it threw); "
+                          "each is logged as an error")),
         label_bytes(
             r.GetCounter("sortline_worker_label_bytes_total", "Bytes of label files written")),
         labels_stage(Stage("labels")),
@@ -98,6 +110,7 @@ struct WorkerMetrics {
   metrics::Registry& registry;
   metrics::Counter& batches;
   metrics::Counter& redone;
+  metrics::Counter& lost;
   metrics::Counter& label_bytes;
   metrics::Histogram& labels_stage;
   metrics::Histogram& dock_stage;
@@ -113,6 +126,7 @@ class WorkerImpl final : public Worker {
       : divisions_(divisions),
         plans_(std::move(plans)),
         options_(std::move(options)),
+        clock_(options_.clock != nullptr ? *options_.clock : SystemClock()),
         registry_(std::move(registry)),
         metrics_(*registry_),
         labels_(std::move(labels)) {}
@@ -165,8 +179,7 @@ class WorkerImpl final : public Worker {
     Status served = Status::Ok();
     while (served.ok() && !stop_.load()) {
       metrics_.SetPlan(plans_->Get()->version());
-      Result<std::vector<size_t>> readable =
-          transport::WaitReadable({}, channels, milliseconds(200));
+      Result<std::vector<size_t>> readable = transport::WaitReadable({}, channels, kIdleWait);
       if (!readable.ok()) {
         served = readable.status().WithContext("worker wait");
         break;
@@ -242,10 +255,13 @@ class WorkerImpl final : public Worker {
   // again next time.
   void PruneLabels() {
     if (options_.label_retention_ms <= 0) return;
-    const int64_t now = SystemClock().UnixMillis();
-    if (now - last_prune_ms_ < options_.prune_interval_ms) return;
-    last_prune_ms_ = now;
-    Result<label::PruneStats> pruned = labels_->Prune(now - options_.label_retention_ms);
+    const Steady::time_point now = clock_.Now();
+    if (pruned_once_ && now - last_prune_ < milliseconds(options_.prune_interval_ms)) return;
+    pruned_once_ = true;
+    last_prune_ = now;
+    // Files carry wall-clock times: the cut is on the wall clock, the pacing is not.
+    Result<label::PruneStats> pruned =
+        labels_->Prune(clock_.UnixMillis() - options_.label_retention_ms);
     if (!pruned.ok()) {
       Log(LogLevel::kError, "pruning old labels failed: " + pruned.status().ToString());
     } else if (pruned->label_files > 0) {
@@ -263,14 +279,15 @@ class WorkerImpl final : public Worker {
 
   // A heartbeat to each intake that heard nothing for heartbeat_ms, naming the lease in
   // hand if it is that intake's: intake renews it on each one, so long waits (a full
-  // disk, a slow dock) keep the work.
+  // disk, a slow dock) keep the work. Paced on the steady clock: a wall-clock step (NTP)
+  // neither skips nor bunches heartbeats.
   void KeepAlive() {
     alive_ms_.store(SteadyMillis());
-    const int64_t now = SystemClock().UnixMillis();
+    const Steady::time_point now = clock_.Now();
     for (size_t i = 0; i < intakes_.size(); ++i) {
-      if (now - intakes_[i].last_sent_ms < options_.heartbeat_ms) continue;
+      if (now - intakes_[i].last_sent < milliseconds(options_.heartbeat_ms)) continue;
       v1::WorkMessage beat;
-      beat.mutable_heartbeat()->set_sent_unix_ms(now);
+      beat.mutable_heartbeat()->set_sent_unix_ms(clock_.UnixMillis());
       if (lease_in_hand_ != 0 && lease_intake_ == i) {
         beat.mutable_heartbeat()->add_lease_ids(lease_in_hand_);
       }
@@ -280,16 +297,16 @@ class WorkerImpl final : public Worker {
 
   void SendToIntake(size_t i, v1::WorkMessage message) {
     Status sent = intakes_[i].channel->Send(transport::Encode(std::move(message)));
-    intakes_[i].last_sent_ms = SystemClock().UnixMillis();
+    intakes_[i].last_sent = clock_.Now();
     if (!sent.ok()) Log(LogLevel::kWarning, "intake unreachable: " + sent.ToString());
   }
 
   // Sleeps `pause`, heartbeating. False when asked to stop.
   bool PauseAlive(milliseconds pause) {
-    const Steady::time_point until = Steady::now() + pause;
-    while (!stop_.load() && Steady::now() < until) {
+    const Steady::time_point until = clock_.Now() + pause;
+    while (!stop_.load() && clock_.Now() < until) {
       KeepAlive();
-      ::usleep(50'000);
+      std::this_thread::sleep_for(kPauseSlice);
     }
     return !stop_.load();
   }
@@ -381,6 +398,14 @@ class WorkerImpl final : public Worker {
     // RunOrderFlow, so the intake socket is never used by two threads at once.
     flow::FlowOptions flow_options = options_.flow;
     flow_options.timer = &timings;
+    flow_options.on_lost = [this, &work](uint64_t index, const Status& why) {
+      metrics_.lost.Add();
+      Log(LogLevel::kError, "lease " + std::to_string(work.lease_id()) + ": order " +
+                                (static_cast<int>(index) < work.orders_size()
+                                     ? work.orders(static_cast<int>(index)).order_id()
+                                     : std::to_string(index)) +
+                                " lost: " + why.ToString());
+    };
     Status ran = flow::RunOrderFlow(
         flow_options, deps,
         [&](flow::FlowItem& item) {
@@ -427,11 +452,10 @@ class WorkerImpl final : public Worker {
     while (!stop_.load()) {
       Status sent = dock_->Send(payload);
       if (!sent.ok()) Log(LogLevel::kWarning, "dock unreachable: " + sent.ToString());
-      const Steady::time_point deadline =
-          Steady::now() + milliseconds(options_.dock_ack_timeout_ms);
-      while (!stop_.load() && Steady::now() < deadline) {
+      const Steady::time_point deadline = clock_.Now() + milliseconds(options_.dock_ack_timeout_ms);
+      while (!stop_.load() && clock_.Now() < deadline) {
         KeepAlive();
-        Result<std::optional<std::string>> in = dock_->Receive(milliseconds(100));
+        Result<std::optional<std::string>> in = dock_->Receive(kAckSlice);
         if (!in.ok()) {
           Log(LogLevel::kWarning, "dock receive failed: " + in.status().ToString());
           break;
@@ -457,7 +481,7 @@ class WorkerImpl final : public Worker {
         }
         // An acknowledgement of an earlier resend: ignore.
       }
-      if (!PauseAlive(milliseconds(200))) return false;
+      if (!PauseAlive(kDockResendPause)) return false;
     }
     return false;
   }
@@ -465,6 +489,7 @@ class WorkerImpl final : public Worker {
   const model::DivisionTable& divisions_;
   std::shared_ptr<const sort::PlanHolder> plans_;  // each order takes the plan of its time
   const WorkerOptions options_;
+  const Clock& clock_;  // paces heartbeats, pauses and resends
   // Declared before the channels: their monitor threads count into it until they close.
   std::unique_ptr<metrics::Registry> registry_;
   WorkerMetrics metrics_;
@@ -476,7 +501,8 @@ class WorkerImpl final : public Worker {
   // sequence, and a worker restarted under the same name (the same routing id) must not
   // take the acknowledgement of its killed predecessor's batch for its own.
   uint64_t sequence_ = RandomStart();
-  int64_t last_prune_ms_ = 0;
+  bool pruned_once_ = false;
+  Steady::time_point last_prune_{};
   uint64_t lease_in_hand_ = 0;  // the lease being worked on; 0: none
   size_t lease_intake_ = 0;     // the intake it came from
   std::atomic<bool> serving_{false};

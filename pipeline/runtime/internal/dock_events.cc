@@ -51,11 +51,11 @@ bool EventWriter::Stopping() {
 
 void EventWriter::Run() {
   LowerThreadPriority("dock-events");
-  Steady::time_point next_retry = Steady::now();
-  next_retention_ = Steady::now();
+  Steady::time_point next_retry = clock_.Now();
+  next_retention_ = clock_.Now();
   while (true) {
     const bool stopping = Stopping();
-    const Steady::time_point now = Steady::now();
+    const Steady::time_point now = clock_.Now();
     TakeEvents();
     if (!waiting_manifests_.empty() && (stopping || now >= next_manifest_retry_)) {
       RetryManifests();
@@ -129,7 +129,7 @@ bool EventWriter::Write(v1::Manifest& manifest) {
         "manifest of truck " + id +
             " not written, retried until the disk takes it: " + written.ToString());
   }
-  next_manifest_retry_ = Steady::now() + milliseconds(options_.store_retry_ms);
+  next_manifest_retry_ = clock_.Now() + milliseconds(options_.store_retry_ms);
   return false;
 }
 
@@ -186,11 +186,11 @@ void EventWriter::Retain() {
 }
 
 void EventWriter::NoteStalled(const Status& status) {
-  last_refusal_ = Steady::now();
+  last_refusal_ = clock_.Now();
   metrics_.store_stalled.Set(health_.SetStalled(DockHealth::kEvents, true) ? 1 : 0);
   if (stalled_) return;
   stalled_ = true;
-  stalled_since_ = Steady::now();
+  stalled_since_ = clock_.Now();
   Log(LogLevel::kAlarm,
       "store refuses writes; events wait in memory until it has room again: " + status.ToString());
 }
@@ -198,10 +198,10 @@ void EventWriter::NoteStalled(const Status& status) {
 // Committed events end a stall when they emptied the backlog, else only once no write was
 // refused for kStallSettle (a full disk may still take a small transaction).
 void EventWriter::NoteWritable(bool drained) {
-  if (!stalled_ || (!drained && Steady::now() - last_refusal_ < kStallSettle)) return;
+  if (!stalled_ || (!drained && clock_.Now() - last_refusal_ < kStallSettle)) return;
   stalled_ = false;
   metrics_.store_stalled.Set(health_.SetStalled(DockHealth::kEvents, false) ? 1 : 0);
-  const auto ms = std::chrono::duration_cast<milliseconds>(Steady::now() - stalled_since_).count();
+  const auto ms = std::chrono::duration_cast<milliseconds>(clock_.Now() - stalled_since_).count();
   Log(LogLevel::kInfo, "store writable again after " + std::to_string(ms) + " ms; " +
                            std::to_string(backlog_.size()) + " events still to persist, " +
                            std::to_string(backlog_.decisions_dropped()) +
