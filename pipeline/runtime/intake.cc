@@ -437,6 +437,8 @@ class IntakeImpl final : public Intake {
         it = workers_.erase(it);
         continue;
       }
+      Log(LogLevel::kDebug, "lease " + std::to_string(message.work().lease_id()) + ": " +
+                                std::to_string(n) + " orders to worker " + it->first);
       peer.credit -= std::min(peer.credit, n);  // a redelivered lease may exceed the credit
       metrics_.leases.Add();
       metrics_.orders_leased.Add(n);

@@ -317,8 +317,13 @@ class WorkerImpl final : public Worker {
     lease_in_hand_ = work.lease_id();
     lease_intake_ = intake;
     const Steady::time_point start = Steady::now();
+    Log(LogLevel::kDebug, "lease " + std::to_string(work.lease_id()) + ": " +
+                              std::to_string(work.orders_size()) + " orders from intake " +
+                              intakes_[intake].endpoint);
     Status processed = ProcessLease(work);
     metrics_.batch_stage.Observe(SecondsSince(start));
+    Log(LogLevel::kDebug, "lease " + std::to_string(work.lease_id()) + " done in " +
+                              std::to_string(SecondsSince(start)).substr(0, 5) + " s");
     lease_in_hand_ = 0;
     return processed;
   }
