@@ -107,6 +107,15 @@ class DockServiceTest : public ::testing::Test {
     return Exchange(message);
   }
 
+  // A sink that keeps each message as "<level> <component>: <message>" in `log`.
+  static LogSink Capture(std::vector<std::string>& log, std::mutex& mu) {
+    return [&log, &mu](LogLevel level, std::string_view component, std::string_view message) {
+      std::lock_guard<std::mutex> lock(mu);
+      log.push_back(std::string(LogLevelName(level)) + " " + std::string(component) + ": " +
+                    std::string(message));
+    };
+  }
+
   sortline::testing::TempDir dir_;
   std::unique_ptr<transport::Context> context_;
   std::unique_ptr<Dock> dock_;
@@ -310,11 +319,7 @@ TEST_F(DockServiceTest, ConveyorRepliesToAGoneScannerAreCountedAndLoggedIssue15)
   std::mutex log_mu;
   DockOptions options = Options();
   options.metrics_port = 0;
-  options.log = [&](LogLevel level, std::string_view component, std::string_view message) {
-    std::lock_guard<std::mutex> lock(log_mu);
-    log.push_back(std::string(LogLevelName(level)) + " " + std::string(component) + ": " +
-                  std::string(message));
-  };
+  options.log = Capture(log, log_mu);
   Start(options);
   auto lost = [&] {
     const std::string text = testing::HttpGet(dock_->metrics_port(), "/metrics");
@@ -360,11 +365,7 @@ TEST_F(DockServiceTest, AManifestTheDiskRefusesIsRetriedUntilWrittenIssue14) {
   options.file_system = &files;
   options.metrics_port = 0;
   options.store_retry_ms = 50;
-  options.log = [&](LogLevel level, std::string_view component, std::string_view message) {
-    std::lock_guard<std::mutex> lock(log_mu);
-    log.push_back(std::string(LogLevelName(level)) + " " + std::string(component) + ": " +
-                  std::string(message));
-  };
+  options.log = Capture(log, log_mu);
   Start(options);
   StoreRecords({Record("EA000000014CN", "C052")});
   ASSERT_EQ(Ask(Request(1, {"EA000000014CN"})).chute(), "C052");

@@ -323,6 +323,18 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
   runner.join();
 }
 
+// A worker "w1" whose intake and dock the test plays itself on these endpoints.
+WorkerOptions HandPlayedWorker(const std::string& intake, const std::string& dock,
+                               const std::string& label_dir) {
+  WorkerOptions options;
+  options.intake_endpoint = intake;
+  options.dock_endpoint = dock;
+  options.name = "w1";
+  options.label_dir = label_dir;
+  options.fsync_labels = false;
+  return options;
+}
+
 TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease) {
   // intake and dock played by hand. The dock first answers with the acknowledgement a
   // killed predecessor of the same name would have got (sequence 1, the old start of
@@ -330,12 +342,8 @@ TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease)
   auto context = transport::Context::Create().value();
   auto intake = transport::ServerChannel::Bind(*context, "inproc://work").value();
   auto dock = transport::ServerChannel::Bind(*context, "inproc://records").value();
-  WorkerOptions options;
-  options.intake_endpoint = "inproc://work";
-  options.dock_endpoint = "inproc://records";
-  options.name = "w1";
-  options.label_dir = dir_.file("labels");
-  options.fsync_labels = false;
+  WorkerOptions options =
+      HandPlayedWorker("inproc://work", "inproc://records", dir_.file("labels"));
   options.dock_ack_timeout_ms = 60'000;  // no resend within the test
   auto worker = Worker::Open(*context, *divisions_, plan_, options);
   ASSERT_TRUE(worker.ok()) << worker.status();
@@ -411,12 +419,8 @@ TEST_F(RuntimeTest, AWallClockStepNeitherSkipsNorBunchesHeartbeatsIssue15) {
   auto intake = transport::ServerChannel::Bind(*context, "inproc://beats-work").value();
   auto dock = transport::ServerChannel::Bind(*context, "inproc://beats-records").value();
   SteppingClock clock;
-  WorkerOptions options;
-  options.intake_endpoint = "inproc://beats-work";
-  options.dock_endpoint = "inproc://beats-records";
-  options.name = "w1";
-  options.label_dir = dir_.file("labels");
-  options.fsync_labels = false;
+  WorkerOptions options =
+      HandPlayedWorker("inproc://beats-work", "inproc://beats-records", dir_.file("labels"));
   options.heartbeat_ms = 1000;
   options.clock = &clock;
   auto worker = Worker::Open(*context, *divisions_, plan_, options);
