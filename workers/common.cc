@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <map>
 #include <mutex>
 #include <thread>
 
@@ -158,13 +157,11 @@ std::jthread ReloadOnSignal(std::function<void()> on_reload) {
 }
 
 void AddLogLevelFlag(CLI::App& app, LogLevel& level) {
-  const std::map<std::string, LogLevel> levels = {
-      {"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo},   {"warning", LogLevel::kWarning},
-      {"error", LogLevel::kError}, {"alarm", LogLevel::kAlarm},
-  };
-  app.add_option("--log-level", level,
-                 "Least severe messages written to stderr: debug, info, warning, error or alarm")
-      ->transform(CLI::CheckedTransformer(levels, CLI::ignore_case))
+  app.add_option_function<std::string>(
+         "--log-level", [&level](const std::string& name) { level = ParseLogLevel(name).value(); },
+         "Least severe messages written to stderr")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error", "alarm"}))
+      ->type_name("LEVEL")
       ->default_str(std::string(LogLevelName(level)));
 }
 
