@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>

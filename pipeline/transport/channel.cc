@@ -4,7 +4,6 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
-#include <mutex>
 #include <set>
 #include <string_view>
 #include <unordered_map>

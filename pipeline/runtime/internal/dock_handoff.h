@@ -18,7 +18,6 @@
 #define PIPELINE_RUNTIME_INTERNAL_DOCK_HANDOFF_H_
 
 #include <atomic>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
