@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 #include <thread>
 
@@ -10,7 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "pipeline/base/text.h"
+#include "pipeline/base/clock.h"
 
 namespace sortline::cli {
 
@@ -157,29 +156,23 @@ std::jthread ReloadOnSignal(std::function<void()> on_reload) {
   });
 }
 
-namespace {
+void AddLogLevelFlag(CLI::App& app, LogLevel& level) {
+  app.add_option_function<std::string>(
+         "--log-level", [&level](const std::string& name) { level = ParseLogLevel(name).value(); },
+         "Least severe messages written to stderr")
+      ->check(CLI::IsMember({"debug", "info", "warning", "error", "alarm"}))
+      ->type_name("LEVEL")
+      ->default_str(std::string(LogLevelName(level)));
+}
 
-// A log line is cut here: longer ones only repeat input that Echo shortened already.
-constexpr size_t kMaxLogLineCodePoints = 2000;
-
-}  // namespace
-
-std::function<void(const std::string&)> StderrLogger(const std::string& program) {
-  return [program](const std::string& line) {
+LogSink StderrLogger(LogLevel min_level) {
+  return [min_level](LogLevel level, std::string_view component, std::string_view message) {
+    if (level < min_level) return;
     static std::mutex mu;
-    auto now = std::chrono::system_clock::now();
-    std::time_t t = std::chrono::system_clock::to_time_t(now);
-    int ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-        1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    // One line each, whatever a message quotes from outside (pipeline/base/text.h).
-    const std::string echoed = Echo(line, kMaxLogLineCodePoints);
+    const std::string line =
+        FormatLogLine(SystemClock().UnixMillis(), level, component, message) + "\n";
     std::lock_guard<std::mutex> lock(mu);
-    std::fprintf(stderr, "%s.%03dZ %s: %s\n", stamp, ms, program.c_str(), echoed.c_str());
+    std::fwrite(line.data(), 1, line.size(), stderr);
   };
 }
 

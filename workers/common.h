@@ -1,6 +1,6 @@
 // What the executables share: loading the division table and the plan with friendly
 // errors, the CURVE security flags, stopping a service on SIGINT/SIGTERM, and a stderr
-// logger.
+// logger with its --log-level.
 //
 // Thread-safety: call BlockStopSignals before starting any thread.
 #ifndef WORKERS_COMMON_H_
@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "pipeline/base/log.h"
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/model/orders.h"
@@ -84,9 +85,14 @@ void BlockReloadSignal();
 // REQUIRES: BlockReloadSignal() was called.
 std::jthread ReloadOnSignal(std::function<void()> on_reload);
 
-// "2026-11-29T10:00:00.123Z <program>: <line>" on stderr, the line passed through Echo
-// (pipeline/base/text.h): one line, no control characters, valid UTF-8.
-std::function<void(const std::string&)> StderrLogger(const std::string& program);
+// --log-level LEVEL: the least severe messages a daemon writes (debug, info, warning,
+// error, alarm; pipeline/base/log.h). `level` holds the default on entry.
+void AddLogLevelFlag(CLI::App& app, LogLevel& level);
+
+// Writes each message at or above `min_level` on stderr as one line of key=value pairs
+// (FormatLogLine: ts, level, component, msg; the message through Echo and quoted), whole
+// lines even when threads log at once.
+LogSink StderrLogger(LogLevel min_level = LogLevel::kInfo);
 
 // Prints "<program>: <status>" on stderr and returns kExitError.
 int Fatal(const std::string& program, const Status& status);

@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
   cli::AddSecurityFlags(app, security_flags);
   bool check_flags = false;
   cli::AddCheckFlags(app, check_flags);
+  LogLevel log_level = LogLevel::kInfo;
+  cli::AddLogLevelFlag(app, log_level);
   CLI11_PARSE(app, argc, argv);
   if (check_flags) return cli::kExitOk;
   if (app.count("--events-archive") == 0) {
@@ -140,7 +142,7 @@ int main(int argc, char** argv) {
   options.store.synchronous_full = !fast;
   options.telegram_byte_order =
       byte_order == "little" ? dock::ByteOrder::kLittleEndian : dock::ByteOrder::kBigEndian;
-  options.log = cli::StderrLogger(program);
+  options.log = cli::StderrLogger(log_level);
   runtime::RouteProtobufLogs(options.log);
 
   // The dock reads the plan's tables; the rules' division prefixes are the workers' to
@@ -153,7 +155,7 @@ int main(int argc, char** argv) {
   reload_options.log = options.log;
   sort::PlanReloader reloader({plan_path}, nullptr, *options.plans, reload_options);
   std::jthread on_hangup = cli::ReloadOnSignal([&reloader, log = options.log] {
-    log("SIGHUP: reloading the sort plan");
+    log(LogLevel::kInfo, "plan", "SIGHUP: reloading the sort plan");
     (void)reloader.Reload();
   });
   Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();

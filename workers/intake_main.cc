@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   cli::AddSecurityFlags(app, security_flags);
   bool check_flags = false;
   cli::AddCheckFlags(app, check_flags);
+  LogLevel log_level = LogLevel::kInfo;
+  cli::AddLogLevelFlag(app, log_level);
   CLI11_PARSE(app, argc, argv);
   if (!tracking_shard.empty()) {
     // --check-flags checks the spec's form wherever it runs: "auto" gets a pod-like name.
@@ -55,7 +57,7 @@ int main(int argc, char** argv) {
   }
   if (check_flags) return cli::kExitOk;
   options.journal.synchronous_full = !fast;
-  options.log = cli::StderrLogger(program);
+  options.log = cli::StderrLogger(log_level);
   runtime::RouteProtobufLogs(options.log);
   Result<transport::Security> security = cli::LoadSecurity(security_flags);
   if (!security.ok()) return cli::Fatal(program, security.status());

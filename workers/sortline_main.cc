@@ -10,21 +10,23 @@
 
 int main(int argc, char** argv) {
   using namespace sortline::cli;
-  sortline::runtime::RouteProtobufLogs(StderrLogger("sortline"));
   CLI::App app{
       "sortline: parcel sorting and shipping labels for festival surges.\n"
       "Exit status: 0 all orders ok, 1 some orders failed (listed with their lines), "
       "2 could not run."};
   app.require_subcommand(1);
+  sortline::LogLevel log_level = sortline::LogLevel::kWarning;
+  AddLogLevelFlag(app, log_level);
   std::vector<Command> commands = {
       AddGenCommand(app),   AddRunCommand(app),  AddSubmitCommand(app), AddStatusCommand(app),
-      AddLabelCommand(app), AddPlanCommand(app), AddKeysCommand(app), AddReportCommand(app),
+      AddLabelCommand(app), AddPlanCommand(app), AddKeysCommand(app),   AddReportCommand(app),
   };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitError;
   }
+  sortline::runtime::RouteProtobufLogs(StderrLogger(log_level));
   for (const Command& command : commands) {
     if (command.app->parsed()) return command.run();
   }

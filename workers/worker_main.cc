@@ -65,11 +65,13 @@ int main(int argc, char** argv) {
   cli::AddSecurityFlags(app, security_flags);
   bool check_flags = false;
   cli::AddCheckFlags(app, check_flags);
+  LogLevel log_level = LogLevel::kInfo;
+  cli::AddLogLevelFlag(app, log_level);
   CLI11_PARSE(app, argc, argv);
   if (check_flags) return cli::kExitOk;
   options.fsync_labels = !no_fsync;
   options.flow.label_files = label::ParseLabelFiles(label_files).value();
-  options.log = cli::StderrLogger(program);
+  options.log = cli::StderrLogger(log_level);
   runtime::RouteProtobufLogs(options.log);
   Result<transport::Security> security = cli::LoadSecurity(security_flags);
   if (!security.ok()) return cli::Fatal(program, security.status());
@@ -91,7 +93,7 @@ int main(int argc, char** argv) {
   reload_options.log = options.log;
   sort::PlanReloader reloader({plan_path}, divisions->get(), *plans, reload_options);
   std::jthread on_hangup = cli::ReloadOnSignal([&reloader, log = options.log] {
-    log("SIGHUP: reloading the sort plan");
+    log(LogLevel::kInfo, "plan", "SIGHUP: reloading the sort plan");
     (void)reloader.Reload();
   });
   Result<std::unique_ptr<runtime::Worker>> worker =

@@ -4,11 +4,11 @@
 
 namespace sortline {
 
-RateLimitedLog::RateLimitedLog(Sink sink, RateLimit limit, Clock& clock)
+RateLimitedLog::RateLimitedLog(LogSink sink, RateLimit limit, Clock& clock)
     : sink_(std::move(sink)), limit_(limit), clock_(clock) {}
 
-void RateLimitedLog::Log(const std::string& line) {
-  std::lock_guard<std::mutex> lock(mu_);
+void RateLimitedLog::Log(LogLevel level, std::string_view component, std::string_view message) {
+  MutexLock lock(mu_);
   const auto now = clock_.Now();
   if (!started_ || now - period_start_ >= limit_.period) {
     started_ = true;
@@ -22,15 +22,17 @@ void RateLimitedLog::Log(const std::string& line) {
   }
   ++passed_;
   if (suppressed_ > 0) {
-    sink_(std::to_string(suppressed_) + " similar lines suppressed (more than " +
-          std::to_string(limit_.burst) + " in " + std::to_string(limit_.period.count()) + " ms)");
+    sink_(LogLevel::kWarning, component,
+          std::to_string(suppressed_) + " similar lines suppressed (more than " +
+              std::to_string(limit_.burst) + " in " + std::to_string(limit_.period.count()) +
+              " ms)");
     suppressed_ = 0;
   }
-  sink_(line);
+  sink_(level, component, message);
 }
 
 uint64_t RateLimitedLog::suppressed_total() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return suppressed_total_;
 }
 

@@ -8,10 +8,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 
 #include "pipeline/base/clock.h"
+#include "pipeline/base/log.h"
+#include "pipeline/base/thread_annotations.h"
 
 namespace sortline {
 
@@ -22,29 +23,28 @@ struct RateLimit {
 
 class RateLimitedLog {
  public:
-  using Sink = std::function<void(const std::string&)>;
   // `clock` is borrowed and must outlive this object.
-  RateLimitedLog(Sink sink, RateLimit limit, Clock& clock = SystemClock());
+  RateLimitedLog(LogSink sink, RateLimit limit, Clock& clock = SystemClock());
   RateLimitedLog(const RateLimitedLog&) = delete;
   RateLimitedLog& operator=(const RateLimitedLog&) = delete;
 
-  // Passes `line` to the sink unless this period's burst is spent. The first line of a
-  // later period is preceded by "N similar lines suppressed" when any were.
-  void Log(const std::string& line);
+  // Passes the message to the sink unless this period's burst is spent. The first line of
+  // a later period is preceded by "N similar lines suppressed" (a warning) when any were.
+  void Log(LogLevel level, std::string_view component, std::string_view message);
 
   // Lines suppressed since the object was made.
   uint64_t suppressed_total() const;
 
  private:
-  const Sink sink_;
+  const LogSink sink_;
   const RateLimit limit_;
   Clock& clock_;
-  mutable std::mutex mu_;
-  std::chrono::steady_clock::time_point period_start_{};
-  int passed_ = 0;           // in this period
-  uint64_t suppressed_ = 0;  // since the last line that passed
-  uint64_t suppressed_total_ = 0;
-  bool started_ = false;
+  mutable Mutex mu_;
+  std::chrono::steady_clock::time_point period_start_ GUARDED_BY(mu_){};
+  int passed_ GUARDED_BY(mu_) = 0;           // in this period
+  uint64_t suppressed_ GUARDED_BY(mu_) = 0;  // since the last line that passed
+  uint64_t suppressed_total_ GUARDED_BY(mu_) = 0;
+  bool started_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace sortline

@@ -66,9 +66,7 @@ label::LabelRenderer* ThreadRenderer(const label::RendererOptions& options) {
 class Stages {
  public:
   Stages(const FlowOptions& options, const FlowDeps& deps)
-      : options_(options),
-        deps_(deps),
-        renderer_options_(RendererOptionsFor(options, deps)) {}
+      : options_(options), deps_(deps), renderer_options_(RendererOptionsFor(options, deps)) {}
 
   void Decode(FlowItem& item) const {
     if (item.json.empty()) return;
@@ -357,11 +355,21 @@ Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
       }
     }
   }
+  // One exception must not cost the other items; the lost one is reported.
+  auto lost = [&options](uint64_t index, const char* what) {
+    if (options.on_lost) {
+      options.on_lost(index,
+                      Internal("flow: emitting item " + std::to_string(index) + " threw: " + what));
+    }
+  };
   for (auto& item : done) {
+    const uint64_t index = item->index;
     try {
       emit(std::move(*item));
+    } catch (const std::exception& e) {
+      lost(index, e.what());
     } catch (...) {
-      // The emitter owns reporting; one exception must not cost the other items.
+      lost(index, "an exception of unknown type");
     }
   }
   return Status::Ok();

@@ -71,6 +71,11 @@ struct FlowOptions {
   // 0: none.
   int zpl_dpi = 0;
   StageTimer* timer = nullptr;  // not owned; nullptr: stages are not timed
+  // Told of each item lost because `emit` threw on it (it reached nobody): the item's
+  // input position and why (kInternal, the exception's text). Called on the thread that
+  // runs the emitter, from RunOrderFlow; must not throw. The caller counts and logs the
+  // loss. null: losses are not reported.
+  std::function<void(uint64_t index, const Status& why)> on_lost;
 };
 
 struct FlowDeps {
@@ -87,7 +92,8 @@ struct FlowDeps {
 // in input order. A label the store refuses fails its item with the store's status
 // (kResourceExhausted, kIoError, kDataLoss) and outcome OUTCOME_FAILED.
 // Returns non-OK only when the graph itself cannot run (missing dependency, renderer
-// cannot be created); per-order failures are on the items.
+// cannot be created); per-order failures are on the items. An item whose `emit` throws
+// is reported to FlowOptions::on_lost and the others are still emitted.
 Status RunOrderFlow(const FlowOptions& options, const FlowDeps& deps,
                     const std::function<bool(FlowItem&)>& source,
                     const std::function<void(FlowItem&&)>& emit);

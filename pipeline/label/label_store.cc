@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <chrono>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "pipeline/base/hash.h"
+#include "pipeline/base/thread_annotations.h"
 
 namespace sortline::label {
 namespace {
@@ -192,7 +192,7 @@ std::string IndexLines(std::span<const std::string> numbers, const std::string& 
 
 // Thread-safety: thread-safe. Writes of label files need no lock (the seam makes each
 // atomic and names are content-derived); the index log and the in-memory index are
-// guarded by mu_.
+// GUARDED_BY mu_.
 class DirectoryLabelStore final : public LabelStore {
  public:
   DirectoryLabelStore(std::unique_ptr<Directory> dir, std::unique_ptr<Directory> index_dir,
@@ -266,7 +266,7 @@ class DirectoryLabelStore final : public LabelStore {
       ref.set_bytes(static_cast<uint32_t>(info->size));
       return ref;
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!loaded_ && scans_left_ > 0) {
       --scans_left_;
       Result<v1::LabelRef> scanned = ScanLogsLocked(tracking);
@@ -309,7 +309,7 @@ class DirectoryLabelStore final : public LabelStore {
   }
 
   Result<uint64_t> RebuildIndex() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     index_.Clear();
     loaded_ = true;
     SORTLINE_ASSIGN_OR_RETURN(std::vector<std::string> names, dir_->List());
@@ -336,7 +336,7 @@ class DirectoryLabelStore final : public LabelStore {
       if (!info.ok() || info->modified_unix_ms >= before_unix_ms) continue;
       if (dir_->Remove(name).ok()) ++stats.label_files;
     }
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     SORTLINE_ASSIGN_OR_RETURN(std::vector<std::string> logs, index_dir_->List());
     for (const std::string& name : logs) {
       if (!name.ends_with(kIndexSuffix) || name.starts_with('.')) continue;
@@ -358,11 +358,11 @@ class DirectoryLabelStore final : public LabelStore {
   // Appends to this writer's log, starting a new one when it is older than the roll
   // interval. The log is a cache of what the files say: a refusal is dropped (Find reads
   // the files the logs miss).
-  void AppendToIndex(const std::string& lines) {
-    std::lock_guard lock(mu_);
+  void AppendToIndex(const std::string& lines) EXCLUDES(mu_) {
+    MutexLock lock(mu_);
     AppendToIndexLocked(lines);
   }
-  void AppendToIndexLocked(const std::string& lines) {
+  void AppendToIndexLocked(const std::string& lines) REQUIRES(mu_) {
     const int64_t now = NowUnixMs();
     if (log_ == nullptr || now - log_opened_ms_ > options_.index_roll_ms) {
       log_name_ = LogName();
@@ -378,7 +378,7 @@ class DirectoryLabelStore final : public LabelStore {
   }
 
   // Reads `name`'s page list into the index and appends its lines to `lines`.
-  Status IndexBatchFileLocked(const std::string& name, std::string* lines) {
+  Status IndexBatchFileLocked(const std::string& name, std::string* lines) REQUIRES(mu_) {
     std::string bytes;
     Status read = dir_->ReadFile(name, &bytes);
     if (read.code() == StatusCode::kNotFound) return Status::Ok();  // pruned meanwhile
@@ -396,7 +396,7 @@ class DirectoryLabelStore final : public LabelStore {
   // The label of `tracking` as the index logs name it, found without loading them: the
   // last line of any log that starts with the number, if its file exists. kNotFound
   // otherwise (the caller then loads the index, which also reads unindexed files).
-  Result<v1::LabelRef> ScanLogsLocked(std::string_view tracking) {
+  Result<v1::LabelRef> ScanLogsLocked(std::string_view tracking) REQUIRES(mu_) {
     SORTLINE_ASSIGN_OR_RETURN(std::vector<std::string> logs, index_dir_->List());
     const std::string needle = "\n" + std::string(tracking) + " ";
     std::string text = "\n";  // so that a match on the first line starts with "\n" too
@@ -426,7 +426,7 @@ class DirectoryLabelStore final : public LabelStore {
   }
 
   // Reads every index log, then the batch files no log names (logging what they hold).
-  Status LoadIndexLocked() {
+  Status LoadIndexLocked() REQUIRES(mu_) {
     index_.Clear();
     loaded_ = true;
     SORTLINE_ASSIGN_OR_RETURN(std::vector<std::string> logs, index_dir_->List());
@@ -452,13 +452,13 @@ class DirectoryLabelStore final : public LabelStore {
   const std::unique_ptr<Directory> dir_;
   const std::unique_ptr<Directory> index_dir_;
   const LabelStoreOptions options_;
-  std::mutex mu_;
-  Index index_;                      // guarded by mu_
-  bool loaded_ = false;              // guarded by mu_; index_ holds the logs and files
-  int scans_left_ = 4;               // guarded by mu_; lookups by scanning before loading
-  std::unique_ptr<AppendFile> log_;  // guarded by mu_; this writer's current log
-  std::string log_name_;             // guarded by mu_
-  int64_t log_opened_ms_ = 0;        // guarded by mu_
+  Mutex mu_;
+  Index index_ GUARDED_BY(mu_);
+  bool loaded_ GUARDED_BY(mu_) = false;              // index_ holds the logs and files
+  int scans_left_ GUARDED_BY(mu_) = 4;               // lookups by scanning before loading
+  std::unique_ptr<AppendFile> log_ GUARDED_BY(mu_);  // this writer's current log
+  std::string log_name_ GUARDED_BY(mu_);
+  int64_t log_opened_ms_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace

@@ -20,6 +20,20 @@ void InitLibraryOnce() {
   std::call_once(once, [] { mg_init_library(0); });
 }
 
+// One whole response through civetweb's response API: it writes the status line (with
+// the code's reason phrase) and its own Date and Connection headers; the body follows.
+void Reply(mg_connection* connection, int code, const char* content_type, const std::string& body) {
+  mg_response_header_start(connection, code);
+  mg_response_header_add(connection, "Content-Type", content_type, -1);
+  mg_response_header_add(connection, "Cache-Control", "no-store", -1);
+  const std::string length = std::to_string(body.size());
+  mg_response_header_add(connection, "Content-Length", length.c_str(), -1);
+  mg_response_header_send(connection);
+  mg_write(connection, body.data(), body.size());
+}
+
+constexpr const char* kPlainText = "text/plain; charset=utf-8";
+
 int ServeMetrics(mg_connection* connection, void* data) {
   const auto* registry = static_cast<const Registry*>(data);
   const mg_request_info* request = mg_get_request_info(connection);
@@ -27,26 +41,8 @@ int ServeMetrics(mg_connection* connection, void* data) {
     mg_send_http_error(connection, 405, "%s", "only GET");
     return 405;
   }
-  std::string body = registry->Render();
-  mg_printf(connection,
-            "HTTP/1.1 200 OK\r\n"
-            "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-            "Content-Length: %zu\r\n"
-            "Connection: close\r\n\r\n",
-            body.size());
-  mg_write(connection, body.data(), body.size());
+  Reply(connection, 200, "text/plain; version=0.0.4; charset=utf-8", registry->Render());
   return 200;
-}
-
-void Reply(mg_connection* connection, int code, const char* reason, const std::string& body) {
-  mg_printf(connection,
-            "HTTP/1.1 %d %s\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n"
-            "Cache-Control: no-store\r\n"
-            "Content-Length: %zu\r\n"
-            "Connection: close\r\n\r\n",
-            code, reason, body.size());
-  mg_write(connection, body.data(), body.size());
 }
 
 // GET /healthz and /readyz: `data` is the check (a std::function<std::string()>, may be
@@ -61,10 +57,10 @@ int ServeProbe(mg_connection* connection, void* data) {
   }
   const std::string problem = *check ? (*check)() : std::string();
   if (problem.empty()) {
-    Reply(connection, 200, "OK", "ok\n");
+    Reply(connection, 200, kPlainText, "ok\n");
     return 200;
   }
-  Reply(connection, 503, "Service Unavailable", problem + "\n");
+  Reply(connection, 503, kPlainText, problem + "\n");
   return 503;
 }
 

@@ -140,14 +140,14 @@ Registry::Series& Registry::Find(const std::string& name, const std::string& hel
 
 Counter& Registry::GetCounter(const std::string& name, const std::string& help,
                               const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Series& series = Find(name, help, Type::kCounter, labels);
   if (!series.counter) series.counter = std::make_unique<Counter>();
   return *series.counter;
 }
 
 Gauge& Registry::GetGauge(const std::string& name, const std::string& help, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Series& series = Find(name, help, Type::kGauge, labels);
   if (!series.gauge) series.gauge = std::make_unique<Gauge>();
   return *series.gauge;
@@ -155,14 +155,14 @@ Gauge& Registry::GetGauge(const std::string& name, const std::string& help, cons
 
 Histogram& Registry::GetHistogram(const std::string& name, const std::string& help,
                                   std::vector<double> upper_bounds, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Series& series = Find(name, help, Type::kHistogram, labels);
   if (!series.histogram) series.histogram = std::make_unique<Histogram>(std::move(upper_bounds));
   return *series.histogram;
 }
 
 void Registry::Remove(const std::string& name, const Labels& labels) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (auto& family : families_) {
     if (family->name != name) continue;
     std::erase_if(family->series,
@@ -171,7 +171,7 @@ void Registry::Remove(const std::string& name, const Labels& labels) {
 }
 
 std::string Registry::Render() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::string out;
   for (const auto& family : families_) {
     const char* type = family->type == Type::kCounter ? "counter"

@@ -10,10 +10,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "pipeline/base/thread_annotations.h"
 
 namespace sortline::metrics {
 
@@ -104,10 +105,11 @@ class Registry {
     Type type;
     std::vector<std::unique_ptr<Series>> series;
   };
-  Series& Find(const std::string& name, const std::string& help, Type type, const Labels& labels);
+  Series& Find(const std::string& name, const std::string& help, Type type, const Labels& labels)
+      REQUIRES(mu_);
 
-  mutable std::mutex mu_;
-  std::vector<std::unique_ptr<Family>> families_;
+  mutable Mutex mu_;
+  std::vector<std::unique_ptr<Family>> families_ GUARDED_BY(mu_);
 };
 
 }  // namespace sortline::metrics

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -83,17 +82,19 @@ class DockImpl final : public Dock {
 
   Status Run() override {
     const dock::DockConfig& config = parts_.engine->config();
-    Log("dock: records on " + parts_.records->endpoint() + ", conveyor on " +
-        parts_.conveyor->endpoint() +
-        (parts_.publisher ? ", events on " + parts_.publisher->endpoint() : "") +
-        (parts_.telegram ? ", telegrams on port " + std::to_string(parts_.telegram->port()) : "") +
-        (http_ ? ", metrics on port " + std::to_string(http_->port()) : "") + "; " +
-        (config.planned
-             ? "plan " + config.plan_version + " (" + std::to_string(config.chutes.size()) +
-                   " chutes, " + std::to_string(config.doors.size()) + " doors)"
-             : "no plan") +
-        "; " + std::to_string(parts_.engine->index().size()) + " records indexed in " +
-        std::to_string(parts_.open_seconds).substr(0, 5) + " s");
+    Log(LogLevel::kInfo,
+        "records on " + parts_.records->endpoint() + ", conveyor on " +
+            parts_.conveyor->endpoint() +
+            (parts_.publisher ? ", events on " + parts_.publisher->endpoint() : "") +
+            (parts_.telegram ? ", telegrams on port " + std::to_string(parts_.telegram->port())
+                             : "") +
+            (http_ ? ", metrics on port " + std::to_string(http_->port()) : "") + "; " +
+            (config.planned
+                 ? "plan " + config.plan_version + " (" + std::to_string(config.chutes.size()) +
+                       " chutes, " + std::to_string(config.doors.size()) + " doors)"
+                 : "no plan") +
+            "; " + std::to_string(parts_.engine->index().size()) + " records indexed in " +
+            std::to_string(parts_.open_seconds).substr(0, 5) + " s");
     std::atomic<bool> records_stop{false};
     std::thread records_thread([this, &records_stop] {
       internal::LowerThreadPriority("dock-records");
@@ -106,13 +107,13 @@ class DockImpl final : public Dock {
     writer_.Stop();
     events_thread.join();
     if (status.ok() && !health_.ok()) status = health_.status();
-    Log("dock: stopped");
+    Log(LogLevel::kInfo, "stopped");
     return status;
   }
 
  private:
-  void Log(const std::string& line) const {
-    if (options_.log) options_.log(line);
+  void Log(LogLevel level, const std::string& message) const {
+    if (options_.log) options_.log(level, "dock", message);
   }
 
   const DockOptions options_;
@@ -135,29 +136,32 @@ class DockImpl final : public Dock {
 Status IndexStore(store::DockStore& store, dock::Engine& engine) {
   constexpr size_t kChunk = 4096;
   constexpr size_t kChunksAhead = 8;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::vector<dock::IndexedRecord>> chunks;  // guarded by mu
-  std::vector<std::vector<dock::IndexedRecord>> spare;  // guarded by mu
-  bool done = false;                                    // guarded by mu
+  // Parsed chunks from the scanning thread to the indexing one, and emptied chunks back.
+  struct ChunkQueue {
+    Mutex mu;
+    std::condition_variable cv;
+    std::deque<std::vector<dock::IndexedRecord>> chunks GUARDED_BY(mu);
+    std::vector<std::vector<dock::IndexedRecord>> spare GUARDED_BY(mu);
+    bool done GUARDED_BY(mu) = false;
+  } queue;
   Status scanned;
   std::thread scanner([&] {
     std::vector<dock::IndexedRecord> chunk(kChunk);
     size_t used = 0;
     auto hand_over = [&] {
       chunk.resize(used);
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return chunks.size() < kChunksAhead; });
-      chunks.push_back(std::move(chunk));
-      if (!spare.empty()) {
-        chunk = std::move(spare.back());
-        spare.pop_back();
+      MutexLock lock(queue.mu);
+      while (queue.chunks.size() >= kChunksAhead) queue.cv.wait(lock.native());
+      queue.chunks.push_back(std::move(chunk));
+      if (!queue.spare.empty()) {
+        chunk = std::move(queue.spare.back());
+        queue.spare.pop_back();
       } else {
         chunk.clear();
       }
       chunk.resize(kChunk);
       used = 0;
-      cv.notify_all();
+      queue.cv.notify_all();
     };
     scanned = store.ForEachStored([&](const v1::SortRecord& record) {
       dock::ToIndexed(record, &chunk[used++]);
@@ -165,23 +169,23 @@ Status IndexStore(store::DockStore& store, dock::Engine& engine) {
       return true;
     });
     if (used > 0) hand_over();
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-    cv.notify_all();
+    MutexLock lock(queue.mu);
+    queue.done = true;
+    queue.cv.notify_all();
   });
   while (true) {
     std::vector<dock::IndexedRecord> chunk;
     {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return !chunks.empty() || done; });
-      if (chunks.empty()) break;
-      chunk = std::move(chunks.front());
-      chunks.pop_front();
-      cv.notify_all();
+      MutexLock lock(queue.mu);
+      while (queue.chunks.empty() && !queue.done) queue.cv.wait(lock.native());
+      if (queue.chunks.empty()) break;
+      chunk = std::move(queue.chunks.front());
+      queue.chunks.pop_front();
+      queue.cv.notify_all();
     }
     for (const dock::IndexedRecord& item : chunk) engine.AddRecord(item);
-    std::lock_guard<std::mutex> lock(mu);
-    spare.push_back(std::move(chunk));
+    MutexLock lock(queue.mu);
+    queue.spare.push_back(std::move(chunk));
   }
   scanner.join();
   if (!scanned.ok()) return scanned.WithContext("dock index");

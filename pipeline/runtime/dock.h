@@ -34,6 +34,7 @@
 
 #include "pipeline/base/clock.h"
 #include "pipeline/base/file.h"
+#include "pipeline/base/log.h"
 #include "pipeline/base/result.h"
 #include "pipeline/dock/config.h"
 #include "pipeline/dock/telegram.h"
@@ -94,7 +95,7 @@ struct DockOptions {
   const Clock* clock = nullptr;
   // Where manifests are written. nullptr = DefaultFileSystem(). Borrowed.
   FileSystem* file_system = nullptr;
-  std::function<void(const std::string&)> log;  // operational messages; null: silent
+  LogSink log;  // operational messages at their levels (pipeline/base/log.h); null: silent
   // CURVE on the tcp:// records and conveyor channels: senders of records need a key
   // listed under "worker", scanner gateways one under "conveyor". null or disabled:
   // plaintext. The events feed (dashboards only) and the telegram adapter (PLCs that

@@ -22,7 +22,9 @@ using std::chrono::milliseconds;
 
 // How often the journal is asked for work when nothing new arrived: catches leases
 // that expired while every worker was idle.
-constexpr int64_t kIdleLeaseCheckMs = 1000;
+constexpr milliseconds kIdleLeaseCheck(1000);
+// The idle loop's wait for a message; a stop request is noticed within it.
+constexpr milliseconds kIdleWait(100);
 // Orders journaled in one group commit at most; more wait for the next turn.
 constexpr size_t kMaxOrdersPerCommit = 20'000;
 // Messages handled from one channel before the other gets a turn.
@@ -146,8 +148,8 @@ class IntakeImpl final : public Intake {
   void RequestStop() override { stop_.store(true); }
 
   Status Run() override {
-    Log("intake: submit on " + submit_->endpoint() + ", work on " + work_->endpoint() +
-        (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
+    Log(LogLevel::kInfo, "submit on " + submit_->endpoint() + ", work on " + work_->endpoint() +
+                             (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
     serving_.store(true);
     Status served = Serve();
     serving_.store(false);
@@ -175,7 +177,7 @@ class IntakeImpl final : public Intake {
       loop_turned_ms_.store(SteadyMillis());
       RefreshBacklog();
       Result<std::vector<size_t>> readable =
-          transport::WaitReadable({submit_.get(), work_.get()}, {}, milliseconds(100));
+          transport::WaitReadable({submit_.get(), work_.get()}, {}, kIdleWait);
       if (!readable.ok()) return readable.status().WithContext("intake poll");
       for (size_t index : readable.value()) {
         if (index == 0) {
@@ -193,7 +195,7 @@ class IntakeImpl final : public Intake {
       ForgetSilentWorkers();
       SORTLINE_RETURN_IF_ERROR(PruneJournal());
     }
-    Log("intake: stopped");
+    Log(LogLevel::kInfo, "stopped");
     return Status::Ok();
   }
 
@@ -211,12 +213,12 @@ class IntakeImpl final : public Intake {
 
   struct Peer {
     uint32_t credit = 0;
-    int64_t last_seen_ms = 0;
-    bool announced = false;  // sent Ready to this intake since it met the worker
+    Steady::time_point last_seen{};  // on the intake's Clock::Now
+    bool announced = false;          // sent Ready to this intake since it met the worker
   };
 
-  void Log(const std::string& line) const {
-    if (options_.log) options_.log(line);
+  void Log(LogLevel level, const std::string& message) const {
+    if (options_.log) options_.log(level, "intake", message);
   }
 
   // A batch waiting for the group commit, and who asked.
@@ -253,16 +255,16 @@ class IntakeImpl final : public Intake {
     metrics_.submit_commit.Observe(SecondsSince(commit_start));
     if (!stored.ok() && stored.status().code() == StatusCode::kDataLoss) return stored.status();
     if (stored.ok()) {
-      if (journal_full_) Log("intake: journal takes batches again");
+      if (journal_full_) Log(LogLevel::kInfo, "journal takes batches again");
       journal_full_ = false;
     } else {
       const bool passing = stored.status().code() == StatusCode::kResourceExhausted;
       if (passing && !journal_full_) {
-        Log("intake: ALARM journal full, batches are refused until space returns: " +
-            stored.status().ToString());
+        Log(LogLevel::kAlarm,
+            "journal full, batches are refused until space returns: " + stored.status().ToString());
       } else if (!passing) {
-        Log("intake: " + std::to_string(group.size()) +
-            " batches not journaled: " + stored.status().ToString());
+        Log(LogLevel::kWarning,
+            std::to_string(group.size()) + " batches not journaled: " + stored.status().ToString());
       }
       journal_full_ = passing;
     }
@@ -336,7 +338,7 @@ class IntakeImpl final : public Intake {
 
   void Reply(const std::string& peer, v1::SubmitReply reply) {
     Status sent = submit_->Send(peer, transport::Encode(std::move(reply)));
-    if (!sent.ok()) Log("intake: reply to submitter lost: " + sent.ToString());
+    if (!sent.ok()) Log(LogLevel::kWarning, "reply to submitter lost: " + sent.ToString());
   }
 
   Status HandleWork(const transport::Incoming& in) {
@@ -349,7 +351,7 @@ class IntakeImpl final : public Intake {
     }
     const int64_t now = clock_.UnixMillis();
     Peer& peer = workers_[in.peer];
-    peer.last_seen_ms = now;
+    peer.last_seen = clock_.Now();
     switch (message->kind_case()) {
       case v1::WorkMessage::kReady:
         peer.credit = message->ready().credit();
@@ -364,7 +366,7 @@ class IntakeImpl final : public Intake {
             in.peer, std::vector<uint64_t>(held.begin(), held.end()), now, options_.lease_ms);
         if (!renewed.ok()) {
           if (renewed.status().code() == StatusCode::kDataLoss) return renewed.status();
-          Log("intake: leases not renewed: " + renewed.status().ToString());
+          Log(LogLevel::kError, "leases not renewed: " + renewed.status().ToString());
         }
         v1::WorkMessage beat;
         beat.mutable_heartbeat()->set_sent_unix_ms(now);
@@ -388,8 +390,8 @@ class IntakeImpl final : public Intake {
         if (!completed.ok()) {
           if (completed.code() == StatusCode::kDataLoss) return completed;
           // Not recorded: the lease expires and the work is redone, idempotently.
-          Log("intake: results of lease " + std::to_string(message->done().lease_id()) +
-              " not recorded: " + completed.ToString());
+          Log(LogLevel::kError, "results of lease " + std::to_string(message->done().lease_id()) +
+                                    " not recorded: " + completed.ToString());
         }
         break;
       }
@@ -401,11 +403,11 @@ class IntakeImpl final : public Intake {
 
   // Leases journaled work to workers that have credit.
   Status Dispatch() {
+    const Steady::time_point tick = clock_.Now();
+    if (!work_may_be_waiting_ && tick - last_idle_check_ < kIdleLeaseCheck) return Status::Ok();
+    last_idle_check_ = tick;
+    // Leases are journaled with wall-clock deadlines (they outlive this process).
     int64_t now = clock_.UnixMillis();
-    if (!work_may_be_waiting_ && now - last_idle_check_ms_ < kIdleLeaseCheckMs) {
-      return Status::Ok();
-    }
-    last_idle_check_ms_ = now;
     work_may_be_waiting_ = false;
     for (auto it = workers_.begin(); it != workers_.end();) {
       Peer& peer = it->second;
@@ -419,7 +421,7 @@ class IntakeImpl final : public Intake {
       metrics_.lease_commit.Observe(SecondsSince(commit_start));
       if (!batch.ok()) {
         if (batch.status().code() == StatusCode::kDataLoss) return batch.status();
-        Log("intake: lease failed: " + batch.status().ToString());
+        Log(LogLevel::kError, "lease failed: " + batch.status().ToString());
         return Status::Ok();
       }
       uint32_t n = static_cast<uint32_t>(batch->orders_size());
@@ -429,11 +431,14 @@ class IntakeImpl final : public Intake {
       Status sent = work_->Send(it->first, transport::Encode(std::move(message)));
       if (!sent.ok()) {
         // The worker is gone; its lease expires and the orders go to others.
-        Log("intake: worker " + it->first + " unreachable, dropped: " + sent.ToString());
+        Log(LogLevel::kWarning,
+            "worker " + it->first + " unreachable, dropped: " + sent.ToString());
         metrics_.ForgetWorker(it->first);
         it = workers_.erase(it);
         continue;
       }
+      Log(LogLevel::kDebug, "lease " + std::to_string(message.work().lease_id()) + ": " +
+                                std::to_string(n) + " orders to worker " + it->first);
       peer.credit -= std::min(peer.credit, n);  // a redelivered lease may exceed the credit
       metrics_.leases.Add();
       metrics_.orders_leased.Add(n);
@@ -450,15 +455,21 @@ class IntakeImpl final : public Intake {
   // again every prune_interval_ms once nothing is left. Non-OK only for data loss.
   Status PruneJournal() {
     if (options_.retention_ms <= 0) return Status::Ok();
+    const Steady::time_point tick = clock_.Now();
+    if (!prune_more_ && pruned_once_ &&
+        tick - last_prune_ < milliseconds(options_.prune_interval_ms)) {
+      return Status::Ok();
+    }
+    pruned_once_ = true;
+    last_prune_ = tick;
+    // Completion times are journaled on the wall clock: the cut is on it, the pacing not.
     const int64_t now = clock_.UnixMillis();
-    if (!prune_more_ && now - last_prune_ms_ < options_.prune_interval_ms) return Status::Ok();
-    last_prune_ms_ = now;
     constexpr uint32_t kBatchesPerTurn = 8;
     Result<store::JournalPruned> pruned =
         journal_->Prune(now - options_.retention_ms, kBatchesPerTurn);
     if (!pruned.ok()) {
       if (pruned.status().code() == StatusCode::kDataLoss) return pruned.status();
-      Log("intake: pruning the journal failed: " + pruned.status().ToString());
+      Log(LogLevel::kError, "pruning the journal failed: " + pruned.status().ToString());
       prune_more_ = false;
       return Status::Ok();
     }
@@ -466,8 +477,9 @@ class IntakeImpl final : public Intake {
     pruned_orders_ += pruned->orders;
     prune_more_ = pruned->batches == kBatchesPerTurn;
     if (!prune_more_ && pruned_batches_ > 0) {
-      Log("intake: pruned " + std::to_string(pruned_orders_) + " orders of " +
-          std::to_string(pruned_batches_) + " batches complete for longer than the retention time");
+      Log(LogLevel::kInfo, "pruned " + std::to_string(pruned_orders_) + " orders of " +
+                               std::to_string(pruned_batches_) +
+                               " batches complete for longer than the retention time");
       pruned_batches_ = 0;
       pruned_orders_ = 0;
     }
@@ -475,10 +487,10 @@ class IntakeImpl final : public Intake {
   }
 
   void ForgetSilentWorkers() {
-    int64_t now = clock_.UnixMillis();
+    const Steady::time_point now = clock_.Now();
     for (auto it = workers_.begin(); it != workers_.end();) {
-      if (now - it->second.last_seen_ms > options_.lease_ms) {
-        Log("intake: worker " + it->first + " silent past its lease, forgotten");
+      if (now - it->second.last_seen > milliseconds(options_.lease_ms)) {
+        Log(LogLevel::kWarning, "worker " + it->first + " silent past its lease, forgotten");
         metrics_.ForgetWorker(it->first);
         it = workers_.erase(it);
       } else {
@@ -505,8 +517,9 @@ class IntakeImpl final : public Intake {
   bool work_may_be_waiting_ = true;
   bool journal_full_ = false;      // the last Submit was refused for space: alarm raised
   StageTimingList stage_timings_;  // of every WorkDone since start, for the submitters
-  int64_t last_idle_check_ms_ = 0;
-  int64_t last_prune_ms_ = 0;
+  Steady::time_point last_idle_check_{};
+  bool pruned_once_ = false;
+  Steady::time_point last_prune_{};
   bool prune_more_ = false;  // the last prune was cut short: go on next turn
   uint64_t pruned_batches_ = 0;
   uint64_t pruned_orders_ = 0;

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "pipeline/base/clock.h"
+#include "pipeline/base/log.h"
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/model/orders.h"
@@ -49,7 +50,7 @@ struct IntakeOptions {
   // 0: kept for ever. Default 7 days.
   int64_t retention_ms = 7 * 24 * 3'600'000LL;
   int64_t prune_interval_ms = 600'000;
-  std::function<void(const std::string&)> log;  // operational messages; null: silent
+  LogSink log;  // operational messages at their levels (pipeline/base/log.h); null: silent
   // CURVE on tcp:// endpoints: submitters need a key listed under "submitter", workers
   // one under "worker". null or disabled: plaintext.
   std::shared_ptr<const transport::Security> security;

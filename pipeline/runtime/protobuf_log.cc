@@ -1,13 +1,13 @@
 #include "pipeline/runtime/protobuf_log.h"
 
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
 
 #include <google/protobuf/stubs/logging.h>
 
 #include "pipeline/base/text.h"
+#include "pipeline/base/thread_annotations.h"
 
 namespace sortline::runtime {
 namespace {
@@ -15,41 +15,40 @@ namespace {
 // Protobuf takes a plain function pointer, so the destination is process state. No
 // destination is ever freed (protobuf may log from any thread until the process ends,
 // and a handler may still hold a replaced one); all stay reachable from `routes`.
-std::mutex route_mu;
-RateLimitedLog* route = nullptr;
-std::vector<std::unique_ptr<RateLimitedLog>>* routes = nullptr;
+Mutex route_mu;
+RateLimitedLog* route GUARDED_BY(route_mu) = nullptr;
+std::vector<std::unique_ptr<RateLimitedLog>>* routes GUARDED_BY(route_mu) = nullptr;
 
-const char* LevelName(google::protobuf::LogLevel level) {
+LogLevel LevelOf(google::protobuf::LogLevel level) {
   switch (level) {
     case google::protobuf::LOGLEVEL_INFO:
-      return "INFO";
+      return LogLevel::kInfo;
     case google::protobuf::LOGLEVEL_WARNING:
-      return "WARNING";
+      return LogLevel::kWarning;
     case google::protobuf::LOGLEVEL_ERROR:
-      return "ERROR";
     case google::protobuf::LOGLEVEL_FATAL:
-      return "FATAL";
+      return LogLevel::kError;
   }
-  return "?";
+  return LogLevel::kError;
 }
 
 void Handle(google::protobuf::LogLevel level, const char* filename, int line,
             const std::string& message) {
   RateLimitedLog* sink;
   {
-    std::lock_guard<std::mutex> lock(route_mu);
+    MutexLock lock(route_mu);
     sink = route;
   }
   if (sink == nullptr) return;
-  sink->Log(std::string("protobuf ") + LevelName(level) + " " + Echo(filename, 80) + ":" +
-            std::to_string(line) + ": " + Echo(message, 400));
+  sink->Log(LevelOf(level), "protobuf",
+            Echo(filename, 80) + ":" + std::to_string(line) + ": " + Echo(message, 400));
 }
 
 }  // namespace
 
-void RouteProtobufLogs(std::function<void(const std::string&)> log, RateLimit limit) {
+void RouteProtobufLogs(LogSink log, RateLimit limit) {
   {
-    std::lock_guard<std::mutex> lock(route_mu);
+    MutexLock lock(route_mu);
     if (routes == nullptr) routes = new std::vector<std::unique_ptr<RateLimitedLog>>();
     routes->push_back(std::make_unique<RateLimitedLog>(std::move(log), limit));
     route = routes->back().get();

@@ -16,9 +16,10 @@
 namespace sortline::runtime {
 
 // Installs a protobuf log handler for the rest of the process: each line becomes
-// "protobuf LEVEL file:line: message" passed to `log`, at most `limit.burst` lines per
+// "file:line: message" passed to `log` as component "protobuf" at protobuf's level (INFO
+// info, WARNING warning, ERROR and FATAL error), at most `limit.burst` lines per
 // `limit.period`. Calling it again replaces the destination.
-void RouteProtobufLogs(std::function<void(const std::string&)> log, RateLimit limit = {});
+void RouteProtobufLogs(LogSink log, RateLimit limit = {});
 
 }  // namespace sortline::runtime
 

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -47,12 +48,20 @@ uint64_t RandomStart() {
 constexpr int64_t kStuckMs = 60'000;
 // Messages taken from one intake before the next gets a turn.
 constexpr int kDrainPerTurn = 16;
+// The idle loop's wait for a message; a stop request is noticed within it.
+constexpr milliseconds kIdleWait(200);
+// A pause (PauseAlive) sleeps in slices this long, heartbeating between them.
+constexpr milliseconds kPauseSlice(50);
+// The wait for the dock's acknowledgement, in slices this long, heartbeating between.
+constexpr milliseconds kAckSlice(100);
+// The pause before resending records the dock refused (its disk full) or left unanswered.
+constexpr milliseconds kDockResendPause(200);
 
 // One intake the worker takes work from.
 struct IntakeLink {
   std::string endpoint;
   std::unique_ptr<transport::ClientChannel> channel;
-  int64_t last_sent_ms = 0;
+  Steady::time_point last_sent{};  // on the worker's Clock::Now
 };
 
 // The worker's metrics, registered once. Thread-safety: as metrics::Registry.
@@ -63,6 +72,9 @@ struct WorkerMetrics {
                              "Work batches done and reported to their intake")),
         redone(r.GetCounter("sortline_worker_redone_batches_total",
                             "Work batches redone because the disk refused their labels")),
+        lost(r.GetCounter("sortline_worker_orders_lost_total",
+                          "Orders of a batch that reached no result (collecting it threw); "
+                          "each is logged as an error")),
         label_bytes(
             r.GetCounter("sortline_worker_label_bytes_total", "Bytes of label files written")),
         labels_stage(Stage("labels")),
@@ -98,6 +110,7 @@ struct WorkerMetrics {
   metrics::Registry& registry;
   metrics::Counter& batches;
   metrics::Counter& redone;
+  metrics::Counter& lost;
   metrics::Counter& label_bytes;
   metrics::Histogram& labels_stage;
   metrics::Histogram& dock_stage;
@@ -113,6 +126,7 @@ class WorkerImpl final : public Worker {
       : divisions_(divisions),
         plans_(std::move(plans)),
         options_(std::move(options)),
+        clock_(options_.clock != nullptr ? *options_.clock : SystemClock()),
         registry_(std::move(registry)),
         metrics_(*registry_),
         labels_(std::move(labels)) {}
@@ -153,10 +167,11 @@ class WorkerImpl final : public Worker {
   Status Run() override {
     std::string endpoints;
     for (const IntakeLink& intake : intakes_) endpoints += " " + intake.endpoint;
-    Log("worker " + options_.name + ": intake" + (intakes_.size() > 1 ? "s" : "") + endpoints +
-        ", dock " + options_.dock_endpoint + ", " +
-        std::string(label::LabelFilesName(options_.flow.label_files)) + " labels in " +
-        options_.label_dir + (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
+    Log(LogLevel::kInfo, "worker " + options_.name + ", intake" + (intakes_.size() > 1 ? "s" : "") +
+                             endpoints + ", dock " + options_.dock_endpoint + ", " +
+                             std::string(label::LabelFilesName(options_.flow.label_files)) +
+                             " labels in " + options_.label_dir +
+                             (http_ ? ", metrics on port " + std::to_string(http_->port()) : ""));
     serving_.store(true);
     std::vector<transport::ClientChannel*> channels;
     for (IntakeLink& intake : intakes_) channels.push_back(intake.channel.get());
@@ -164,8 +179,7 @@ class WorkerImpl final : public Worker {
     Status served = Status::Ok();
     while (served.ok() && !stop_.load()) {
       metrics_.SetPlan(plans_->Get()->version());
-      Result<std::vector<size_t>> readable =
-          transport::WaitReadable({}, channels, milliseconds(200));
+      Result<std::vector<size_t>> readable = transport::WaitReadable({}, channels, kIdleWait);
       if (!readable.ok()) {
         served = readable.status().WithContext("worker wait");
         break;
@@ -178,7 +192,7 @@ class WorkerImpl final : public Worker {
       }
     }
     serving_.store(false);
-    Log("worker " + options_.name + ": stopped");
+    Log(LogLevel::kInfo, "worker " + options_.name + " stopped");
     return served;
   }
 
@@ -191,8 +205,8 @@ class WorkerImpl final : public Worker {
       if (!in.value().has_value()) return Status::Ok();
       Result<v1::WorkMessage> message = transport::Decode<v1::WorkMessage>(*in.value());
       if (!message.ok()) {
-        Log("worker: bad message from intake " + intakes_[i].endpoint + ": " +
-            message.status().ToString());
+        Log(LogLevel::kWarning,
+            "bad message from intake " + intakes_[i].endpoint + ": " + message.status().ToString());
         continue;
       }
       if (message->has_work()) {
@@ -201,11 +215,11 @@ class WorkerImpl final : public Worker {
         AnnounceCredit(i);
         SORTLINE_RETURN_IF_ERROR(Process(i, message->work()));
       } else if (message->has_heartbeat() && message->heartbeat().reannounce()) {
-        Log("worker: intake " + intakes_[i].endpoint +
-            " does not know this worker (restarted?); announcing credit");
+        Log(LogLevel::kWarning, "intake " + intakes_[i].endpoint +
+                                    " does not know this worker (restarted?); announcing credit");
         AnnounceCredit(i);
       } else if (message->has_error()) {
-        Log("worker: intake " + intakes_[i].endpoint + " says: " + message->error());
+        Log(LogLevel::kWarning, "intake " + intakes_[i].endpoint + " says: " + message->error());
       }
     }
     return Status::Ok();
@@ -228,8 +242,8 @@ class WorkerImpl final : public Worker {
     return Liveness();
   }
 
-  void Log(const std::string& line) const {
-    if (options_.log) options_.log(line);
+  void Log(LogLevel level, const std::string& message) const {
+    if (options_.log) options_.log(level, "worker", message);
   }
 
   void Probe(std::string_view point) const {
@@ -241,15 +255,19 @@ class WorkerImpl final : public Worker {
   // again next time.
   void PruneLabels() {
     if (options_.label_retention_ms <= 0) return;
-    const int64_t now = SystemClock().UnixMillis();
-    if (now - last_prune_ms_ < options_.prune_interval_ms) return;
-    last_prune_ms_ = now;
-    Result<label::PruneStats> pruned = labels_->Prune(now - options_.label_retention_ms);
+    const Steady::time_point now = clock_.Now();
+    if (pruned_once_ && now - last_prune_ < milliseconds(options_.prune_interval_ms)) return;
+    pruned_once_ = true;
+    last_prune_ = now;
+    // Files carry wall-clock times: the cut is on the wall clock, the pacing is not.
+    Result<label::PruneStats> pruned =
+        labels_->Prune(clock_.UnixMillis() - options_.label_retention_ms);
     if (!pruned.ok()) {
-      Log("worker: pruning old labels failed: " + pruned.status().ToString());
+      Log(LogLevel::kError, "pruning old labels failed: " + pruned.status().ToString());
     } else if (pruned->label_files > 0) {
-      Log("worker: pruned " + std::to_string(pruned->label_files) + " label files and " +
-          std::to_string(pruned->index_logs) + " index logs older than the retention time");
+      Log(LogLevel::kInfo, "pruned " + std::to_string(pruned->label_files) + " label files and " +
+                               std::to_string(pruned->index_logs) +
+                               " index logs older than the retention time");
     }
   }
 
@@ -261,14 +279,15 @@ class WorkerImpl final : public Worker {
 
   // A heartbeat to each intake that heard nothing for heartbeat_ms, naming the lease in
   // hand if it is that intake's: intake renews it on each one, so long waits (a full
-  // disk, a slow dock) keep the work.
+  // disk, a slow dock) keep the work. Paced on the steady clock: a wall-clock step (NTP)
+  // neither skips nor bunches heartbeats.
   void KeepAlive() {
     alive_ms_.store(SteadyMillis());
-    const int64_t now = SystemClock().UnixMillis();
+    const Steady::time_point now = clock_.Now();
     for (size_t i = 0; i < intakes_.size(); ++i) {
-      if (now - intakes_[i].last_sent_ms < options_.heartbeat_ms) continue;
+      if (now - intakes_[i].last_sent < milliseconds(options_.heartbeat_ms)) continue;
       v1::WorkMessage beat;
-      beat.mutable_heartbeat()->set_sent_unix_ms(now);
+      beat.mutable_heartbeat()->set_sent_unix_ms(clock_.UnixMillis());
       if (lease_in_hand_ != 0 && lease_intake_ == i) {
         beat.mutable_heartbeat()->add_lease_ids(lease_in_hand_);
       }
@@ -278,16 +297,16 @@ class WorkerImpl final : public Worker {
 
   void SendToIntake(size_t i, v1::WorkMessage message) {
     Status sent = intakes_[i].channel->Send(transport::Encode(std::move(message)));
-    intakes_[i].last_sent_ms = SystemClock().UnixMillis();
-    if (!sent.ok()) Log("worker: intake unreachable: " + sent.ToString());
+    intakes_[i].last_sent = clock_.Now();
+    if (!sent.ok()) Log(LogLevel::kWarning, "intake unreachable: " + sent.ToString());
   }
 
   // Sleeps `pause`, heartbeating. False when asked to stop.
   bool PauseAlive(milliseconds pause) {
-    const Steady::time_point until = Steady::now() + pause;
-    while (!stop_.load() && Steady::now() < until) {
+    const Steady::time_point until = clock_.Now() + pause;
+    while (!stop_.load() && clock_.Now() < until) {
       KeepAlive();
-      ::usleep(50'000);
+      std::this_thread::sleep_for(kPauseSlice);
     }
     return !stop_.load();
   }
@@ -298,8 +317,13 @@ class WorkerImpl final : public Worker {
     lease_in_hand_ = work.lease_id();
     lease_intake_ = intake;
     const Steady::time_point start = Steady::now();
+    Log(LogLevel::kDebug, "lease " + std::to_string(work.lease_id()) + ": " +
+                              std::to_string(work.orders_size()) + " orders from intake " +
+                              intakes_[intake].endpoint);
     Status processed = ProcessLease(work);
     metrics_.batch_stage.Observe(SecondsSince(start));
+    Log(LogLevel::kDebug, "lease " + std::to_string(work.lease_id()) + " done in " +
+                              std::to_string(SecondsSince(start)).substr(0, 5) + " s");
     lease_in_hand_ = 0;
     return processed;
   }
@@ -322,14 +346,16 @@ class WorkerImpl final : public Worker {
       metrics_.redone.Add();
       labels_refused_.store(true);
       if (!alarmed) {
-        Log("worker: ALARM labels of lease " + std::to_string(work.lease_id()) +
-            " could not be written (" + retry_reason_ + "); retrying while it lasts");
+        Log(LogLevel::kAlarm, "labels of lease " + std::to_string(work.lease_id()) +
+                                  " could not be written (" + retry_reason_ +
+                                  "); retrying while it lasts");
         alarmed = true;
       }
       if (!PauseAlive(milliseconds(options_.retry_pause_ms))) return Status::Ok();
     }
     labels_refused_.store(false);
-    if (alarmed) Log("worker: labels of lease " + std::to_string(work.lease_id()) + " written");
+    if (alarmed)
+      Log(LogLevel::kInfo, "labels of lease " + std::to_string(work.lease_id()) + " written");
     metrics_.labels_stage.Observe(SecondsSince(stage_start));
     CountLabelBytes(records);
     Probe("after-labels");
@@ -377,6 +403,14 @@ class WorkerImpl final : public Worker {
     // RunOrderFlow, so the intake socket is never used by two threads at once.
     flow::FlowOptions flow_options = options_.flow;
     flow_options.timer = &timings;
+    flow_options.on_lost = [this, &work](uint64_t index, const Status& why) {
+      metrics_.lost.Add();
+      Log(LogLevel::kError, "lease " + std::to_string(work.lease_id()) + ": order " +
+                                (static_cast<int>(index) < work.orders_size()
+                                     ? work.orders(static_cast<int>(index)).order_id()
+                                     : std::to_string(index)) +
+                                " lost: " + why.ToString());
+    };
     Status ran = flow::RunOrderFlow(
         flow_options, deps,
         [&](flow::FlowItem& item) {
@@ -422,14 +456,13 @@ class WorkerImpl final : public Worker {
     bool refused = false;
     while (!stop_.load()) {
       Status sent = dock_->Send(payload);
-      if (!sent.ok()) Log("worker: dock unreachable: " + sent.ToString());
-      const Steady::time_point deadline =
-          Steady::now() + milliseconds(options_.dock_ack_timeout_ms);
-      while (!stop_.load() && Steady::now() < deadline) {
+      if (!sent.ok()) Log(LogLevel::kWarning, "dock unreachable: " + sent.ToString());
+      const Steady::time_point deadline = clock_.Now() + milliseconds(options_.dock_ack_timeout_ms);
+      while (!stop_.load() && clock_.Now() < deadline) {
         KeepAlive();
-        Result<std::optional<std::string>> in = dock_->Receive(milliseconds(100));
+        Result<std::optional<std::string>> in = dock_->Receive(kAckSlice);
         if (!in.ok()) {
-          Log("worker: dock receive failed: " + in.status().ToString());
+          Log(LogLevel::kWarning, "dock receive failed: " + in.status().ToString());
           break;
         }
         if (!in.value().has_value()) continue;
@@ -437,21 +470,23 @@ class WorkerImpl final : public Worker {
         if (!reply.ok()) continue;
         if (reply->has_error()) {
           // The dock withholds its acknowledgement (e.g. its disk is full): resend later.
-          if (!refused) Log("worker: dock refused records, will resend: " + reply->error());
+          if (!refused)
+            Log(LogLevel::kWarning, "dock refused records, will resend: " + reply->error());
           refused = true;
           break;
         }
         if (reply->has_stored() && reply->stored().sequence() == records.sequence()) {
-          if (refused) Log("worker: dock took the records it refused before");
+          if (refused) Log(LogLevel::kInfo, "dock took the records it refused before");
           if (reply->stored().quarantined() > 0) {
-            Log("worker: dock quarantined " + std::to_string(reply->stored().quarantined()) +
-                " conflicting records");
+            Log(LogLevel::kWarning, "dock quarantined " +
+                                        std::to_string(reply->stored().quarantined()) +
+                                        " conflicting records");
           }
           return true;
         }
         // An acknowledgement of an earlier resend: ignore.
       }
-      if (!PauseAlive(milliseconds(200))) return false;
+      if (!PauseAlive(kDockResendPause)) return false;
     }
     return false;
   }
@@ -459,6 +494,7 @@ class WorkerImpl final : public Worker {
   const model::DivisionTable& divisions_;
   std::shared_ptr<const sort::PlanHolder> plans_;  // each order takes the plan of its time
   const WorkerOptions options_;
+  const Clock& clock_;  // paces heartbeats, pauses and resends
   // Declared before the channels: their monitor threads count into it until they close.
   std::unique_ptr<metrics::Registry> registry_;
   WorkerMetrics metrics_;
@@ -470,7 +506,8 @@ class WorkerImpl final : public Worker {
   // sequence, and a worker restarted under the same name (the same routing id) must not
   // take the acknowledgement of its killed predecessor's batch for its own.
   uint64_t sequence_ = RandomStart();
-  int64_t last_prune_ms_ = 0;
+  bool pruned_once_ = false;
+  Steady::time_point last_prune_{};
   uint64_t lease_in_hand_ = 0;  // the lease being worked on; 0: none
   size_t lease_intake_ = 0;     // the intake it came from
   std::atomic<bool> serving_{false};

@@ -23,7 +23,9 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/base/clock.h"
 #include "pipeline/base/file.h"
+#include "pipeline/base/log.h"
 #include "pipeline/base/result.h"
 #include "pipeline/flow/order_flow.h"
 #include "pipeline/label/label_store.h"
@@ -53,8 +55,11 @@ struct WorkerOptions {
   int dock_ack_timeout_ms = 10'000;   // resend records to dock after this
   int heartbeat_ms = 1000;            // a heartbeat to intake when silent this long
   int retry_pause_ms = 1000;          // wait before redoing a batch the disk refused
+  // Paces heartbeats, pauses, resends and pruning (Clock::Now, steady) and stamps
+  // heartbeats and the retention cut (UnixMillis). Borrowed; nullptr: SystemClock().
+  const Clock* clock = nullptr;
   flow::FlowOptions flow;  // label files (batch or per parcel), chute order, template, ZPL
-  std::function<void(const std::string&)> log;  // operational messages; null: silent
+  LogSink log;  // operational messages at their levels (pipeline/base/log.h); null: silent
   // Fault injection for tests; null: none. Called with "before-render" (a WorkBatch
   // arrived, nothing rendered yet), "mid-label-write" (part of its batch label file is in
   // the file's temporary), "after-labels" (its labels are written and fsynced, its

@@ -18,7 +18,7 @@ PlanReloader::PlanReloader(std::vector<std::string> paths, const model::Division
 
 PlanReloader::~PlanReloader() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    MutexLock lock(stop_mu_);
     stop_ = true;
   }
   stop_cv_.notify_all();
@@ -41,13 +41,14 @@ std::string PlanReloader::Stamp() const {
 }
 
 Status PlanReloader::Reload() {
-  std::lock_guard<std::mutex> lock(reload_mu_);
+  MutexLock lock(reload_mu_);
   loaded_stamp_ = Stamp();
   Result<std::unique_ptr<SortPlan>> plan = SortPlan::LoadFiles(paths_, divisions_);
   if (!plan.ok()) {
     if (options_.log) {
-      options_.log("sort plan reload refused, still serving " + holder_.Get()->version() + ":\n" +
-                   plan.status().message());
+      options_.log(LogLevel::kError, "plan",
+                   "sort plan reload refused, still serving " + holder_.Get()->version() + ":\n" +
+                       plan.status().message());
     }
     return plan.status();
   }
@@ -57,22 +58,27 @@ Status PlanReloader::Reload() {
   const std::string line = "sort plan " + fresh->version() + " (" +
                            std::to_string(fresh->rule_count()) + " rules) replaces " + old_version;
   holder_.Set(std::move(fresh));
-  if (options_.log) options_.log(line);
+  if (options_.log) options_.log(LogLevel::kInfo, "plan", line);
   return Status::Ok();
 }
 
+bool PlanReloader::WaitForStop(std::chrono::milliseconds period) {
+  const auto deadline = std::chrono::steady_clock::now() + period;
+  MutexLock lock(stop_mu_);
+  while (!stop_ && stop_cv_.wait_until(lock.native(), deadline) != std::cv_status::timeout) {
+  }
+  return stop_;
+}
+
 void PlanReloader::Watch() {
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  while (!stop_cv_.wait_for(lock, options_.poll_interval, [this] { return stop_; })) {
-    lock.unlock();
+  while (!WaitForStop(options_.poll_interval)) {
     std::string stamp = Stamp();
     bool changed = false;
     {
-      std::lock_guard<std::mutex> reload_lock(reload_mu_);
+      MutexLock reload_lock(reload_mu_);
       changed = stamp != loaded_stamp_;
     }
     if (changed) (void)Reload();
-    lock.lock();
   }
 }
 

@@ -15,12 +15,13 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "pipeline/base/log.h"
 #include "pipeline/base/result.h"
+#include "pipeline/base/thread_annotations.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/sort/sort_plan.h"
 
@@ -48,9 +49,9 @@ struct ReloaderOptions {
   // How often the watcher thread compares the files' size and modification time; zero
   // starts no watcher (reload only on Reload()).
   std::chrono::milliseconds poll_interval{500};
-  // "sort plan 1a2b...: 120 rules from plans/xian-hub" and refused reloads with their
-  // errors; null: silent.
-  std::function<void(const std::string&)> log;
+  // Component "plan": "sort plan 1a2b... (120 rules) replaces ..." (info) and refused
+  // reloads with their errors (error); null: silent.
+  LogSink log;
 };
 
 class PlanReloader {
@@ -66,22 +67,24 @@ class PlanReloader {
 
   // Loads the plan now and swaps it in when it is valid and differs from the one served.
   // Returns the load's errors (the old plan stays), OK otherwise.
-  Status Reload();
+  Status Reload() EXCLUDES(reload_mu_);
 
  private:
   // Size and modification time of every plan file, and the file list itself.
   std::string Stamp() const;
-  void Watch();
+  void Watch() EXCLUDES(stop_mu_, reload_mu_);
+  // Waits up to `period`; true when Stop was asked for.
+  bool WaitForStop(std::chrono::milliseconds period) EXCLUDES(stop_mu_);
 
   const std::vector<std::string> paths_;
   const model::DivisionTable* const divisions_;
   PlanHolder& holder_;
   const ReloaderOptions options_;
-  std::mutex reload_mu_;      // one reload at a time
-  std::string loaded_stamp_;  // guarded by reload_mu_
-  std::mutex stop_mu_;
+  Mutex reload_mu_;  // one reload at a time
+  std::string loaded_stamp_ GUARDED_BY(reload_mu_);
+  Mutex stop_mu_;
   std::condition_variable stop_cv_;
-  bool stop_ = false;  // guarded by stop_mu_
+  bool stop_ GUARDED_BY(stop_mu_) = false;
   std::thread watcher_;
 };
 

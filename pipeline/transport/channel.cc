@@ -4,7 +4,6 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
-#include <mutex>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -37,7 +36,7 @@ class ZmqContext final : public Context {
   ZmqContext() = default;
   ~ZmqContext() override {
     // The handler's socket must close before the context terminates.
-    std::lock_guard<std::mutex> lock(zap_mutex_);
+    MutexLock lock(zap_mutex_);
     zap_.reset();
   }
 
@@ -45,7 +44,7 @@ class ZmqContext final : public Context {
 
   // The ZAP handler, started on first use (bound before any secured socket exists).
   Result<internal::ZapHandler*> Authenticator() {
-    std::lock_guard<std::mutex> lock(zap_mutex_);
+    MutexLock lock(zap_mutex_);
     if (zap_ == nullptr) {
       SORTLINE_ASSIGN_OR_RETURN(zap_, internal::ZapHandler::Start(context_));
       if (zap_stopped_) zap_->Stop();
@@ -54,16 +53,16 @@ class ZmqContext final : public Context {
   }
 
   void StopAuthenticator() override {
-    std::lock_guard<std::mutex> lock(zap_mutex_);
+    MutexLock lock(zap_mutex_);
     zap_stopped_ = true;
     if (zap_ != nullptr) zap_->Stop();
   }
 
  private:
   zmq::context_t context_;  // declared first: destroyed last
-  std::mutex zap_mutex_;
-  std::unique_ptr<internal::ZapHandler> zap_;  // guarded by zap_mutex_
-  bool zap_stopped_ = false;                   // guarded by zap_mutex_
+  Mutex zap_mutex_;
+  std::unique_ptr<internal::ZapHandler> zap_ GUARDED_BY(zap_mutex_);
+  bool zap_stopped_ GUARDED_BY(zap_mutex_) = false;
 };
 
 // `what` names the operation, e.g. "bind tcp://127.0.0.1:5550".

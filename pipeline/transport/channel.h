@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/base/log.h"
 #include "pipeline/base/result.h"
 #include "pipeline/transport/security.h"
 
@@ -98,8 +99,8 @@ struct ChannelOptions {
   // Operational messages, from the monitor thread (must be thread-safe): refused
   // handshakes with their likely cause, the same cause (for a refused key: the same key
   // from the same address) at most once every 10 s, with the number left out since.
-  // null: silent.
-  std::function<void(const std::string&)> log;
+  // Warnings of component "channel". null: silent.
+  LogSink log;
 };
 
 // What a client channel knows of its handshakes with the server.

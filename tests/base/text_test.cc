@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/base/log.h"
 #include "pipeline/base/rate_limited_log.h"
 #include "tests/testing/fake_clock.h"
 
@@ -112,16 +113,53 @@ TEST(Echo, QuotedFormEscapesItsQuotes) {
 TEST(RateLimitedLog, LetsABurstThroughPerPeriodAndCountsTheRest) {
   testing::FakeClock clock;
   std::vector<std::string> lines;
-  RateLimitedLog log([&lines](const std::string& line) { lines.push_back(line); },
-                     RateLimit{2, std::chrono::seconds(10)}, clock);
-  for (int i = 0; i < 1000; ++i) log.Log("bad message " + std::to_string(i));
-  EXPECT_EQ(lines, (std::vector<std::string>{"bad message 0", "bad message 1"}));
+  RateLimitedLog log(
+      [&lines](LogLevel level, std::string_view component, std::string_view message) {
+        lines.push_back(std::string(LogLevelName(level)) + " " + std::string(component) + " " +
+                        std::string(message));
+      },
+      RateLimit{2, std::chrono::seconds(10)}, clock);
+  for (int i = 0; i < 1000; ++i) log.Log(LogLevel::kError, "channel", "bad " + std::to_string(i));
+  EXPECT_EQ(lines, (std::vector<std::string>{"error channel bad 0", "error channel bad 1"}));
   EXPECT_EQ(log.suppressed_total(), 998u);
   clock.Advance(std::chrono::seconds(10));
-  log.Log("later");
+  log.Log(LogLevel::kInfo, "channel", "later");
   ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[2], "998 similar lines suppressed (more than 2 in 10000 ms)");
-  EXPECT_EQ(lines[3], "later");
+  EXPECT_EQ(lines[2], "warning channel 998 similar lines suppressed (more than 2 in 10000 ms)");
+  EXPECT_EQ(lines[3], "info channel later");
+}
+
+TEST(Log, LevelNamesParseBackAndUnknownNamesAreRefusedIssue15) {
+  for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning, LogLevel::kError,
+                         LogLevel::kAlarm}) {
+    Result<LogLevel> parsed = ParseLogLevel(LogLevelName(level));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(*parsed, level);
+  }
+  EXPECT_LT(LogLevel::kWarning, LogLevel::kAlarm);
+  Result<LogLevel> bad = ParseLogLevel("ALARM\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("debug, info, warning, error, alarm"), std::string::npos);
+}
+
+TEST(Log, ALineIsKeyValuePairsWithTheMessageQuotedOnOneLineIssue15) {
+  // 2026-11-30T20:19:11.123Z
+  const int64_t ms = 1796069951123;
+  EXPECT_EQ(FormatLogLine(ms, LogLevel::kAlarm, "intake", "journal full: disk"),
+            "ts=2026-11-30T20:19:11.123Z level=alarm component=intake msg=\"journal full: disk\"");
+  // Untrusted text cannot end the line, close the quotes early or fake a second pair.
+  const std::string line =
+      FormatLogLine(ms, LogLevel::kInfo, "dock", "id \"x\" level=alarm\nts=0 msg=\"forged\\\"");
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_EQ(line,
+            "ts=2026-11-30T20:19:11.123Z level=info component=dock "
+            "msg=\"id \\\"x\\\" level=alarm\\\\nts=0 msg=\\\"forged\\\\\\\"\"");
+  // Long messages are cut (Echo's marker says how long the input was).
+  const std::string long_line =
+      FormatLogLine(ms, LogLevel::kDebug, "worker", std::string(5000, 'a'), 100);
+  EXPECT_LT(long_line.size(), 200u);
+  EXPECT_NE(long_line.find("[5000 bytes]"), std::string::npos);
 }
 
 }  // namespace

@@ -193,7 +193,7 @@ TEST_F(DockFault, DiskFullRefusesRecordsAndResumesByItselfWhenSpaceReturns) {
   ASSERT_EQ(dock.Stop(), 0);
 
   const std::string log = sortline::testing::ReadFile(dock.log());
-  EXPECT_EQ(CountLines(log, "ALARM store refuses writes"), 1) << log;
+  EXPECT_EQ(CountLines(log, "level=alarm component=dock msg=\"store refuses writes"), 1) << log;
   EXPECT_EQ(CountLines(log, "store writable again"), 1) << log;
   auto store = store::DockStore::Open(db, {}).value();
   EXPECT_EQ(store->Count().value(), 3020u);

@@ -108,6 +108,15 @@ class DockServiceTest : public ::testing::Test {
     return Exchange(message);
   }
 
+  // A sink that keeps each message as "<level> <component>: <message>" in `log`.
+  static LogSink Capture(std::vector<std::string>& log, std::mutex& mu) {
+    return [&log, &mu](LogLevel level, std::string_view component, std::string_view message) {
+      std::lock_guard<std::mutex> lock(mu);
+      log.push_back(std::string(LogLevelName(level)) + " " + std::string(component) + ": " +
+                    std::string(message));
+    };
+  }
+
   sortline::testing::TempDir dir_;
   std::unique_ptr<transport::Context> context_;
   std::unique_ptr<Dock> dock_;
@@ -303,6 +312,50 @@ TEST_F(DockServiceTest, AMalformedConveyorMessageGetsAnErrorAndTheDockCarriesOn)
   EXPECT_EQ(Ask(Request(1, {"EA000000014CN"})).outcome(), v1::DECISION_NO_ORDER);
 }
 
+// Issue 15: a conveyor reply the channel refuses (the scanner gone with its requests
+// still queued) was dropped without a trace; now each is counted and logged, and the
+// dock serves on.
+TEST_F(DockServiceTest, ConveyorRepliesToAGoneScannerAreCountedAndLoggedIssue15) {
+  std::vector<std::string> log;
+  std::mutex log_mu;
+  DockOptions options = Options();
+  options.metrics_port = 0;
+  options.log = Capture(log, log_mu);
+  Start(options);
+  auto lost = [&] {
+    const std::string text = testing::HttpGet(dock_->metrics_port(), "/metrics");
+    const std::string series = "sortline_dock_replies_lost_total{channel=\"conveyor\"} ";
+    const size_t at = text.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size()));
+  };
+  EXPECT_EQ(lost(), 0);
+  v1::ConveyorMessage ask;
+  *ask.mutable_sort_request() = Request(1, {"EA000000014CN"});
+  const std::string payload = transport::Encode(ask);
+  // A scanner that sends a burst and goes at once: the dock answers requests it has
+  // taken after the scanner's connection is gone, and the channel refuses those replies.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (lost() <= 0 && std::chrono::steady_clock::now() < deadline) {
+    auto gone = transport::ClientChannel::Connect(*context_, dock_->conveyor_endpoint()).value();
+    for (int i = 0; i < 500; ++i) gone->Send(payload).IgnoreError();
+    gone.reset();
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  const double counted = lost();
+  ASSERT_GT(counted, 0) << "no reply was refused";
+  {
+    std::lock_guard<std::mutex> lock(log_mu);
+    size_t warned = 0;
+    for (const std::string& line : log) {
+      warned += line.rfind("warning dock: conveyor reply lost: ", 0) == 0;
+    }
+    EXPECT_GE(warned, 1u);
+    EXPECT_LE(warned, static_cast<size_t>(counted)) << "one line per lost reply at most";
+  }
+  EXPECT_EQ(Ask(Request(2, {"EA000000014CN"})).outcome(), v1::DECISION_NO_ORDER)
+      << "the dock serves on";
+}
+
 // Issue 14: a manifest the disk refuses is not lost: an ALARM, the waiting gauge, and
 // retries until the disk takes it, durably, through the file seam.
 TEST_F(DockServiceTest, AManifestTheDiskRefusesIsRetriedUntilWrittenIssue14) {
@@ -313,10 +366,7 @@ TEST_F(DockServiceTest, AManifestTheDiskRefusesIsRetriedUntilWrittenIssue14) {
   options.file_system = &files;
   options.metrics_port = 0;
   options.store_retry_ms = 50;
-  options.log = [&](const std::string& line) {
-    std::lock_guard<std::mutex> lock(log_mu);
-    log.push_back(line);
-  };
+  options.log = Capture(log, log_mu);
   Start(options);
   StoreRecords({Record("EA000000014CN", "C052")});
   ASSERT_EQ(Ask(Request(1, {"EA000000014CN"})).chute(), "C052");
@@ -349,9 +399,74 @@ TEST_F(DockServiceTest, AManifestTheDiskRefusesIsRetriedUntilWrittenIssue14) {
   EXPECT_TRUE(std::filesystem::exists(dir_.file("manifests/D01-1.pdf")));
   Stop();
   int alarms = 0;
-  for (const std::string& line : log) alarms += line.find("ALARM manifest") != std::string::npos;
+  for (const std::string& line : log)
+    alarms += line.find("alarm dock: manifest") != std::string::npos;
   EXPECT_EQ(alarms, 1) << "one alarm for the wait, not one per retry";
   EXPECT_NE(sortline::testing::ReadFile(manifest).find("EA000000014CN"), std::string::npos);
+}
+
+// A rolling update (issue 15): a worker and a scanner gateway of the oldest release this
+// build still supports write envelopes at their own, older schema version; the dock
+// serves them as it serves its own release.
+TEST_F(DockServiceTest, PeersAtTheOldestSupportedEnvelopeVersionAreServedIssue15) {
+  Start(Options());
+  auto worker = transport::ClientChannel::Connect(*context_, dock_->records_endpoint()).value();
+  v1::RecordsMessage records;
+  records.set_schema_version(transport::wire_version::kOldestSupported);
+  records.mutable_batch()->set_sequence(1);
+  *records.mutable_batch()->add_records() = Record("EA000000014CN", "C051");
+  ASSERT_TRUE(worker->Send(records.SerializeAsString()).ok());
+  auto ack = worker->Receive(milliseconds(5000));
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+  Result<v1::RecordsMessage> stored = transport::Decode<v1::RecordsMessage>(**ack);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(stored->error().empty()) << stored->error();
+  EXPECT_EQ(stored->stored().stored(), 1u);
+
+  v1::ConveyorMessage scan;
+  scan.set_schema_version(transport::wire_version::kOldestSupported);
+  *scan.mutable_sort_request() = Request(1, {"EA000000014CN"});
+  ASSERT_TRUE(scanner_->Send(scan.SerializeAsString()).ok());
+  auto in = scanner_->Receive(milliseconds(5000));
+  ASSERT_TRUE(in.ok() && in->has_value());
+  Result<v1::ConveyorMessage> decided = transport::Decode<v1::ConveyorMessage>(**in);
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_EQ(decided->sort_response().outcome(), v1::DECISION_SORTED);
+  EXPECT_EQ(decided->sort_response().chute(), "C051");
+}
+
+// A peer older than the oldest supported version is refused with both ends of the range
+// named and counted; nothing of its batch is stored, and the dock carries on.
+TEST_F(DockServiceTest, APeerOlderThanTheOldestSupportedVersionIsRefusedAndCountedIssue15) {
+  DockOptions options = Options();
+  options.metrics_port = 0;
+  Start(options);
+  auto worker = transport::ClientChannel::Connect(*context_, dock_->records_endpoint()).value();
+  v1::RecordsMessage records;
+  records.set_schema_version(transport::wire_version::kOldestSupported - 1);
+  records.mutable_batch()->set_sequence(1);
+  *records.mutable_batch()->add_records() = Record("EA000000014CN", "C051");
+  ASSERT_TRUE(worker->Send(records.SerializeAsString()).ok());
+  auto in = worker->Receive(milliseconds(5000));
+  ASSERT_TRUE(in.ok() && in->has_value());
+  v1::RecordsMessage refused;
+  ASSERT_TRUE(refused.ParseFromString(**in));
+  const std::string oldest = std::to_string(transport::wire_version::kOldestSupported);
+  const std::string current = std::to_string(transport::wire_version::kCurrent);
+  EXPECT_NE(refused.error().find(oldest + " (oldest supported)"), std::string::npos)
+      << refused.error();
+  EXPECT_NE(refused.error().find(current + " (current)"), std::string::npos) << refused.error();
+  EXPECT_FALSE(refused.has_stored());
+  const std::string metrics = testing::HttpGet(dock_->metrics_port(), "/metrics");
+  EXPECT_NE(metrics.find("sortline_dock_record_batches_refused_total{reason=\"malformed\"} 1\n"),
+            std::string::npos)
+      << metrics;
+
+  ASSERT_TRUE(worker->Send(transport::Encode(records)).ok());
+  auto ack = worker->Receive(milliseconds(5000));
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+  EXPECT_EQ(transport::Decode<v1::RecordsMessage>(**ack)->stored().stored(), 1u)
+      << "the same batch at the current version is stored";
 }
 
 }  // namespace

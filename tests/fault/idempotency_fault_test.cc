@@ -168,8 +168,8 @@ TEST_F(Idempotency, TwoDifferentRecordsForOneOrderIdAtDockEndAsOneRecordAndOneQu
   Result<std::optional<v1::SortRecord>> kept = (*dock)->FindByOrderId("FAULT-CONFLICT-1");
   ASSERT_TRUE(kept.ok() && kept->has_value());
   EXPECT_EQ((*kept)->chute(), "C001") << "the stored record stays; the conflict is quarantined";
-  EXPECT_GE(pipeline.CountInLog("dock", "ALARM"), 1u) << "the conflict raises an alarm\n"
-                                                      << pipeline.Log("dock");
+  EXPECT_GE(pipeline.CountInLog("dock", "level=alarm"), 1u) << "the conflict raises an alarm\n"
+                                                            << pipeline.Log("dock");
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -304,6 +306,38 @@ TEST_F(OrderFlowTest, AnOrderKeepsThePlanItWasAssignedWith) {
                   [&](FlowItem&& item) { versions.insert(item.record.plan_version()); })
                   .ok());
   EXPECT_EQ(versions, (std::set<std::string>{plan_->version(), second->version()}));
+}
+
+// Issue 15: an item whose emit throws was dropped without a trace; now it is reported
+// with its position and why, and every other item is still emitted.
+TEST_F(OrderFlowTest, AnItemWhoseEmitThrowsIsReportedAndTheOthersStillArriveIssue15) {
+  std::vector<v1::Order> orders = Orders(10);
+  size_t next = 0;
+  std::vector<std::string> emitted;
+  std::vector<std::pair<uint64_t, Status>> lost;
+  FlowOptions options;
+  options.render_labels = false;
+  options.on_lost = [&lost](uint64_t index, const Status& why) { lost.emplace_back(index, why); };
+  Status s = RunOrderFlow(
+      options, Deps(nullptr),
+      [&](FlowItem& item) {
+        if (next == orders.size()) return false;
+        item.order = orders[next++];
+        return true;
+      },
+      [&](FlowItem&& item) {
+        if (item.index == 3) throw std::runtime_error("socket gone");
+        if (item.index == 7) throw 7;
+        emitted.push_back(item.order.order_id());
+      });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(emitted.size(), 8u);
+  ASSERT_EQ(lost.size(), 2u);
+  EXPECT_EQ(lost[0].first, 3u);
+  EXPECT_EQ(lost[0].second.code(), StatusCode::kInternal);
+  EXPECT_NE(lost[0].second.message().find("socket gone"), std::string::npos) << lost[0].second;
+  EXPECT_EQ(lost[1].first, 7u);
+  EXPECT_NE(lost[1].second.message().find("unknown type"), std::string::npos) << lost[1].second;
 }
 
 TEST_F(OrderFlowTest, MissingDependenciesAreRefusedUpFront) {

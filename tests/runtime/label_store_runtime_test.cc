@@ -65,10 +65,12 @@ int64_t QueryInt(const std::string& db_path, const std::string& sql) {
 // Log lines of a service, readable while it runs.
 class LogLines {
  public:
-  std::function<void(const std::string&)> Sink() {
-    return [this](const std::string& line) {
+  // Each message as "<level> <component>: <message>".
+  LogSink Sink() {
+    return [this](LogLevel level, std::string_view component, std::string_view message) {
       std::lock_guard lock(mu_);
-      lines_.push_back(line);
+      lines_.push_back(std::string(LogLevelName(level)) + " " + std::string(component) + ": " +
+                       std::string(message));
     };
   }
   size_t Count(const std::string& text) const {
@@ -258,7 +260,8 @@ TEST_F(LabelStoreRuntimeTest,
 
   ASSERT_TRUE(WaitFor([&] { return disk.refused() >= 3; }, milliseconds(30'000)))
       << worker_log.All();
-  EXPECT_EQ(worker_log.Count("ALARM"), 1u) << "one alarm for the batch\n" << worker_log.All();
+  EXPECT_EQ(worker_log.Count("alarm worker: labels of lease"), 1u) << "one alarm for the batch\n"
+                                                                   << worker_log.All();
   EXPECT_EQ(disk.written(), 0);
   EXPECT_FALSE(services->worker_ended.load()) << "a full disk does not stop the worker";
   disk.SetDiskFull(false);

@@ -1,4 +1,5 @@
 // The services in one process: intake, workers and dock over inproc:// channels.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -390,6 +391,18 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
   runner.join();
 }
 
+// A worker "w1" whose intake and dock the test plays itself on these endpoints.
+WorkerOptions HandPlayedWorker(const std::string& intake, const std::string& dock,
+                               const std::string& label_dir) {
+  WorkerOptions options;
+  options.intake_endpoint = intake;
+  options.dock_endpoint = dock;
+  options.name = "w1";
+  options.label_dir = label_dir;
+  options.fsync_labels = false;
+  return options;
+}
+
 TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease) {
   // intake and dock played by hand. The dock first answers with the acknowledgement a
   // killed predecessor of the same name would have got (sequence 1, the old start of
@@ -397,12 +410,8 @@ TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease)
   auto context = transport::Context::Create().value();
   auto intake = transport::ServerChannel::Bind(*context, "inproc://work").value();
   auto dock = transport::ServerChannel::Bind(*context, "inproc://records").value();
-  WorkerOptions options;
-  options.intake_endpoint = "inproc://work";
-  options.dock_endpoint = "inproc://records";
-  options.name = "w1";
-  options.label_dir = dir_.file("labels");
-  options.fsync_labels = false;
+  WorkerOptions options =
+      HandPlayedWorker("inproc://work", "inproc://records", dir_.file("labels"));
   options.dock_ack_timeout_ms = 60'000;  // no resend within the test
   auto worker = Worker::Open(*context, *divisions_, plan_, options);
   ASSERT_OK(worker);
@@ -446,6 +455,52 @@ TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease)
       next_work_message(v1::WorkMessage::kDone, milliseconds(5000));
   ASSERT_TRUE(done.has_value());
   EXPECT_EQ(done->done().lease_id(), 7u);
+
+  (*worker)->RequestStop();
+  runner.join();
+}
+
+// Issue 15: the worker paced its heartbeats on the wall clock, so an NTP step back
+// silenced it (its lease expired at intake) and a step forward sent one at once. Paced
+// on the steady clock, a heartbeat goes exactly when heartbeat_ms of steady time passed.
+TEST_F(RuntimeTest, AWallClockStepNeitherSkipsNorBunchesHeartbeatsIssue15) {
+  auto context = transport::Context::Create().value();
+  auto intake = transport::ServerChannel::Bind(*context, "inproc://beats-work").value();
+  auto dock = transport::ServerChannel::Bind(*context, "inproc://beats-records").value();
+  testing::FakeClock clock;
+  WorkerOptions options =
+      HandPlayedWorker("inproc://beats-work", "inproc://beats-records", dir_.file("labels"));
+  options.heartbeat_ms = 1000;
+  options.clock = &clock;
+  auto worker = Worker::Open(*context, *divisions_, plan_, options);
+  ASSERT_TRUE(worker.ok()) << worker.status();
+  std::thread runner([&] { EXPECT_TRUE((*worker)->Run().ok()); });
+
+  // Messages of `kind` intake receives in `window` of real time (the worker's loop turns
+  // every 200 ms, looking whether a heartbeat is due).
+  auto count = [&](v1::WorkMessage::KindCase kind, milliseconds window) {
+    int n = 0;
+    const auto until = std::chrono::steady_clock::now() + window;
+    while (std::chrono::steady_clock::now() < until) {
+      auto in = intake->Receive(milliseconds(20));
+      if (!in.ok() || !in->has_value()) continue;
+      auto m = transport::Decode<v1::WorkMessage>((*in)->payload);
+      n += m.ok() && m->kind_case() == kind;
+    }
+    return n;
+  };
+  const auto kHeartbeat = v1::WorkMessage::kHeartbeat;
+  ASSERT_EQ(count(v1::WorkMessage::kReady, milliseconds(1000)), 1);
+  EXPECT_EQ(count(kHeartbeat, milliseconds(600)), 0) << "no steady time passed";
+  clock.SetUnixMillis(clock.UnixMillis() + 3'600'000);
+  EXPECT_EQ(count(kHeartbeat, milliseconds(600)), 0) << "the wall clock's hour ahead bunched one";
+  clock.SetUnixMillis(clock.UnixMillis() - 7'200'000);
+  clock.Advance(milliseconds(1000));
+  EXPECT_EQ(count(kHeartbeat, milliseconds(600)), 1) << "the wall clock's step back skipped it";
+  clock.Advance(milliseconds(999));
+  EXPECT_EQ(count(kHeartbeat, milliseconds(600)), 0);
+  clock.Advance(milliseconds(1));
+  EXPECT_EQ(count(kHeartbeat, milliseconds(600)), 1);
 
   (*worker)->RequestStop();
   runner.join();

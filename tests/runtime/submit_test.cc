@@ -174,7 +174,9 @@ TEST_F(SubmitTest, IntakeAnswersHostileSubmitMessagesAndKeepsServingIssue13) {
   options.work_endpoint = "inproc://hostile-work";
   options.journal_path = dir_.file("intake.db");
   std::vector<std::string> logged;
-  options.log = [&logged](const std::string& line) { logged.push_back(line); };
+  options.log = [&logged](LogLevel, std::string_view, std::string_view message) {
+    logged.emplace_back(message);
+  };
   auto intake = Intake::Open(*context, *divisions_, options);
   ASSERT_OK(intake);
   std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
@@ -247,8 +249,12 @@ TEST(FormatSummary, EchoesWhatCameFromOutsideIssue13) {
 
 TEST(ProtobufLog, InvalidUtf8FromAPeerIsLoggedThroughOurLoggerRateLimitedIssue13) {
   std::vector<std::string> logged;
-  RouteProtobufLogs([&logged](const std::string& line) { logged.push_back(line); },
-                    RateLimit{3, std::chrono::hours(1)});
+  RouteProtobufLogs(
+      [&logged](LogLevel level, std::string_view component, std::string_view message) {
+        logged.push_back(std::string(LogLevelName(level)) + " " + std::string(component) + ": " +
+                         std::string(message));
+      },
+      RateLimit{3, std::chrono::hours(1)});
   // A peer's SubmitRequest whose order id is not UTF-8: protobuf refuses it and logs.
   v1::SubmitRequest request;
   request.mutable_batch()->set_batch_id("b");
@@ -258,9 +264,9 @@ TEST(ProtobufLog, InvalidUtf8FromAPeerIsLoggedThroughOurLoggerRateLimitedIssue13
   for (int i = 0; i < 50; ++i) {
     EXPECT_FALSE(transport::Decode<v1::SubmitRequest>(payload).ok());
   }
-  RouteProtobufLogs([](const std::string&) {});
+  RouteProtobufLogs([](LogLevel, std::string_view, std::string_view) {});
   ASSERT_EQ(logged.size(), 3u) << "a flood is cut to the burst";
-  EXPECT_EQ(logged[0].rfind("protobuf ERROR ", 0), 0u) << logged[0];
+  EXPECT_EQ(logged[0].rfind("error protobuf: ", 0), 0u) << logged[0];
   EXPECT_NE(logged[0].find("invalid UTF-8"), std::string::npos) << logged[0];
   for (const std::string& line : logged) EXPECT_TRUE(IsValidUtf8(line));
 }

@@ -63,7 +63,12 @@ v1::Order OrderTo610502() {
 ReloaderOptions NoWatcher(std::vector<std::string>* log = nullptr) {
   ReloaderOptions options;
   options.poll_interval = std::chrono::milliseconds(0);
-  if (log != nullptr) options.log = [log](const std::string& line) { log->push_back(line); };
+  if (log != nullptr) {
+    options.log = [log](LogLevel level, std::string_view component, std::string_view message) {
+      log->push_back(std::string(LogLevelName(level)) + " " + std::string(component) + ": " +
+                     std::string(message));
+    };
+  }
   return options;
 }
 
@@ -87,6 +92,7 @@ TEST(PlanReloader, ReloadSwapsInTheEditedPlanAndOldSnapshotsStayUsable) {
   EXPECT_EQ(record.chute(), "C052");
   EXPECT_EQ(record.plan_version(), before->version());
   ASSERT_EQ(log.size(), 1u);
+  EXPECT_THAT(log[0], HasSubstr("info plan: sort plan "));
   EXPECT_THAT(log[0], HasSubstr("replaces " + before->version()));
 }
 
@@ -104,7 +110,7 @@ TEST(PlanReloader, AnInvalidPlanIsRefusedWithItsErrorsAndTheOldOneKeepsServing) 
   EXPECT_THAT(refused.message(), HasSubstr("rules.csv:3:3: unknown chute or group C404"));
   EXPECT_EQ(holder.Get()->version(), version);
   ASSERT_EQ(log.size(), 1u);
-  EXPECT_THAT(log[0], HasSubstr("refused, still serving " + version));
+  EXPECT_THAT(log[0], HasSubstr("error plan: sort plan reload refused, still serving " + version));
   EXPECT_THAT(log[0], HasSubstr("unknown chute or group C404"));
 }
 

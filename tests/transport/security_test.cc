@@ -542,10 +542,10 @@ bool Eventually(const std::function<bool()>& condition, milliseconds timeout = k
 // What a secured server logs, gathered from its monitor thread.
 class LogLines {
  public:
-  std::function<void(const std::string&)> Sink() {
-    return [this](const std::string& line) {
+  LogSink Sink() {
+    return [this](LogLevel, std::string_view, std::string_view message) {
       std::lock_guard<std::mutex> lock(mutex_);
-      lines_.push_back(line);
+      lines_.emplace_back(message);
     };
   }
   std::vector<std::string> lines() const {

@@ -34,12 +34,17 @@ DecisionLoop::DecisionLoop(const DockOptions& options, const Clock& clock, dock:
       events_(events),
       metrics_(metrics),
       health_(health),
-      chute_gauges_(registry) {
+      chute_gauges_(registry),
+      lost_replies_log_(
+          [&options](LogLevel level, std::string_view component, std::string_view message) {
+            if (options.log) options.log(level, component, message);
+          },
+          RateLimit{}) {
   if (options_.plans) plan_ = options_.plans->Get();
 }
 
-void DecisionLoop::Log(const std::string& line) const {
-  if (options_.log) options_.log(line);
+void DecisionLoop::Log(LogLevel level, const std::string& message) const {
+  if (options_.log) options_.log(level, "dock", message);
 }
 
 Status DecisionLoop::Run(const std::atomic<bool>& stop) {
@@ -47,10 +52,10 @@ Status DecisionLoop::Run(const std::atomic<bool>& stop) {
   if (telegram_ != nullptr) fds.push_back(telegram_->fd());
   const size_t records_ready = 1 + fds.size();
   fds.push_back(index_.records_ready.fd());
-  next_snapshot_ = Steady::now();
-  next_plan_check_ = Steady::now() + kPlanCheck;
+  next_snapshot_ = clock_.Now();
+  next_plan_check_ = clock_.Now() + kPlanCheck;
   snapshot_base_ = metrics_.latency.Read();
-  snapshot_time_ = Steady::now();
+  snapshot_time_ = clock_.Now();
   bool more_records = false;
   while (!stop.load() && health_.ok()) {
     const milliseconds wait = more_records ? milliseconds(0) : kIdleWait;
@@ -72,8 +77,8 @@ Status DecisionLoop::Run(const std::atomic<bool>& stop) {
     }
     more_records = IndexSome();
     HandOverEvents(false);
-    if (Steady::now() >= next_plan_check_) CheckPlan();
-    if (Steady::now() >= next_snapshot_) Periodic();
+    if (clock_.Now() >= next_plan_check_) CheckPlan();
+    if (clock_.Now() >= next_snapshot_) Periodic();
   }
   HandOverEvents(true);
   return Status::Ok();
@@ -114,7 +119,7 @@ void DecisionLoop::HandleConveyor(const transport::Incoming& in) {
     bool repeated = false;
     *reply.mutable_sort_response() = engine_.Decide(message->sort_request(), &repeated);
     const v1::DecisionOutcome outcome = reply.sort_response().outcome();
-    conveyor_.Send(in.peer, transport::Encode(std::move(reply))).IgnoreError();
+    Reply(in.peer, std::move(reply));
     Count(outcome, repeated, start);
     return;
   } else if (message->has_chute_event()) {
@@ -127,7 +132,14 @@ void DecisionLoop::HandleConveyor(const transport::Incoming& in) {
   } else {
     reply.set_error("expected a sort request, chute event, divert confirmation or door event");
   }
-  conveyor_.Send(in.peer, transport::Encode(std::move(reply))).IgnoreError();
+  Reply(in.peer, std::move(reply));
+}
+
+void DecisionLoop::Reply(const std::string& peer, v1::ConveyorMessage reply) {
+  Status sent = conveyor_.Send(peer, transport::Encode(std::move(reply)));
+  if (sent.ok()) return;
+  metrics_.conveyor_replies_lost.Add();
+  lost_replies_log_.Log(LogLevel::kWarning, "dock", "conveyor reply lost: " + sent.ToString());
 }
 
 bool DecisionLoop::IndexSome() {
@@ -169,19 +181,20 @@ void DecisionLoop::HandOverEvents(bool wait) {
 }
 
 void DecisionLoop::CheckPlan() {
-  next_plan_check_ = Steady::now() + kPlanCheck;
+  next_plan_check_ = clock_.Now() + kPlanCheck;
   if (!options_.plans) return;
   std::shared_ptr<const sort::SortPlan> plan = options_.plans->Get();
   if (plan == plan_) return;
   plan_ = std::move(plan);
   const std::string changes = engine_.Reconfigure(dock::ConfigFromPlan(*plan_, options_.config));
   metrics_.plan_reloads.Add();
-  Log("dock: now serving plan " + plan_->version() + " (" + std::to_string(plan_->chutes().size()) +
-      " chutes, " + std::to_string(plan_->doors().size()) + " doors): " + changes);
+  Log(LogLevel::kInfo, "now serving plan " + plan_->version() + " (" +
+                           std::to_string(plan_->chutes().size()) + " chutes, " +
+                           std::to_string(plan_->doors().size()) + " doors): " + changes);
 }
 
 void DecisionLoop::Periodic() {
-  next_snapshot_ = Steady::now() + milliseconds(options_.snapshot_every_ms);
+  next_snapshot_ = clock_.Now() + milliseconds(options_.snapshot_every_ms);
   engine_.Tick();
   const uint64_t forgotten = engine_.transactions_forgotten_unconfirmed();
   metrics_.transactions_forgotten.Add(forgotten - forgotten_seen_);
@@ -203,7 +216,7 @@ void DecisionLoop::PublishSnapshot() {
   std::vector<v1::ChuteStatus> chutes = engine_.Chutes();
   chute_gauges_.Update(chutes);
   if (publisher_ == nullptr) return;
-  const Steady::time_point now = Steady::now();
+  const Steady::time_point now = clock_.Now();
   const double seconds =
       std::max(1e-3, std::chrono::duration<double>(now - snapshot_time_).count());
   metrics::Histogram::Snapshot latency = metrics_.latency.Read();

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/base/rate_limited_log.h"
 #include "pipeline/dock/engine.h"
 #include "pipeline/dock/telegram.h"
 #include "pipeline/runtime/dock.h"
@@ -42,8 +43,10 @@ class DecisionLoop {
 
  private:
   using Steady = std::chrono::steady_clock;
-  void Log(const std::string& line) const;
+  void Log(LogLevel level, const std::string& message) const;
   void HandleConveyor(const transport::Incoming& in);
+  // Sends `reply` to `peer`; a reply the channel refuses is counted and logged.
+  void Reply(const std::string& peer, v1::ConveyorMessage reply);
   uint8_t HandleTelegram(const v1::SortRequest& request);
   // Counts a decision and its latency from `start` (its arrival).
   void Count(v1::DecisionOutcome outcome, bool repeated, Steady::time_point start);
@@ -65,6 +68,8 @@ class DecisionLoop {
   DockMetrics& metrics_;
   DockHealth& health_;
   ChuteGauges chute_gauges_;
+  // Lost conveyor replies come in floods (a scanner gone with requests queued).
+  RateLimitedLog lost_replies_log_;
 
   std::vector<dock::IndexedRecord> incoming_;  // taken from the handoff, not yet indexed
   size_t incoming_next_ = 0;

@@ -28,32 +28,34 @@ EventWriter::EventWriter(const DockOptions& options, const Clock& clock, store::
       health_(health),
       backlog_(options.max_event_backlog) {}
 
-void EventWriter::Log(const std::string& line) const {
-  if (options_.log) options_.log(line);
+void EventWriter::Log(LogLevel level, const std::string& message) const {
+  if (options_.log) options_.log(level, "dock", message);
 }
 
 void EventWriter::Stop() {
   {
-    std::lock_guard<std::mutex> lock(stop_mu_);
+    MutexLock lock(stop_mu_);
     stop_ = true;
   }
   stop_cv_.notify_all();
 }
 
 bool EventWriter::Stopping() {
-  std::unique_lock<std::mutex> lock(stop_mu_);
-  stop_cv_.wait_for(lock, milliseconds(std::max(1, options_.event_flush_ms)),
-                    [this] { return stop_; });
+  const Steady::time_point deadline =
+      Steady::now() + milliseconds(std::max(1, options_.event_flush_ms));
+  MutexLock lock(stop_mu_);
+  while (!stop_ && stop_cv_.wait_until(lock.native(), deadline) != std::cv_status::timeout) {
+  }
   return stop_;
 }
 
 void EventWriter::Run() {
   LowerThreadPriority("dock-events");
-  Steady::time_point next_retry = Steady::now();
-  next_retention_ = Steady::now();
+  Steady::time_point next_retry = clock_.Now();
+  next_retention_ = clock_.Now();
   while (true) {
     const bool stopping = Stopping();
-    const Steady::time_point now = Steady::now();
+    const Steady::time_point now = clock_.Now();
     TakeEvents();
     if (!waiting_manifests_.empty() && (stopping || now >= next_manifest_retry_)) {
       RetryManifests();
@@ -74,9 +76,10 @@ void EventWriter::Run() {
                                    " events not persisted at stop: the store refuses writes"));
   }
   if (!waiting_manifests_.empty()) {
-    Log("dock: ALARM " + std::to_string(waiting_manifests_.size()) +
-        " manifests not written at stop: the disk refuses them (their trucks and parcels are "
-        "in the store)");
+    Log(LogLevel::kAlarm,
+        std::to_string(waiting_manifests_.size()) +
+            " manifests not written at stop: the disk refuses them (their trucks and parcels are "
+            "in the store)");
   }
 }
 
@@ -96,9 +99,10 @@ void EventWriter::TakeEvents() {
   const uint64_t dropped = backlog_.decisions_dropped() - dropped_before;
   if (dropped > 0) {
     if (metrics_.events_dropped.value() == 0) {
-      Log("dock: ALARM " + std::to_string(options_.max_event_backlog) +
-          " events wait for the store: decision events are dropped from the log from now "
-          "on; chute, parcel and truck states are kept");
+      Log(LogLevel::kAlarm,
+          std::to_string(options_.max_event_backlog) +
+              " events wait for the store: decision events are dropped from the log from now "
+              "on; chute, parcel and truck states are kept");
     }
     metrics_.events_dropped.Add(dropped);
   }
@@ -106,24 +110,26 @@ void EventWriter::TakeEvents() {
 
 bool EventWriter::Write(v1::Manifest& manifest) {
   Status filled = store_.FillOrderIds(&manifest);
-  if (!filled.ok()) Log("dock: manifest without order ids: " + filled.ToString());
+  if (!filled.ok()) Log(LogLevel::kWarning, "manifest without order ids: " + filled.ToString());
   Status written = dock::WriteManifest(manifests_, manifest);
   const std::string& id = manifest.truck().truck_id();
   if (written.ok()) {
     metrics_.manifests.Add();
-    Log("dock: truck " + id + " closed with " + std::to_string(manifest.parcels_size()) +
-        " parcels; manifest written");
+    Log(LogLevel::kInfo, "truck " + id + " closed with " + std::to_string(manifest.parcels_size()) +
+                             " parcels; manifest written");
     return true;
   }
   if (written.code() == StatusCode::kDataLoss) {
-    if (health_.Fail(written)) Log("dock: manifest disk failed, stopping: " + written.ToString());
+    if (health_.Fail(written))
+      Log(LogLevel::kError, "manifest disk failed, stopping: " + written.ToString());
     return true;  // not retried: a failed flush is never retried
   }
   if (waiting_manifests_.empty()) {
-    Log("dock: ALARM manifest of truck " + id +
-        " not written, retried until the disk takes it: " + written.ToString());
+    Log(LogLevel::kAlarm,
+        "manifest of truck " + id +
+            " not written, retried until the disk takes it: " + written.ToString());
   }
-  next_manifest_retry_ = Steady::now() + milliseconds(options_.store_retry_ms);
+  next_manifest_retry_ = clock_.Now() + milliseconds(options_.store_retry_ms);
   return false;
 }
 
@@ -131,7 +137,7 @@ void EventWriter::RetryManifests() {
   while (!waiting_manifests_.empty()) {
     if (!Write(waiting_manifests_.front())) break;
     waiting_manifests_.pop_front();
-    if (waiting_manifests_.empty()) Log("dock: every waiting manifest is written now");
+    if (waiting_manifests_.empty()) Log(LogLevel::kInfo, "every waiting manifest is written now");
   }
   metrics_.manifests_waiting.Set(static_cast<double>(waiting_manifests_.size()));
 }
@@ -147,7 +153,7 @@ bool EventWriter::PersistBacklog(bool all) {
       if (MayPass(persisted)) {
         NoteStalled(persisted);
       } else if (health_.Fail(persisted)) {
-        Log("dock: store failed, stopping: " + persisted.ToString());
+        Log(LogLevel::kError, "store failed, stopping: " + persisted.ToString());
       }
       return false;
     }
@@ -169,35 +175,37 @@ void EventWriter::Retain() {
       retention.today_start_unix_ms - static_cast<int64_t>(options_.retention.keep_days) * kDayMs;
   Result<uint64_t> moved = store_.RetainEvents(retention);
   if (!moved.ok()) {
-    Log("dock: event retention failed, retried later: " + moved.status().ToString());
+    Log(LogLevel::kWarning, "event retention failed, retried later: " + moved.status().ToString());
     return;
   }
   if (*moved == 0) return;
   metrics_.events_retired.Add(*moved);
-  Log("dock: " + std::to_string(*moved) + " events of past days " +
-      (retention.archive_dir.empty() ? "deleted" : "archived in " + retention.archive_dir));
+  Log(LogLevel::kInfo,
+      std::to_string(*moved) + " events of past days " +
+          (retention.archive_dir.empty() ? "deleted" : "archived in " + retention.archive_dir));
 }
 
 void EventWriter::NoteStalled(const Status& status) {
-  last_refusal_ = Steady::now();
+  last_refusal_ = clock_.Now();
   metrics_.store_stalled.Set(health_.SetStalled(DockHealth::kEvents, true) ? 1 : 0);
   if (stalled_) return;
   stalled_ = true;
-  stalled_since_ = Steady::now();
-  Log("dock: ALARM store refuses writes; events wait in memory until it has room again: " +
-      status.ToString());
+  stalled_since_ = clock_.Now();
+  Log(LogLevel::kAlarm,
+      "store refuses writes; events wait in memory until it has room again: " + status.ToString());
 }
 
 // Committed events end a stall when they emptied the backlog, else only once no write was
 // refused for kStallSettle (a full disk may still take a small transaction).
 void EventWriter::NoteWritable(bool drained) {
-  if (!stalled_ || (!drained && Steady::now() - last_refusal_ < kStallSettle)) return;
+  if (!stalled_ || (!drained && clock_.Now() - last_refusal_ < kStallSettle)) return;
   stalled_ = false;
   metrics_.store_stalled.Set(health_.SetStalled(DockHealth::kEvents, false) ? 1 : 0);
-  const auto ms = std::chrono::duration_cast<milliseconds>(Steady::now() - stalled_since_).count();
-  Log("dock: store writable again after " + std::to_string(ms) + " ms; " +
-      std::to_string(backlog_.size()) + " events still to persist, " +
-      std::to_string(backlog_.decisions_dropped()) + " decision events dropped in all");
+  const auto ms = std::chrono::duration_cast<milliseconds>(clock_.Now() - stalled_since_).count();
+  Log(LogLevel::kInfo, "store writable again after " + std::to_string(ms) + " ms; " +
+                           std::to_string(backlog_.size()) + " events still to persist, " +
+                           std::to_string(backlog_.decisions_dropped()) +
+                           " decision events dropped in all");
 }
 
 }  // namespace sortline::runtime::internal

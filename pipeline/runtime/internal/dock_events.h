@@ -14,11 +14,11 @@
 #include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "pipeline/base/file.h"
+#include "pipeline/base/thread_annotations.h"
 #include "pipeline/dock/event_backlog.h"
 #include "pipeline/runtime/dock.h"
 #include "pipeline/runtime/internal/dock_handoff.h"
@@ -37,12 +37,12 @@ class EventWriter {
   // Persists until Stop, then what is left: every event handed over before Stop.
   void Run();
   // Ends Run after its last round (thread-safe).
-  void Stop();
+  void Stop() EXCLUDES(stop_mu_);
 
  private:
   using Steady = std::chrono::steady_clock;
-  void Log(const std::string& line) const;
-  bool Stopping();
+  void Log(LogLevel level, const std::string& message) const;
+  bool Stopping() EXCLUDES(stop_mu_);
   void TakeEvents();
   // Writes `manifest`; false when the disk refused (it waits then) or failed.
   bool Write(v1::Manifest& manifest);
@@ -60,9 +60,9 @@ class EventWriter {
   DockMetrics& metrics_;
   DockHealth& health_;
 
-  std::mutex stop_mu_;
+  Mutex stop_mu_;
   std::condition_variable stop_cv_;
-  bool stop_ = false;  // guarded by stop_mu_
+  bool stop_ GUARDED_BY(stop_mu_) = false;
 
   std::vector<v1::DockEvent> taken_;
   dock::EventBacklog backlog_;

@@ -43,7 +43,7 @@ void Wakeup::Clear() {
 }
 
 bool DockHealth::Fail(Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (!ok_.load()) return false;
   status_ = std::move(status);
   ok_.store(false);
@@ -51,7 +51,7 @@ bool DockHealth::Fail(Status status) {
 }
 
 Status DockHealth::status() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return status_;
 }
 

@@ -18,13 +18,13 @@
 #define PIPELINE_RUNTIME_INTERNAL_DOCK_HANDOFF_H_
 
 #include <atomic>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "pipeline/base/file.h"
 #include "pipeline/base/result.h"
+#include "pipeline/base/thread_annotations.h"
 
 namespace sortline::runtime::internal {
 
@@ -34,36 +34,36 @@ class Handoff {
   // Moves `items` to the end of the queue (they are left empty). May wait for the lock.
   void Put(std::vector<T>& items) {
     if (items.empty()) return;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     Append(items);
   }
   // As Put when the lock is free at once; otherwise false and `items` unchanged.
   bool TryPut(std::vector<T>& items) {
     if (items.empty()) return true;
-    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
-    if (!lock.owns_lock()) return false;
+    if (!mu_.TryLock()) return false;
     Append(items);
+    mu_.Unlock();
     return true;
   }
   // Moves everything queued to `out`, which must be empty. May wait for the lock.
   void Take(std::vector<T>& out) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     out.swap(items_);
     size_.store(0, std::memory_order_relaxed);
   }
   // As Take when the lock is free at once; otherwise false.
   bool TryTake(std::vector<T>& out) {
-    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
-    if (!lock.owns_lock()) return false;
+    if (!mu_.TryLock()) return false;
     out.swap(items_);
     size_.store(0, std::memory_order_relaxed);
+    mu_.Unlock();
     return true;
   }
   // Items queued (a hint: it may change at once).
   size_t size() const { return size_.load(std::memory_order_relaxed); }
 
  private:
-  void Append(std::vector<T>& items) {
+  void Append(std::vector<T>& items) REQUIRES(mu_) {
     if (items_.empty()) {
       items_.swap(items);
     } else {
@@ -73,8 +73,8 @@ class Handoff {
     size_.store(items_.size(), std::memory_order_relaxed);
   }
 
-  std::mutex mu_;
-  std::vector<T> items_;  // guarded by mu_
+  Mutex mu_;
+  std::vector<T> items_ GUARDED_BY(mu_);
   std::atomic<size_t> size_{0};
 };
 
@@ -105,8 +105,8 @@ class DockHealth {
 
  private:
   std::atomic<bool> ok_{true};
-  mutable std::mutex mu_;
-  Status status_;  // guarded by mu_
+  mutable Mutex mu_;
+  Status status_ GUARDED_BY(mu_);
   std::atomic<int> stalled_{0};
 };
 

@@ -59,7 +59,15 @@ DockMetrics::DockMetrics(metrics::Registry& registry)
                                        "Sort plans switched to after the first")),
       transactions_forgotten(registry.GetCounter(
           "sortline_dock_transactions_forgotten_total",
-          "Scan transactions forgotten before their divert was confirmed (the table was full)")) {
+          "Scan transactions forgotten before their divert was confirmed (the table was full)")),
+      conveyor_replies_lost(registry.GetCounter(
+          "sortline_dock_replies_lost_total",
+          "Replies the channel refused (the peer gone or its queue full); each is logged",
+          {{"channel", "conveyor"}})),
+      record_replies_lost(registry.GetCounter(
+          "sortline_dock_replies_lost_total",
+          "Replies the channel refused (the peer gone or its queue full); each is logged",
+          {{"channel", "records"}})) {
   for (int outcome = 0; outcome < kOutcomes; ++outcome) {
     if (!v1::DecisionOutcome_IsValid(outcome)) continue;
     decisions[outcome] = &registry.GetCounter(

@@ -46,6 +46,9 @@ struct DockMetrics {
   metrics::Counter& refused_malformed;
   metrics::Counter& plan_reloads;
   metrics::Counter& transactions_forgotten;
+  // Replies the channel refused (the peer gone, its queue full), by channel.
+  metrics::Counter& conveyor_replies_lost;
+  metrics::Counter& record_replies_lost;
 };
 
 // The gauges of each chute, registered on first sight and then updated without the

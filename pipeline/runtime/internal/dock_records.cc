@@ -11,6 +11,9 @@ namespace {
 
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
+// The wait for a records message when none is pending; short, because the same turn
+// hands the indexed records' acknowledgements back (the wakeup fd cuts it short too).
+constexpr milliseconds kIdleWait(5);
 
 }  // namespace
 
@@ -24,13 +27,13 @@ RecordIntake::RecordIntake(const DockOptions& options, store::DockStore& store,
       metrics_(metrics),
       health_(health) {}
 
-void RecordIntake::Log(const std::string& line) const {
-  if (options_.log) options_.log(line);
+void RecordIntake::Log(LogLevel level, const std::string& message) const {
+  if (options_.log) options_.log(level, "dock", message);
 }
 
 void RecordIntake::Run(const std::atomic<bool>& stop) {
   while (!stop.load() && health_.ok()) {
-    const milliseconds wait = pending_.empty() ? milliseconds(5) : milliseconds(0);
+    const milliseconds wait = pending_.empty() ? kIdleWait : milliseconds(0);
     Result<std::vector<size_t>> readable =
         transport::WaitReadable({&channel_}, {}, {link_.indexed_wakeup.fd()}, wait);
     if (!readable.ok()) {
@@ -87,12 +90,18 @@ void RecordIntake::Reply(const std::string& peer, std::string error) {
   v1::RecordsMessage reply;
   reply.set_error(std::move(error));
   Status sent = channel_.Send(peer, transport::Encode(std::move(reply)));
-  if (!sent.ok()) Log("dock: reply lost: " + sent.ToString());
+  if (!sent.ok()) {
+    metrics_.record_replies_lost.Add();
+    Log(LogLevel::kWarning, "records reply lost: " + sent.ToString());
+  }
 }
 
 void RecordIntake::Answer(const std::string& peer, v1::RecordsMessage reply) {
   Status sent = channel_.Send(peer, transport::Encode(std::move(reply)));
-  if (!sent.ok()) Log("dock: acknowledgement lost: " + sent.ToString());
+  if (!sent.ok()) {
+    metrics_.record_replies_lost.Add();
+    Log(LogLevel::kWarning, "records acknowledgement lost: " + sent.ToString());
+  }
   in_flight_.erase(peer);
   metrics_.pending.Set(static_cast<double>(Held()));
 }
@@ -110,7 +119,7 @@ void RecordIntake::StoreOneBatch() {
   if (!stored.ok()) {
     if (stored.status().code() == StatusCode::kDataLoss) {
       if (health_.Fail(stored.status())) {
-        Log("dock: store failed, stopping: " + stored.status().ToString());
+        Log(LogLevel::kError, "store failed, stopping: " + stored.status().ToString());
       }
       return;
     }
@@ -118,7 +127,7 @@ void RecordIntake::StoreOneBatch() {
     if (MayPass(stored.status())) {
       NoteStalled(stored.status());
     } else {
-      Log("dock: records not stored: " + stored.status().ToString());
+      Log(LogLevel::kWarning, "records not stored: " + stored.status().ToString());
     }
     reply.set_error(stored.status().ToString());
     Answer(batch.peer, std::move(reply));
@@ -135,8 +144,8 @@ void RecordIntake::StoreOneBatch() {
   if (options_.probe) options_.probe("after-commit");
   *reply.mutable_stored() = std::move(stored).value();
   if (reply.stored().quarantined() > 0) {
-    Log("dock: ALARM " + std::to_string(reply.stored().quarantined()) +
-        " records conflict with stored ones; quarantined");
+    Log(LogLevel::kAlarm, std::to_string(reply.stored().quarantined()) +
+                              " records conflict with stored ones; quarantined");
   }
   awaiting_.push_back(Awaiting{std::move(batch.peer), std::move(reply), handed_});
   if (!newly_stored_.empty()) link_.records_ready.Signal();
@@ -157,8 +166,8 @@ void RecordIntake::NoteStalled(const Status& status) {
   if (stalled_) return;
   stalled_ = true;
   stalled_since_ = Steady::now();
-  Log("dock: ALARM store refuses record batches; they are refused until it has room again: " +
-      status.ToString());
+  Log(LogLevel::kAlarm, "store refuses record batches; they are refused until it has room again: " +
+                            status.ToString());
 }
 
 void RecordIntake::NoteWritable() {
@@ -166,7 +175,7 @@ void RecordIntake::NoteWritable() {
   stalled_ = false;
   metrics_.store_stalled.Set(health_.SetStalled(DockHealth::kRecords, false) ? 1 : 0);
   const auto ms = std::chrono::duration_cast<milliseconds>(Steady::now() - stalled_since_).count();
-  Log("dock: store takes records again after " + std::to_string(ms) + " ms");
+  Log(LogLevel::kInfo, "store takes records again after " + std::to_string(ms) + " ms");
 }
 
 }  // namespace sortline::runtime::internal

@@ -63,7 +63,7 @@ class RecordIntake {
     std::string payload;  // as received, to recognise a resend
   };
 
-  void Log(const std::string& line) const;
+  void Log(LogLevel level, const std::string& message) const;
   void ReceiveRecords();
   void Admit(transport::Incoming in);
   void StoreOneBatch();

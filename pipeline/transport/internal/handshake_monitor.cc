@@ -98,12 +98,12 @@ HandshakeMonitor::~HandshakeMonitor() {
 }
 
 HandshakeStatus HandshakeMonitor::status() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return status_;
 }
 
 std::map<std::string, uint64_t> HandshakeMonitor::refused() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return refused_;
 }
 
@@ -137,13 +137,13 @@ void HandshakeMonitor::Run() {
 
 void HandshakeMonitor::Handle(uint16_t event, uint32_t value) {
   if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     status_ = HandshakeStatus{true, 0, std::nullopt};
     return;
   }
   HandshakeRefusal refusal = Describe(event, value);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     status_.succeeded = false;
     ++status_.failures;
     status_.last_failure = refusal;
@@ -245,7 +245,7 @@ void HandshakeMonitor::LogRateLimited(const HandshakeRefusal& refusal) {
     line += " (" + std::to_string(entry->second.second) + " more like it since the last line)";
   }
   entry->second = {now, 0};
-  config_.log(line);
+  config_.log(LogLevel::kWarning, "channel", line);
 }
 
 }  // namespace internal

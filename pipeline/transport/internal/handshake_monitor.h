@@ -14,13 +14,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include <zmq.hpp>
 
 #include "pipeline/base/result.h"
+#include "pipeline/base/thread_annotations.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/internal/zap_handler.h"
 
@@ -35,7 +35,7 @@ struct MonitorConfig {
   const ZapHandler* zap = nullptr;
   std::string zap_domain;
   std::function<void(const HandshakeRefusal&)> on_refused;
-  std::function<void(const std::string&)> log;
+  LogSink log;
 };
 
 class HandshakeMonitor {
@@ -64,9 +64,9 @@ class HandshakeMonitor {
   void* const socket_;          // the watched socket; used on its owner's thread only
   zmq::socket_t events_;        // PAIR end of the monitor; the monitor thread's
   const MonitorConfig config_;  // read-only after construction
-  mutable std::mutex mutex_;
-  HandshakeStatus status_;                   // guarded by mutex_
-  std::map<std::string, uint64_t> refused_;  // by failure name; guarded by mutex_
+  mutable Mutex mutex_;
+  HandshakeStatus status_ GUARDED_BY(mutex_);
+  std::map<std::string, uint64_t> refused_ GUARDED_BY(mutex_);  // by failure name
   // Log rate limit per cause: when last logged, and how many were left out since (the
   // monitor thread's only).
   std::map<std::string, std::pair<std::chrono::steady_clock::time_point, uint64_t>> logged_;

@@ -37,24 +37,24 @@ ZapHandler::~ZapHandler() {
 
 void ZapHandler::Stop() {
   stop_.store(true);
-  std::lock_guard<std::mutex> lock(join_mutex_);
+  MutexLock lock(join_mutex_);
   if (thread_.joinable()) thread_.join();
 }
 
 std::string ZapHandler::Register(const std::string& role, std::set<std::string> keys) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   std::string domain = "sortline/" + std::to_string(next_domain_++) + "/" + role;
   domains_[domain] = Domain{role, std::move(keys), std::nullopt};
   return domain;
 }
 
 void ZapHandler::Unregister(const std::string& domain) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   domains_.erase(domain);
 }
 
 std::optional<ZapHandler::Refusal> ZapHandler::LastRefusal(const std::string& domain) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto found = domains_.find(domain);
   if (found == domains_.end()) return std::nullopt;
   return found->second.last_refusal;
@@ -78,7 +78,7 @@ void ZapHandler::Answer(const std::vector<zmq::message_t>& request, std::string*
     *text = "malformed CURVE credentials";
     return;
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   auto found = domains_.find(domain);
   if (found == domains_.end()) {
     *text = "unknown domain";

@@ -22,7 +22,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -31,6 +30,7 @@
 #include <zmq.hpp>
 
 #include "pipeline/base/result.h"
+#include "pipeline/base/thread_annotations.h"
 
 namespace sortline::transport::internal {
 
@@ -63,7 +63,7 @@ class ZapHandler {
   std::optional<Refusal> LastRefusal(const std::string& domain) const;
   // Ends the handler thread as if it had died; the socket stays bound and unanswered, so
   // every handshake from now on waits and times out. There is no restart.
-  void Stop();
+  void Stop() EXCLUDES(mutex_, join_mutex_);
 
  private:
   struct Domain {
@@ -79,11 +79,11 @@ class ZapHandler {
               std::string* user_id);
 
   zmq::socket_t socket_;
-  mutable std::mutex mutex_;
-  std::map<std::string, Domain> domains_;  // guarded by mutex_
-  uint64_t next_domain_ = 1;               // guarded by mutex_
+  mutable Mutex mutex_;
+  std::map<std::string, Domain> domains_ GUARDED_BY(mutex_);
+  uint64_t next_domain_ GUARDED_BY(mutex_) = 1;
   std::atomic<bool> stop_{false};
-  std::mutex join_mutex_;  // serializes Stop's join; never held with mutex_
+  Mutex join_mutex_;  // serializes Stop's join; never held with mutex_
   std::thread thread_;
 };
 
