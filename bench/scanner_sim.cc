@@ -22,11 +22,12 @@
 // rest over ZeroMQ; confirms each divert; reports a chute FULL when its bag holds
 // --bag-capacity parcels (default: the plan's capacity) and changes the bag
 // --bag-change-ms later; closes each door's truck at the plan's departures with the day
-// compressed into --day-seconds; makes every --no-read-every'th scan a no-read and every
+// compressed into --day-seconds; scans a parcel no chute took (recirculated, all full)
+// again --recirculate-ms later; makes every --no-read-every'th scan a no-read and every
 // --manual-every'th a parcel of the wrong weight. Writes one line per event to
 // --scan-log (tab-separated: scan, unix_ms, latency_us, late_ms, protocol, tracking,
-// outcome, chute; full|bag|close, unix_ms, chute or door). At the end of its input it
-// closes every door's truck.
+// outcome, chute, read|no-read|wrong-weight|recirculated; full|bag|close, unix_ms, chute or door).
+// At the end of its input it closes every door's truck.
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -84,6 +85,7 @@ struct SimOptions {
   bool follow = false;       // follow mode: records on stdin
   int scan_delay_ms = 3000;
   int bag_change_ms = 5000;
+  int recirculate_ms = 20000;
   uint32_t bag_capacity = 0;  // 0: the plan's
   double day_seconds = 0;     // 0: no scheduled departures
   uint64_t no_read_every = 0;
@@ -426,11 +428,12 @@ class Follower {
     if (telegram_fd_ >= 0) ::close(telegram_fd_);
     std::printf(
         "scanner_sim: scanned %llu parcels (%llu over telegrams, %llu no-reads, %llu "
-        "wrong weights), %llu chutes full, %llu bag changes, %llu truck closes\n",
+        "wrong weights, %llu recirculated), %llu chutes full, %llu bag changes, %llu truck "
+        "closes\n",
         static_cast<unsigned long long>(scanned_), static_cast<unsigned long long>(telegram_scans_),
         static_cast<unsigned long long>(no_reads_), static_cast<unsigned long long>(manual_),
-        static_cast<unsigned long long>(fulls_), static_cast<unsigned long long>(bags_),
-        static_cast<unsigned long long>(closes_));
+        static_cast<unsigned long long>(recirculated_), static_cast<unsigned long long>(fulls_),
+        static_cast<unsigned long long>(bags_), static_cast<unsigned long long>(closes_));
     return status;
   }
 
@@ -566,6 +569,9 @@ class Follower {
     const double latency_us =
         std::chrono::duration<double, std::micro>(Steady::now() - sent).count();
     ++scanned_;
+    // Exit 0 of a telegram, RECIRCULATE over ZeroMQ: no chute took the parcel (all full);
+    // it rides the loop and is scanned again.
+    const bool recirculated = (telegram && chute.empty()) || outcome == "DECISION_RECIRCULATE";
     no_reads_ += no_read ? 1 : 0;
     manual_ += wrong_weight ? 1 : 0;
     if (log_ != nullptr) {
@@ -573,9 +579,17 @@ class Follower {
           log_, "scan\t%lld\t%.1f\t%lld\t%s\t%s\t%s\t%s\t%s\n", static_cast<long long>(sent_ms),
           latency_us, static_cast<long long>(sent_ms - parcel.due_ms),
           telegram ? "telegram" : "zeromq", parcel.tracking.c_str(), outcome.c_str(), chute.c_str(),
-          no_read        ? "no-read"
+          recirculated   ? "recirculated"
+          : no_read      ? "no-read"
           : wrong_weight ? "wrong-weight"
                          : "read");
+    }
+    if (recirculated) {
+      ++recirculated_;
+      Parcel again = parcel;
+      again.due_ms = NowMs() + options_.recirculate_ms;
+      due_.push(std::move(again));
+      return true;
     }
     v1::ConveyorMessage confirm;
     v1::DivertConfirm& divert = *confirm.mutable_divert_confirm();
@@ -642,7 +656,7 @@ class Follower {
   int telegram_fd_ = -1;
   uint64_t transaction_ = 0;
   uint64_t scanned_ = 0, telegram_scans_ = 0, no_reads_ = 0, manual_ = 0;
-  uint64_t fulls_ = 0, bags_ = 0, closes_ = 0;
+  uint64_t fulls_ = 0, bags_ = 0, closes_ = 0, recirculated_ = 0;
 };
 
 int FollowRecords(transport::Context& context, const SimOptions& options) {
@@ -685,6 +699,9 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--bag-change-ms", options.bag_change_ms,
                  "Follow: from a chute full to its new bag")
+      ->capture_default_str();
+  app.add_option("--recirculate-ms", options.recirculate_ms,
+                 "Follow: a parcel no chute took is scanned again this much later")
       ->capture_default_str();
   app.add_option("--bag-capacity", options.bag_capacity,
                  "Follow: parcels a bag holds (0: the plan's capacity)")
