@@ -831,11 +831,21 @@ def analyse(run_dir, build):
     with open(os.path.join(run_dir, "summary.json"), "w") as f:
         json.dump(summary, f, ensure_ascii=False)
 
-    report = subprocess.run([os.path.join(build, "workers", "sortline"), "report", run_dir],
-                            capture_output=True, text=True)
-    if report.returncode != 0:
-        log(f"sortline report failed: {report.stderr.strip()}")
-        return 2
+    # The run report (summary.json + report.d), and the rehearsal's sections alone on a
+    # page of their own (the one to look at first).
+    page = {"title": "sortline festival rehearsal",
+            "subtitle": f"{meta['orders']:,} orders over {meta['minutes']:g} minutes, "
+                        f"×{meta['peak_factor']:g} at the peak", "sections": sections}
+    with open(os.path.join(run_dir, "rehearsal.page.json"), "w") as f:
+        json.dump(page, f, ensure_ascii=False)
+    sortline = os.path.join(build, "workers", "sortline")
+    for argv in ([sortline, "report", run_dir],
+                 [sortline, "report", "--page", os.path.join(run_dir, "rehearsal.page.json"),
+                  "-o", os.path.join(run_dir, "rehearsal.html")]):
+        report = subprocess.run(argv, capture_output=True, text=True)
+        if report.returncode != 0:
+            log(f"{' '.join(argv[1:3])} failed: {report.stderr.strip()}")
+            return 2
     print(f"rehearsal: {meta['orders']} orders in {meta['minutes']} min; ledger "
           f"{'intact' if ledger['ok'] else 'BROKEN'}: {ledger['loaded']} loaded, explained "
           f"{ledger['explained']}, lost {ledger['lost']}, doubled {ledger['doubled']}")
@@ -843,7 +853,8 @@ def analyse(run_dir, build):
         print(f"  {yes[t['met']]:>12}  {t['target']}: {t['measured']}")
     if where:
         print("  " + where)
-    print(f"report: {os.path.join(run_dir, 'report.html')}")
+    print(f"report: {os.path.join(run_dir, 'report.html')} (the rehearsal alone: "
+          f"{os.path.join(run_dir, 'rehearsal.html')})")
     return 0 if ledger["ok"] else 1
 
 
