@@ -572,23 +572,36 @@ def analyse(run_dir, build):
         in_pipeline.append(prom_sum(sample, "sortline_intake_orders_accepted_total") -
                            (done[-1] if done else 0))
 
-    # Worker stage times: mean seconds per work batch over each second, per stage.
-    stage_series = []
-    for name in sorted(metrics):
-        if not name.startswith("worker"):
-            continue
-        for stage in ("labels", "dock", "batch"):
-            xs, ys = [], []
+    # Worker stage times: mean seconds per work batch over each second, per stage, over
+    # every worker's batches of that second (a worker may get none: intake leases to
+    # whoever has credit); and each worker's batches per second.
+    workers = sorted(name for name in metrics if name.startswith("worker"))
+    stage_series, batch_series = [], []
+    for stage in ("labels", "dock", "batch"):
+        sums, counts = {}, {}
+        for name in workers:
             previous = None
             for stamp, sample in metrics[name]:
-                s = prom_sum(sample, "sortline_worker_stage_seconds_sum", stage=stage)
-                c = prom_sum(sample, "sortline_worker_stage_seconds_count", stage=stage)
-                if previous is not None:
-                    dc = c - previous[1]
-                    xs.append(round((stamp - start) / 1000.0, 1))
-                    ys.append((s - previous[0]) / dc if dc > 0 else float("nan"))
-                previous = (s, c)
-            stage_series.append(series(f"{name} {stage}", xs, ys))
+                t = round((stamp - start) / 1000.0)
+                s_now = prom_sum(sample, "sortline_worker_stage_seconds_sum", stage=stage)
+                c_now = prom_sum(sample, "sortline_worker_stage_seconds_count", stage=stage)
+                if previous is not None and not math.isnan(c_now):
+                    sums[t] = sums.get(t, 0.0) + s_now - previous[0]
+                    counts[t] = counts.get(t, 0.0) + c_now - previous[1]
+                previous = (s_now, c_now)
+        xs = sorted(counts)
+        stage_series.append(series(stage, xs, [sums[t] / counts[t] if counts[t] > 0 else
+                                               float("nan") for t in xs]))
+    for name in workers:
+        xs, ys = [], []
+        previous = None
+        for stamp, sample in metrics[name]:
+            c_now = prom_sum(sample, "sortline_worker_batches_total")
+            if previous is not None:
+                xs.append(round((stamp - start) / 1000.0, 1))
+                ys.append(c_now - previous)
+            previous = c_now
+        batch_series.append(series(name, xs, ys))
 
     # RSS and CPU per process.
     proc = {}
@@ -772,8 +785,10 @@ def analyse(run_dir, build):
                                 series("pending, ordinary", bx, pending_ordinary),
                                 series("leased to workers", bx, leased),
                                 series("journaled, not yet at the dock", bx, in_pipeline)]),
-                         chart("rh-stages", "Worker stage time per work batch", "seconds",
-                               stage_series or [series("none", [0], [float("nan")])]),
+                         chart("rh-stages", "Worker stage time per work batch (mean)",
+                               "seconds", stage_series),
+                         chart("rh-worker-batches", "Work batches per worker", "per second",
+                               batch_series),
                          chart("rh-dock-queues", "Dock queues", "count",
                                [series("record batches pending", dx, record_batches_pending),
                                 series("events waiting to be stored", dx, event_backlog)])]})
