@@ -187,18 +187,27 @@ void RunZmq(transport::Context& context, const SimOptions& options, Run& run) {
   }
 }
 
-void RunTelegram(const SimOptions& options, Run& run) {
+// A blocking TCP connection to the dock's telegram port on 127.0.0.1, Nagle off; -1 (and
+// the reason on stderr) when it cannot connect.
+int ConnectTelegramPort(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(options.telegram_port));
+  address.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    std::perror("scanner_sim: connect");
-    return;
+    std::perror("scanner_sim: telegram connect");
+    ::close(fd);
+    return -1;
   }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+void RunTelegram(const SimOptions& options, Run& run) {
+  const int fd = ConnectTelegramPort(options.telegram_port);
+  if (fd < 0) return;
   ::fcntl(fd, F_SETFL, O_NONBLOCK);
   const size_t total = run.latency_ns.size();
   dock::TelegramRequest request;
@@ -485,18 +494,8 @@ class Follower {
   }
 
   bool ConnectTelegram() {
-    telegram_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(options_.telegram_port));
-    ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-    if (::connect(telegram_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-      std::perror("scanner_sim: telegram connect");
-      return false;
-    }
-    int one = 1;
-    ::setsockopt(telegram_fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    return true;
+    telegram_fd_ = ConnectTelegramPort(options_.telegram_port);
+    return telegram_fd_ >= 0;
   }
 
   // One request telegram and its answer, blocking; the chute of the answer's exit.
