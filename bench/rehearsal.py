@@ -227,7 +227,9 @@ def run(args):
         with open(path, "w") as f:
             f.writelines(lines[b["first_order"]:b["first_order"] + b["orders"]])
         batch_files.append(path)
-    log(f"{len(lines)} orders in {len(schedule)} batches over {args.minutes} min in {run_dir}")
+    order_count = len(lines)
+    del lines  # the batch files hold them now; keep the driver small during the run
+    log(f"{order_count} orders in {len(schedule)} batches over {args.minutes} min in {run_dir}")
 
     daemons = []
     try:
@@ -275,7 +277,7 @@ def run(args):
                 "peak_factor": args.peak_factor, "workers": args.workers,
                 "scan_delay_ms": args.scan_delay_ms, "bag_change_ms": args.bag_change_ms,
                 "bag_capacity": args.bag_capacity, "recirculate_ms": args.recirculate_ms,
-                "orders": len(lines),
+                "orders": order_count,
                 "load_before": open("/proc/loadavg").read().split()[:3], "cores": os.cpu_count()}
         sampler.start()
         follower.start()
@@ -303,7 +305,7 @@ def run(args):
             except subprocess.TimeoutExpired:
                 log("a submitter did not finish in --drain-seconds; the ledger will say what is "
                     "missing")
-        while follower.seen < len(lines) and time.time() < deadline:
+        while follower.seen < order_count and time.time() < deadline:
             time.sleep(0.2)
         follower.stop_event.set()
         follower.join()
