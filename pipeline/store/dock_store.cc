@@ -9,6 +9,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "pipeline/base/file.h"
+#include "pipeline/store/schema.h"
 #include "pipeline/store/sqlite_db.h"
 
 namespace sortline::store {
@@ -19,11 +20,16 @@ using internal::Statement;
 using internal::Transaction;
 
 constexpr int32_t kApplicationId = 0x534c4431;  // "SLD1"
-constexpr int32_t kSchemaVersion = 1;
 
-// `tracking` is NULL for a record without one, so such records do not collide.
-// A quarantined record is kept once per distinct content, however often it is resent.
-constexpr std::string_view kSchema = R"sql(
+// The schema's history. Released steps are never edited; a change is a new step at the
+// end (docs/formats.md). Versions 2 and 3 first shipped as patches applied at every open
+// of a store that still said version 1, so a store at version 1 may already hold them:
+// those two steps accept that.
+//
+// Version 1, the records: `tracking` is NULL for a record without one, so such records do
+// not collide. A quarantined record is kept once per distinct content, however often it
+// is resent.
+constexpr std::string_view kVersion1 = R"sql(
 CREATE TABLE records(
   order_id  TEXT PRIMARY KEY,
   tracking  TEXT UNIQUE,
@@ -40,11 +46,11 @@ CREATE TABLE quarantine(
 CREATE INDEX quarantine_order ON quarantine(order_id);
 )sql";
 
-// The dock's own state, added after version 1 without changing it: created when missing.
-// Event ids are plain rowids (events are never deleted, so they only grow): without
+// Version 2, the dock's own state and its event log. Event ids are plain rowids: without
 // AUTOINCREMENT's sqlite_sequence update per row, logging an event costs half as much.
-// Stores created with AUTOINCREMENT keep it; both read the same.
-constexpr std::string_view kStateSchema = R"sql(
+// The first stores with these tables made `events` with AUTOINCREMENT and keep it; both
+// read the same.
+constexpr std::string_view kVersion2 = R"sql(
 CREATE TABLE IF NOT EXISTS chutes(
   chute  TEXT PRIMARY KEY,
   status BLOB NOT NULL);
@@ -61,12 +67,6 @@ CREATE TABLE IF NOT EXISTS events(
   kind    INTEGER NOT NULL,
   event   BLOB NOT NULL);
 )sql";
-
-// Parcels carry their truck's id in a column of their own (added after the table, filled
-// from the blobs for stores made before it), so a restart reads only the parcels of the
-// open trucks.
-constexpr std::string_view kParcelTruckIndex =
-    "CREATE INDEX IF NOT EXISTS parcels_truck ON parcels(truck_id)";
 
 // The event log of an archive day file.
 constexpr std::string_view kArchiveSchema = R"sql(
@@ -557,13 +557,12 @@ Result<uint64_t> DockStoreImpl::EventCount() {
   return static_cast<uint64_t>(*count);
 }
 
-// Adds parcels.truck_id to a store made before it, filled from the parcels' blobs.
+// Version 3: parcels carry their truck's id in a column of their own, filled from the
+// blobs of the parcels already stored, so a restart reads only the parcels of the open
+// trucks.
 Status AddParcelTruckColumn(Db& db) {
-  SORTLINE_ASSIGN_OR_RETURN(
-      int64_t has,
-      db.QueryInt("SELECT count(*) FROM pragma_table_info('parcels') WHERE name = 'truck_id'"));
-  if (has == 0) {
-    SORTLINE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
+  SORTLINE_ASSIGN_OR_RETURN(bool has, internal::HasColumn(db, "parcels", "truck_id"));
+  if (!has) {
     SORTLINE_RETURN_IF_ERROR(db.Exec("ALTER TABLE parcels ADD COLUMN truck_id TEXT"));
     std::vector<std::pair<std::string, std::string>> trucks;  // tracking, truck id
     {
@@ -587,10 +586,17 @@ Status AddParcelTruckColumn(Db& db) {
       update.BindText(1, tracking).BindText(2, truck);
       SORTLINE_RETURN_IF_ERROR(update.Run());
     }
-    SORTLINE_RETURN_IF_ERROR(txn.Commit());
   }
-  return db.Exec(kParcelTruckIndex);
+  return db.Exec("CREATE INDEX IF NOT EXISTS parcels_truck ON parcels(truck_id)");
 }
+
+constexpr internal::Migration kMigrations[] = {
+    {1, kVersion1},
+    {2, kVersion2},
+    {3, {}, AddParcelTruckColumn},
+};
+
+constexpr internal::SchemaSpec kDockSchema{"dock store", kApplicationId, kMigrations, {}};
 
 }  // namespace
 
@@ -601,11 +607,8 @@ Result<std::unique_ptr<DockStore>> DockStore::Open(const std::string& path,
   db_options.cache_kib = options.cache_kib;
   Result<std::unique_ptr<Db>> db = Db::Open(path, db_options);
   if (!db.ok()) return db.status().WithContext("open dock store");
-  Status schema = internal::EnsureSchema(**db, {kApplicationId, kSchemaVersion, kSchema});
+  Status schema = internal::Migrate(**db, kDockSchema).status();
   if (!schema.ok()) return schema.WithContext("open dock store " + path);
-  Status state_schema = (*db)->Exec(kStateSchema);
-  if (state_schema.ok()) state_schema = AddParcelTruckColumn(**db);
-  if (!state_schema.ok()) return state_schema.WithContext("open dock store " + path);
   return std::unique_ptr<DockStore>(new DockStoreImpl(std::move(db).value(), options));
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <utility>
 
+#include "pipeline/store/schema.h"
 #include "pipeline/store/sqlite_db.h"
 
 namespace sortline::store {
@@ -15,7 +16,6 @@ using internal::Statement;
 using internal::Transaction;
 
 constexpr int32_t kApplicationId = 0x534c4a31;  // "SLJ1"
-constexpr int32_t kSchemaVersion = 1;
 
 // orders.priority: lower goes first.
 constexpr int64_t kPerishable = 0;
@@ -29,10 +29,15 @@ constexpr char kLeaseCounter[] = "lease_id";
 // The rowid `seq` grows with arrival (Prune deletes old batches' rows; once every row
 // is gone numbering may start again, which orders nothing wrongly); a
 // batch's orders are the seq range [first_seq, last_seq] (NULL once pruned, or for
-// batches journaled before issue 10), and completed_ms is when its last order finished.
+// batches journaled before version 3), and completed_ms is when its last order finished.
 // The partial indexes hold only the rows a query looks for: pending orders by priority
-// and age, leased orders by expiry, failed orders by batch.
-constexpr std::string_view kSchema = R"sql(
+// and age, leased orders by expiry and by lease id, failed orders by batch.
+//
+// The schema's history. Released steps are never edited; a change is a new step at the
+// end (docs/formats.md). Versions 2 and 3 first shipped as patches applied at every open
+// of a journal that still said version 1, so a journal at version 1 may already hold
+// them: those two steps accept that.
+constexpr std::string_view kVersion1 = R"sql(
 CREATE TABLE batches(
   id         INTEGER PRIMARY KEY,
   batch_id   TEXT NOT NULL UNIQUE,
@@ -58,21 +63,41 @@ CREATE TABLE orders(
 CREATE INDEX orders_pending ON orders(priority, seq) WHERE state = 0;
 CREATE INDEX orders_leased ON orders(lease_expires_ms) WHERE state = 1;
 CREATE INDEX orders_failed ON orders(batch, seq) WHERE state = 3;
-CREATE INDEX orders_lease ON orders(lease_id) WHERE state = 1;
 CREATE TABLE counters(
   name  TEXT PRIMARY KEY,
   value INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
-constexpr std::string_view kLeaseIndex =
+// Version 2 (lease renewal): Renew finds a lease's orders by id.
+constexpr std::string_view kVersion2 =
     "CREATE INDEX IF NOT EXISTS orders_lease ON orders(lease_id) WHERE state = 1";
 
-// Retention (issue 10), added without changing schema version 1: journals of version 1
-// take these columns and the index when they open.
-constexpr std::string_view kRetentionColumns[] = {"completed_ms", "first_seq", "last_seq"};
-constexpr std::string_view kPrunableIndex =
-    "CREATE INDEX IF NOT EXISTS batches_prunable ON batches(completed_ms) "
-    "WHERE first_seq IS NOT NULL";
+// Version 3 (retention, issue 10): a batch's seq range and completion time, and the
+// batches Prune may take.
+Status AddRetention(Db& db) {
+  for (std::string_view column : {"completed_ms", "first_seq", "last_seq"}) {
+    SORTLINE_ASSIGN_OR_RETURN(bool present, internal::HasColumn(db, "batches", column));
+    if (present) continue;
+    SORTLINE_RETURN_IF_ERROR(
+        db.Exec("ALTER TABLE batches ADD COLUMN " + std::string(column) + " INTEGER"));
+  }
+  return db.Exec(
+      "CREATE INDEX IF NOT EXISTS batches_prunable ON batches(completed_ms) "
+      "WHERE first_seq IS NOT NULL");
+}
+
+constexpr internal::Migration kMigrations[] = {
+    {1, kVersion1},
+    {2, kVersion2},
+    {3, {}, AddRetention},
+};
+
+// A new journal is made with auto_vacuum=INCREMENTAL, so that pruned pages can be handed
+// back to the file system; in WAL mode the setting takes effect through a VACUUM, which
+// costs nothing on an empty database. Journals made before version 3 keep
+// auto_vacuum=NONE (switching needs a VACUUM of the whole file): Prune's pages are reused.
+constexpr internal::SchemaSpec kJournalSchema{"journal", kApplicationId, kMigrations,
+                                              "PRAGMA auto_vacuum=INCREMENTAL; VACUUM"};
 
 bool IsPerishable(const v1::Order& order) {
   return order.service() == v1::SERVICE_FRESH_PRODUCE ||
@@ -655,28 +680,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path,
   db_options.cache_kib = options.cache_kib;
   Result<std::unique_ptr<Db>> db = Db::Open(path, db_options);
   if (!db.ok()) return db.status().WithContext("open journal");
-  // A new journal (no table yet) is made with auto_vacuum=INCREMENTAL, so that pruned
-  // pages can be handed back to the file system; in WAL mode the setting takes effect
-  // through a VACUUM, which costs nothing on an empty database.
-  Result<int64_t> tables = (*db)->QueryInt("SELECT count(*) FROM sqlite_schema");
-  Status schema = tables.status();
-  if (schema.ok() && *tables == 0) schema = (*db)->Exec("PRAGMA auto_vacuum=INCREMENTAL; VACUUM");
-  if (schema.ok()) {
-    schema = internal::EnsureSchema(**db, {kApplicationId, kSchemaVersion, kSchema});
-  }
-  // Added after schema version 1 shipped, so older journals take them here.
-  if (schema.ok()) schema = (*db)->Exec(kLeaseIndex);
-  for (std::string_view column : kRetentionColumns) {
-    if (!schema.ok()) break;
-    Result<int64_t> present =
-        (*db)->QueryInt("SELECT count(*) FROM pragma_table_info('batches') WHERE name = '" +
-                        std::string(column) + "'");
-    schema = present.status();
-    if (schema.ok() && *present == 0) {
-      schema = (*db)->Exec("ALTER TABLE batches ADD COLUMN " + std::string(column) + " INTEGER");
-    }
-  }
-  if (schema.ok()) schema = (*db)->Exec(kPrunableIndex);
+  Status schema = internal::Migrate(**db, kJournalSchema).status();
   if (!schema.ok()) return schema.WithContext(context);
   return std::unique_ptr<Journal>(new JournalImpl(std::move(db).value(), options));
 }

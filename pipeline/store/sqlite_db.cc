@@ -295,35 +295,4 @@ void Transaction::Rollback() {
   db->Exec("ROLLBACK").IgnoreError();
 }
 
-// ---- Schema -------------------------------------------------------------------------
-
-Status EnsureSchema(Db& db, const SchemaSpec& spec) {
-  SORTLINE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
-  SORTLINE_ASSIGN_OR_RETURN(int64_t application_id, db.QueryInt("PRAGMA application_id"));
-  SORTLINE_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
-  if (application_id == 0 && version == 0) {
-    SORTLINE_ASSIGN_OR_RETURN(int64_t objects, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
-    if (objects != 0) {
-      return FailedPrecondition("database has tables but no sortline schema version");
-    }
-    SORTLINE_RETURN_IF_ERROR(db.Exec(spec.create_sql));
-    SORTLINE_RETURN_IF_ERROR(
-        db.Exec("PRAGMA application_id=" + std::to_string(spec.application_id) +
-                ";PRAGMA user_version=" + std::to_string(spec.version)));
-    return txn.Commit();
-  }
-  if (application_id != spec.application_id) {
-    return FailedPrecondition("database belongs to another application (application_id " +
-                              std::to_string(application_id) + ", expected " +
-                              std::to_string(spec.application_id) + ")");
-  }
-  if (version != spec.version) {
-    // Version 1 is the first; a later version adds its migrations here.
-    return FailedPrecondition("schema version " + std::to_string(version) +
-                              " is not supported by this build (version " +
-                              std::to_string(spec.version) + ")");
-  }
-  return txn.Commit();
-}
-
 }  // namespace sortline::store::internal

@@ -171,19 +171,6 @@ class Transaction {
   Db* db_;
 };
 
-// Schema bookkeeping: `application_id` tells a journal from a dock store;
-// PRAGMA user_version holds the schema version.
-struct SchemaSpec {
-  int32_t application_id;
-  int32_t version;
-  // Creates every table and index of `version`; runs inside a transaction.
-  std::string_view create_sql;
-};
-
-// Creates the schema in an empty database, accepts one already at `spec.version`, and
-// refuses (kFailedPrecondition) a database of another application or a newer version.
-Status EnsureSchema(Db& db, const SchemaSpec& spec);
-
 }  // namespace sortline::store::internal
 
 #endif  // PIPELINE_STORE_SQLITE_DB_H_

@@ -1,6 +1,11 @@
 // Encoding and decoding of the wire envelopes (proto/wire.proto), with the schema
 // version check every peer applies.
 //
+// A build accepts every envelope version from kOldestSupported to kCurrent and writes
+// kWritten, so the daemons of two consecutive releases understand each other while a
+// Kubernetes rolling update replaces them one at a time. What bumps a version, how a
+// bump is released and how long an old version stays accepted: docs/formats.md.
+//
 // Thread-safety: pure functions.
 #ifndef PIPELINE_TRANSPORT_ENVELOPE_H_
 #define PIPELINE_TRANSPORT_ENVELOPE_H_
@@ -15,19 +20,37 @@
 
 namespace sortline::transport {
 
-// Serializes `message` after setting its schema_version to the current one. Takes the
-// message by value: move a message you no longer need instead of copying it.
+// The range of envelope schema versions this build accepts, and the one it writes.
+namespace wire_version {
+// The newest version this build reads.
+inline constexpr uint32_t kCurrent = v1::SCHEMA_VERSION_CURRENT;
+// The oldest version this build still reads: kept for at least one release after a bump,
+// so the daemons of two consecutive releases understand each other during an update.
+inline constexpr uint32_t kOldestSupported = 1;
+// The version Encode stamps. kCurrent, except in the release that introduces a version:
+// that one reads it but still writes the previous one, so that peers not yet upgraded
+// (which cannot read it) understand everything it sends.
+inline constexpr uint32_t kWritten = kCurrent;
+static_assert(kOldestSupported >= 1, "version 0 is an envelope without a version");
+static_assert(kOldestSupported <= kWritten && kWritten <= kCurrent,
+              "a build writes a version it reads");
+}  // namespace wire_version
+
+// Serializes `message` after setting its schema_version to wire_version::kWritten. Takes
+// the message by value: move a message you no longer need instead of copying it.
 template <typename Envelope>
 std::string Encode(Envelope message) {
-  message.set_schema_version(v1::SCHEMA_VERSION_CURRENT);
+  message.set_schema_version(wire_version::kWritten);
   return message.SerializeAsString();
 }
 
-// Status for a decoded envelope's version: kInvalidArgument for one we do not speak.
+// Status for a decoded envelope's version: kInvalidArgument, naming the version and the
+// range this build accepts, for one outside kOldestSupported ... kCurrent (0 is an
+// envelope without a version).
 Status CheckSchemaVersion(uint32_t version);
 
 // Parses `payload` as `Envelope`; kInvalidArgument when it is not one, or carries a
-// schema version this build does not speak.
+// schema version outside the range this build accepts.
 template <typename Envelope>
 Result<Envelope> Decode(std::string_view payload) {
   Envelope message;

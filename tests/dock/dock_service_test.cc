@@ -353,5 +353,69 @@ TEST_F(DockServiceTest, AManifestTheDiskRefusesIsRetriedUntilWrittenIssue14) {
   EXPECT_NE(sortline::testing::ReadFile(manifest).find("EA000000014CN"), std::string::npos);
 }
 
+// A rolling update (issue 15): a worker and a scanner gateway of the oldest release this
+// build still supports write envelopes at their own, older schema version; the dock
+// serves them as it serves its own release.
+TEST_F(DockServiceTest, PeersAtTheOldestSupportedEnvelopeVersionAreServedIssue15) {
+  Start(Options());
+  auto worker = transport::ClientChannel::Connect(*context_, dock_->records_endpoint()).value();
+  v1::RecordsMessage records;
+  records.set_schema_version(transport::wire_version::kOldestSupported);
+  records.mutable_batch()->set_sequence(1);
+  *records.mutable_batch()->add_records() = Record("EA000000014CN", "C051");
+  ASSERT_TRUE(worker->Send(records.SerializeAsString()).ok());
+  auto ack = worker->Receive(milliseconds(5000));
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+  Result<v1::RecordsMessage> stored = transport::Decode<v1::RecordsMessage>(**ack);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(stored->error().empty()) << stored->error();
+  EXPECT_EQ(stored->stored().stored(), 1u);
+
+  v1::ConveyorMessage scan;
+  scan.set_schema_version(transport::wire_version::kOldestSupported);
+  *scan.mutable_sort_request() = Request(1, {"EA000000014CN"});
+  ASSERT_TRUE(scanner_->Send(scan.SerializeAsString()).ok());
+  auto in = scanner_->Receive(milliseconds(5000));
+  ASSERT_TRUE(in.ok() && in->has_value());
+  Result<v1::ConveyorMessage> decided = transport::Decode<v1::ConveyorMessage>(**in);
+  ASSERT_TRUE(decided.ok()) << decided.status();
+  EXPECT_EQ(decided->sort_response().outcome(), v1::DECISION_SORTED);
+  EXPECT_EQ(decided->sort_response().chute(), "C051");
+}
+
+// A peer older than the oldest supported version is refused with both ends of the range
+// named and counted; nothing of its batch is stored, and the dock carries on.
+TEST_F(DockServiceTest, APeerOlderThanTheOldestSupportedVersionIsRefusedAndCountedIssue15) {
+  DockOptions options = Options();
+  options.metrics_port = 0;
+  Start(options);
+  auto worker = transport::ClientChannel::Connect(*context_, dock_->records_endpoint()).value();
+  v1::RecordsMessage records;
+  records.set_schema_version(transport::wire_version::kOldestSupported - 1);
+  records.mutable_batch()->set_sequence(1);
+  *records.mutable_batch()->add_records() = Record("EA000000014CN", "C051");
+  ASSERT_TRUE(worker->Send(records.SerializeAsString()).ok());
+  auto in = worker->Receive(milliseconds(5000));
+  ASSERT_TRUE(in.ok() && in->has_value());
+  v1::RecordsMessage refused;
+  ASSERT_TRUE(refused.ParseFromString(**in));
+  const std::string oldest = std::to_string(transport::wire_version::kOldestSupported);
+  const std::string current = std::to_string(transport::wire_version::kCurrent);
+  EXPECT_NE(refused.error().find(oldest + " (oldest supported)"), std::string::npos)
+      << refused.error();
+  EXPECT_NE(refused.error().find(current + " (current)"), std::string::npos) << refused.error();
+  EXPECT_FALSE(refused.has_stored());
+  const std::string metrics = testing::HttpGet(dock_->metrics_port(), "/metrics");
+  EXPECT_NE(metrics.find("sortline_dock_record_batches_refused_total{reason=\"malformed\"} 1\n"),
+            std::string::npos)
+      << metrics;
+
+  ASSERT_TRUE(worker->Send(transport::Encode(records)).ok());
+  auto ack = worker->Receive(milliseconds(5000));
+  ASSERT_TRUE(ack.ok() && ack->has_value());
+  EXPECT_EQ(transport::Decode<v1::RecordsMessage>(**ack)->stored().stored(), 1u)
+      << "the same batch at the current version is stored";
+}
+
 }  // namespace
 }  // namespace sortline::runtime

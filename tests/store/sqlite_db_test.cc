@@ -127,25 +127,5 @@ TEST_F(DbTest, StatementInUseIsNotHandedOutTwice) {
   EXPECT_EQ(pairs, 9);
 }
 
-TEST_F(DbTest, SchemaIsCreatedOnceAndForeignDatabasesAreRefused) {
-  constexpr SchemaSpec kSpec{0x12345678, 1, "CREATE TABLE a(x INTEGER);"};
-  {
-    STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
-    STORE_ASSERT_OK(EnsureSchema(*db, kSpec));
-    STORE_ASSERT_OK(EnsureSchema(*db, kSpec));
-    STORE_ASSERT_OK_AND_ASSIGN(int64_t version, db->QueryInt("PRAGMA user_version"));
-    EXPECT_EQ(version, 1);
-  }
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
-  EXPECT_EQ(EnsureSchema(*db, {0x1, 1, "CREATE TABLE b(x);"}).code(),
-            StatusCode::kFailedPrecondition);
-
-  STORE_ASSERT_OK_AND_ASSIGN(auto other, Db::Open(dir_.file("other.db"), {}));
-  STORE_ASSERT_OK(other->Exec("CREATE TABLE someone_elses(x INTEGER)"));
-  Status refused = EnsureSchema(*other, kSpec);
-  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
-  EXPECT_THAT(refused.message(), HasSubstr("no sortline schema"));
-}
-
 }  // namespace
 }  // namespace sortline::store::internal

@@ -110,13 +110,13 @@ TEST(Envelope, SortRequestAndResponseRoundTrip) {
   ExpectRoundTrip(response);
 }
 
-TEST(Envelope, EncodeStampsTheCurrentSchemaVersion) {
+TEST(Envelope, EncodeStampsTheWrittenSchemaVersion) {
   v1::SortResponse response;
   response.set_schema_version(7);
   response.set_chute("C-1");
   v1::SortResponse parsed;
   ASSERT_TRUE(parsed.ParseFromString(Encode(response)));
-  EXPECT_EQ(parsed.schema_version(), 1u);
+  EXPECT_EQ(parsed.schema_version(), wire_version::kWritten);
   EXPECT_EQ(parsed.chute(), "C-1");
 }
 
@@ -141,25 +141,46 @@ TEST(Envelope, MissingSchemaVersionIsRejected) {
   request.add_barcodes("EA123456785CN");
   Result<v1::SortRequest> decoded = Decode<v1::SortRequest>(request.SerializeAsString());
   EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(decoded.status().message(), "schema version 0 not supported (this build speaks 1)");
+  EXPECT_EQ(decoded.status().message(),
+            "envelope without a schema version (this build accepts versions 1 (oldest "
+            "supported) to 1 (current))");
 
   Result<v1::SortRequest> empty = Decode<v1::SortRequest>("");
   EXPECT_EQ(empty.status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(Envelope, NewerSchemaVersionIsRejected) {
+TEST(Envelope, NewerSchemaVersionIsRejectedNamingTheAcceptedRange) {
   v1::RecordsMessage message;
-  message.set_schema_version(2);
+  message.set_schema_version(wire_version::kCurrent + 1);
   message.mutable_stored()->set_sequence(1);
   Result<v1::RecordsMessage> decoded = Decode<v1::RecordsMessage>(message.SerializeAsString());
   EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(decoded.status().message(), "schema version 2 not supported (this build speaks 1)");
+  EXPECT_EQ(decoded.status().message(),
+            "schema version 2 is newer than this build speaks (this build accepts versions 1 "
+            "(oldest supported) to 1 (current)): upgrade this daemon");
 }
 
-TEST(Envelope, CheckSchemaVersionAcceptsOnlyTheCurrentOne) {
-  EXPECT_TRUE(CheckSchemaVersion(1).ok());
-  EXPECT_EQ(CheckSchemaVersion(0).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(CheckSchemaVersion(2).code(), StatusCode::kInvalidArgument);
+TEST(Envelope, EveryVersionFromTheOldestSupportedToTheCurrentIsAcceptedIssue15) {
+  for (uint32_t version = wire_version::kOldestSupported; version <= wire_version::kCurrent;
+       ++version) {
+    v1::WorkMessage message;
+    message.set_schema_version(version);
+    message.mutable_ready()->set_credit(3);
+    Result<v1::WorkMessage> decoded = Decode<v1::WorkMessage>(message.SerializeAsString());
+    ASSERT_TRUE(decoded.ok()) << "version " << version << ": " << decoded.status();
+    EXPECT_EQ(decoded->ready().credit(), 3u);
+  }
+}
+
+TEST(Envelope, VersionsOutsideTheRangeAreRefusedNamingBothEndsIssue15) {
+  const std::string oldest = std::to_string(wire_version::kOldestSupported);
+  const std::string current = std::to_string(wire_version::kCurrent);
+  for (uint32_t version : {wire_version::kOldestSupported - 1, wire_version::kCurrent + 1}) {
+    Status refused = CheckSchemaVersion(version);
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << version;
+    EXPECT_THAT(refused.message(), HasSubstr(oldest + " (oldest supported)")) << refused;
+    EXPECT_THAT(refused.message(), HasSubstr(current + " (current)")) << refused;
+  }
 }
 
 }  // namespace
