@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/csv/csv.h"
 #include "pipeline/dock/engine.h"
 #include "pipeline/dock/manifest_writer.h"
-#include "pipeline/model/csv.h"
 #include "tests/dock/dock_testing.h"
 #include "tests/testing/process.h"
 #include "tests/testing/testing.h"
@@ -60,7 +60,7 @@ TEST(Manifest, ListsExactlyTheParcelsLoaded) {
   const std::string id = manifests[0].truck().truck_id();
   std::set<std::string> listed;
   bool header = true;
-  ASSERT_TRUE(model::ReadCsvFile(dir.file(id + ".csv"), [&](const model::CsvRow& row) {
+  ASSERT_TRUE(csv::ReadCsvFile(dir.file(id + ".csv"), [&](const csv::CsvRow& row) {
                 if (header) {
                   header = false;
                   return Status::Ok();
