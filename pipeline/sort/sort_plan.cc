@@ -346,6 +346,14 @@ void SortPlanImpl::Build(const std::vector<PlanFile>& files, const model::Divisi
 
 }  // namespace
 
+uint32_t ExitFromChuteName(std::string_view chute) {
+  size_t digits = chute.size();
+  while (digits > 0 && chute[digits - 1] >= '0' && chute[digits - 1] <= '9') --digits;
+  if (digits == chute.size() || chute.size() - digits > 6) return 0;
+  const uint32_t number = DigitsValue(chute.substr(digits));
+  return number >= 1 && number <= 254 ? number : 0;
+}
+
 Result<std::unique_ptr<SortPlan>> SortPlan::Parse(const std::vector<PlanFile>& files,
                                                   const model::DivisionTable* divisions) {
   auto plan = std::make_unique<SortPlanImpl>();

@@ -3,21 +3,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "pipeline/base/text.h"
 #include "pipeline/csv/table.h"
 #include "pipeline/sort/internal/plan_tables.h"
 
 namespace sortline::sort::internal {
 namespace {
-
-// The number at the end of a chute's name when it makes a telegram exit (1..254), else 0.
-int64_t ExitFromName(std::string_view name) {
-  size_t digits = name.size();
-  while (digits > 0 && name[digits - 1] >= '0' && name[digits - 1] <= '9') --digits;
-  if (digits == name.size() || name.size() - digits > 6) return 0;
-  const std::optional<uint64_t> number = ParseDigits(name.substr(digits));
-  return number.has_value() && *number >= 1 && *number <= 254 ? static_cast<int64_t>(*number) : 0;
-}
 
 void CheckChutes(PlanTables& t, std::vector<std::string>* errors) {
   const std::string& table = t.chutes_file != nullptr ? *t.chutes_file : t.names.front();
@@ -184,7 +174,7 @@ void CheckExits(PlanTables& t, std::vector<std::string>* errors) {
   std::unordered_map<int64_t, const Chute*> by_exit;
   for (Chute& chute : t.chutes) {
     const bool given = chute.exit > 0;
-    if (!given) chute.exit = ExitFromName(chute.id);
+    if (!given) chute.exit = ExitFromChuteName(chute.id);
     if (!t.exit_column) continue;  // exits from names, unchecked, as before the column
     const std::string at = csv::Where(*chute.at.file, chute.at.line, chute.exit_field);
     if (chute.exit == 0) {
