@@ -11,13 +11,6 @@
 namespace sortline::transport {
 namespace {
 
-using internal::Downcast;
-using internal::FromZmqError;
-using internal::kReconnectIntervalMaxMs;
-using internal::kReconnectIntervalMs;
-using internal::ReceiveParsed;
-using internal::WildcardPort;
-using internal::ZmqContext;
 using std::chrono::milliseconds;
 
 class ZmqPublisher final : public Publisher {
@@ -45,7 +38,7 @@ class ZmqSubscriber final : public Subscriber {
   ZmqSubscriber(zmq::socket_t socket, std::string endpoint)
       : socket_(std::move(socket)), what_("receive from " + endpoint) {}
   Result<std::optional<Published>> Receive(milliseconds timeout) override {
-    return ReceiveParsed<Published>(
+    return internal::ReceiveParsed<Published>(
         socket_, timeout,
         [](std::vector<zmq::message_t> frames) -> std::optional<Published> {
           if (frames.size() != 2) return std::nullopt;
@@ -63,35 +56,35 @@ class ZmqSubscriber final : public Subscriber {
 
 Result<std::unique_ptr<Publisher>> Publisher::Bind(Context& context, const std::string& endpoint,
                                                    int high_water_mark) {
-  SORTLINE_ASSIGN_OR_RETURN(ZmqContext * zmq_context, Downcast(context));
+  SORTLINE_ASSIGN_OR_RETURN(internal::ZmqContext * zmq_context, internal::Downcast(context));
   try {
     zmq::socket_t socket(zmq_context->get(), zmq::socket_type::pub);
     socket.set(zmq::sockopt::sndhwm, high_water_mark);
     socket.set(zmq::sockopt::linger, 0);
-    socket.bind(WildcardPort(endpoint));
+    socket.bind(internal::WildcardPort(endpoint));
     std::string bound = socket.get(zmq::sockopt::last_endpoint);
     return std::unique_ptr<Publisher>(std::make_unique<ZmqPublisher>(std::move(socket), bound));
   } catch (const zmq::error_t& error) {
-    return FromZmqError(error, "bind " + endpoint);
+    return internal::FromZmqError(error, "bind " + endpoint);
   }
 }
 
 Result<std::unique_ptr<Subscriber>> Subscriber::Connect(Context& context,
                                                         const std::string& endpoint,
                                                         const std::vector<std::string>& prefixes) {
-  SORTLINE_ASSIGN_OR_RETURN(ZmqContext * zmq_context, Downcast(context));
+  SORTLINE_ASSIGN_OR_RETURN(internal::ZmqContext * zmq_context, internal::Downcast(context));
   try {
     zmq::socket_t socket(zmq_context->get(), zmq::socket_type::sub);
     socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::reconnect_ivl, kReconnectIntervalMs);
-    socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectIntervalMaxMs);
+    socket.set(zmq::sockopt::reconnect_ivl, internal::kReconnectIntervalMs);
+    socket.set(zmq::sockopt::reconnect_ivl_max, internal::kReconnectIntervalMaxMs);
     if (prefixes.empty()) socket.set(zmq::sockopt::subscribe, "");
     for (const std::string& prefix : prefixes) socket.set(zmq::sockopt::subscribe, prefix);
     socket.connect(endpoint);
     return std::unique_ptr<Subscriber>(
         std::make_unique<ZmqSubscriber>(std::move(socket), endpoint));
   } catch (const zmq::error_t& error) {
-    return FromZmqError(error, "connect " + endpoint);
+    return internal::FromZmqError(error, "connect " + endpoint);
   }
 }
 
