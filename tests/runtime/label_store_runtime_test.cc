@@ -249,7 +249,8 @@ TEST_F(LabelStoreRuntimeTest,
   worker_options.retry_pause_ms = 100;
   worker_options.log = worker_log.Sink();
   submit_tag_ = "full";
-  auto services = StartServices({}, worker_options, submit_tag_);
+  const IntakeOptions intake_options;  // named: GCC 12 -O2 misjudges a {} temporary here
+  auto services = StartServices(intake_options, worker_options, submit_tag_);
   const std::string orders = WriteOrders(300, 23);
   Result<v1::RunSummary> summary = Internal("not run");
   std::thread submitter([&] { summary = Submit(*services, orders, 100); });
@@ -275,7 +276,8 @@ TEST_F(LabelStoreRuntimeTest, AWorkerEndsWithDataLossWhenALabelFlushFailsIssue10
   WorkerOptions worker_options;
   worker_options.file_system = &disk;
   submit_tag_ = "eio";
-  auto services = StartServices({}, worker_options, submit_tag_);
+  const IntakeOptions intake_options;  // named: GCC 12 -O2 misjudges a {} temporary here
+  auto services = StartServices(intake_options, worker_options, submit_tag_);
   // One batch straight to intake's submit channel; the reply says it is journaled.
   v1::SubmitRequest request;
   request.mutable_batch()->set_batch_id("eio-1");
