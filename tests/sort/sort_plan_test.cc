@@ -10,7 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pipeline/model/csv.h"
+#include "pipeline/base/file.h"
 #include "pipeline/model/orders.h"
 #include "tests/testing/testing.h"
 
@@ -692,7 +692,8 @@ TEST(ExamplePlan, HasAFreshProduceRuleAndEveryChuteKind) {
   std::set<std::string> specials = {reject, no_rule, record.chute()};
   EXPECT_EQ(specials.size(), 3u);
   std::string chutes;
-  ASSERT_TRUE(model::ReadFileToString(testing::DefaultPlanPath() + "/chutes.csv", &chutes).ok());
+  ASSERT_TRUE(
+      DefaultFileSystem().ReadFile(testing::DefaultPlanPath() + "/chutes.csv", &chutes).ok());
   for (const char* kind : {",normal,", ",overflow,", ",reject,", ",no-rule,", ",manual,"}) {
     EXPECT_THAT(chutes, HasSubstr(kind));
   }

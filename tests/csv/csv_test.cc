@@ -1,4 +1,4 @@
-#include "pipeline/model/csv.h"
+#include "pipeline/csv/csv.h"
 
 #include <fstream>
 
@@ -8,7 +8,7 @@
 #include "pipeline/base/result.h"
 #include "tests/testing/testing.h"
 
-namespace sortline::model {
+namespace sortline::csv {
 namespace {
 
 using ::testing::ElementsAre;
@@ -143,4 +143,4 @@ TEST(Csv, ReadsAFile) {
 }
 
 }  // namespace
-}  // namespace sortline::model
+}  // namespace sortline::csv
