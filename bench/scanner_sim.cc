@@ -14,13 +14,33 @@
 // the plan (--plan) against a dock on the same plan: scans every parcel once, confirms
 // each divert at the chute answered, changes a chute's bag when its fill reaches the
 // plan's capacity, and at the end closes the truck at every door of the plan.
+//
+// Follow (--follow, the festival rehearsal, issue 16): reads "TRACKING WEIGHT_G
+// STORED_UNIX_MS" lines on its standard input as records reach the dock and scans each
+// parcel --scan-delay-ms after its record was stored (the parcel's trip from the printer
+// to the sorter), every other one over telegrams when --telegram-port is given, the
+// rest over ZeroMQ; confirms each divert; reports a chute FULL when its bag holds
+// --bag-capacity parcels (default: the plan's capacity) and changes the bag
+// --bag-change-ms later; closes each door's truck at the plan's departures with the day
+// compressed into --day-seconds; scans a parcel no chute took (recirculated, all full)
+// again --recirculate-ms later; makes every --no-read-every'th scan a no-read and every
+// --manual-every'th a parcel of the wrong weight. Writes one line per event to
+// --scan-log (tab-separated: scan, unix_ms, latency_us, late_ms, protocol, tracking,
+// outcome, chute, read|no-read|wrong-weight|recirculated; full|bag|close, unix_ms, chute or door).
+// At the end of its input it closes every door's truck.
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,6 +82,15 @@ struct SimOptions {
   int feed_batch = 500;
   std::string scan_records;  // plan mode: the records.jsonl of `sortline run`
   std::string plan;          // plan mode: the plan of the dock
+  bool follow = false;       // follow mode: records on stdin
+  int scan_delay_ms = 3000;
+  int bag_change_ms = 5000;
+  int recirculate_ms = 20000;
+  uint32_t bag_capacity = 0;  // 0: the plan's
+  double day_seconds = 0;     // 0: no scheduled departures
+  uint64_t no_read_every = 0;
+  uint64_t manual_every = 0;
+  std::string scan_log;
 };
 
 std::string Tracking(const std::string& prefix, int i) {
@@ -158,18 +187,27 @@ void RunZmq(transport::Context& context, const SimOptions& options, Run& run) {
   }
 }
 
-void RunTelegram(const SimOptions& options, Run& run) {
+// A blocking TCP connection to the dock's telegram port on 127.0.0.1, Nagle off; -1 (and
+// the reason on stderr) when it cannot connect.
+int ConnectTelegramPort(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(options.telegram_port));
+  address.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    std::perror("scanner_sim: connect");
-    return;
+    std::perror("scanner_sim: telegram connect");
+    ::close(fd);
+    return -1;
   }
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+void RunTelegram(const SimOptions& options, Run& run) {
+  const int fd = ConnectTelegramPort(options.telegram_port);
+  if (fd < 0) return;
   ::fcntl(fd, F_SETFL, O_NONBLOCK);
   const size_t total = run.latency_ns.size();
   dock::TelegramRequest request;
@@ -330,6 +368,311 @@ int ScanEveryRecord(transport::Context& context, const SimOptions& options) {
   return 0;
 }
 
+// Follow mode: see the file comment.
+class Follower {
+ public:
+  Follower(const SimOptions& options, const sort::SortPlan& plan, transport::ClientChannel& channel)
+      : options_(options), plan_(plan), channel_(channel) {
+    for (const v1::ChuteConfig& chute : plan.chutes()) {
+      capacity_[chute.name()] = options.bag_capacity > 0 ? options.bag_capacity : chute.capacity();
+      uint32_t exit = chute.exit_number();
+      if (exit == 0) {
+        const size_t digits = chute.name().find_last_not_of("0123456789") + 1;
+        if (digits < chute.name().size()) exit = std::stoul(chute.name().substr(digits));
+      }
+      chute_of_exit_[exit] = chute.name();
+    }
+  }
+
+  int Run() {
+    if (!options_.scan_log.empty()) log_ = std::fopen(options_.scan_log.c_str(), "w");
+    if (!options_.scan_log.empty() && log_ == nullptr) {
+      std::perror("scanner_sim: --scan-log");
+      return 2;
+    }
+    if (options_.telegram_port >= 0 && !ConnectTelegram()) return 2;
+    const int64_t start_ms = NowMs();
+    std::vector<std::pair<int64_t, std::string>> closes;  // unix ms, door
+    if (options_.day_seconds > 0) {
+      for (const v1::DoorConfig& door : plan_.doors()) {
+        for (uint32_t minute : door.departure_minutes()) {
+          closes.emplace_back(
+              start_ms + static_cast<int64_t>(minute / 1440.0 * options_.day_seconds * 1000),
+              door.door());
+        }
+      }
+      std::sort(closes.begin(), closes.end());
+    }
+    size_t next_close = 0;
+    std::thread reader([this] { ReadInput(); });
+    int status = 0;
+    while (status == 0) {
+      TakeInput();
+      const int64_t now = NowMs();
+      while (!due_.empty() && due_.top().due_ms <= now && status == 0) {
+        Parcel parcel = due_.top();
+        due_.pop();
+        if (!Scan(parcel)) status = 1;
+      }
+      while (!bag_changes_.empty() && bag_changes_.front().first <= NowMs() && status == 0) {
+        if (!ChuteEvent(bag_changes_.front().second, v1::ChuteEvent::BAG_CHANGE)) status = 1;
+        bag_changes_.pop_front();
+      }
+      while (next_close < closes.size() && closes[next_close].first <= NowMs() && status == 0) {
+        if (!CloseTruck(closes[next_close++].second)) status = 1;
+      }
+      bool ended;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ended = input_ended_ && incoming_.empty();
+      }
+      if (ended && due_.empty() && bag_changes_.empty()) break;
+      std::this_thread::sleep_for(milliseconds(2));
+    }
+    reader.join();
+    for (const v1::DoorConfig& door : plan_.doors()) {
+      if (status == 0 && !CloseTruck(door.door())) status = 1;
+    }
+    if (log_ != nullptr) std::fclose(log_);
+    if (telegram_fd_ >= 0) ::close(telegram_fd_);
+    std::printf(
+        "scanner_sim: scanned %llu parcels (%llu over telegrams, %llu no-reads, %llu "
+        "wrong weights, %llu recirculated), %llu chutes full, %llu bag changes, %llu truck "
+        "closes\n",
+        static_cast<unsigned long long>(scanned_), static_cast<unsigned long long>(telegram_scans_),
+        static_cast<unsigned long long>(no_reads_), static_cast<unsigned long long>(manual_),
+        static_cast<unsigned long long>(recirculated_), static_cast<unsigned long long>(fulls_),
+        static_cast<unsigned long long>(bags_), static_cast<unsigned long long>(closes_));
+    return status;
+  }
+
+ private:
+  struct Parcel {
+    int64_t due_ms = 0;
+    std::string tracking;
+    int32_t weight_g = 0;
+    bool operator<(const Parcel& other) const { return due_ms > other.due_ms; }  // min-heap
+  };
+
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  void ReadInput() {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      std::istringstream fields(line);
+      Parcel parcel;
+      int64_t stored_ms = 0;
+      if (!(fields >> parcel.tracking >> parcel.weight_g >> stored_ms)) continue;
+      parcel.due_ms = stored_ms + options_.scan_delay_ms;
+      std::lock_guard<std::mutex> lock(mutex_);
+      incoming_.push_back(std::move(parcel));
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    input_ended_ = true;
+  }
+
+  void TakeInput() {
+    std::vector<Parcel> taken;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      taken.swap(incoming_);
+    }
+    for (Parcel& parcel : taken) due_.push(std::move(parcel));
+  }
+
+  std::optional<v1::ConveyorMessage> Exchange(const v1::ConveyorMessage& message) {
+    if (!channel_.Send(transport::Encode(message)).ok()) return std::nullopt;
+    auto in = channel_.Receive(milliseconds(10'000));
+    if (!in.ok() || !in->has_value()) return std::nullopt;
+    auto reply = transport::Decode<v1::ConveyorMessage>(**in);
+    if (!reply.ok()) return std::nullopt;
+    return *reply;
+  }
+
+  bool ConnectTelegram() {
+    telegram_fd_ = ConnectTelegramPort(options_.telegram_port);
+    return telegram_fd_ >= 0;
+  }
+
+  // One request telegram and its answer, blocking; the chute of the answer's exit.
+  std::optional<std::string> TelegramScan(uint32_t product_code, const Parcel& parcel, bool no_read,
+                                          int32_t weight_g) {
+    dock::TelegramRequest request;
+    request.product_code = product_code;
+    request.weight_g = weight_g;
+    request.weight_status = weight_g > 0 ? 0 : 1;
+    if (!no_read) request.barcodes = {parcel.tracking};
+    const std::string frame = dock::EncodeRequest(request, dock::ByteOrder::kBigEndian);
+    if (::send(telegram_fd_, frame.data(), frame.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(frame.size())) {
+      return std::nullopt;
+    }
+    char answer[dock::kTelegramResponseSize];
+    size_t got = 0;
+    while (got < sizeof answer) {
+      pollfd p{telegram_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 10'000) <= 0) return std::nullopt;
+      const ssize_t n = ::recv(telegram_fd_, answer + got, sizeof answer - got, 0);
+      if (n <= 0) return std::nullopt;
+      got += static_cast<size_t>(n);
+    }
+    auto response =
+        dock::DecodeResponse(std::string_view(answer, sizeof answer), dock::ByteOrder::kBigEndian);
+    if (!response.ok()) return std::nullopt;
+    auto chute = chute_of_exit_.find(response->exit_number);
+    return chute == chute_of_exit_.end() ? std::string() : chute->second;
+  }
+
+  bool Scan(const Parcel& parcel) {
+    const uint64_t transaction = ++transaction_;
+    const bool no_read = options_.no_read_every > 0 && transaction % options_.no_read_every == 0;
+    const bool wrong_weight = !no_read && options_.manual_every > 0 &&
+                              transaction % options_.manual_every == options_.manual_every / 2;
+    const int32_t weight_g = wrong_weight ? 99'999 : parcel.weight_g;
+    const bool telegram = telegram_fd_ >= 0 && transaction % 2 == 1;
+    const int64_t sent_ms = NowMs();
+    const Steady::time_point sent = Steady::now();
+    std::string chute;
+    std::string outcome;
+    std::string scanner = "sim";
+    if (telegram) {
+      std::optional<std::string> answered =
+          TelegramScan(static_cast<uint32_t>(transaction), parcel, no_read, weight_g);
+      if (!answered.has_value()) {
+        std::fprintf(stderr, "scanner_sim: no telegram answer for %s\n", parcel.tracking.c_str());
+        return false;
+      }
+      chute = *answered;
+      outcome = "telegram";
+      scanner = "plc-0";
+      ++telegram_scans_;
+    } else {
+      v1::ConveyorMessage ask;
+      v1::SortRequest& request = *ask.mutable_sort_request();
+      request.set_scanner_id(scanner);
+      request.set_transaction_id(transaction);
+      if (!no_read) request.add_barcodes(parcel.tracking);
+      request.set_weight_g(weight_g);
+      std::optional<v1::ConveyorMessage> answer = Exchange(ask);
+      if (!answer.has_value() || !answer->has_sort_response()) {
+        std::fprintf(stderr, "scanner_sim: no answer for %s\n", parcel.tracking.c_str());
+        return false;
+      }
+      chute = answer->sort_response().chute();
+      outcome = v1::DecisionOutcome_Name(answer->sort_response().outcome());
+    }
+    const double latency_us =
+        std::chrono::duration<double, std::micro>(Steady::now() - sent).count();
+    ++scanned_;
+    // Exit 0 of a telegram, RECIRCULATE over ZeroMQ: no chute took the parcel (all full);
+    // it rides the loop and is scanned again.
+    const bool recirculated = (telegram && chute.empty()) || outcome == "DECISION_RECIRCULATE";
+    no_reads_ += no_read ? 1 : 0;
+    manual_ += wrong_weight ? 1 : 0;
+    if (log_ != nullptr) {
+      std::fprintf(
+          log_, "scan\t%lld\t%.1f\t%lld\t%s\t%s\t%s\t%s\t%s\n", static_cast<long long>(sent_ms),
+          latency_us, static_cast<long long>(sent_ms - parcel.due_ms),
+          telegram ? "telegram" : "zeromq", parcel.tracking.c_str(), outcome.c_str(), chute.c_str(),
+          recirculated   ? "recirculated"
+          : no_read      ? "no-read"
+          : wrong_weight ? "wrong-weight"
+                         : "read");
+    }
+    if (recirculated) {
+      ++recirculated_;
+      Parcel again = parcel;
+      again.due_ms = NowMs() + options_.recirculate_ms;
+      due_.push(std::move(again));
+      return true;
+    }
+    v1::ConveyorMessage confirm;
+    v1::DivertConfirm& divert = *confirm.mutable_divert_confirm();
+    divert.set_scanner_id(scanner);
+    divert.set_transaction_id(transaction);
+    divert.set_chute(chute);
+    divert.set_result(v1::DivertConfirm::SORTED);
+    if (!Exchange(confirm).has_value()) return false;
+    const uint32_t capacity = capacity_[chute];
+    if (capacity > 0 && ++fill_[chute] == capacity) {
+      // The bag's sensor: full now, a person changes the bag a little later.
+      if (!ChuteEvent(chute, v1::ChuteEvent::FULL)) return false;
+      bag_changes_.emplace_back(NowMs() + options_.bag_change_ms, chute);
+    }
+    return true;
+  }
+
+  bool ChuteEvent(const std::string& chute, v1::ChuteEvent::Kind kind) {
+    v1::ConveyorMessage message;
+    message.mutable_chute_event()->set_chute(chute);
+    message.mutable_chute_event()->set_kind(kind);
+    const bool full = kind == v1::ChuteEvent::FULL;
+    if (!full) {
+      message.mutable_chute_event()->set_bag_barcode("BAG-" + chute + "-" +
+                                                     std::to_string(++bags_));
+      fill_[chute] = 0;
+    } else {
+      ++fulls_;
+    }
+    std::optional<v1::ConveyorMessage> answer = Exchange(message);
+    if (!answer.has_value()) return false;
+    Log(full ? "full" : "bag", chute);
+    return true;
+  }
+
+  bool CloseTruck(const std::string& door) {
+    v1::ConveyorMessage close;
+    close.mutable_door_event()->set_door(door);
+    close.mutable_door_event()->set_kind(v1::DoorEvent::CLOSE_TRUCK);
+    if (!Exchange(close).has_value()) return false;
+    ++closes_;
+    Log("close", door);
+    return true;
+  }
+
+  void Log(const char* kind, const std::string& what) {
+    if (log_ != nullptr) {
+      std::fprintf(log_, "%s\t%lld\t%s\n", kind, static_cast<long long>(NowMs()), what.c_str());
+    }
+  }
+
+  const SimOptions& options_;
+  const sort::SortPlan& plan_;
+  transport::ClientChannel& channel_;
+  std::map<std::string, uint32_t> capacity_;
+  std::map<uint32_t, std::string> chute_of_exit_;
+  std::map<std::string, uint32_t> fill_;
+  std::priority_queue<Parcel> due_;
+  std::deque<std::pair<int64_t, std::string>> bag_changes_;  // due unix ms, chute
+  std::mutex mutex_;
+  std::vector<Parcel> incoming_;  // guarded by mutex_
+  bool input_ended_ = false;      // guarded by mutex_
+  std::FILE* log_ = nullptr;
+  int telegram_fd_ = -1;
+  uint64_t transaction_ = 0;
+  uint64_t scanned_ = 0, telegram_scans_ = 0, no_reads_ = 0, manual_ = 0;
+  uint64_t fulls_ = 0, bags_ = 0, closes_ = 0, recirculated_ = 0;
+};
+
+int FollowRecords(transport::Context& context, const SimOptions& options) {
+  auto plan = sort::SortPlan::Load(options.plan, nullptr);
+  if (!plan.ok()) {
+    std::fprintf(stderr, "scanner_sim: %s\n", plan.status().ToString().c_str());
+    return 2;
+  }
+  auto channel = transport::ClientChannel::Connect(context, options.conveyor, "scanner-follow");
+  if (!channel.ok()) {
+    std::fprintf(stderr, "scanner_sim: %s\n", channel.status().ToString().c_str());
+    return 2;
+  }
+  Follower follower(options, **plan, **channel);
+  return follower.Run();
+}
+
 int Main(int argc, char** argv) {
   SimOptions options;
   CLI::App app{"scanner_sim: open-loop scanners against sortline-dock"};
@@ -348,9 +691,30 @@ int Main(int argc, char** argv) {
   app.add_option("--scan-records", options.scan_records,
                  "Plan mode: scan every record of this records.jsonl once (needs --plan)");
   app.add_option("--plan", options.plan, "Plan mode: the dock's plan directory");
+  app.add_flag("--follow", options.follow,
+               "Follow mode: scan records read from stdin as they reach the dock (needs --plan)");
+  app.add_option("--scan-delay-ms", options.scan_delay_ms,
+                 "Follow: from a record stored to its parcel's scan")
+      ->capture_default_str();
+  app.add_option("--bag-change-ms", options.bag_change_ms,
+                 "Follow: from a chute full to its new bag")
+      ->capture_default_str();
+  app.add_option("--recirculate-ms", options.recirculate_ms,
+                 "Follow: a parcel no chute took is scanned again this much later")
+      ->capture_default_str();
+  app.add_option("--bag-capacity", options.bag_capacity,
+                 "Follow: parcels a bag holds (0: the plan's capacity)")
+      ->capture_default_str();
+  app.add_option("--day-seconds", options.day_seconds,
+                 "Follow: the plan's day compressed into this many seconds (0: no departures)")
+      ->capture_default_str();
+  app.add_option("--no-read-every", options.no_read_every, "Follow: every Nth scan reads nothing");
+  app.add_option("--manual-every", options.manual_every, "Follow: every Nth parcel weighs wrong");
+  app.add_option("--scan-log", options.scan_log, "Follow: one line per scan and chute/door event");
   CLI11_PARSE(app, argc, argv);
 
   auto context = transport::Context::Create().value();
+  if (options.follow) return FollowRecords(*context, options);
   if (!options.scan_records.empty()) return ScanEveryRecord(*context, options);
   {
     auto records =

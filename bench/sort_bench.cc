@@ -6,7 +6,6 @@
 
 #include <benchmark/benchmark.h>
 
-#include "pipeline/model/csv.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/sort/sort_plan.h"

@@ -8,6 +8,7 @@
 #include "pipeline/label/label.h"
 #include "pipeline/label/label_store.h"
 #include "pipeline/model/orders.h"
+#include "pipeline/model/surge.h"
 #include "pipeline/runtime/embedded.h"
 #include "pipeline/runtime/submit.h"
 #include "pipeline/transport/channel.h"
@@ -24,6 +25,9 @@ struct GenOptions {
   std::string out = "orders.jsonl";
   uint64_t seed = 919;
   std::string divisions = kDefaultDivisions;
+  std::string profile = "flat";  // flat: -n orders; surge: model::SurgeSchedule's batches
+  model::SurgeOptions surge;
+  std::string schedule;  // surge: the batch schedule (JSON lines); "": <out>.schedule.jsonl
 };
 
 struct RunOptions {
@@ -47,9 +51,54 @@ runtime::ProgressOptions ProgressOnStderr() {
   return options;
 }
 
+// `sortline gen --profile surge`: the orders of every batch of the surge schedule, each
+// order's created_unix_ms its arrival time in the compressed day (spread evenly over its
+// batch's interval), and the schedule beside them.
+int GenSurge(const GenOptions& options, const model::DivisionTable& divisions) {
+  Status valid = model::CheckSurgeOptions(options.surge);
+  if (!valid.ok()) return Fatal(kProgram, valid);
+  model::GeneratorOptions gen_options;
+  gen_options.seed = options.seed;
+  model::OrderGenerator generator(divisions, gen_options);
+  const std::vector<model::SurgeBatch> batches = model::SurgeSchedule(options.surge);
+  const std::string schedule_path =
+      options.schedule.empty() ? options.out + ".schedule.jsonl" : options.schedule;
+  Result<std::unique_ptr<PendingFile>> out = DefaultFileSystem().CreatePending(options.out);
+  if (!out.ok()) return Fatal(kProgram, out.status());
+  std::string schedule;
+  uint64_t orders = 0;
+  const auto batch_ms = static_cast<int64_t>(options.surge.batch_seconds * 1000);
+  for (const model::SurgeBatch& batch : batches) {
+    schedule += model::SurgeBatchToJson(batch) + "\n";
+    std::string lines;
+    for (uint32_t j = 0; j < batch.orders; ++j) {
+      v1::Order order = generator.Generate(batch.first_order + j);
+      order.set_created_unix_ms(gen_options.start_unix_ms + batch.offset_ms +
+                                batch_ms * j / batch.orders);
+      lines += model::OrderToJson(order) + "\n";
+    }
+    Status appended = (*out)->Append(lines);
+    if (!appended.ok()) return Fatal(kProgram, appended);
+    orders += batch.orders;
+  }
+  Status committed = (*out)->Commit(Durability::kNone);
+  if (!committed.ok()) return Fatal(kProgram, committed);
+  Status written =
+      DefaultFileSystem().WriteFileAtomically(schedule_path, schedule, Durability::kNone);
+  if (!written.ok()) return Fatal(kProgram, written);
+  std::printf(
+      "wrote %llu orders in %zu batches (surge over %g minutes, %g orders/s at the "
+      "baseline, x%g at the peak) to %s, schedule %s\n",
+      static_cast<unsigned long long>(orders), batches.size(), options.surge.minutes,
+      options.surge.base_rate, options.surge.peak_factor, options.out.c_str(),
+      schedule_path.c_str());
+  return kExitOk;
+}
+
 int Gen(const GenOptions& options) {
   Result<std::unique_ptr<model::DivisionTable>> divisions = LoadDivisions(options.divisions);
   if (!divisions.ok()) return Fatal(kProgram, divisions.status());
+  if (options.profile == "surge") return GenSurge(options, **divisions);
   model::GeneratorOptions gen_options;
   gen_options.seed = options.seed;
   model::OrderGenerator generator(**divisions, gen_options);
@@ -127,6 +176,22 @@ Command AddGenCommand(CLI::App& app) {
   cmd->add_option("-o,--out", gen->out, "Orders file to write")->capture_default_str();
   cmd->add_option("--seed", gen->seed, "Same seed, same orders")->capture_default_str();
   cmd->add_option("--divisions", gen->divisions, "Division table directory")->capture_default_str();
+  cmd->add_option("--profile", gen->profile,
+                  "flat: -n orders; surge: a festival day's arrivals over --minutes (baseline, "
+                  "ramp to --peak-factor x at the opening, plateau, decline) with its batch "
+                  "schedule")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"flat", "surge"}));
+  cmd->add_option("--minutes", gen->surge.minutes, "surge: length of the compressed day")
+      ->capture_default_str();
+  cmd->add_option("--base-rate", gen->surge.base_rate, "surge: orders/s at the baseline")
+      ->capture_default_str();
+  cmd->add_option("--peak-factor", gen->surge.peak_factor, "surge: the plateau over the baseline")
+      ->capture_default_str();
+  cmd->add_option("--batch-seconds", gen->surge.batch_seconds, "surge: one batch every so often")
+      ->capture_default_str();
+  cmd->add_option("--schedule", gen->schedule,
+                  "surge: the batch schedule to write (JSON lines; default <out>.schedule.jsonl)");
   return {cmd, [gen] { return Gen(*gen); }};
 }
 

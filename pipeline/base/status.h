@@ -1,3 +1,7 @@
+// pipeline/base owns what every layer shares, on the standard library alone: Status and
+// Result (result.h), the clock, the file seam every durable write goes through (file.h),
+// text from outside (text.h: UTF-8, numbers, Echo), hashes and rate-limited logging.
+//
 // Status: the outcome of an operation that can fail, as a value.
 //
 // Thread-safety: a Status is a value type; distinct objects may be used from any thread.

@@ -1,6 +1,8 @@
 #include "pipeline/base/text.h"
 
+#include <charconv>
 #include <cstdio>
+#include <system_error>
 
 namespace sortline {
 namespace {
@@ -168,6 +170,23 @@ std::string Echo(std::string_view untrusted, size_t max_code_points) {
 
 std::string EchoQuoted(std::string_view untrusted, size_t max_code_points) {
   return "\"" + EchoImpl(untrusted, max_code_points, true) + "\"";
+}
+
+std::optional<uint64_t> ParseDigits(std::string_view text) {
+  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+std::optional<int64_t> ParseInteger(std::string_view text) {
+  int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  return value;
 }
 
 }  // namespace sortline

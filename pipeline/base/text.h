@@ -1,7 +1,7 @@
-// Text from outside: the project's one UTF-8 decoder and validator, and Echo, the one way
-// untrusted text (order ids, names, parser messages, peer names, file names) is shown
-// back to people and tools: on the terminal, in logs, in summary.json, in metrics labels
-// and in the report.
+// Text from outside: the project's one UTF-8 decoder, encoder and validator, numbers
+// read from text, and Echo, the one way untrusted text (order ids, names, parser
+// messages, peer names, file names) is shown back to people and tools: on the terminal,
+// in logs, in summary.json, in metrics labels and in the report.
 //
 // Thread-safety: pure functions.
 #ifndef PIPELINE_BASE_TEXT_H_
@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -67,6 +68,12 @@ std::string Echo(std::string_view untrusted, size_t max_code_points = kEchoMaxCo
 // Echo in double quotes, with the double quotes inside escaped as \": for values inside a
 // message, e.g. `invalid order id "../x"`.
 std::string EchoQuoted(std::string_view untrusted, size_t max_code_points = kEchoMaxCodePoints);
+
+// Numbers in text, through std::from_chars. ParseDigits: nullopt unless `text` is one
+// or more decimal digits whose value fits. ParseInteger: the same with an optional
+// leading '-'; no '+', no spaces.
+std::optional<uint64_t> ParseDigits(std::string_view text);
+std::optional<int64_t> ParseInteger(std::string_view text);
 
 }  // namespace sortline
 

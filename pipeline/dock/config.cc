@@ -36,11 +36,7 @@ uint32_t ExitNumber(const DockConfig& config, const std::string& chute) {
   auto it = config.chutes.find(chute);
   if (it != config.chutes.end() && it->second.exit_number() > 0) return it->second.exit_number();
   if (config.planned) return 0;
-  size_t digits = chute.size();
-  while (digits > 0 && chute[digits - 1] >= '0' && chute[digits - 1] <= '9') --digits;
-  if (digits == chute.size() || chute.size() - digits > 6) return 0;
-  uint32_t number = static_cast<uint32_t>(std::stoul(chute.substr(digits)));
-  return number >= 1 && number <= 254 ? number : 0;
+  return sort::ExitFromChuteName(chute);
 }
 
 }  // namespace sortline::dock

@@ -8,34 +8,14 @@
 #include <unordered_map>
 #include <utility>
 
+#include "pipeline/dock/internal/transactions.h"
+
 namespace sortline::dock {
 namespace {
 
 constexpr int64_t kDayMs = 24LL * 3600 * 1000;
 
-// A scan transaction, remembered for repeats and for its divert confirmation. Entries
-// live in a ring that is reused as it wraps, so the decision path allocates no memory
-// for them once the ring is full.
-struct Remembered {
-  bool live = false;  // in by_transaction_
-  std::string scanner;
-  uint64_t transaction = 0;
-  v1::SortResponse response;
-  bool confirmed = false;
-  int32_t weight_g = 0;
-  int64_t volume_cm3 = 0;
-};
-
-struct TransactionKey {
-  std::string_view scanner;
-  uint64_t transaction;
-  bool operator==(const TransactionKey&) const = default;
-};
-struct TransactionKeyHash {
-  size_t operator()(const TransactionKey& key) const {
-    return std::hash<std::string_view>{}(key.scanner) ^ (key.transaction * 0x9e3779b97f4a7c15ULL);
-  }
-};
+using internal::Remembered;
 
 struct Door {
   v1::DoorConfig config;
@@ -80,10 +60,7 @@ class EngineImpl final : public Engine {
       : config_(config),
         clock_(clock),
         index_(config.expected_parcels),
-        ring_capacity_(std::max<size_t>(1, config.remembered_transactions)) {
-    // Never reallocated: by_transaction_'s keys view the entries' scanner strings.
-    // (Address space only until the entries are used.)
-    ring_.reserve(ring_capacity_);
+        transactions_(config.remembered_transactions) {
     ApplyConfig();
   }
 
@@ -197,10 +174,11 @@ class EngineImpl final : public Engine {
 
   v1::SortResponse Decide(const v1::SortRequest& request, bool* repeated) override {
     if (repeated != nullptr) *repeated = false;
-    auto remembered = by_transaction_.find({request.scanner_id(), request.transaction_id()});
-    if (remembered != by_transaction_.end() && !ring_[remembered->second].confirmed) {
+    const Remembered* remembered =
+        transactions_.Find(request.scanner_id(), request.transaction_id());
+    if (remembered != nullptr && !remembered->confirmed) {
       if (repeated != nullptr) *repeated = true;
-      return ring_[remembered->second].response;
+      return remembered->response;
     }
 
     v1::SortResponse response;
@@ -267,7 +245,8 @@ class EngineImpl final : public Engine {
     auto side = [](int32_t mm) { return static_cast<int64_t>(std::clamp(mm, 0, 100'000)); };
     const int64_t volume_cm3 =
         side(request.length_mm()) * side(request.width_mm()) * side(request.height_mm()) / 1000;
-    Remember(request, response, weight_g, volume_cm3);
+    transactions_.Remember(request.scanner_id(), request.transaction_id(), response, weight_g,
+                           volume_cm3);
 
     if (match != nullptr) {
       Entry* entry = index_.Find(match_tracking);
@@ -336,8 +315,7 @@ class EngineImpl final : public Engine {
     if (confirm.result() == v1::DivertConfirm::SORTED && confirm.chute().empty()) {
       return InvalidArgument("sorted divert confirmation without a chute");
     }
-    auto it = by_transaction_.find({confirm.scanner_id(), confirm.transaction_id()});
-    Remembered* remembered = it == by_transaction_.end() ? nullptr : &ring_[it->second];
+    Remembered* remembered = transactions_.Find(confirm.scanner_id(), confirm.transaction_id());
     if (remembered != nullptr && remembered->confirmed) return Status::Ok();
     if (confirm.result() == v1::DivertConfirm::SORTED) {
       v1::ChuteStatus& chute = ChuteFor(confirm.chute()).status;
@@ -463,7 +441,9 @@ class EngineImpl final : public Engine {
   }
 
   const DockConfig& config() const override { return config_; }
-  uint64_t transactions_forgotten_unconfirmed() const override { return forgotten_; }
+  uint64_t transactions_forgotten_unconfirmed() const override {
+    return transactions_.forgotten_unconfirmed();
+  }
 
  private:
   // Builds what the configuration decides: the doors it lists, the routes' doors, the
@@ -704,53 +684,13 @@ class EngineImpl final : public Engine {
     }
   }
 
-  void Remember(const v1::SortRequest& request, const v1::SortResponse& response, int32_t weight_g,
-                int64_t volume_cm3) {
-    // A repeat after its confirmation is a new transaction: the new answer replaces it.
-    auto previous = by_transaction_.find({request.scanner_id(), request.transaction_id()});
-    if (previous != by_transaction_.end()) {
-      Remembered& old = ring_[previous->second];
-      by_transaction_.erase(previous);
-      old.live = false;
-    }
-    size_t slot;
-    if (ring_.size() < ring_capacity_) {
-      slot = ring_.size();
-      ring_.emplace_back();
-    } else {
-      slot = next_;
-      Remembered& oldest = ring_[slot];
-      if (oldest.live) {
-        if (!oldest.confirmed) ++forgotten_;
-        by_transaction_.erase({oldest.scanner, oldest.transaction});
-      }
-    }
-    next_ = (slot + 1) % ring_capacity_;
-    Remembered& entry = ring_[slot];
-    entry.live = true;
-    entry.scanner = request.scanner_id();
-    entry.transaction = request.transaction_id();
-    entry.response = response;
-    entry.confirmed = false;
-    entry.weight_g = weight_g;
-    entry.volume_cm3 = volume_cm3;
-    // The key views the ring entry's own scanner string, which lives as long as the
-    // entry (erased above before the entry is reused).
-    by_transaction_.emplace(TransactionKey{entry.scanner, entry.transaction},
-                            static_cast<uint32_t>(slot));
-  }
-
   DockConfig config_;
   const Clock& clock_;
   RecordIndex index_;
   std::map<std::string, ChuteState> chutes_;
   std::map<std::string, Door> doors_;
   std::unordered_map<std::string, std::string> route_doors_;
-  const size_t ring_capacity_;
-  std::vector<Remembered> ring_;
-  size_t next_ = 0;
-  std::unordered_map<TransactionKey, uint32_t, TransactionKeyHash> by_transaction_;
-  uint64_t forgotten_ = 0;
+  internal::TransactionMemory transactions_;
   std::vector<v1::DockEvent> events_;
 };
 

@@ -1,3 +1,8 @@
+// pipeline/dock owns the loading dock's logic, without threads or sockets: the decision
+// engine (here), its configuration from the plan (config.h), the index of committed
+// records (record_index.h), the conveyor's binary telegrams (telegram.h), the backlog of
+// events to persist (event_backlog.h) and the trucks' manifests (manifest_writer.h).
+//
 // The scan-time decision engine: chute for each scanned parcel, chute states and fills,
 // dock doors and their trucks. Everything it needs is in memory (its RecordIndex and
 // its own state); it never waits on disk. What it changes comes out as DockEvents for

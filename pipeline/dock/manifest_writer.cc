@@ -1,33 +1,20 @@
 #include "pipeline/dock/manifest_writer.h"
 
+#include "pipeline/csv/csv.h"
 #include "pipeline/label/manifest.h"
 
 namespace sortline::dock {
-namespace {
-
-// Fields are ids and codes; quote any that could break a CSV row.
-std::string Field(const std::string& value) {
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
-}  // namespace
 
 std::string ManifestCsv(const v1::Manifest& manifest) {
-  std::string csv = std::string(kManifestCsvHeader) + "\n";
+  std::string text = std::string(kManifestCsvHeader) + "\n";
   const v1::TruckStatus& truck = manifest.truck();
   for (const v1::ParcelStatus& parcel : manifest.parcels()) {
-    csv += Field(truck.truck_id()) + "," + Field(truck.door()) + "," +
-           std::to_string(parcel.load_index()) + "," + Field(parcel.tracking_number()) + "," +
-           Field(parcel.order_id()) + "," + Field(parcel.chute()) + "," +
-           std::to_string(parcel.weight_g()) + "," + std::to_string(parcel.volume_cm3()) + "\n";
+    csv::AppendCsvRecord({truck.truck_id(), truck.door(), std::to_string(parcel.load_index()),
+                          parcel.tracking_number(), parcel.order_id(), parcel.chute(),
+                          std::to_string(parcel.weight_g()), std::to_string(parcel.volume_cm3())},
+                         &text);
   }
-  return csv;
+  return text;
 }
 
 Status WriteManifest(Directory& dir, const v1::Manifest& manifest) {

@@ -1,3 +1,6 @@
+// pipeline/flow owns running a batch through its stages, the only folder that knows
+// oneTBB.
+//
 // The stage graph of a batch of orders (oneTBB flow graph):
 //   source -> decode -> validate -> assign [-> render, per-parcel labels] -> collect
 // then, once every order is through, the labels of the batch as one unit:

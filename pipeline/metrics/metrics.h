@@ -1,3 +1,6 @@
+// pipeline/metrics owns process metrics (here) and serving them and the probes over
+// HTTP (http_server.h, the only user of civetweb).
+//
 // Process metrics in the Prometheus text exposition format (version 0.0.4): counters,
 // gauges and fixed-bucket histograms, each a series of one family (name + labels).
 //

@@ -1,11 +1,14 @@
 #include "pipeline/model/divisions.h"
 
 #include <algorithm>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
-#include "pipeline/model/csv.h"
+#include "pipeline/base/text.h"
+#include "pipeline/csv/table.h"
 
 namespace sortline::model {
 namespace {
@@ -24,12 +27,9 @@ bool IsDirectlyAdministeredPlaceholder(std::string_view name) {
 // Returns 0 when `code` is not 2, 4, 6 or 9 ASCII digits.
 uint64_t CodeKey(std::string_view code) {
   if (code.size() != 2 && code.size() != 4 && code.size() != 6 && code.size() != 9) return 0;
-  uint64_t value = 0;
-  for (char c : code) {
-    if (c < '0' || c > '9') return 0;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return (static_cast<uint64_t>(code.size()) << 32) | value;
+  const std::optional<uint64_t> value = ParseDigits(code);
+  if (!value.has_value()) return 0;
+  return (static_cast<uint64_t>(code.size()) << 32) | *value;
 }
 
 // One of the four CSV files of the table.
@@ -113,51 +113,43 @@ class DivisionTableImpl final : public DivisionTable {
   Status LoadFile(const std::string& dir, const FileSpec& spec, std::vector<Division>* out) {
     const std::string path = dir + "/" + spec.file;
     const size_t code_size = static_cast<size_t>(spec.level);
-    int code_col = -1;
-    int name_col = -1;
-    int parent_col = -1;
-    bool header = true;
+    enum { kCode, kName, kParent };
+    const bool has_parent = spec.parent_column != nullptr;
+    const csv::Column columns[] = {
+        {"code", true}, {"name", true}, {has_parent ? spec.parent_column : "", true}};
+    const std::span<const csv::Column> known(columns, has_parent ? 3 : 2);
+    const std::string_view file(spec.file);
+    const std::string_view table = file.substr(0, file.find('.'));  // "cities" for messages
+    std::optional<csv::Header> header;
     std::unordered_map<uint64_t, size_t> first_line;
-    SORTLINE_RETURN_IF_ERROR(ReadCsvFile(path, [&](const CsvRow& row) -> Status {
-      const std::string where = path + ":" + std::to_string(row.line) + ": ";
-      if (header) {
-        header = false;
-        for (size_t i = 0; i < row.fields.size(); ++i) {
-          const std::string& column = row.fields[i];
-          if (column == "code") code_col = static_cast<int>(i);
-          if (column == "name") name_col = static_cast<int>(i);
-          if (spec.parent_column != nullptr && column == spec.parent_column) {
-            parent_col = static_cast<int>(i);
-          }
-        }
-        if (code_col < 0 || name_col < 0 || (spec.parent_column != nullptr && parent_col < 0)) {
-          return InvalidArgument(where + "the header must name the columns code, name" +
-                                 (spec.parent_column != nullptr
-                                      ? std::string(" and ") + spec.parent_column
-                                      : std::string()));
-        }
+    SORTLINE_RETURN_IF_ERROR(csv::ReadCsvFile(path, [&](const csv::CsvRow& record) -> Status {
+      if (!header.has_value()) {
+        std::vector<std::string> problems;
+        header.emplace(path, table, known, record, csv::Header::Unknown::kIgnored, &problems);
+        if (!problems.empty()) return InvalidArgument(problems.front());
         return Status::Ok();
       }
-      const int needed = std::max({code_col, name_col, parent_col});
-      if (static_cast<int>(row.fields.size()) <= needed) {
-        return InvalidArgument(where + "expected " + std::to_string(needed + 1) + " fields, got " +
-                               std::to_string(row.fields.size()));
+      const csv::Row row(*header, record, nullptr);
+      const std::string where = csv::Where(path, row.line());
+      if (row.size() < header->width()) {
+        return InvalidArgument(where + "expected " + std::to_string(header->width()) +
+                               " fields, got " + std::to_string(row.size()));
       }
-      const std::string& code = row.fields[static_cast<size_t>(code_col)];
-      const std::string& name = row.fields[static_cast<size_t>(name_col)];
+      const std::string code(row[kCode]);
+      const std::string name(row[kName]);
       if (code.size() != code_size || CodeKey(code) == 0) {
         return InvalidArgument(where + "code \"" + code + "\" is not " + std::to_string(code_size) +
                                " digits");
       }
       if (name.empty()) return InvalidArgument(where + "division " + code + " has no name");
-      if (parent_col >= 0) {
-        const std::string& parent = row.fields[static_cast<size_t>(parent_col)];
+      if (has_parent) {
+        const std::string_view parent = row[kParent];
         if (code.compare(0, parent.size(), parent) != 0 || Find(parent) == nullptr) {
-          return InvalidArgument(where + "division " + code + " names parent \"" + parent +
-                                 "\", which is not its prefix in the table");
+          return InvalidArgument(where + "division " + code + " names parent \"" +
+                                 std::string(parent) + "\", which is not its prefix in the table");
         }
       }
-      auto [first, inserted] = first_line.emplace(CodeKey(code), row.line);
+      auto [first, inserted] = first_line.emplace(CodeKey(code), row.line());
       if (!inserted) {
         return InvalidArgument(where + "duplicate division code " + code + " (first on line " +
                                std::to_string(first->second) + ")");
@@ -165,7 +157,7 @@ class DivisionTableImpl final : public DivisionTable {
       out->push_back(Division{code, name, spec.level});
       return Status::Ok();
     }));
-    if (header) return InvalidArgument(path + ":1: the file is empty");
+    if (!header.has_value()) return InvalidArgument(csv::Where(path, 1) + "the file is empty");
     std::sort(out->begin(), out->end(),
               [](const Division& a, const Division& b) { return a.code < b.code; });
     for (const Division& d : *out) by_code_.emplace(CodeKey(d.code), &d);

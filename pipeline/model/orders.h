@@ -1,3 +1,8 @@
+// pipeline/model owns an order's data apart from any stage of the pipeline: orders and
+// their validation (here), orders files (orders_file.h), S10 tracking numbers (s10.h),
+// the division table of China (divisions.h) and resolving addresses to it
+// (address_resolver.h).
+//
 // Orders files (one order per line in protobuf's JSON mapping), order validation and
 // the synthetic festival order generator.
 //

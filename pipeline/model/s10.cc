@@ -43,13 +43,10 @@ Status ValidateS10(std::string_view number) {
     return InvalidArgument("tracking number " + EchoQuoted(number) +
                            " must start with two upper-case letters");
   }
-  uint32_t serial = 0;
-  for (size_t i = 2; i < 10; ++i) {
-    if (!IsDigit(number[i])) {
-      return InvalidArgument("tracking number " + EchoQuoted(number) +
-                             " must have eight serial digits after the letters");
-    }
-    serial = serial * 10 + static_cast<uint32_t>(number[i] - '0');
+  const std::optional<uint64_t> serial = ParseDigits(number.substr(2, 8));
+  if (!serial.has_value()) {
+    return InvalidArgument("tracking number " + EchoQuoted(number) +
+                           " must have eight serial digits after the letters");
   }
   if (!IsDigit(number[10])) {
     return InvalidArgument("tracking number " + EchoQuoted(number) +
@@ -59,7 +56,7 @@ Status ValidateS10(std::string_view number) {
     return InvalidArgument("tracking number " + EchoQuoted(number) +
                            " must end with a two-letter country code");
   }
-  int expected = S10CheckDigit(serial);
+  int expected = S10CheckDigit(static_cast<uint32_t>(*serial));
   if (number[10] - '0' != expected) {
     return InvalidArgument("tracking number " + EchoQuoted(number) + " has check digit " +
                            std::string(1, number[10]) + ", expected " + std::to_string(expected));

@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "pipeline/base/text.h"
 #include "pipeline/report/internal/subprocess.h"
 
 namespace sortline::report {
@@ -92,10 +93,9 @@ double SmallestPositive(const v1::Chart& chart) {
 int DisplayWidth(const std::string& s) {
   int width = 0;
   for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    const size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    width += n >= 3 ? 2 : 1;  // three- and four-byte sequences: CJK and beyond
-    i += n;
+    const Utf8Char c = DecodeUtf8(s, i);
+    width += c.valid && c.code_point >= 0x800 ? 2 : 1;  // from U+0800 on: CJK and beyond
+    i += c.length;
   }
   return width;
 }

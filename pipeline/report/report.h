@@ -1,3 +1,6 @@
+// pipeline/report owns the run report: one HTML file from a run's data (here), its
+// pages, charts and escaping (run_page.h, chart.h, html.h).
+//
 // `sortline report`: one self-contained HTML file from what a run left behind, plus
 // sections other tools add as data (docs/report.md), and any page given whole as data
 // (bench/suite.sh's benchmarks.html).

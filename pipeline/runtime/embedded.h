@@ -1,3 +1,7 @@
+// pipeline/runtime owns the processes as libraries that workers/ mains call: intake
+// (intake.h), worker (worker.h), dock (dock.h), the submitting client (submit.h), all of
+// them in one process (here), and what they share to be observed and to report.
+//
 // `sortline run`: the whole pipeline in one process. Intake, workers and dock are the
 // same code as the daemons, joined over inproc:// channels of one Context; the orders
 // file goes in through the submit channel like any other client's.
@@ -30,8 +34,8 @@ struct EmbeddedOptions {
   // Batch: one multi-page PDF per work batch in labels/ (see label_store.h); per parcel:
   // one PDF per parcel.
   label::LabelFiles label_files = label::LabelFiles::kBatch;
-  bool chute_order = false;  // batch file pages in chute order
-  int zpl_dpi = 0;           // also a ZPL print job per batch at this dpi; 0: none
+  bool chute_order = false;         // batch file pages in chute order
+  int zpl_dpi = 0;                  // also a ZPL print job per batch at this dpi; 0: none
   model::OrderLimits order_limits;  // plausibility limits applied at intake
 };
 

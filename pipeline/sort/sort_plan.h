@@ -1,3 +1,6 @@
+// pipeline/sort owns sorting: the sort plan (here; its tables are read and checked in
+// internal/) and serving a plan that can be replaced while orders flow (plan_holder.h).
+//
 // A sort plan: which chute, sort code, dock door and route each parcel gets.
 //
 // A plan is a set of CSV tables an operations team edits in a spreadsheet (read with
@@ -69,6 +72,10 @@ struct Decision {
   int32_t rule = -1;  // index of the rule, counting in file and row order; -1: none
   const std::string* chute = nullptr;  // owned by the plan
 };
+
+// The telegram exit a chute's name gives when the plan gives none: the number at the end
+// of the name when it is 1..254 ("C051" -> 51), else 0.
+uint32_t ExitFromChuteName(std::string_view chute);
 
 class SortPlan {
  public:

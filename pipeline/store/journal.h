@@ -1,3 +1,7 @@
+// pipeline/store owns durable state in SQLite, the only folder that knows it: the
+// intake journal (here), the dock store (dock_store.h) and the connection they share
+// (sqlite_db.h).
+//
 // The intake journal: every accepted order, durable before it is acknowledged, with its
 // tracking number (assigned once from a durable serial counter), lease and outcome,
 // kept until its batch has been complete for the retention time (Prune).

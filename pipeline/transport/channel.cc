@@ -13,83 +13,25 @@
 
 #include "pipeline/transport/internal/handshake_monitor.h"
 #include "pipeline/transport/internal/zap_handler.h"
+#include "pipeline/transport/internal/zmq_socket.h"
 
 namespace sortline::transport {
 namespace {
 
+using internal::Downcast;
+using internal::FromZmqError;
+using internal::kReconnectIntervalMaxMs;
+using internal::kReconnectIntervalMs;
+using internal::ReceiveParsed;
+using internal::WildcardPort;
+using internal::ZmqContext;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-// Reconnect backoff of client channels: first retry after 100 ms, doubling up to 2 s, so
-// clients ride out a server restart without hammering it.
-constexpr int kReconnectIntervalMs = 100;
-constexpr int kReconnectIntervalMaxMs = 2000;
 
 // ZMQ_ZAP_ENFORCE_DOMAIN: a draft option in libzmq 4.3 (zmq.h declares it only for draft
 // builds), yet every 4.3 build accepts it by number. Without it a CURVE server admits
 // anyone who knows its key whenever no ZAP handler is bound (see zap_handler.h).
 constexpr int kZapEnforceDomain = 93;
-
-class ZmqContext final : public Context {
- public:
-  // Throws zmq::error_t when libzmq cannot create a context; Create catches it.
-  ZmqContext() = default;
-  ~ZmqContext() override {
-    // The handler's socket must close before the context terminates.
-    MutexLock lock(zap_mutex_);
-    zap_.reset();
-  }
-
-  zmq::context_t& get() { return context_; }
-
-  // The ZAP handler, started on first use (bound before any secured socket exists).
-  Result<internal::ZapHandler*> Authenticator() {
-    MutexLock lock(zap_mutex_);
-    if (zap_ == nullptr) {
-      SORTLINE_ASSIGN_OR_RETURN(zap_, internal::ZapHandler::Start(context_));
-      if (zap_stopped_) zap_->Stop();
-    }
-    return zap_.get();
-  }
-
-  void StopAuthenticator() override {
-    MutexLock lock(zap_mutex_);
-    zap_stopped_ = true;
-    if (zap_ != nullptr) zap_->Stop();
-  }
-
- private:
-  zmq::context_t context_;  // declared first: destroyed last
-  Mutex zap_mutex_;
-  std::unique_ptr<internal::ZapHandler> zap_ GUARDED_BY(zap_mutex_);
-  bool zap_stopped_ GUARDED_BY(zap_mutex_) = false;
-};
-
-// `what` names the operation, e.g. "bind tcp://127.0.0.1:5550".
-Status FromZmqError(const zmq::error_t& error, std::string_view what) {
-  std::string prefix(what);
-  switch (error.num()) {
-    case EAGAIN:
-      return Unavailable(prefix + ": timed out");
-    case EHOSTUNREACH:
-      return Unavailable(prefix + ": peer gone");
-    case ETERM:
-      return FailedPrecondition(prefix + ": ZeroMQ context terminated");
-    case EINVAL:
-    case EPROTONOSUPPORT:
-    case ENOCOMPATPROTO:
-      return InvalidArgument(prefix + ": " + error.what());
-    case EADDRINUSE:
-    case EADDRNOTAVAIL:
-    case ENODEV:
-    case EMFILE:
-    case ENOBUFS:
-    case ENOMEM:
-      return IoError(prefix + ": " + error.what());
-    default:
-      return Internal(prefix + ": " + error.what());
-  }
-}
 
 // Routing ids ZeroMQ picks are binary; print those as hex so messages stay readable.
 std::string PeerName(std::string_view peer) {
@@ -103,14 +45,6 @@ std::string PeerName(std::string_view peer) {
     hex += byte;
   }
   return hex;
-}
-
-Result<ZmqContext*> Downcast(Context& context) {
-  auto* zmq_context = dynamic_cast<ZmqContext*>(&context);
-  if (zmq_context == nullptr) {
-    return InvalidArgument("transport context was not made by Context::Create");
-  }
-  return zmq_context;
 }
 
 void ApplyCommonOptions(zmq::socket_t& socket, const ChannelOptions& options) {
@@ -208,57 +142,6 @@ Status MakeCurveServer(zmq::socket_t& socket, const Security& security, const st
         " does not take ZMQ_ZAP_ENFORCE_DOMAIN: " + zmq_strerror(zmq_errno()));
   }
   return Status::Ok();
-}
-
-// Waits until `socket` is readable. False on timeout. Throws zmq::error_t.
-bool PollIn(zmq::socket_t& socket, milliseconds timeout) {
-  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-  return zmq::poll(&item, 1, timeout) > 0 && (item.revents & ZMQ_POLLIN) != 0;
-}
-
-// Reads one whole multipart message without blocking; ZeroMQ delivers the parts of a
-// multipart message together, so once the first part is there the rest is too.
-// Throws zmq::error_t.
-std::vector<zmq::message_t> ReadMultipart(zmq::socket_t& socket) {
-  std::vector<zmq::message_t> frames;
-  while (true) {
-    zmq::message_t frame;
-    if (!socket.recv(frame, zmq::recv_flags::dontwait)) break;
-    bool more = frame.more();
-    frames.push_back(std::move(frame));
-    if (!more) break;
-  }
-  return frames;
-}
-
-// Polls `socket` until `parse` accepts a message or `timeout` passes. `parse` takes the
-// frames of one message and returns an empty optional to drop it. Signals interrupting
-// the wait end it early with an empty result.
-template <typename T, typename Parse>
-Result<std::optional<T>> ReceiveParsed(zmq::socket_t& socket, milliseconds timeout, Parse parse,
-                                       std::string_view what) {
-  const steady_clock::time_point deadline =
-      steady_clock::now() + std::max(timeout, milliseconds(0));
-  try {
-    while (true) {
-      milliseconds remaining = std::chrono::ceil<milliseconds>(deadline - steady_clock::now());
-      if (!PollIn(socket, std::max(remaining, milliseconds(0)))) return std::optional<T>();
-      std::optional<T> parsed = parse(ReadMultipart(socket));
-      if (parsed.has_value()) return parsed;
-    }
-  } catch (const zmq::error_t& error) {
-    if (error.num() == EINTR) return std::optional<T>();
-    return FromZmqError(error, what);
-  }
-}
-
-// Maps "tcp://host:0" to libzmq's "tcp://host:*" (any free port); other endpoints pass.
-std::string WildcardPort(const std::string& endpoint) {
-  std::string_view view(endpoint);
-  if (view.starts_with("tcp://") && view.ends_with(":0")) {
-    return endpoint.substr(0, endpoint.size() - 1) + "*";
-  }
-  return endpoint;
 }
 
 // A secured server channel's registration with the ZAP handler; unregisters on
@@ -593,83 +476,10 @@ Result<std::unique_ptr<ClientChannel>> ClientChannel::Connect(Context& context,
   }
 }
 
-class ZmqPublisher final : public Publisher {
- public:
-  ZmqPublisher(zmq::socket_t socket, std::string endpoint)
-      : socket_(std::move(socket)), endpoint_(std::move(endpoint)) {}
-  const std::string& endpoint() const override { return endpoint_; }
-  void Publish(const std::string& topic, const std::string& payload) override {
-    try {
-      if (socket_.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-        socket_.send(zmq::buffer(payload), zmq::send_flags::dontwait);
-      }
-    } catch (const zmq::error_t&) {
-      // A dashboard feed: a message that cannot go now is dropped, by contract.
-    }
-  }
-
- private:
-  zmq::socket_t socket_;
-  std::string endpoint_;
-};
-
-class ZmqSubscriber final : public Subscriber {
- public:
-  ZmqSubscriber(zmq::socket_t socket, std::string endpoint)
-      : socket_(std::move(socket)), what_("receive from " + endpoint) {}
-  Result<std::optional<Published>> Receive(milliseconds timeout) override {
-    return ReceiveParsed<Published>(
-        socket_, timeout,
-        [](std::vector<zmq::message_t> frames) -> std::optional<Published> {
-          if (frames.size() != 2) return std::nullopt;
-          return Published{frames[0].to_string(), frames[1].to_string()};
-        },
-        what_);
-  }
-
- private:
-  zmq::socket_t socket_;
-  std::string what_;
-};
-
 Result<std::vector<size_t>> WaitReadable(const std::vector<ServerChannel*>& servers,
                                          const std::vector<ClientChannel*>& clients,
                                          milliseconds timeout) {
   return WaitReadable(servers, clients, {}, timeout);
-}
-
-Result<std::unique_ptr<Publisher>> Publisher::Bind(Context& context, const std::string& endpoint,
-                                                   int high_water_mark) {
-  SORTLINE_ASSIGN_OR_RETURN(ZmqContext * zmq_context, Downcast(context));
-  try {
-    zmq::socket_t socket(zmq_context->get(), zmq::socket_type::pub);
-    socket.set(zmq::sockopt::sndhwm, high_water_mark);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.bind(WildcardPort(endpoint));
-    std::string bound = socket.get(zmq::sockopt::last_endpoint);
-    return std::unique_ptr<Publisher>(std::make_unique<ZmqPublisher>(std::move(socket), bound));
-  } catch (const zmq::error_t& error) {
-    return FromZmqError(error, "bind " + endpoint);
-  }
-}
-
-Result<std::unique_ptr<Subscriber>> Subscriber::Connect(Context& context,
-                                                        const std::string& endpoint,
-                                                        const std::vector<std::string>& prefixes) {
-  SORTLINE_ASSIGN_OR_RETURN(ZmqContext * zmq_context, Downcast(context));
-  try {
-    zmq::socket_t socket(zmq_context->get(), zmq::socket_type::sub);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::reconnect_ivl, kReconnectIntervalMs);
-    socket.set(zmq::sockopt::reconnect_ivl_max, kReconnectIntervalMaxMs);
-    if (prefixes.empty()) socket.set(zmq::sockopt::subscribe, "");
-    for (const std::string& prefix : prefixes) socket.set(zmq::sockopt::subscribe, prefix);
-    socket.connect(endpoint);
-    return std::unique_ptr<Subscriber>(
-        std::make_unique<ZmqSubscriber>(std::move(socket), endpoint));
-  } catch (const zmq::error_t& error) {
-    return FromZmqError(error, "connect " + endpoint);
-  }
 }
 
 Result<std::vector<size_t>> WaitReadable(const std::vector<ServerChannel*>& servers,

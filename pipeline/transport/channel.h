@@ -1,3 +1,7 @@
+// pipeline/transport owns moving messages between processes, the only folder that knows
+// ZeroMQ: channels (here), envelopes (envelope.h) and CURVE security with its keys
+// table (security.h).
+//
 // Message channels over ZeroMQ (cppzmq). A ServerChannel is a ROUTER that binds; a
 // ClientChannel is a DEALER that connects. Payloads are serialized envelopes (see
 // envelope.h); this layer moves bytes and never throws.

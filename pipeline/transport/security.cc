@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -10,7 +11,7 @@
 
 #include "pipeline/base/file.h"
 #include "pipeline/base/text.h"
-#include "pipeline/model/csv.h"
+#include "pipeline/csv/table.h"
 
 namespace sortline::transport {
 namespace {
@@ -107,34 +108,41 @@ struct KeyTableEntry {
   size_t line = 0;
 };
 
+// The keys table's columns, in the order of its documented header.
+enum KeyColumn { kRole, kName, kPublicKey };
+constexpr csv::Column kKeyColumns[] = {{"role", true}, {"name", true}, {"public_key", true}};
+
 Result<std::map<std::string, std::vector<std::string>>> ReadKeysTable(const std::string& path) {
   std::map<std::string, std::vector<std::string>> keys_by_role;
   // (role, name) and (role, key) seen so far, for duplicate checks.
   std::map<std::pair<std::string, std::string>, size_t> names;
   std::map<std::pair<std::string, std::string>, KeyTableEntry> keys;
   std::vector<std::string> problems;
-  bool header = true;
-  Status status = model::ReadCsvFile(path, [&](const model::CsvRow& row) -> Status {
-    if (!row.fields.empty() && row.fields[0].starts_with("#")) return Status::Ok();
-    if (header) {
-      header = false;
-      if (row.fields != std::vector<std::string>{"role", "name", "public_key"}) {
-        problems.push_back(path + ":" + std::to_string(row.line) +
-                           ": expected the header role,name,public_key");
+  std::optional<csv::Header> header;
+  size_t header_fields = 0;
+  auto on_row = [&](const csv::CsvRow& record) -> Status {
+    if (!header.has_value()) {
+      header.emplace(path, "keys", kKeyColumns, record, csv::Header::Unknown::kProblem, &problems);
+      header_fields = record.fields.size();
+      if (!header->complete()) {
+        problems.push_back(csv::Where(path, record.line) +
+                           "expected the header role,name,public_key");
       }
       return Status::Ok();
     }
+    if (!header->complete()) return Status::Ok();  // rows of an unknown layout say nothing
+    const csv::Row row(*header, record, &problems);
     auto problem = [&](const std::string& what) {
-      problems.push_back(path + ":" + std::to_string(row.line) + ": " + what);
+      problems.push_back(csv::Where(path, row.line()) + what);
     };
-    if (row.fields.size() != 3) {
-      problem("expected 3 fields (role,name,public_key), found " +
-              std::to_string(row.fields.size()));
+    if (row.size() != header_fields) {
+      problem("expected " + std::to_string(header_fields) +
+              " fields (role,name,public_key), found " + std::to_string(row.size()));
       return Status::Ok();
     }
-    const std::string& role = row.fields[0];
-    const std::string& name = row.fields[1];
-    const std::string& key = row.fields[2];
+    const std::string role(row[kRole]);
+    const std::string name(row[kName]);
+    const std::string key(row[kPublicKey]);
     if (!IsKnownRole(role)) {
       problem("unknown role \"" + role + "\" (submitter, worker, conveyor, intake, dock)");
       return Status::Ok();
@@ -147,13 +155,14 @@ Result<std::map<std::string, std::vector<std::string>>> ReadKeysTable(const std:
       problem("public_key: " + key_problem);
       return Status::Ok();
     }
-    auto [name_at, new_name] = names.emplace(std::make_pair(role, name), row.line);
+    auto [name_at, new_name] = names.emplace(std::make_pair(role, name), row.line());
     if (!new_name) {
       problem(role + " \"" + name + "\" is already listed on line " +
               std::to_string(name_at->second));
       return Status::Ok();
     }
-    auto [key_at, new_key] = keys.emplace(std::make_pair(role, key), KeyTableEntry{name, row.line});
+    auto [key_at, new_key] =
+        keys.emplace(std::make_pair(role, key), KeyTableEntry{name, row.line()});
     if (!new_key) {
       problem("this key is already listed for " + role + " \"" + key_at->second.name +
               "\" on line " + std::to_string(key_at->second.line));
@@ -161,10 +170,13 @@ Result<std::map<std::string, std::vector<std::string>>> ReadKeysTable(const std:
     }
     keys_by_role[role].push_back(key);
     return Status::Ok();
-  });
+  };
+  const Status status = csv::ReadCsvFile(path, on_row, {.comments = true});
   if (!status.ok()) return status;
-  if (header)
-    problems.push_back(path + ":1: empty table, expected the header role,name,public_key");
+  if (!header.has_value()) {
+    problems.push_back(csv::Where(path, 1) +
+                       "empty table, expected the header role,name,public_key");
+  }
   if (!problems.empty()) {
     std::string message;
     for (const std::string& line : problems) {

@@ -11,8 +11,8 @@
 //                           public-key = "<40 Z85 characters>"
 //                           secret-key = "<40 Z85 characters>"
 //                   NAME.pub is the same without the secret-key line.
-//   keys table      CSV with the header `role,name,public_key`, one known peer a row;
-//                   '#' lines are comments. Roles: clients "submitter", "worker",
+//   keys table      CSV with the header `role,name,public_key` (columns found by name,
+//                   pipeline/csv/table.h), one known peer a row; '#' lines are comments. Roles: clients "submitter", "worker",
 //                   "conveyor"; servers "intake", "dock".
 // Errors name the place as FILE:LINE: reason (every problem of a table, one a line).
 //

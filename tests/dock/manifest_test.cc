@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/csv/csv.h"
 #include "pipeline/dock/engine.h"
 #include "pipeline/dock/manifest_writer.h"
-#include "pipeline/model/csv.h"
 #include "tests/dock/dock_testing.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/process.h"
@@ -62,7 +62,7 @@ TEST(Manifest, ListsExactlyTheParcelsLoaded) {
   const std::string id = manifests[0].truck().truck_id();
   std::set<std::string> listed;
   bool header = true;
-  ASSERT_TRUE(model::ReadCsvFile(dir.file(id + ".csv"), [&](const model::CsvRow& row) {
+  ASSERT_TRUE(csv::ReadCsvFile(dir.file(id + ".csv"), [&](const csv::CsvRow& row) {
                 if (header) {
                   header = false;
                   return Status::Ok();
@@ -96,6 +96,30 @@ TEST(Manifest, ListsExactlyTheParcelsLoaded) {
     start = end + 1;
   }
   EXPECT_EQ(decoded, std::vector<std::string>{id}) << "the manifest id as a barcode";
+}
+
+TEST(Manifest, CsvFieldsWithCommasQuotesAndNewlinesReadBackWhole) {
+  v1::Manifest manifest;
+  manifest.mutable_truck()->set_truck_id("D07-1");
+  manifest.mutable_truck()->set_door("D07");
+  v1::ParcelStatus* parcel = manifest.add_parcels();
+  parcel->set_load_index(1);
+  parcel->set_tracking_number("EA100000050CN");
+  parcel->set_order_id("shop \"A\", order 7\nline 2");
+  parcel->set_chute("C011");
+  parcel->set_weight_g(1200);
+  const std::string text = ManifestCsv(manifest);
+  std::vector<std::vector<std::string>> rows;
+  ASSERT_TRUE(csv::ParseCsv(text, "manifest.csv", [&](const csv::CsvRow& row) {
+                rows.push_back(row.fields);
+                return Status::Ok();
+              }).ok());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1],
+            (std::vector<std::string>{"D07-1", "D07", "1", "EA100000050CN",
+                                      "shop \"A\", order 7\nline 2", "C011", "1200", "0"}));
+  // Plain values stay unquoted, as before libcsv wrote them.
+  EXPECT_NE(text.find("D07-1,D07,1,EA100000050CN,"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -19,8 +19,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "pipeline/csv/csv.h"
 #include "pipeline/dock/telegram.h"
-#include "pipeline/model/csv.h"
 #include "pipeline/sort/sort_plan.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/transport/channel.h"
@@ -314,7 +314,7 @@ TEST_F(DockProcess, ARunOnTheShippedPlanIsSortedLoadedAndManifestedByTheDockIssu
     EXPECT_EQ(doors.count(truck.substr(0, truck.find('-'))), 1u)
         << truck << " at an unplanned door";
     bool header = true;
-    ASSERT_TRUE(model::ReadCsvFile(entry.path().string(), [&](const model::CsvRow& row) {
+    ASSERT_TRUE(csv::ReadCsvFile(entry.path().string(), [&](const csv::CsvRow& row) {
                   if (header) {
                     header = false;
                     return Status::Ok();

@@ -10,7 +10,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "pipeline/model/csv.h"
+#include "pipeline/base/file.h"
 #include "pipeline/model/orders.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
@@ -693,7 +693,7 @@ TEST(ExamplePlan, HasAFreshProduceRuleAndEveryChuteKind) {
   std::set<std::string> specials = {reject, no_rule, record.chute()};
   EXPECT_EQ(specials.size(), 3u);
   std::string chutes;
-  ASSERT_OK(model::ReadFileToString(testing::DefaultPlanPath() + "/chutes.csv", &chutes));
+  ASSERT_OK(DefaultFileSystem().ReadFile(testing::DefaultPlanPath() + "/chutes.csv", &chutes));
   for (const char* kind : {",normal,", ",overflow,", ",reject,", ",no-rule,", ",manual,"}) {
     EXPECT_THAT(chutes, HasSubstr(kind));
   }

@@ -475,6 +475,22 @@ TEST(LoadSecurity, ReadsTheOwnPairAndTheKeysByRole) {
   EXPECT_FALSE(Security{}.enabled());
 }
 
+TEST(LoadSecurity, KeysTableColumnsAreFoundByNameInAnyOrder) {
+  testing::TempDir dir;
+  const CurveKeyPair own = NewKeyPair();
+  const CurveKeyPair worker = NewKeyPair();
+  ASSERT_TRUE(WriteKeyPairFiles(own, dir.path().string(), "intake", "intake").ok());
+  WriteWhole(dir.file("keys.csv"), "public_key,role,name\n" + worker.public_key + ",worker,w1\n");
+  Result<Security> security = LoadSecurity(dir.file("intake.key"), dir.file("keys.csv"));
+  ASSERT_TRUE(security.ok()) << security.status();
+  EXPECT_EQ(security->keys_by_role.at("worker"), std::vector<std::string>{worker.public_key});
+
+  WriteWhole(dir.file("keys.csv"), "role,name\n");
+  EXPECT_THAT(
+      LoadSecurity(dir.file("intake.key"), dir.file("keys.csv")).status().message(),
+      HasSubstr(dir.file("keys.csv") + ":1:1: the keys table needs a column \"public_key\""));
+}
+
 TEST(LoadSecurity, ReportsEveryBadTableRowAsFileAndLine) {
   testing::TempDir dir;
   const CurveKeyPair own = NewKeyPair();

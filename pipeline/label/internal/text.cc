@@ -4,10 +4,10 @@
 
 #include <iconv.h>
 
+#include "pipeline/base/text.h"
+
 namespace sortline::label::internal {
 namespace {
-
-constexpr char32_t kReplacement = 0xFFFD;
 
 // True for the characters that must not reach a label (see SanitizeForDisplay).
 bool IsDropped(char32_t c) {
@@ -17,54 +17,6 @@ bool IsDropped(char32_t c) {
   if (c >= 0x202A && c <= 0x202E) return true;
   if (c >= 0x2060 && c <= 0x2069) return true;
   return c == 0xFEFF;
-}
-
-// Decodes one scalar value at `s[i]`; advances `i`. Malformed input (overlong forms,
-// surrogates, values above U+10FFFF, truncated sequences) yields U+FFFD and consumes
-// one byte, so decoding always makes progress.
-char32_t DecodeOne(std::string_view s, size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int extra;
-  char32_t c;
-  char32_t min;
-  if ((b0 & 0xE0) == 0xC0) {
-    extra = 1;
-    c = b0 & 0x1F;
-    min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    extra = 2;
-    c = b0 & 0x0F;
-    min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    extra = 3;
-    c = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    ++i;
-    return kReplacement;
-  }
-  if (i + static_cast<size_t>(extra) >= s.size()) {
-    ++i;
-    return kReplacement;
-  }
-  for (int k = 1; k <= extra; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return kReplacement;
-    }
-    c = (c << 6) | (b & 0x3F);
-  }
-  if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-    ++i;
-    return kReplacement;
-  }
-  i += static_cast<size_t>(extra) + 1;
-  return c;
 }
 
 }  // namespace
@@ -79,28 +31,12 @@ void SanitizeForDisplay(std::string_view utf8, std::u32string& out) {
   out.clear();
   size_t i = 0;
   while (i < utf8.size()) {
-    char32_t c = DecodeOne(utf8, i);
+    const Utf8Char decoded = DecodeUtf8(utf8, i);
+    i += decoded.length;
+    char32_t c = decoded.code_point;
     if (c == '\t' || c == '\n' || c == '\r') c = ' ';
     if (IsDropped(c)) continue;
     out.push_back(c);
-  }
-}
-
-void AppendUtf8(std::string& out, char32_t c) {
-  if (c < 0x80) {
-    out.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
   }
 }
 
@@ -138,7 +74,7 @@ uint16_t GbkEncoder::Encode(char32_t c) {
 
 uint16_t GbkEncoder::Convert(char32_t c) {
   std::string in;
-  AppendUtf8(in, c);
+  AppendUtf8(c, &in);
   char out[8];
   char* in_ptr = in.data();
   char* out_ptr = out;

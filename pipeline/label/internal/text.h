@@ -1,5 +1,6 @@
 // Display text for labels: cleaning UTF-8 input, masking phone numbers, and the
-// UTF-8 -> GBK conversion the CID fonts need. The one UTF-8 codec of the folder.
+// UTF-8 -> GBK conversion the CID fonts need. UTF-8 itself is decoded and encoded by
+// pipeline/base/text.h, the project's one codec.
 //
 // Thread-safety: the free functions are pure. A GbkEncoder is not thread-safe (it owns
 // an iconv descriptor and a cache); use one per renderer.
@@ -23,9 +24,6 @@ namespace sortline::label::internal {
 std::u32string SanitizeForDisplay(std::string_view utf8);
 // The same into `out` (replaced), reusing its storage.
 void SanitizeForDisplay(std::string_view utf8, std::u32string& out);
-
-// Appends the UTF-8 encoding of `c` (a Unicode scalar value) to `out`.
-void AppendUtf8(std::string& out, char32_t c);
 
 // Hides the middle of a phone number: "13812345678" -> "138****5678". Only digits are
 // kept, and the country code of "+86 138 1234 5678" is dropped; at least 7 digits show

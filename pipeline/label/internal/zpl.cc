@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string_view>
 
+#include "pipeline/base/text.h"
 #include "pipeline/label/internal/append.h"
 #include "pipeline/label/internal/placement.h"
 
@@ -131,7 +132,7 @@ Status ZplWriter::Write(const LabelData& label, const ModuleMatrix& code128, con
       zpl += "^FH^FD";
       line_text_.clear();
       for (size_t i = lines[n].begin; i < lines[n].end; ++i) {
-        AppendUtf8(line_text_, glyphs[i].code_point);
+        AppendUtf8(glyphs[i].code_point, &line_text_);
       }
       if (lines[n].ellipsis) line_text_ += kEllipsis;
       AppendZplEscaped(zpl, line_text_);

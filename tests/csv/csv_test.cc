@@ -1,4 +1,4 @@
-#include "pipeline/model/csv.h"
+#include "pipeline/csv/csv.h"
 
 #include <fstream>
 
@@ -9,7 +9,7 @@
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
-namespace sortline::model {
+namespace sortline::csv {
 namespace {
 
 using ::testing::ElementsAre;
@@ -144,4 +144,4 @@ TEST(Csv, ReadsAFile) {
 }
 
 }  // namespace
-}  // namespace sortline::model
+}  // namespace sortline::csv

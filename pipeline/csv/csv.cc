@@ -1,19 +1,16 @@
-#include "pipeline/model/csv.h"
+#include "pipeline/csv/csv.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include <csv.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "pipeline/base/file.h"
 #include "pipeline/base/text.h"
 
-namespace sortline::model {
+namespace sortline::csv {
 namespace {
 
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
@@ -25,6 +22,27 @@ size_t CountNewlines(const char* data, size_t len) {
   size_t n = 0;
   for (size_t i = 0; i < len; ++i) n += data[i] == '\n';
   return n;
+}
+
+// `text` with its comment lines emptied (their LF kept), so that libcsv never sees them
+// and line numbers stay those of the file.
+std::string BlankComments(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t end = text.find('\n', pos);
+    const size_t next = end == std::string_view::npos ? text.size() : end + 1;
+    const std::string_view line = text.substr(pos, next - pos);
+    const size_t first = line.find_first_not_of(" \t");
+    if (first != std::string_view::npos && line[first] == '#') {
+      if (end != std::string_view::npos) out += '\n';
+    } else {
+      out.append(line);
+    }
+    pos = next;
+  }
+  return out;
 }
 
 struct ParserDeleter {
@@ -93,8 +111,13 @@ class RowCollector {
 }  // namespace
 
 Status ParseCsv(std::string_view text, std::string_view source,
-                const std::function<Status(const CsvRow&)>& on_row) {
+                const std::function<Status(const CsvRow&)>& on_row, ParseOptions options) {
   if (text.substr(0, kUtf8Bom.size()) == kUtf8Bom) text.remove_prefix(kUtf8Bom.size());
+  std::string uncommented;
+  if (options.comments) {
+    uncommented = BlankComments(text);
+    text = uncommented;
+  }
 
   std::unique_ptr<csv_parser, ParserDeleter> parser(new csv_parser);
   if (csv_init(parser.get(), CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0) {
@@ -122,40 +145,30 @@ Status ParseCsv(std::string_view text, std::string_view source,
   return collector.status();
 }
 
-Status ReadFileToString(const std::string& path, std::string* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string message = path + ": " + std::strerror(err);
-    return err == ENOENT ? NotFound(std::move(message)) : IoError(std::move(message));
-  }
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
-
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return IoError(path + ": " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) return IoError(path + ": is a directory");
-  out->clear();
-  if (st.st_size > 0) out->reserve(static_cast<size_t>(st.st_size));
-  char buffer[64 * 1024];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError(path + ": " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    out->append(buffer, static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
-Status ReadCsvFile(const std::string& path, const std::function<Status(const CsvRow&)>& on_row) {
+Status ReadCsvFile(const std::string& path, const std::function<Status(const CsvRow&)>& on_row,
+                   ParseOptions options) {
   std::string text;
-  SORTLINE_RETURN_IF_ERROR(ReadFileToString(path, &text));
-  return ParseCsv(text, path, on_row);
+  SORTLINE_RETURN_IF_ERROR(DefaultFileSystem().ReadFile(path, &text));
+  return ParseCsv(text, path, on_row, options);
 }
 
-}  // namespace sortline::model
+void AppendCsvRecord(std::initializer_list<std::string_view> fields, std::string* out) {
+  bool first = true;
+  for (std::string_view field : fields) {
+    if (!first) out->push_back(',');
+    first = false;
+    if (field.find_first_of(",\"\r\n") == std::string_view::npos) {
+      out->append(field);
+      continue;
+    }
+    // csv_write quotes the whole field and doubles the quotes inside; it returns the
+    // size it needs, so one call with no room measures and the second writes.
+    const size_t start = out->size();
+    out->resize(start + csv_write(nullptr, 0, field.data(), field.size()));
+    out->resize(start +
+                csv_write(out->data() + start, out->size() - start, field.data(), field.size()));
+  }
+  out->push_back('\n');
+}
+
+}  // namespace sortline::csv
