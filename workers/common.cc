@@ -181,4 +181,10 @@ int Fatal(const std::string& program, const Status& status) {
   return kExitError;
 }
 
+void AddDaemonFlags(CLI::App& app, DaemonFlags& flags) {
+  AddSecurityFlags(app, flags.security);
+  AddCheckFlags(app, flags.check);
+  AddLogLevelFlag(app, flags.log_level);
+}
+
 }  // namespace sortline::cli

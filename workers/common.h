@@ -94,6 +94,16 @@ void AddLogLevelFlag(CLI::App& app, LogLevel& level);
 // lines even when threads log at once.
 LogSink StderrLogger(LogLevel min_level = LogLevel::kInfo);
 
+// The flags every daemon has beyond its own: CURVE keys, --check-flags and --log-level.
+struct DaemonFlags {
+  SecurityFlags security;
+  bool check = false;
+  LogLevel log_level = LogLevel::kInfo;
+};
+// Adds them to `app` (AddSecurityFlags, AddCheckFlags, AddLogLevelFlag). `flags` must
+// outlive parsing.
+void AddDaemonFlags(CLI::App& app, DaemonFlags& flags);
+
 // Prints "<program>: <status>" on stderr and returns kExitError.
 int Fatal(const std::string& program, const Status& status);
 

@@ -119,21 +119,17 @@ int main(int argc, char** argv) {
                  "reaches POINT, one of before-commit (a record batch about to be committed), "
                  "after-commit (committed, not yet acknowledged)")
       ->type_name("POINT[:N]");
-  cli::SecurityFlags security_flags;
-  cli::AddSecurityFlags(app, security_flags);
-  bool check_flags = false;
-  cli::AddCheckFlags(app, check_flags);
-  LogLevel log_level = LogLevel::kInfo;
-  cli::AddLogLevelFlag(app, log_level);
+  cli::DaemonFlags daemon_flags;
+  cli::AddDaemonFlags(app, daemon_flags);
   CLI11_PARSE(app, argc, argv);
-  if (check_flags) return cli::kExitOk;
+  if (daemon_flags.check) return cli::kExitOk;
   if (app.count("--events-archive") == 0) {
     options.retention.archive_dir =
         (std::filesystem::path(options.store_path).parent_path() / "events").string();
   }
   options.retention.enabled = !keep_events;
   if (export_since_s >= 0) return ExportEvents(options, export_since_s, export_until_s);
-  Result<transport::Security> security = cli::LoadSecurity(security_flags);
+  Result<transport::Security> security = cli::LoadSecurity(daemon_flags.security);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());
   Result<cli::Probe> probe = cli::KillAtProbe(fault_kill_at, {"before-commit", "after-commit"});
@@ -142,7 +138,7 @@ int main(int argc, char** argv) {
   options.store.synchronous_full = !fast;
   options.telegram_byte_order =
       byte_order == "little" ? dock::ByteOrder::kLittleEndian : dock::ByteOrder::kBigEndian;
-  options.log = cli::StderrLogger(log_level);
+  options.log = cli::StderrLogger(daemon_flags.log_level);
   runtime::RouteProtobufLogs(options.log);
 
   // The dock reads the plan's tables; the rules' division prefixes are the workers' to

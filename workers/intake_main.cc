@@ -39,27 +39,23 @@ int main(int argc, char** argv) {
       ->type_name("N/M");
   cli::AddMetricsFlags(app, options.metrics_port, options.metrics_host);
   cli::AddOrderLimitFlags(app, options.order_limits);
-  cli::SecurityFlags security_flags;
-  cli::AddSecurityFlags(app, security_flags);
-  bool check_flags = false;
-  cli::AddCheckFlags(app, check_flags);
-  LogLevel log_level = LogLevel::kInfo;
-  cli::AddLogLevelFlag(app, log_level);
+  cli::DaemonFlags daemon_flags;
+  cli::AddDaemonFlags(app, daemon_flags);
   CLI11_PARSE(app, argc, argv);
   if (!tracking_shard.empty()) {
     // --check-flags checks the spec's form wherever it runs: "auto" gets a pod-like name.
     char host[256] = "check-0";
-    if (!check_flags) ::gethostname(host, sizeof host - 1);
+    if (!daemon_flags.check) ::gethostname(host, sizeof host - 1);
     Result<model::S10Range> range =
         runtime::TrackingShard(options.journal.tracking_range, tracking_shard, host);
     if (!range.ok()) return cli::Fatal(program, range.status());
     options.journal.tracking_range = *range;
   }
-  if (check_flags) return cli::kExitOk;
+  if (daemon_flags.check) return cli::kExitOk;
   options.journal.synchronous_full = !fast;
-  options.log = cli::StderrLogger(log_level);
+  options.log = cli::StderrLogger(daemon_flags.log_level);
   runtime::RouteProtobufLogs(options.log);
-  Result<transport::Security> security = cli::LoadSecurity(security_flags);
+  Result<transport::Security> security = cli::LoadSecurity(daemon_flags.security);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());
 

@@ -61,19 +61,15 @@ int main(int argc, char** argv) {
       ->type_name("POINT[:N]")
       ->group("Testing");
   cli::AddMetricsFlags(app, options.metrics_port, options.metrics_host);
-  cli::SecurityFlags security_flags;
-  cli::AddSecurityFlags(app, security_flags);
-  bool check_flags = false;
-  cli::AddCheckFlags(app, check_flags);
-  LogLevel log_level = LogLevel::kInfo;
-  cli::AddLogLevelFlag(app, log_level);
+  cli::DaemonFlags daemon_flags;
+  cli::AddDaemonFlags(app, daemon_flags);
   CLI11_PARSE(app, argc, argv);
-  if (check_flags) return cli::kExitOk;
+  if (daemon_flags.check) return cli::kExitOk;
   options.fsync_labels = !no_fsync;
   options.flow.label_files = label::ParseLabelFiles(label_files).value();
-  options.log = cli::StderrLogger(log_level);
+  options.log = cli::StderrLogger(daemon_flags.log_level);
   runtime::RouteProtobufLogs(options.log);
-  Result<transport::Security> security = cli::LoadSecurity(security_flags);
+  Result<transport::Security> security = cli::LoadSecurity(daemon_flags.security);
   if (!security.ok()) return cli::Fatal(program, security.status());
   options.security = std::make_shared<const transport::Security>(std::move(security).value());
   Result<cli::Probe> probe = cli::KillAtProbe(

@@ -189,4 +189,15 @@ std::optional<int64_t> ParseInteger(std::string_view text) {
   return value;
 }
 
+std::string GroupThousands(uint64_t n) {
+  const std::string digits = std::to_string(n);
+  std::string out;
+  out.reserve(digits.size() + digits.size() / 3);
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 }  // namespace sortline

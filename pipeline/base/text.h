@@ -75,6 +75,9 @@ std::string EchoQuoted(std::string_view untrusted, size_t max_code_points = kEch
 std::optional<uint64_t> ParseDigits(std::string_view text);
 std::optional<int64_t> ParseInteger(std::string_view text);
 
+// `n` in decimal with its digits grouped in threes by commas: 1234567 -> "1,234,567".
+std::string GroupThousands(uint64_t n);
+
 }  // namespace sortline
 
 #endif  // PIPELINE_BASE_TEXT_H_

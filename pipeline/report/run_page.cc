@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/base/text.h"
 #include "pipeline/report/internal/escape.h"
 #include "pipeline/report/internal/subprocess.h"
 
@@ -15,17 +16,6 @@ namespace sortline::report {
 namespace {
 
 namespace fs = std::filesystem;
-
-// "12,345".
-std::string Count(uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 std::string Fixed(double v, int decimals) {
   char buf[64];
@@ -112,7 +102,7 @@ std::string LabelMode(const RecordCounts& records) {
 std::string LabelModeDetail(const RecordCounts& records) {
   const uint64_t labels = records.labels_in_batch_files + records.labels_in_own_files;
   if (labels == 0) return "";
-  return Count(labels) + " labels in " + Count(records.label_files) + " files";
+  return GroupThousands(labels) + " labels in " + GroupThousands(records.label_files) + " files";
 }
 
 std::string PlanVersion(const RecordCounts& records, std::string* detail) {
@@ -155,15 +145,15 @@ void AddHeadline(const RunData& run, const std::string& label_size, v1::ReportPa
   section.add_paragraphs("Orders from " + s.source() + "; summary " + run.summary_path +
                          (run.records_path.empty() ? "; no records file beside it."
                                                    : "; records " + run.records_path + "."));
-  AddFigure(section, "orders", "orders", Count(s.lines()), "non-empty lines read");
-  AddFigure(section, "ok", "ok", Count(s.ok()), "sorted, labelled, stored at dock");
-  AddFigure(section, "failed", "failed", Count(s.failed()),
+  AddFigure(section, "orders", "orders", GroupThousands(s.lines()), "non-empty lines read");
+  AddFigure(section, "ok", "ok", GroupThousands(s.ok()), "sorted, labelled, stored at dock");
+  AddFigure(section, "failed", "failed", GroupThousands(s.failed()),
             s.failed_by_reason().empty()
                 ? ""
                 : std::to_string(s.failed_by_reason().size()) + " reasons, below");
   AddFigure(section, "elapsed", "elapsed", Fixed(s.elapsed_seconds(), 2) + " s");
-  AddFigure(section, "orders-per-second", "orders/s", Count(std::llround(s.orders_per_second())),
-            "ok / elapsed");
+  AddFigure(section, "orders-per-second", "orders/s",
+            GroupThousands(std::llround(s.orders_per_second())), "ok / elapsed");
   std::string plan_detail;
   const std::string plan = PlanVersion(run.records, &plan_detail);
   AddFigure(section, "plan-version", "plan version", internal::Shorten(plan, 24), plan_detail);
@@ -172,7 +162,7 @@ void AddHeadline(const RunData& run, const std::string& label_size, v1::ReportPa
   AddFigure(section, "label-mode", "label mode", LabelMode(run.records),
             LabelModeDetail(run.records));
   const auto [chute, count] = TopChute(ChuteCounts(run));
-  AddFigure(section, "top-chute-count", "busiest chute", Count(count),
+  AddFigure(section, "top-chute-count", "busiest chute", GroupThousands(count),
             chute.empty() ? "" : "chute " + chute);
 
   if (!s.failed_by_reason().empty()) {
@@ -186,7 +176,7 @@ void AddHeadline(const RunData& run, const std::string& label_size, v1::ReportPa
     for (const auto& [reason, n] : reasons) {
       v1::TableRow* row = table->add_rows();
       row->add_cells(reason);
-      row->add_cells(Count(n));
+      row->add_cells(GroupThousands(n));
     }
   }
 }
@@ -259,7 +249,7 @@ void AddStages(const RunData& run, v1::ReportPage& page) {
     v1::TableRow* row = table->add_rows();
     row->add_cells(t.stage());
     row->add_cells(t.unit());
-    row->add_cells(Count(t.count()));
+    row->add_cells(GroupThousands(t.count()));
     row->add_cells(t.count() == 0 ? "" : Micros(t.sum_us() / static_cast<double>(t.count())));
     for (double q : {0.5, 0.9, 0.99, 0.999}) row->add_cells(Micros(Quantile(t, q)));
   }
@@ -345,7 +335,7 @@ void AddLabelSizes(const RunData& run, v1::ReportPage& page) {
       break;
     }
   }
-  AddFigure(section, "labels", "labels", Count(total));
+  AddFigure(section, "labels", "labels", GroupThousands(total));
   AddFigure(section, "label-bytes-mean", "mean size",
             Fixed(sum / static_cast<double>(total) / 1024, 2) + " KB");
   AddFigure(section, "label-bytes-median", "median size", Fixed(median / 1024.0, 2) + " KB");
@@ -397,9 +387,9 @@ void AddFailures(const RunData& run, const RunPageOptions& options, v1::ReportPa
   }
   const size_t listed = std::min<size_t>(options.max_failures_listed, s.failures_size());
   section.add_paragraphs(
-      Count(s.failures_size()) + " lines failed" +
+      GroupThousands(s.failures_size()) + " lines failed" +
       (listed < static_cast<size_t>(s.failures_size())
-           ? "; the first " + Count(listed) + " are listed, all are in " + run.summary_path
+           ? "; the first " + GroupThousands(listed) + " are listed, all are in " + run.summary_path
            : "") +
       ". Long order ids and reasons are shortened (…).");
   v1::ReportTable* table = section.add_tables();
@@ -443,8 +433,9 @@ Result<v1::ReportPage> BuildRunPage(const RunData& run, const model::DivisionTab
                                     const RunPageOptions& options) {
   v1::ReportPage page;
   page.set_title("sortline run report");
-  page.set_subtitle(run.summary.source() + " · " + Count(run.summary.lines()) + " orders · " +
-                    Count(run.summary.ok()) + " ok · " + Count(run.summary.failed()) + " failed");
+  page.set_subtitle(run.summary.source() + " · " + GroupThousands(run.summary.lines()) +
+                    " orders · " + GroupThousands(run.summary.ok()) + " ok · " +
+                    GroupThousands(run.summary.failed()) + " failed");
   std::string label_size;
   if (!run.records.samples.empty()) {
     const v1::LabelRef& label = run.records.samples.front().label();

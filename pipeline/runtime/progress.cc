@@ -9,17 +9,6 @@ namespace {
 constexpr int kBarWidth = 28;
 constexpr std::chrono::milliseconds kBarPeriod{100};
 
-// 1234567 -> "1,234,567".
-std::string Grouped(uint64_t n) {
-  std::string digits = std::to_string(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 std::string Duration(double seconds) {
   if (seconds < 0) return "?";
   uint64_t s = static_cast<uint64_t>(seconds + 0.5);
@@ -80,11 +69,11 @@ std::string Progress::Render(bool with_bar) const {
     line.append(static_cast<size_t>(kBarWidth - filled), '.');
     line += "] ";
   }
-  line += Grouped(done_);
-  if (total > 0) line += "/" + Grouped(total);
+  line += GroupThousands(done_);
+  if (total > 0) line += "/" + GroupThousands(total);
   line += " " + options_.label;
-  if (failed_ > 0) line += " (" + Grouped(failed_) + " failed)";
-  line += "  " + Grouped(static_cast<uint64_t>(rate)) + "/s";
+  if (failed_ > 0) line += " (" + GroupThousands(failed_) + " failed)";
+  line += "  " + GroupThousands(static_cast<uint64_t>(rate)) + "/s";
   line += "  elapsed " + Duration(elapsed);
   if (total > 0 && done_ < total && rate > 0) {
     line += "  ETA " + Duration(static_cast<double>(total - done_) / rate);

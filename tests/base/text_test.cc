@@ -162,5 +162,13 @@ TEST(Log, ALineIsKeyValuePairsWithTheMessageQuotedOnOneLineIssue15) {
   EXPECT_NE(long_line.find("[5000 bytes]"), std::string::npos);
 }
 
+TEST(GroupThousands, GroupsDigitsInThreesFromTheRight) {
+  EXPECT_EQ(GroupThousands(0), "0");
+  EXPECT_EQ(GroupThousands(999), "999");
+  EXPECT_EQ(GroupThousands(1000), "1,000");
+  EXPECT_EQ(GroupThousands(1234567), "1,234,567");
+  EXPECT_EQ(GroupThousands(18446744073709551615ULL), "18,446,744,073,709,551,615");
+}
+
 }  // namespace
 }  // namespace sortline

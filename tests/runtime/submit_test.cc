@@ -20,6 +20,7 @@
 #include "pipeline/runtime/progress.h"
 #include "pipeline/runtime/protobuf_log.h"
 #include "pipeline/transport/envelope.h"
+#include "tests/runtime/runtime_fixture.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
@@ -28,18 +29,9 @@ namespace {
 
 using namespace std::string_literals;
 
-class SubmitTest : public ::testing::Test {
+// The division table and the shipped plan come from RuntimeFixture.
+class SubmitTest : public RuntimeFixture {
  protected:
-  static void SetUpTestSuite() {
-    divisions_ = model::DivisionTable::Load(testing::DivisionsDir()).value().release();
-    plan_ = std::shared_ptr<const sort::SortPlan>(
-        sort::SortPlan::Load(testing::DefaultPlanPath(), divisions_).value().release());
-  }
-  static void TearDownTestSuite() {
-    plan_.reset();
-    delete divisions_;
-  }
-
   // Runs `lines` (one order JSON each, "" for a blank line) in batches of `batch_size`,
   // drawing plain progress lines into progress_text_.
   v1::RunSummary Run(const std::vector<std::string>& lines, uint32_t batch_size,
@@ -74,14 +66,8 @@ class SubmitTest : public ::testing::Test {
     return model::OrderToJson(order);
   }
 
-  static model::DivisionTable* divisions_;
-  static std::shared_ptr<const sort::SortPlan> plan_;
-  testing::TempDir dir_;
   std::string progress_text_;
 };
-
-model::DivisionTable* SubmitTest::divisions_ = nullptr;
-std::shared_ptr<const sort::SortPlan> SubmitTest::plan_;
 
 TEST_F(SubmitTest, RepeatedOrderIdsFailOnceEachWithinAndAcrossBatchesIssue13) {
   // Batches of two: [A A] [B A] [C A] [A A]; A is the order of line 1, every later A
