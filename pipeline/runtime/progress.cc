@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cinttypes>
 
+#include "pipeline/base/text.h"
+
 namespace sortline::runtime {
 namespace {
 
