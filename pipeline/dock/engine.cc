@@ -8,34 +8,18 @@
 #include <unordered_map>
 #include <utility>
 
+#include "pipeline/dock/internal/loader.h"
 #include "pipeline/dock/internal/transactions.h"
 
 namespace sortline::dock {
 namespace {
 
-constexpr int64_t kDayMs = 24LL * 3600 * 1000;
-
 using internal::Remembered;
-
-struct Door {
-  v1::DoorConfig config;
-  bool planned = false;  // listed by the configuration
-  uint32_t next_sequence = 1;
-  std::optional<v1::TruckStatus> open;
-  std::vector<v1::ParcelStatus> loaded;
-};
 
 struct ChuteState {
   v1::ChuteStatus status;
   bool held = false;  // removed from the plan while holding parcels
 };
-
-// Truck ids are "<door>-<sequence>"; the sequence of a restored truck.
-uint32_t TruckSequence(const std::string& truck_id) {
-  size_t dash = truck_id.rfind('-');
-  if (dash == std::string::npos) return 0;
-  return static_cast<uint32_t>(std::strtoul(truck_id.c_str() + dash + 1, nullptr, 10));
-}
 
 v1::ParcelState ToProto(ParcelState state) {
   switch (state) {
@@ -60,6 +44,7 @@ class EngineImpl final : public Engine {
       : config_(config),
         clock_(clock),
         index_(config.expected_parcels),
+        loader_(config_, clock_, index_, [this]() -> v1::DockEvent& { return Emit(); }),
         transactions_(config.remembered_transactions) {
     ApplyConfig();
   }
@@ -80,32 +65,8 @@ class EngineImpl final : public Engine {
     UpdateState(status);
   }
 
-  void Restore(const v1::TruckStatus& truck) override {
-    Door& door = DoorFor(truck.door());
-    door.next_sequence = std::max(door.next_sequence, TruckSequence(truck.truck_id()) + 1);
-    if (truck.state() == v1::TRUCK_OPEN) {
-      door.open = truck;
-      door.loaded.clear();
-    }
-  }
-
-  void Restore(const v1::ParcelStatus& parcel) override {
-    if (parcel.state() != v1::PARCEL_LOADED) return;
-    auto it = doors_.find(parcel.door());
-    if (it == doors_.end() || !it->second.open.has_value() ||
-        it->second.open->truck_id() != parcel.truck_id()) {
-      return;
-    }
-    if (Entry* entry = index_.Find(parcel.tracking_number())) {
-      entry->set_parcel_state(ParcelState::kLoaded);
-    }
-    auto& loaded = it->second.loaded;
-    loaded.insert(std::upper_bound(loaded.begin(), loaded.end(), parcel,
-                                   [](const v1::ParcelStatus& a, const v1::ParcelStatus& b) {
-                                     return a.load_index() < b.load_index();
-                                   }),
-                  parcel);
-  }
+  void Restore(const v1::TruckStatus& truck) override { loader_.Restore(truck); }
+  void Restore(const v1::ParcelStatus& parcel) override { loader_.Restore(parcel); }
 
   std::string Reconfigure(const DockConfig& config) override {
     std::string summary;
@@ -135,39 +96,8 @@ class EngineImpl final : public Engine {
       }
     }
     for (const std::string& name : gone) chutes_.erase(name);
-    // Doors.
-    std::vector<std::string> removed;
-    for (auto& [name, door] : doors_) {
-      auto planned = config_.doors.find(name);
-      if (planned == config_.doors.end()) {
-        if (!config_.planned) continue;
-        if (door.open.has_value()) {
-          note("door " + name + " removed: truck " + door.open->truck_id() + " closed with " +
-               std::to_string(door.loaded.size()) + " parcels");
-          if (door.loaded.empty()) {
-            door.open.reset();
-          } else {
-            Close(door, v1::TRUCK_CLOSED_DOOR_REMOVED);
-          }
-        }
-        removed.push_back(name);
-        continue;
-      }
-      door.config = planned->second;
-      door.planned = true;
-      if (!door.open.has_value()) continue;
-      v1::TruckStatus& truck = *door.open;
-      truck.set_max_weight_g(MaxWeight(door));
-      truck.set_max_volume_cm3(MaxVolume(door));
-      truck.set_departure_unix_ms(NextDeparture(door, clock_.UnixMillis()));
-      *Emit().mutable_truck() = truck;
-      if (truck.parcels() > 0 && Full(truck)) {
-        note("truck " + truck.truck_id() + " closed: full under door " + name + "'s new limits");
-        Close(door, v1::TRUCK_CLOSED_FULL);
-        Open(door);
-      }
-    }
-    for (const std::string& name : removed) doors_.erase(name);
+    // Doors and their trucks.
+    loader_.Reconfigure(note);
     ApplyConfig();
     return summary.empty() ? "no chute or truck affected" : summary;
   }
@@ -343,9 +273,9 @@ class EngineImpl final : public Engine {
           return Status::Ok();  // on a truck already: loaded once
         }
         entry->set_parcel_state(ParcelState::kSorted);
-        if (LoadsOntoTruck(confirm.chute()) && LoadsAt(parcel.door())) {
+        if (LoadsOntoTruck(confirm.chute()) && loader_.LoadsAt(parcel.door())) {
           entry->set_parcel_state(ParcelState::kLoaded);
-          Load(parcel);
+          loader_.Load(parcel);
           return Status::Ok();
         }
         break;
@@ -367,31 +297,10 @@ class EngineImpl final : public Engine {
     if (event.kind() != v1::DoorEvent::CLOSE_TRUCK) {
       return InvalidArgument("door event for " + event.door() + " without a known kind");
     }
-    auto it = doors_.find(event.door());
-    if (it == doors_.end()) return InvalidArgument("unknown door \"" + event.door() + "\"");
-    Door& door = it->second;
-    if (!door.open.has_value() || door.loaded.empty()) {
-      return FailedPrecondition("no parcel on a truck at door " + event.door());
-    }
-    Close(door, v1::TRUCK_CLOSED_AT_DOOR);
-    Open(door);
-    return Status::Ok();
+    return loader_.CloseAtDoor(event.door());
   }
 
-  void Tick() override {
-    const int64_t now = clock_.UnixMillis();
-    for (auto& [name, door] : doors_) {
-      if (!door.open.has_value() || door.open->departure_unix_ms() > now) continue;
-      if (door.loaded.empty()) {
-        // An empty truck does not leave; its departure moves on to the next one.
-        door.open->set_departure_unix_ms(NextDeparture(door, now));
-        *Emit().mutable_truck() = *door.open;
-        continue;
-      }
-      Close(door, v1::TRUCK_CLOSED_DEPARTED);
-      Open(door);
-    }
-  }
+  void Tick() override { loader_.Tick(); }
 
   void TakeEvents(std::vector<v1::DockEvent>& out) override {
     if (out.empty()) {
@@ -415,23 +324,13 @@ class EngineImpl final : public Engine {
     return it->second.status;
   }
 
-  std::vector<v1::TruckStatus> OpenTrucks() const override {
-    std::vector<v1::TruckStatus> trucks;
-    for (const auto& [name, door] : doors_) {
-      if (door.open.has_value()) trucks.push_back(*door.open);
-    }
-    return trucks;
-  }
+  std::vector<v1::TruckStatus> OpenTrucks() const override { return loader_.OpenTrucks(); }
 
   std::optional<v1::ParcelStatus> Parcel(const std::string& tracking) const override {
     const Entry* entry = index_.Find(tracking);
     if (entry == nullptr) return std::nullopt;
     if (entry->parcel_state() == ParcelState::kLoaded) {
-      for (const auto& [name, door] : doors_) {
-        for (const v1::ParcelStatus& parcel : door.loaded) {
-          if (parcel.tracking_number() == tracking) return parcel;
-        }
-      }
+      if (const v1::ParcelStatus* loaded = loader_.Loaded(tracking)) return *loaded;
     }
     v1::ParcelStatus parcel;
     parcel.set_tracking_number(tracking);
@@ -446,16 +345,10 @@ class EngineImpl final : public Engine {
   }
 
  private:
-  // Builds what the configuration decides: the doors it lists, the routes' doors, the
-  // chutes it lists.
+  // Builds what the configuration decides: the doors it lists, the routes' doors (the
+  // loader), the chutes it lists.
   void ApplyConfig() {
-    route_doors_.clear();
-    for (const auto& [name, door] : config_.doors) {
-      Door& state = doors_[name];
-      state.config = door;
-      state.planned = true;
-      for (const std::string& route : door.routes()) route_doors_[route] = name;
-    }
+    loader_.ApplyConfig();
     for (const auto& [name, chute] : config_.chutes) ChuteFor(name);
   }
 
@@ -541,14 +434,6 @@ class EngineImpl final : public Engine {
            it->second.kind() == v1::CHUTE_KIND_UNSPECIFIED;
   }
 
-  // Whether parcels for `door` load onto trucks: any door unplanned, else a planned one.
-  bool LoadsAt(const std::string& door) const {
-    if (door.empty()) return false;
-    if (!config_.planned) return true;
-    auto it = doors_.find(door);
-    return it != doors_.end() && it->second.planned;
-  }
-
   // Capacity and kind from the configuration (or the defaults).
   void Configure(v1::ChuteStatus& chute) const {
     auto config = config_.chutes.find(chute.chute());
@@ -582,114 +467,13 @@ class EngineImpl final : public Engine {
     }
   }
 
-  std::string DoorOf(const Entry& entry) const {
-    const std::string& name = index_.symbols().Name(entry.destination);
-    if (!entry.destination_is_route) return name;
-    auto it = route_doors_.find(name);
-    return it == route_doors_.end() ? "" : it->second;
-  }
-
-  Door& DoorFor(const std::string& name) {
-    Door& door = doors_[name];
-    if (door.config.door().empty()) door.config.set_door(name);
-    return door;
-  }
-
-  int64_t MaxWeight(const Door& door) const {
-    return door.config.truck_max_weight_g() > 0 ? door.config.truck_max_weight_g()
-                                                : config_.truck_max_weight_g;
-  }
-  int64_t MaxVolume(const Door& door) const {
-    return door.config.truck_max_volume_cm3() > 0 ? door.config.truck_max_volume_cm3()
-                                                  : config_.truck_max_volume_cm3;
-  }
-
-  // The first departure of `door` after `after_ms`: its next time of day (hub time), else
-  // its interval later.
-  int64_t NextDeparture(const Door& door, int64_t after_ms) const {
-    if (door.config.departure_minutes_size() == 0) {
-      const int64_t every = door.config.departure_every_s() > 0 ? door.config.departure_every_s()
-                                                                : config_.departure_every_s;
-      return after_ms + every * 1000;
-    }
-    const int64_t local = after_ms + config_.utc_offset_s * 1000;
-    const int64_t midnight = local - ((local % kDayMs) + kDayMs) % kDayMs;
-    for (int day = 0; day < 2; ++day) {
-      for (uint32_t minutes : door.config.departure_minutes()) {
-        const int64_t at = midnight + day * kDayMs + static_cast<int64_t>(minutes) * 60'000;
-        if (at > local) return at - config_.utc_offset_s * 1000;
-      }
-    }
-    return after_ms + kDayMs;  // not reached: a day always has its departures
-  }
-
-  void Open(Door& door) {
-    v1::TruckStatus truck;
-    truck.set_truck_id(door.config.door() + "-" + std::to_string(door.next_sequence++));
-    truck.set_door(door.config.door());
-    truck.set_state(v1::TRUCK_OPEN);
-    const int64_t now = clock_.UnixMillis();
-    truck.set_opened_unix_ms(now);
-    truck.set_departure_unix_ms(NextDeparture(door, now));
-    truck.set_max_weight_g(MaxWeight(door));
-    truck.set_max_volume_cm3(MaxVolume(door));
-    door.open = truck;
-    door.loaded.clear();
-    *Emit().mutable_truck() = truck;
-  }
-
-  // Closes the door's truck: its manifest lists its parcels, whose memory goes with it
-  // (the store keeps them); their index state becomes kDeparted.
-  void Close(Door& door, v1::TruckState state) {
-    door.open->set_state(state);
-    door.open->set_closed_unix_ms(clock_.UnixMillis());
-    v1::Manifest& manifest = *Emit().mutable_manifest();
-    *manifest.mutable_truck() = *door.open;
-    for (v1::ParcelStatus& parcel : door.loaded) {
-      if (Entry* entry = index_.Find(parcel.tracking_number())) {
-        entry->set_parcel_state(ParcelState::kDeparted);
-      }
-      *manifest.add_parcels() = std::move(parcel);
-    }
-    std::vector<v1::ParcelStatus>().swap(door.loaded);
-    door.open.reset();
-  }
-
-  static bool Full(const v1::TruckStatus& truck) {
-    return truck.weight_g() >= truck.max_weight_g() || truck.volume_cm3() >= truck.max_volume_cm3();
-  }
-
-  void Load(v1::ParcelStatus& parcel) {
-    Door& door = DoorFor(parcel.door());
-    if (!door.open.has_value()) Open(door);
-    if (door.open->parcels() > 0 &&
-        (door.open->weight_g() + parcel.weight_g() > door.open->max_weight_g() ||
-         door.open->volume_cm3() + parcel.volume_cm3() > door.open->max_volume_cm3())) {
-      Close(door, v1::TRUCK_CLOSED_FULL);
-      Open(door);
-    }
-    v1::TruckStatus& truck = *door.open;
-    truck.set_weight_g(truck.weight_g() + parcel.weight_g());
-    truck.set_volume_cm3(truck.volume_cm3() + parcel.volume_cm3());
-    truck.set_parcels(truck.parcels() + 1);
-    parcel.set_state(v1::PARCEL_LOADED);
-    parcel.set_truck_id(truck.truck_id());
-    parcel.set_load_index(truck.parcels());
-    door.loaded.push_back(parcel);
-    *Emit().mutable_parcel() = parcel;
-    *Emit().mutable_truck() = truck;
-    if (Full(truck)) {
-      Close(door, v1::TRUCK_CLOSED_FULL);
-      Open(door);
-    }
-  }
+  std::string DoorOf(const Entry& entry) const { return loader_.DoorOf(entry); }
 
   DockConfig config_;
   const Clock& clock_;
   RecordIndex index_;
   std::map<std::string, ChuteState> chutes_;
-  std::map<std::string, Door> doors_;
-  std::unordered_map<std::string, std::string> route_doors_;
+  internal::Loader loader_;  // doors and trucks; after config_, clock_, index_
   internal::TransactionMemory transactions_;
   std::vector<v1::DockEvent> events_;
 };

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/base/text.h"
 #include "pipeline/metrics/http_server.h"
 #include "pipeline/metrics/metrics.h"
 #include "pipeline/model/orders.h"
@@ -531,13 +532,9 @@ class IntakeImpl final : public Intake {
 Result<model::S10Range> TrackingShard(const model::S10Range& whole, const std::string& spec,
                                       const std::string& host_name) {
   const auto number = [](std::string_view text) -> std::optional<uint32_t> {
-    if (text.empty() || text.size() > 9) return std::nullopt;
-    uint32_t value = 0;
-    for (char c : text) {
-      if (c < '0' || c > '9') return std::nullopt;
-      value = value * 10 + static_cast<uint32_t>(c - '0');
-    }
-    return value;
+    const std::optional<uint64_t> value = ParseDigits(text);
+    if (!value.has_value() || *value > 999'999'999) return std::nullopt;
+    return static_cast<uint32_t>(*value);
   };
   const size_t slash = spec.find('/');
   const std::string problem = "tracking shard \"" + spec + "\": ";
