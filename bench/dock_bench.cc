@@ -52,13 +52,24 @@ const Engine& FestivalIndex() {
   return *engine;
 }
 
-void BM_DecideKnownParcel(benchmark::State& state) {
+// A festival engine whose chutes never fill.
+std::unique_ptr<Engine> UnboundedEngine() {
   DockConfig config;
   config.default_capacity = 1'000'000'000;
-  auto engine = FestivalEngine(config);
+  return FestivalEngine(config);
+}
+
+// A request of scanner S1 with one barcode, to be filled in.
+v1::SortRequest ScanRequest() {
   v1::SortRequest request;
   request.set_scanner_id("S1");
   request.add_barcodes("");
+  return request;
+}
+
+void BM_DecideKnownParcel(benchmark::State& state) {
+  auto engine = UnboundedEngine();
+  v1::SortRequest request = ScanRequest();
   request.set_weight_g(1000);
   uint64_t txn = 0;
   for (auto _ : state) {
@@ -73,12 +84,8 @@ void BM_DecideKnownParcel(benchmark::State& state) {
 BENCHMARK(BM_DecideKnownParcel);
 
 void BM_DecideAndConfirm(benchmark::State& state) {
-  DockConfig config;
-  config.default_capacity = 1'000'000'000;
-  auto engine = FestivalEngine(config);
-  v1::SortRequest request;
-  request.set_scanner_id("S1");
-  request.add_barcodes("");
+  auto engine = UnboundedEngine();
+  v1::SortRequest request = ScanRequest();
   v1::DivertConfirm confirm;
   confirm.set_scanner_id("S1");
   confirm.set_result(v1::DivertConfirm::SORTED);

@@ -13,9 +13,11 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -63,21 +65,30 @@ void TemplateArgs(benchmark::internal::Benchmark* b, std::vector<int64_t> second
   }
 }
 
-// One PDF per parcel, in memory. Args: template index, compress.
-void BM_RenderLabel(benchmark::State& state) {
-  auto renderer =
-      LabelRenderer::Create({.compress = state.range(1) != 0, .template_name = TemplateOf(state)});
+// The renderer `options` ask for; null (and the benchmark skipped with the reason) when
+// it cannot be made.
+std::unique_ptr<LabelRenderer> RendererOrSkip(benchmark::State& state,
+                                              const RendererOptions& options) {
+  auto renderer = LabelRenderer::Create(options);
   if (!renderer.ok()) {
     state.SkipWithError(renderer.status().ToString().c_str());
-    return;
+    return nullptr;
   }
+  return std::move(renderer).value();
+}
+
+// One PDF per parcel, in memory. Args: template index, compress.
+void BM_RenderLabel(benchmark::State& state) {
+  std::unique_ptr<LabelRenderer> renderer =
+      RendererOrSkip(state, {.compress = state.range(1) != 0, .template_name = TemplateOf(state)});
+  if (renderer == nullptr) return;
   const v1::Order order = testing::SampleOrder();
   v1::SortRecord record = BenchRecord();
   uint32_t serial = 47'312'482;
   size_t bytes = 0;
   for (auto _ : state) {
     record.set_tracking_number(Tracking(serial++));
-    auto pdf = (*renderer)->Render(order, record);
+    auto pdf = renderer->Render(order, record);
     if (!pdf.ok()) {
       state.SkipWithError(pdf.status().ToString().c_str());
       return;
@@ -98,12 +109,9 @@ BENCHMARK(BM_RenderLabel)->ArgNames({"template", "compress"})->Apply([](auto* b)
 // compress.
 void BM_RenderBatch(benchmark::State& state) {
   constexpr int kBatch = 200;
-  auto renderer =
-      LabelRenderer::Create({.compress = state.range(1) != 0, .template_name = TemplateOf(state)});
-  if (!renderer.ok()) {
-    state.SkipWithError(renderer.status().ToString().c_str());
-    return;
-  }
+  std::unique_ptr<LabelRenderer> renderer =
+      RendererOrSkip(state, {.compress = state.range(1) != 0, .template_name = TemplateOf(state)});
+  if (renderer == nullptr) return;
   const v1::Order order = testing::SampleOrder();
   std::vector<v1::SortRecord> records(kBatch, BenchRecord());
   std::vector<LabelInput> inputs;
@@ -114,7 +122,7 @@ void BM_RenderBatch(benchmark::State& state) {
     state.PauseTiming();
     for (v1::SortRecord& record : records) record.set_tracking_number(Tracking(serial++));
     state.ResumeTiming();
-    auto batch = (*renderer)->RenderBatch(inputs, {});
+    auto batch = renderer->RenderBatch(inputs, {});
     if (!batch.ok() || !batch->failed.empty()) {
       state.SkipWithError("batch failed");
       return;
@@ -136,11 +144,9 @@ BENCHMARK(BM_RenderBatch)->ArgNames({"template", "compress"})->Apply([](auto* b)
 // order as a print wave; items are labels. Arg: compress.
 void BM_RenderFestivalBatch(benchmark::State& state) {
   constexpr int kBatch = 200;
-  auto renderer = LabelRenderer::Create({.compress = state.range(0) != 0});
-  if (!renderer.ok()) {
-    state.SkipWithError(renderer.status().ToString().c_str());
-    return;
-  }
+  std::unique_ptr<LabelRenderer> renderer =
+      RendererOrSkip(state, {.compress = state.range(0) != 0});
+  if (renderer == nullptr) return;
   std::vector<v1::Order> orders;
   std::vector<v1::SortRecord> records;
   for (int i = 0; i < kBatch; ++i) {
@@ -154,7 +160,7 @@ void BM_RenderFestivalBatch(benchmark::State& state) {
   for (int i = 0; i < kBatch; ++i) inputs.push_back({&orders[i], &records[i]});
   size_t bytes = 0;
   for (auto _ : state) {
-    auto batch = (*renderer)->RenderBatch(inputs, {.chute_order = true});
+    auto batch = renderer->RenderBatch(inputs, {.chute_order = true});
     if (!batch.ok() || !batch->failed.empty()) {
       state.SkipWithError("batch failed");
       return;
@@ -170,17 +176,15 @@ BENCHMARK(BM_RenderFestivalBatch)->ArgNames({"compress"})->Arg(1)->Arg(0);
 
 // ZPL for a Zebra printer. Args: template index, dpi.
 void BM_RenderZpl(benchmark::State& state) {
-  auto renderer = LabelRenderer::Create({.template_name = TemplateOf(state)});
-  if (!renderer.ok()) {
-    state.SkipWithError(renderer.status().ToString().c_str());
-    return;
-  }
+  std::unique_ptr<LabelRenderer> renderer =
+      RendererOrSkip(state, {.template_name = TemplateOf(state)});
+  if (renderer == nullptr) return;
   const v1::Order order = testing::SampleOrder();
   v1::SortRecord record = BenchRecord();
   uint32_t serial = 30'000'000;
   for (auto _ : state) {
     record.set_tracking_number(Tracking(serial++));
-    auto zpl = (*renderer)->RenderZpl(order, record, static_cast<int>(state.range(1)));
+    auto zpl = renderer->RenderZpl(order, record, static_cast<int>(state.range(1)));
     if (!zpl.ok()) {
       state.SkipWithError(zpl.status().ToString().c_str());
       return;
@@ -209,10 +213,12 @@ std::filesystem::path BenchDir() {
 // rename. Args: compress, fsync.
 void BM_RenderAndWrite(benchmark::State& state) {
   const std::filesystem::path dir = BenchDir();
-  auto renderer = LabelRenderer::Create({.compress = state.range(0) != 0});
+  std::unique_ptr<LabelRenderer> renderer =
+      RendererOrSkip(state, {.compress = state.range(0) != 0});
+  if (renderer == nullptr) return;
   auto sink = OpenDirectorySink(dir.string(), {.fsync = state.range(1) != 0});
-  if (!renderer.ok() || !sink.ok()) {
-    state.SkipWithError("cannot create the renderer or the sink");
+  if (!sink.ok()) {
+    state.SkipWithError(sink.status().ToString().c_str());
     return;
   }
   const v1::Order order = testing::SampleOrder();
@@ -220,7 +226,7 @@ void BM_RenderAndWrite(benchmark::State& state) {
   uint32_t serial = 10'000'000;
   for (auto _ : state) {
     record.set_tracking_number(Tracking(serial++));
-    auto pdf = (*renderer)->Render(order, record);
+    auto pdf = renderer->Render(order, record);
     if (!pdf.ok()) {
       state.SkipWithError(pdf.status().ToString().c_str());
       break;
@@ -268,11 +274,8 @@ void BM_ReportLabPeer(benchmark::State& state) {
       state.SkipWithError("the ReportLab peer did not run (install python3-reportlab)");
       return;
     }
-    auto renderer = LabelRenderer::Create({});
-    if (!renderer.ok()) {
-      state.SkipWithError(renderer.status().ToString().c_str());
-      return;
-    }
+    std::unique_ptr<LabelRenderer> renderer = RendererOrSkip(state, {});
+    if (renderer == nullptr) return;
     const v1::Order order = testing::SampleOrder();
     v1::SortRecord record = BenchRecord();
     uint32_t serial = 10'000'000;
@@ -281,7 +284,7 @@ void BM_ReportLabPeer(benchmark::State& state) {
     double elapsed = 0;
     while (elapsed < 1.0) {
       record.set_tracking_number(Tracking(serial++));
-      auto pdf = (*renderer)->Render(order, record);
+      auto pdf = renderer->Render(order, record);
       benchmark::DoNotOptimize(pdf);
       ++labels;
       if (labels % 64 == 0) elapsed = CpuSeconds() - start;
