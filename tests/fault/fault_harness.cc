@@ -101,8 +101,7 @@ bool WaitFor(const std::function<bool()>& condition, milliseconds timeout) {
 GeneratedOrders GenerateOrders(const std::string& path, int count, int seed) {
   GeneratedOrders orders;
   orders.path = path;
-  CommandResult gen = RunCommand(Bin("sortline") + " gen -n " + std::to_string(count) + " --seed " +
-                                 std::to_string(seed) + " -o " + path);
+  CommandResult gen = GenerateOrdersFile(path, count, seed);
   if (gen.exit_code != 0) {
     ADD_FAILURE() << "sortline gen failed: " << gen.output;
     return orders;

@@ -248,8 +248,7 @@ TEST(SortlineRun, LimitsAreConfigurableOnTheCommandLineIssue13) {
 TEST(SortlineRun, ProgressShowsTheWholeFileFromItsFirstLineIssue12) {
   testing::TempDir dir;
   const std::string orders = dir.file("orders.jsonl");
-  ASSERT_EQ(testing::RunCommand(Bin("sortline") + " gen -n 3000 --seed 5 -o " + orders).exit_code,
-            0);
+  ASSERT_EQ(testing::GenerateOrdersFile(orders, 3000, 5).exit_code, 0);
   testing::CommandResult run = testing::RunCommand(Bin("sortline") + " run " + orders + " -o " +
                                                    dir.file("out") + " --batch-size 250 2>&1");
   ASSERT_EQ(run.exit_code, 0) << run.output;

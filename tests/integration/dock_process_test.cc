@@ -279,8 +279,7 @@ TEST_F(DockProcess, ARunOnTheShippedPlanIsSortedLoadedAndManifestedByTheDockIssu
 #else
   const std::string plan_dir = std::string(SORTLINE_SOURCE_DIR) + "/deploy/plans/xian-hub";
   const std::string out = dir_.file("out");
-  testing::CommandResult gen = testing::RunCommand(Bin("sortline") + " gen -n 10000 -o " +
-                                                   dir_.file("orders.jsonl") + " --seed 14");
+  testing::CommandResult gen = testing::GenerateOrdersFile(dir_.file("orders.jsonl"), 10000, 14);
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
   testing::CommandResult run =
       testing::RunCommand(Bin("sortline") + " run " + dir_.file("orders.jsonl") + " -o " + out);

@@ -35,8 +35,7 @@ using testing::Endpoint;
 TEST(Pipeline, TwentyThousandOrdersAcrossProcessesEndAsOneRecordEachWithReadableLabels) {
   testing::TempDir dir;
   const std::string orders = dir.file("orders.jsonl");
-  testing::CommandResult gen = testing::RunCommand(
-      Bin("sortline") + " gen -n " + std::to_string(kOrders) + " --seed 1111 -o " + orders);
+  testing::CommandResult gen = testing::GenerateOrdersFile(orders, kOrders, 1111);
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
 
   const testing::PipelinePorts ports;

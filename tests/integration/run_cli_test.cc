@@ -34,8 +34,7 @@ std::vector<std::string> Lines(const std::string& path) {
 TEST(SortlineRun, BadOrdersAreReportedByLineAndGoodOnesAllFinish) {
   testing::TempDir dir;
   const std::string orders = dir.file("orders.jsonl");
-  testing::CommandResult gen =
-      testing::RunCommand(Bin("sortline") + " gen -n 300 --seed 7 -o " + orders);
+  testing::CommandResult gen = testing::GenerateOrdersFile(orders, 300, 7);
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
 
   // Bad orders among the good ones, at known lines.
@@ -131,12 +130,8 @@ TEST(SortlineRun, MissingOrdersFileIsAClearErrorWithExitTwo) {
 
 TEST(SortlineGen, SameSeedGivesTheSameFile) {
   testing::TempDir dir;
-  ASSERT_EQ(
-      testing::RunCommand(Bin("sortline") + " gen -n 50 --seed 3 -o " + dir.file("a")).exit_code,
-      0);
-  ASSERT_EQ(
-      testing::RunCommand(Bin("sortline") + " gen -n 50 --seed 3 -o " + dir.file("b")).exit_code,
-      0);
+  ASSERT_EQ(testing::GenerateOrdersFile(dir.file("a"), 50, 3).exit_code, 0);
+  ASSERT_EQ(testing::GenerateOrdersFile(dir.file("b"), 50, 3).exit_code, 0);
   std::string a = testing::ReadFile(dir.file("a"));
   EXPECT_FALSE(a.empty());
   EXPECT_EQ(a, testing::ReadFile(dir.file("b")));

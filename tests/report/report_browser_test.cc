@@ -86,8 +86,7 @@ std::vector<std::string> OutsideReferences(const std::string& html) {
 TEST(ReportInChromium, RealRunShowsTheSummaryNumbersEveryChartAndNoConsoleErrorsIssue12) {
   testing::TempDir dir;
   const std::string orders = dir.file("orders.jsonl");
-  testing::CommandResult gen =
-      testing::RunCommand(Bin("sortline") + " gen -n 3000 --seed 12 -o " + orders);
+  testing::CommandResult gen = testing::GenerateOrdersFile(orders, 3000, 12);
   ASSERT_EQ(gen.exit_code, 0) << gen.output;
   // Failures of several kinds after the good orders, one of them an order id that would
   // run script in the page (and log to the console) were it not escaped.
@@ -204,8 +203,7 @@ TEST(ReportInChromium, ConsoleErrorsAndBlankChartsAreCaught) {
 TEST(SortlineReport, DrawsTheSummaryOfASubmissionIssue12) {
   testing::TempDir dir;
   const std::string orders = dir.file("orders.jsonl");
-  ASSERT_EQ(testing::RunCommand(Bin("sortline") + " gen -n 400 --seed 3 -o " + orders).exit_code,
-            0);
+  ASSERT_EQ(testing::GenerateOrdersFile(orders, 400, 3).exit_code, 0);
   const std::string log = dir.file("daemons.log");
   testing::PipelinePorts ports;
   std::vector<std::unique_ptr<testing::Subprocess>> daemons;

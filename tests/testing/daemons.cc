@@ -30,6 +30,11 @@ std::unique_ptr<Subprocess> Start(std::vector<std::string> argv, const std::stri
 
 std::string Bin(const std::string& name) { return std::string(SORTLINE_BIN_DIR) + "/" + name; }
 
+CommandResult GenerateOrdersFile(const std::string& path, int count, int seed) {
+  return RunCommand(Bin("sortline") + " gen -n " + std::to_string(count) + " --seed " +
+                    std::to_string(seed) + " -o " + path);
+}
+
 std::string Endpoint(int port, const std::string& host) {
   return "tcp://" + host + ":" + std::to_string(port);
 }

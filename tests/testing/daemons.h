@@ -26,6 +26,10 @@ namespace sortline::testing {
 // The path of a built executable (sortline, sortline-intake, ...).
 std::string Bin(const std::string& name);
 
+// `sortline gen -n count --seed seed -o path`: synthetic orders from the real division
+// table, the same file for the same count and seed. Check `exit_code` (and `output`).
+CommandResult GenerateOrdersFile(const std::string& path, int count, int seed);
+
 // "tcp://`host`:`port`".
 std::string Endpoint(int port, const std::string& host = "127.0.0.1");
 
