@@ -12,8 +12,8 @@
 //                           secret-key = "<40 Z85 characters>"
 //                   NAME.pub is the same without the secret-key line.
 //   keys table      CSV with the header `role,name,public_key` (columns found by name,
-//                   pipeline/csv/table.h), one known peer a row; '#' lines are comments. Roles: clients "submitter", "worker",
-//                   "conveyor"; servers "intake", "dock".
+//                   pipeline/csv/table.h), one known peer a row; '#' lines are comments. Roles:
+//                   clients "submitter", "worker", "conveyor"; servers "intake", "dock".
 // Errors name the place as FILE:LINE: reason (every problem of a table, one a line).
 //
 // Thread-safety: pure functions; a Security is a value type.
