@@ -18,13 +18,11 @@ for unit in "$source_dir"/deploy/systemd/*.service; do
   line=${line//%i/1}
   read -r -a words <<<"$line"
   binary="$binary_dir/$(basename "${words[0]}")"
-  if ! "$binary" "${words[@]:1}" --check-flags >/dev/null 2>"${TMPDIR:-/tmp}/systemd_check.$$"; then
+  if ! refusal=$("$binary" "${words[@]:1}" --check-flags 2>&1 >/dev/null); then
     echo "FAIL: $(basename "$unit"): $binary refuses its command line:" >&2
-    cat "${TMPDIR:-/tmp}/systemd_check.$$" >&2
-    rm -f "${TMPDIR:-/tmp}/systemd_check.$$"
+    echo "$refusal" >&2
     exit 1
   fi
-  rm -f "${TMPDIR:-/tmp}/systemd_check.$$"
   echo "ok: $(basename "$unit")"
   checked=$((checked + 1))
 done
