@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_orders.h"
+#include "bench/bench_status.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
 
@@ -68,10 +69,7 @@ void DecodeBatch(benchmark::State& state, const Envelope& message) {
   const std::string payload = Encode(message);
   for (auto _ : state) {
     Result<Envelope> decoded = Decode<Envelope>(payload);
-    if (!decoded.ok()) {
-      state.SkipWithError(decoded.status().ToString().c_str());
-      break;
-    }
+    if (!bench::OkOrSkip(state, decoded)) break;
     benchmark::DoNotOptimize(decoded);
   }
   state.SetItemsProcessed(state.iterations() * kBatchSize);
@@ -107,23 +105,14 @@ BENCHMARK(BM_DecodeRecordBatch256);
 // Declaration order matters: the channels are destroyed before the context.
 void SortRoundTrip(benchmark::State& state, const std::string& endpoint) {
   Result<std::unique_ptr<Context>> context = Context::Create();
-  if (!context.ok()) {
-    state.SkipWithError(context.status().ToString().c_str());
-    return;
-  }
+  if (!bench::OkOrSkip(state, context)) return;
   ChannelOptions options;
   options.linger_ms = 0;
   Result<std::unique_ptr<ServerChannel>> dock = ServerChannel::Bind(**context, endpoint, options);
-  if (!dock.ok()) {
-    state.SkipWithError(dock.status().ToString().c_str());
-    return;
-  }
+  if (!bench::OkOrSkip(state, dock)) return;
   Result<std::unique_ptr<ClientChannel>> scanner =
       ClientChannel::Connect(**context, (*dock)->endpoint(), "scanner-03", options);
-  if (!scanner.ok()) {
-    state.SkipWithError(scanner.status().ToString().c_str());
-    return;
-  }
+  if (!bench::OkOrSkip(state, scanner)) return;
   constexpr std::chrono::milliseconds kTimeout(2000);
   v1::SortRequest request;
   request.set_scanner_id("scanner-03");
@@ -142,10 +131,7 @@ void SortRoundTrip(benchmark::State& state, const std::string& endpoint) {
       break;
     }
     Result<v1::SortRequest> asked = Decode<v1::SortRequest>((*incoming)->payload);
-    if (!asked.ok()) {
-      state.SkipWithError(asked.status().ToString().c_str());
-      break;
-    }
+    if (!bench::OkOrSkip(state, asked)) break;
     v1::SortResponse response;
     response.set_transaction_id(asked->transaction_id());
     response.set_chute("C-17");

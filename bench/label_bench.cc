@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bench/bench_orders.h"
+#include "bench/bench_status.h"
 #include "pipeline/label/label.h"
 #include "proto/order.pb.h"
 #include "proto/record.pb.h"
@@ -69,12 +70,7 @@ void TemplateArgs(benchmark::internal::Benchmark* b, std::vector<int64_t> second
 // it cannot be made.
 std::unique_ptr<LabelRenderer> RendererOrSkip(benchmark::State& state,
                                               const RendererOptions& options) {
-  auto renderer = LabelRenderer::Create(options);
-  if (!renderer.ok()) {
-    state.SkipWithError(renderer.status().ToString().c_str());
-    return nullptr;
-  }
-  return std::move(renderer).value();
+  return bench::ValueOrSkip(state, LabelRenderer::Create(options));
 }
 
 // One PDF per parcel, in memory. Args: template index, compress.
@@ -89,10 +85,7 @@ void BM_RenderLabel(benchmark::State& state) {
   for (auto _ : state) {
     record.set_tracking_number(Tracking(serial++));
     auto pdf = renderer->Render(order, record);
-    if (!pdf.ok()) {
-      state.SkipWithError(pdf.status().ToString().c_str());
-      return;
-    }
+    if (!bench::OkOrSkip(state, pdf)) return;
     bytes += pdf->size();
     benchmark::DoNotOptimize(pdf->data());
   }
@@ -185,10 +178,7 @@ void BM_RenderZpl(benchmark::State& state) {
   for (auto _ : state) {
     record.set_tracking_number(Tracking(serial++));
     auto zpl = renderer->RenderZpl(order, record, static_cast<int>(state.range(1)));
-    if (!zpl.ok()) {
-      state.SkipWithError(zpl.status().ToString().c_str());
-      return;
-    }
+    if (!bench::OkOrSkip(state, zpl)) return;
     benchmark::DoNotOptimize(zpl->data());
   }
   state.SetLabel(TemplateOf(state));
@@ -217,25 +207,16 @@ void BM_RenderAndWrite(benchmark::State& state) {
       RendererOrSkip(state, {.compress = state.range(0) != 0});
   if (renderer == nullptr) return;
   auto sink = OpenDirectorySink(dir.string(), {.fsync = state.range(1) != 0});
-  if (!sink.ok()) {
-    state.SkipWithError(sink.status().ToString().c_str());
-    return;
-  }
+  if (!bench::OkOrSkip(state, sink)) return;
   const v1::Order order = testing::SampleOrder();
   v1::SortRecord record = BenchRecord();
   uint32_t serial = 10'000'000;
   for (auto _ : state) {
     record.set_tracking_number(Tracking(serial++));
     auto pdf = renderer->Render(order, record);
-    if (!pdf.ok()) {
-      state.SkipWithError(pdf.status().ToString().c_str());
-      break;
-    }
+    if (!bench::OkOrSkip(state, pdf)) break;
     auto ref = (*sink)->Write(record.tracking_number(), *pdf);
-    if (!ref.ok()) {
-      state.SkipWithError(ref.status().ToString().c_str());
-      break;
-    }
+    if (!bench::OkOrSkip(state, ref)) break;
   }
   state.SetLabel(dir.parent_path().string());
   state.SetItemsProcessed(state.iterations());

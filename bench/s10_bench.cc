@@ -4,6 +4,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/bench_status.h"
 #include "pipeline/model/s10.h"
 
 namespace sortline::model {
@@ -44,10 +45,7 @@ BENCHMARK(BM_ValidateS10);
 
 void BM_S10IssuerNext(benchmark::State& state) {
   Result<S10Issuer> issuer = S10Issuer::Create(S10Range{}, 1);
-  if (!issuer.ok()) {
-    state.SkipWithError(issuer.status().ToString().c_str());
-    return;
-  }
+  if (!bench::OkOrSkip(state, issuer)) return;
   for (auto _ : state) {
     Result<std::string> number = issuer->Next();
     benchmark::DoNotOptimize(number);

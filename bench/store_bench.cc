@@ -13,6 +13,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/bench_status.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/store/journal.h"
 #include "tests/testing/testing.h"
@@ -42,12 +43,7 @@ std::unique_ptr<Journal> OpenJournal(const testing::TempDir& dir, bool full,
                                      benchmark::State& state) {
   JournalOptions options;
   options.synchronous_full = full;
-  Result<std::unique_ptr<Journal>> journal = Journal::Open(dir.file("intake.db"), options);
-  if (!journal.ok()) {
-    state.SkipWithError(journal.status().ToString().c_str());
-    return nullptr;
-  }
-  return std::move(journal).value();
+  return bench::ValueOrSkip(state, Journal::Open(dir.file("intake.db"), options));
 }
 
 // Submit: one transaction per batch, every order gets its tracking number. The batches
@@ -144,10 +140,7 @@ void BM_DockStoreRecords(benchmark::State& state) {
   const int64_t size = state.range(0);
   testing::TempDir dir;
   Result<std::unique_ptr<DockStore>> store = DockStore::Open(dir.file("dock.db"), {});
-  if (!store.ok()) {
-    state.SkipWithError(store.status().ToString().c_str());
-    return;
-  }
+  if (!bench::OkOrSkip(state, store)) return;
   int64_t next = 0;
   for (auto _ : state) {
     state.PauseTiming();

@@ -12,6 +12,7 @@
 #include <benchmark/benchmark.h>
 
 #include "bench/bench_orders.h"
+#include "bench/bench_status.h"
 #include "pipeline/transport/channel.h"
 #include "pipeline/transport/envelope.h"
 #include "pipeline/transport/security.h"
@@ -66,12 +67,7 @@ Result<std::unique_ptr<Link>> Open(bool curve) {
 // The link of the benchmark's argument (0 plaintext, 1 CURVE), or null once the
 // benchmark is skipped with the reason it could not be opened.
 std::unique_ptr<Link> OpenOrSkip(benchmark::State& state) {
-  Result<std::unique_ptr<Link>> link = Open(state.range(0) != 0);
-  if (!link.ok()) {
-    state.SkipWithError(link.status().ToString().c_str());
-    return nullptr;
-  }
-  return std::move(link).value();
+  return bench::ValueOrSkip(state, Open(state.range(0) != 0));
 }
 
 void BM_RoundTrip(benchmark::State& state) {
@@ -109,10 +105,7 @@ void BM_Stream(benchmark::State& state) {
   const std::string payload = WorkPayload();
   for (auto _ : state) {
     for (int i = 0; i < kWindow; ++i) {
-      if (Status sent = client.Send(payload); !sent.ok()) {
-        state.SkipWithError(sent.ToString().c_str());
-        return;
-      }
+      if (!bench::OkOrSkip(state, client.Send(payload))) return;
     }
     for (int i = 0; i < kWindow; ++i) {
       Result<std::optional<Incoming>> incoming = server.Receive(kTimeout);
