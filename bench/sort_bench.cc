@@ -6,6 +6,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/bench_status.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/model/orders.h"
 #include "pipeline/sort/sort_plan.h"
@@ -45,17 +46,28 @@ const std::vector<v1::Order>& TrackedOrders() {
   return orders;
 }
 
+// The division table; null, and the benchmark skipped, when it cannot be loaded.
+const model::DivisionTable* TableOrSkip(benchmark::State& state) {
+  if (Table() == nullptr) state.SkipWithError("cannot load the division table");
+  return Table();
+}
+
 std::unique_ptr<SortPlan> ExamplePlan(benchmark::State& state) {
-  if (Table() == nullptr) {
-    state.SkipWithError("cannot load the division table");
-    return nullptr;
-  }
-  auto plan = SortPlan::Load(SORTLINE_DEFAULT_PLAN, Table());
-  if (!plan.ok()) {
-    state.SkipWithError(plan.status().ToString().c_str());
-    return nullptr;
-  }
-  return std::move(plan).value();
+  if (TableOrSkip(state) == nullptr) return nullptr;
+  return bench::ValueOrSkip(state, SortPlan::Load(SORTLINE_DEFAULT_PLAN, Table()));
+}
+
+// Times `step(plan, order)` with the example plan over the first `distinct` tracked
+// orders in turn (items = orders). REQUIRES: `distinct` is a power of two, at most 4096.
+template <typename Step>
+void CycleOrders(benchmark::State& state, size_t distinct, Step step) {
+  std::unique_ptr<SortPlan> plan = ExamplePlan(state);
+  if (plan == nullptr) return;
+  const std::vector<v1::Order>& orders = TrackedOrders();
+  const size_t mask = distinct - 1;
+  size_t i = 0;
+  for (auto _ : state) step(*plan, orders[i++ & mask]);
+  state.SetItemsProcessed(state.iterations());
 }
 
 // One assignment decision: flat-table lookup of the rule by county code and service,
@@ -63,68 +75,46 @@ std::unique_ptr<SortPlan> ExamplePlan(benchmark::State& state) {
 // distinct orders cycle: 64 stay in cache (the plan's cost), 4096 (about 6 MB of
 // protobuf orders) add the cache misses of reading each order.
 void BM_SortPlanDecide(benchmark::State& state) {
-  std::unique_ptr<SortPlan> plan = ExamplePlan(state);
-  if (plan == nullptr) return;
-  const std::vector<v1::Order>& orders = TrackedOrders();
-  const size_t mask = static_cast<size_t>(state.range(0)) - 1;
-  size_t i = 0;
-  for (auto _ : state) {
-    Decision decision = plan->Decide(orders[i++ & mask]);
-    benchmark::DoNotOptimize(decision);
-  }
-  state.SetItemsProcessed(state.iterations());
+  CycleOrders(state, static_cast<size_t>(state.range(0)),
+              [](const SortPlan& plan, const v1::Order& order) {
+                Decision decision = plan.Decide(order);
+                benchmark::DoNotOptimize(decision);
+              });
 }
 BENCHMARK(BM_SortPlanDecide)->Arg(64)->Arg(4096);
 
 // Decide plus writing chute, sort code, dock door, route and version into the record;
 // the argument as for BM_SortPlanDecide.
 void BM_SortPlanAssign(benchmark::State& state) {
-  std::unique_ptr<SortPlan> plan = ExamplePlan(state);
-  if (plan == nullptr) return;
-  const std::vector<v1::Order>& orders = TrackedOrders();
-  const size_t mask = static_cast<size_t>(state.range(0)) - 1;
   v1::SortRecord record;
-  size_t i = 0;
-  for (auto _ : state) {
-    plan->Assign(orders[i++ & mask], &record);
-    benchmark::DoNotOptimize(record);
-  }
-  state.SetItemsProcessed(state.iterations());
+  CycleOrders(state, static_cast<size_t>(state.range(0)),
+              [&record](const SortPlan& plan, const v1::Order& order) {
+                plan.Assign(order, &record);
+                benchmark::DoNotOptimize(record);
+              });
 }
 BENCHMARK(BM_SortPlanAssign)->Arg(64)->Arg(4096);
 
 void BM_ValidateAndAssign(benchmark::State& state) {
-  std::unique_ptr<SortPlan> plan = ExamplePlan(state);
-  if (plan == nullptr) return;
-  const std::vector<v1::Order>& orders = TrackedOrders();
   v1::SortRecord record;
-  size_t i = 0;
-  for (auto _ : state) {
-    const v1::Order& order = orders[i++ & 4095];
+  CycleOrders(state, 4096, [&record](const SortPlan& plan, const v1::Order& order) {
     Status valid = model::ValidateOrder(order, *Table());
     if (valid.ok()) {
-      plan->Assign(order, &record);
+      plan.Assign(order, &record);
     } else {
-      plan->Reject(valid.message(), &record);
+      plan.Reject(valid.message(), &record);
     }
     benchmark::DoNotOptimize(record);
-  }
-  state.SetItemsProcessed(state.iterations());
+  });
 }
 BENCHMARK(BM_ValidateAndAssign);
 
 // Parse, validate and compile the example plan from its files (items = plan loads).
 void BM_SortPlanLoadExample(benchmark::State& state) {
-  if (Table() == nullptr) {
-    state.SkipWithError("cannot load the division table");
-    return;
-  }
+  if (TableOrSkip(state) == nullptr) return;
   for (auto _ : state) {
     auto plan = SortPlan::Load(SORTLINE_DEFAULT_PLAN, Table());
-    if (!plan.ok()) {
-      state.SkipWithError(plan.status().ToString().c_str());
-      return;
-    }
+    if (!bench::OkOrSkip(state, plan)) return;
     benchmark::DoNotOptimize(plan);
   }
   state.SetItemsProcessed(state.iterations());
@@ -192,10 +182,7 @@ const std::vector<PlanFile>& LargePlan() {
 
 // Parse, validate against the table and compile the 50,000-rule plan (items = rules).
 void BM_SortPlanCompile50k(benchmark::State& state) {
-  if (Table() == nullptr) {
-    state.SkipWithError("cannot load the division table");
-    return;
-  }
+  if (TableOrSkip(state) == nullptr) return;
   const std::vector<PlanFile>& files = LargePlan();
   size_t rules = 0;
   for (auto _ : state) {
@@ -217,10 +204,7 @@ void BM_DivisionTableLoad(benchmark::State& state) {
   size_t divisions = 0;
   for (auto _ : state) {
     auto table = model::DivisionTable::Load(SORTLINE_DATA_DIR, with_towns);
-    if (!table.ok()) {
-      state.SkipWithError(table.status().ToString().c_str());
-      return;
-    }
+    if (!bench::OkOrSkip(state, table)) return;
     divisions = (*table)->size();
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(divisions));
@@ -228,10 +212,7 @@ void BM_DivisionTableLoad(benchmark::State& state) {
 BENCHMARK(BM_DivisionTableLoad)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 void BM_OrderGenerate(benchmark::State& state) {
-  if (Table() == nullptr) {
-    state.SkipWithError("cannot load the division table");
-    return;
-  }
+  if (TableOrSkip(state) == nullptr) return;
   model::OrderGenerator generator(*Table(), model::GeneratorOptions{});
   uint64_t i = 0;
   for (auto _ : state) {
