@@ -102,17 +102,6 @@ struct IntakeMetrics {
   metrics::Gauge& workers;
 };
 
-// The channel options that count and log refused handshakes on `channel`.
-transport::ChannelOptions Secured(const IntakeOptions& options, const std::string& peer_role,
-                                  const std::string& channel, metrics::Registry& registry) {
-  transport::ChannelOptions channel_options;
-  channel_options.security = options.security.get();
-  channel_options.peer_role = peer_role;
-  channel_options.log = options.log;
-  CountRefusedHandshakes(channel_options, registry, channel);
-  return channel_options;
-}
-
 class IntakeImpl final : public Intake {
  public:
   IntakeImpl(const model::DivisionTable& divisions, IntakeOptions options, Clock& clock,
@@ -126,12 +115,14 @@ class IntakeImpl final : public Intake {
 
   // Binds the channels and starts the metrics server. Part of Open.
   Status Start(transport::Context& context) {
-    SORTLINE_ASSIGN_OR_RETURN(submit_, transport::ServerChannel::Bind(
-                                           context, options_.submit_endpoint,
-                                           Secured(options_, "submitter", "submit", *registry_)));
+    const transport::ChannelOptions submit_options = ObservedChannelOptions(
+        options_.security.get(), options_.log, "submitter", *registry_, "submit");
+    const transport::ChannelOptions work_options =
+        ObservedChannelOptions(options_.security.get(), options_.log, "worker", *registry_, "work");
     SORTLINE_ASSIGN_OR_RETURN(
-        work_, transport::ServerChannel::Bind(context, options_.work_endpoint,
-                                              Secured(options_, "worker", "work", *registry_)));
+        submit_, transport::ServerChannel::Bind(context, options_.submit_endpoint, submit_options));
+    SORTLINE_ASSIGN_OR_RETURN(
+        work_, transport::ServerChannel::Bind(context, options_.work_endpoint, work_options));
     SORTLINE_ASSIGN_OR_RETURN(http_,
                               StartMetrics(
                                   options_.metrics_host, options_.metrics_port, *registry_,

@@ -16,6 +16,18 @@ void CountRefusedHandshakes(transport::ChannelOptions& options, metrics::Registr
   };
 }
 
+transport::ChannelOptions ObservedChannelOptions(const transport::Security* security,
+                                                 const LogSink& log, const std::string& peer_role,
+                                                 metrics::Registry& registry,
+                                                 const std::string& channel) {
+  transport::ChannelOptions options;
+  options.security = security;
+  options.peer_role = peer_role;
+  options.log = log;
+  CountRefusedHandshakes(options, registry, channel);
+  return options;
+}
+
 Result<std::unique_ptr<metrics::HttpServer>> StartMetrics(const std::string& host, int port,
                                                           const metrics::Registry& registry,
                                                           std::function<std::string()> liveness,

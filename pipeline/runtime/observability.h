@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "pipeline/base/log.h"
 #include "pipeline/base/result.h"
 #include "pipeline/metrics/http_server.h"
 #include "pipeline/metrics/metrics.h"
@@ -23,6 +24,15 @@ namespace sortline::runtime {
 // outlive the channel.
 void CountRefusedHandshakes(transport::ChannelOptions& options, metrics::Registry& registry,
                             const std::string& channel);
+
+// The options of a daemon's channel `channel` to or from peers of role `peer_role`:
+// CURVE with `security` (null or disabled: plaintext), refused handshakes logged to `log`
+// and counted in `registry` (CountRefusedHandshakes). `security` and `registry` must
+// outlive the channel.
+transport::ChannelOptions ObservedChannelOptions(const transport::Security* security,
+                                                 const LogSink& log, const std::string& peer_role,
+                                                 metrics::Registry& registry,
+                                                 const std::string& channel);
 
 // Serves `registry` with the /healthz and /readyz probes (checks as in
 // metrics::HttpServerOptions) on `host`:`port`; null when `port` is -1 (none). The

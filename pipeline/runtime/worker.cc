@@ -133,14 +133,10 @@ class WorkerImpl final : public Worker {
 
   // Connects to every intake and the dock and starts the metrics server. Part of Open.
   Status Start(transport::Context& context, const std::vector<std::string>& intakes) {
-    transport::ChannelOptions intake_options;
-    intake_options.security = options_.security.get();
-    intake_options.peer_role = "intake";
-    intake_options.log = options_.log;
-    CountRefusedHandshakes(intake_options, *registry_, "intake");
-    transport::ChannelOptions dock_options = intake_options;
-    dock_options.peer_role = "dock";
-    CountRefusedHandshakes(dock_options, *registry_, "dock");
+    const transport::ChannelOptions intake_options = ObservedChannelOptions(
+        options_.security.get(), options_.log, "intake", *registry_, "intake");
+    const transport::ChannelOptions dock_options =
+        ObservedChannelOptions(options_.security.get(), options_.log, "dock", *registry_, "dock");
     for (const std::string& endpoint : intakes) {
       SORTLINE_ASSIGN_OR_RETURN(
           std::unique_ptr<transport::ClientChannel> channel,
