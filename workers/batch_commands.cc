@@ -147,10 +147,10 @@ int Run(const RunOptions& options) {
 }
 
 int Submit(const SubmitCliOptions& options) {
-  Result<transport::Security> security = LoadSecurity(options.security);
+  Result<std::shared_ptr<const transport::Security>> security = LoadSecurity(options.security);
   if (!security.ok()) return Fatal(kProgram, security.status());
   runtime::SubmitOptions submit = options.submit;
-  submit.security = std::make_shared<const transport::Security>(std::move(security).value());
+  submit.security = *security;
   Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
   if (!context.ok()) return Fatal(kProgram, context.status());
   runtime::Progress progress(ProgressOnStderr());

@@ -26,6 +26,33 @@ Result<std::shared_ptr<const sort::SortPlan>> LoadPlan(const std::string& path,
   return std::shared_ptr<const sort::SortPlan>(std::move(plan).value());
 }
 
+void AddPlanFlags(CLI::App& app, const std::string& plan_help, PlanFlags& flags) {
+  app.add_option("--plan", flags.path, plan_help)->capture_default_str();
+  app.add_option("--plan-poll-ms", flags.poll_ms,
+                 "How often to check the plan files for changes; 0: only on SIGHUP")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3'600'000));
+}
+
+namespace {
+
+sort::ReloaderOptions ReloadEvery(int poll_ms, LogSink log) {
+  sort::ReloaderOptions options;
+  options.poll_interval = std::chrono::milliseconds(poll_ms);
+  options.log = std::move(log);
+  return options;
+}
+
+}  // namespace
+
+PlanReloading::PlanReloading(const PlanFlags& flags, const model::DivisionTable* divisions,
+                             sort::PlanHolder& holder, LogSink log)
+    : reloader_({flags.path}, divisions, holder, ReloadEvery(flags.poll_ms, log)),
+      on_hangup_(ReloadOnSignal([this, log] {
+        if (log) log(LogLevel::kInfo, "plan", "SIGHUP: reloading the sort plan");
+        (void)reloader_.Reload();
+      })) {}
+
 void AddSecurityFlags(CLI::App& app, SecurityFlags& flags) {
   CLI::Option* key = app.add_option(
       "--curve-key", flags.key_file,
@@ -56,14 +83,16 @@ void AddRetentionFlags(CLI::App& app, const std::string& what, int64_t& retentio
       ->check(CLI::Range(0.1, 1e7));
 }
 
-Result<transport::Security> LoadSecurity(const SecurityFlags& flags) {
-  if (flags.key_file.empty() && flags.keys_table.empty()) return transport::Security{};
+Result<std::shared_ptr<const transport::Security>> LoadSecurity(const SecurityFlags& flags) {
+  if (flags.key_file.empty() && flags.keys_table.empty()) {
+    return std::make_shared<const transport::Security>();
+  }
   if (flags.key_file.empty() || flags.keys_table.empty()) {
     return InvalidArgument("--curve-key and --curve-keys go together");
   }
   Result<transport::Security> security = transport::LoadSecurity(flags.key_file, flags.keys_table);
   if (!security.ok()) return security.status().WithContext("CURVE security");
-  return security;
+  return std::make_shared<const transport::Security>(std::move(security).value());
 }
 
 void AddCheckFlags(CLI::App& app, bool& check) {

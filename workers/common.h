@@ -15,6 +15,7 @@
 #include "pipeline/base/result.h"
 #include "pipeline/model/divisions.h"
 #include "pipeline/model/orders.h"
+#include "pipeline/sort/plan_holder.h"
 #include "pipeline/sort/sort_plan.h"
 #include "pipeline/transport/security.h"
 
@@ -37,6 +38,29 @@ Result<std::unique_ptr<model::DivisionTable>> LoadDivisions(const std::string& d
 Result<std::shared_ptr<const sort::SortPlan>> LoadPlan(const std::string& path,
                                                        const model::DivisionTable& divisions);
 
+// --plan PATH and --plan-poll-ms of a daemon that serves a sort plan and reloads it.
+struct PlanFlags {
+  std::string path = kDefaultPlan;
+  int poll_ms = 500;
+};
+// Adds both flags to `app`; `plan_help` describes --plan. `flags` must outlive parsing.
+void AddPlanFlags(CLI::App& app, const std::string& plan_help, PlanFlags& flags);
+
+// Reloads the plan `holder` serves from the --plan files on SIGHUP and, checking every
+// --plan-poll-ms, when they change; until destroyed. `divisions` (null: the rules'
+// division prefixes are not checked) and `holder` must outlive it. Thread-safety: it
+// reloads on threads of its own; construct and destroy it on one thread.
+// REQUIRES: BlockReloadSignal() was called.
+class PlanReloading {
+ public:
+  PlanReloading(const PlanFlags& flags, const model::DivisionTable* divisions,
+                sort::PlanHolder& holder, LogSink log);
+
+ private:
+  sort::PlanReloader reloader_;
+  std::jthread on_hangup_;  // declared after reloader_: stops before it goes
+};
+
 // --curve-key FILE (this process's key pair, from `sortline keys gen`) and --curve-keys
 // FILE (the keys table: role,name,public_key). Both or neither; neither is plaintext.
 struct SecurityFlags {
@@ -45,9 +69,10 @@ struct SecurityFlags {
 };
 // Adds both flags to `app`, each requiring the other. `flags` must outlive parsing.
 void AddSecurityFlags(CLI::App& app, SecurityFlags& flags);
-// The Security the flags name: disabled when neither is given; kInvalidArgument when only
-// one is; the errors of transport::LoadSecurity otherwise.
-Result<transport::Security> LoadSecurity(const SecurityFlags& flags);
+// The Security the flags name, shared as the services' options hold it: disabled when
+// neither is given; kInvalidArgument when only one is; the errors of
+// transport::LoadSecurity otherwise.
+Result<std::shared_ptr<const transport::Security>> LoadSecurity(const SecurityFlags& flags);
 
 // --check-flags: the command line is parsed and checked, then the program exits 0
 // without opening or starting anything (deploy/k8s's test checks every container's
@@ -106,6 +131,18 @@ void AddDaemonFlags(CLI::App& app, DaemonFlags& flags);
 
 // Prints "<program>: <status>" on stderr and returns kExitError.
 int Fatal(const std::string& program, const Status& status);
+
+// Runs the service `opened` holds (runtime::Intake, Worker or Dock) until SIGINT or
+// SIGTERM asks it to stop. Returns kExitOk, or Fatal's kExitError when it could not be
+// opened or its Run failed. REQUIRES: BlockStopSignals() was called.
+template <typename Service>
+int Serve(const std::string& program, Result<std::unique_ptr<Service>> opened) {
+  if (!opened.ok()) return Fatal(program, opened.status());
+  Service* service = opened->get();
+  StopOnSignals([service] { service->RequestStop(); });
+  Status run = service->Run();
+  return run.ok() ? kExitOk : Fatal(program, run);
+}
 
 }  // namespace sortline::cli
 

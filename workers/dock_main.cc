@@ -44,8 +44,7 @@ int main(int argc, char** argv) {
   options.telegram_port = 5563;
   options.metrics_port = 9464;
   options.retention.enabled = true;
-  std::string plan_path = cli::kDefaultPlan;
-  int plan_poll_ms = 500;
+  cli::PlanFlags plan_flags;
   std::string byte_order = "big";
   bool fast = false;
   bool keep_events = false;
@@ -57,14 +56,10 @@ int main(int argc, char** argv) {
       "commit), answers the conveyor's \"which chute?\" from memory (ZeroMQ and TCP "
       "telegrams) with the chutes and doors of the sort plan, follows chutes, loads trucks "
       "and writes their manifests."};
-  app.add_option("--plan", plan_path,
-                 "Sort plan directory (the workers' plan: its chutes and doors tables); reloaded "
-                 "on SIGHUP and when it changes")
-      ->capture_default_str();
-  app.add_option("--plan-poll-ms", plan_poll_ms,
-                 "How often to check the plan files for changes; 0: only on SIGHUP")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3'600'000));
+  cli::AddPlanFlags(app,
+                    "Sort plan directory (the workers' plan: its chutes and doors tables); "
+                    "reloaded on SIGHUP and when it changes",
+                    plan_flags);
   app.add_option("--records", options.records_endpoint, "Records channel (ROUTER) to bind")
       ->capture_default_str();
   app.add_option("--conveyor", options.conveyor_endpoint, "Conveyor channel (ROUTER) to bind")
@@ -129,9 +124,10 @@ int main(int argc, char** argv) {
   }
   options.retention.enabled = !keep_events;
   if (export_since_s >= 0) return ExportEvents(options, export_since_s, export_until_s);
-  Result<transport::Security> security = cli::LoadSecurity(daemon_flags.security);
+  Result<std::shared_ptr<const transport::Security>> security =
+      cli::LoadSecurity(daemon_flags.security);
   if (!security.ok()) return cli::Fatal(program, security.status());
-  options.security = std::make_shared<const transport::Security>(std::move(security).value());
+  options.security = *security;
   Result<cli::Probe> probe = cli::KillAtProbe(fault_kill_at, {"before-commit", "after-commit"});
   if (!probe.ok()) return cli::Fatal(program, probe.status());
   options.probe = std::move(probe).value();
@@ -143,23 +139,13 @@ int main(int argc, char** argv) {
 
   // The dock reads the plan's tables; the rules' division prefixes are the workers' to
   // check (`sortline plan check` does both).
-  Result<std::unique_ptr<sort::SortPlan>> plan = sort::SortPlan::Load(plan_path, nullptr);
-  if (!plan.ok()) return cli::Fatal(program, plan.status().WithContext("sort plan " + plan_path));
+  Result<std::unique_ptr<sort::SortPlan>> plan = sort::SortPlan::Load(plan_flags.path, nullptr);
+  if (!plan.ok()) {
+    return cli::Fatal(program, plan.status().WithContext("sort plan " + plan_flags.path));
+  }
   options.plans = std::make_shared<sort::PlanHolder>(std::move(plan).value());
-  sort::ReloaderOptions reload_options;
-  reload_options.poll_interval = std::chrono::milliseconds(plan_poll_ms);
-  reload_options.log = options.log;
-  sort::PlanReloader reloader({plan_path}, nullptr, *options.plans, reload_options);
-  std::jthread on_hangup = cli::ReloadOnSignal([&reloader, log = options.log] {
-    log(LogLevel::kInfo, "plan", "SIGHUP: reloading the sort plan");
-    (void)reloader.Reload();
-  });
+  cli::PlanReloading reloading(plan_flags, nullptr, *options.plans, options.log);
   Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
   if (!context.ok()) return cli::Fatal(program, context.status());
-  Result<std::unique_ptr<runtime::Dock>> dock = runtime::Dock::Open(**context, options);
-  if (!dock.ok()) return cli::Fatal(program, dock.status());
-  runtime::Dock* service = dock->get();
-  cli::StopOnSignals([service] { service->RequestStop(); });
-  Status run = service->Run();
-  return run.ok() ? cli::kExitOk : cli::Fatal(program, run);
+  return cli::Serve(program, runtime::Dock::Open(**context, options));
 }

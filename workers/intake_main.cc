@@ -55,19 +55,14 @@ int main(int argc, char** argv) {
   options.journal.synchronous_full = !fast;
   options.log = cli::StderrLogger(daemon_flags.log_level);
   runtime::RouteProtobufLogs(options.log);
-  Result<transport::Security> security = cli::LoadSecurity(daemon_flags.security);
+  Result<std::shared_ptr<const transport::Security>> security =
+      cli::LoadSecurity(daemon_flags.security);
   if (!security.ok()) return cli::Fatal(program, security.status());
-  options.security = std::make_shared<const transport::Security>(std::move(security).value());
+  options.security = *security;
 
   Result<std::unique_ptr<model::DivisionTable>> divisions = cli::LoadDivisions(divisions_dir);
   if (!divisions.ok()) return cli::Fatal(program, divisions.status());
   Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
   if (!context.ok()) return cli::Fatal(program, context.status());
-  Result<std::unique_ptr<runtime::Intake>> intake =
-      runtime::Intake::Open(**context, **divisions, options);
-  if (!intake.ok()) return cli::Fatal(program, intake.status());
-  runtime::Intake* service = intake->get();
-  cli::StopOnSignals([service] { service->RequestStop(); });
-  Status run = service->Run();
-  return run.ok() ? cli::kExitOk : cli::Fatal(program, run);
+  return cli::Serve(program, runtime::Intake::Open(**context, **divisions, options));
 }

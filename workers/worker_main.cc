@@ -13,9 +13,8 @@ int main(int argc, char** argv) {
   const std::string program = "sortline-worker";
   runtime::WorkerOptions options;
   std::string divisions_dir = cli::kDefaultDivisions;
-  std::string plan_path = cli::kDefaultPlan;
+  cli::PlanFlags plan_flags;
   bool no_fsync = false;
-  int plan_poll_ms = 500;
   CLI::App app{
       "sortline-worker: asks intake for work against its credit, assigns chutes, "
       "renders each work batch's labels into one durable PDF, sends records to dock and "
@@ -41,13 +40,8 @@ int main(int argc, char** argv) {
                  "Also a ZPL print job per batch file for a printer of this dpi")
       ->check(CLI::IsMember({203, 300}));
   cli::AddRetentionFlags(app, "label files", options.label_retention_ms, options.prune_interval_ms);
-  app.add_option("--plan", plan_path,
-                 "Sort plan directory (or CSV file); reloaded on SIGHUP and when it changes")
-      ->capture_default_str();
-  app.add_option("--plan-poll-ms", plan_poll_ms,
-                 "How often to check the plan files for changes; 0: only on SIGHUP")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 3'600'000));
+  cli::AddPlanFlags(
+      app, "Sort plan directory (or CSV file); reloaded on SIGHUP and when it changes", plan_flags);
   app.add_option("--divisions", divisions_dir, "Division table directory")->capture_default_str();
   app.add_option("--name", options.name, "Peer name (default worker-<pid>-<n>)");
   app.add_option("--credit", options.credit, "Orders asked for at a time")
@@ -69,9 +63,10 @@ int main(int argc, char** argv) {
   options.flow.label_files = label::ParseLabelFiles(label_files).value();
   options.log = cli::StderrLogger(daemon_flags.log_level);
   runtime::RouteProtobufLogs(options.log);
-  Result<transport::Security> security = cli::LoadSecurity(daemon_flags.security);
+  Result<std::shared_ptr<const transport::Security>> security =
+      cli::LoadSecurity(daemon_flags.security);
   if (!security.ok()) return cli::Fatal(program, security.status());
-  options.security = std::make_shared<const transport::Security>(std::move(security).value());
+  options.security = *security;
   Result<cli::Probe> probe = cli::KillAtProbe(
       kill_at, {"before-render", "mid-label-write", "after-labels", "after-dock-ack"});
   if (!probe.ok()) return cli::Fatal(program, probe.status());
@@ -79,24 +74,11 @@ int main(int argc, char** argv) {
 
   Result<std::unique_ptr<model::DivisionTable>> divisions = cli::LoadDivisions(divisions_dir);
   if (!divisions.ok()) return cli::Fatal(program, divisions.status());
-  Result<std::shared_ptr<const sort::SortPlan>> plan = cli::LoadPlan(plan_path, **divisions);
+  Result<std::shared_ptr<const sort::SortPlan>> plan = cli::LoadPlan(plan_flags.path, **divisions);
   if (!plan.ok()) return cli::Fatal(program, plan.status());
   Result<std::unique_ptr<transport::Context>> context = transport::Context::Create();
   if (!context.ok()) return cli::Fatal(program, context.status());
   auto plans = std::make_shared<sort::PlanHolder>(plan.value());
-  sort::ReloaderOptions reload_options;
-  reload_options.poll_interval = std::chrono::milliseconds(plan_poll_ms);
-  reload_options.log = options.log;
-  sort::PlanReloader reloader({plan_path}, divisions->get(), *plans, reload_options);
-  std::jthread on_hangup = cli::ReloadOnSignal([&reloader, log = options.log] {
-    log(LogLevel::kInfo, "plan", "SIGHUP: reloading the sort plan");
-    (void)reloader.Reload();
-  });
-  Result<std::unique_ptr<runtime::Worker>> worker =
-      runtime::Worker::Open(**context, **divisions, plans, options);
-  if (!worker.ok()) return cli::Fatal(program, worker.status());
-  runtime::Worker* service = worker->get();
-  cli::StopOnSignals([service] { service->RequestStop(); });
-  Status run = service->Run();
-  return run.ok() ? cli::kExitOk : cli::Fatal(program, run);
+  cli::PlanReloading reloading(plan_flags, divisions->get(), *plans, options.log);
+  return cli::Serve(program, runtime::Worker::Open(**context, **divisions, plans, options));
 }
