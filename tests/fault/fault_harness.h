@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -101,6 +102,10 @@ class ShmDir {
 // is reported to gtest.
 std::string GenerateKeyPair(const std::string& dir, const std::string& name,
                             const std::string& role);
+// A key pair for each {name, role} of `listed` (GenerateKeyPair into `keys_dir`) and
+// their keys table, written to `table_path`. A failure is reported to gtest.
+void GenerateKeysTable(const std::string& keys_dir, const std::string& table_path,
+                       const std::vector<std::pair<std::string, std::string>>& listed);
 
 // What the ledger check compares against.
 struct Ledger {
