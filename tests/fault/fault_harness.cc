@@ -447,6 +447,13 @@ void FaultTest::AwaitSubmit(milliseconds timeout, const std::string& when) {
   EXPECT_EQ(*submitted, 0) << pipeline_->Logs();
 }
 
+void FaultTest::ExpectNoRecordsStoredFor(milliseconds window, const std::string& fault) {
+  const int64_t before = DockRecordCount(pipeline_->dock_db());
+  std::this_thread::sleep_for(window);
+  EXPECT_EQ(DockRecordCount(pipeline_->dock_db()), before) << "records stored after " << fault;
+  EXPECT_LT(before, static_cast<int64_t>(orders_.ids.size())) << "the run ended before " << fault;
+}
+
 void FaultTest::ExpectBatchCompletes(const std::string& batch_id,
                                      const transport::Security* security) {
   EXPECT_TRUE(

@@ -219,6 +219,9 @@ class FaultTest : public ::testing::Test {
   // failure ("submit did not finish" + `when`) when it still runs, so call it as
   // ASSERT_NO_FATAL_FAILURE(AwaitSubmit(...)).
   void AwaitSubmit(std::chrono::milliseconds timeout, const std::string& when = "");
+  // While `fault` holds ("the disk filled"): expects the dock to store no record for
+  // `window`, and the run not to be over (fewer records stored than orders generated).
+  void ExpectNoRecordsStoredFor(std::chrono::milliseconds window, const std::string& fault);
   // Expects intake to report `batch_id` complete within 120 s.
   void ExpectBatchCompletes(const std::string& batch_id,
                             const transport::Security* security = nullptr);
