@@ -17,6 +17,7 @@
 #include "tests/store/store_testing.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/store_fixture.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store {
@@ -92,17 +93,21 @@ uint32_t Serial(const std::string& tracking) {
   return static_cast<uint32_t>(std::stoul(tracking.substr(2, 8)));
 }
 
-class JournalTest : public ::testing::Test {
+class JournalTest : public sortline::testing::StoreFileTest<Journal, JournalOptions> {
  protected:
-  std::string path() const { return dir_.file("journal.db"); }
+  JournalTest() : StoreFileTest("journal.db") {}
 
-  std::unique_ptr<Journal> Open(const JournalOptions& options = {}) {
-    Result<std::unique_ptr<Journal>> journal = Journal::Open(path(), options);
-    EXPECT_OK(journal);
-    return journal.ok() ? std::move(journal).value() : nullptr;
+  // A journal holding batch "B1" of `n` numbered orders, O0 on, none leased yet; null,
+  // and a failed test, when it does not open or does not take them.
+  std::unique_ptr<Journal> OpenWithBatchOf(int n) {
+    std::unique_ptr<Journal> journal = Open();
+    if (journal == nullptr) return nullptr;
+    Result<v1::SubmitReply> reply = journal->Submit(NumberedBatch("B1", 0, n), {});
+    EXPECT_OK(reply);
+    if (!reply.ok()) return nullptr;
+    EXPECT_EQ(reply->accepted(), static_cast<uint64_t>(n));
+    return journal;
   }
-
-  sortline::testing::TempDir dir_;
 };
 
 TEST_F(JournalTest, SubmitAssignsValidUniqueConsecutiveS10Numbers) {
@@ -412,9 +417,8 @@ TEST_F(JournalTest, LeaseGivesPerishableFirstThenOldest) {
 }
 
 TEST_F(JournalTest, LeaseOfZeroOrdersIsEmpty) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(2);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 2), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch none, journal->Lease("w1", 0, 1'000, kLeaseMs));
   EXPECT_EQ(none.orders_size(), 0);
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch all, journal->Lease("w1", 5, 1'000, kLeaseMs));
@@ -422,9 +426,8 @@ TEST_F(JournalTest, LeaseOfZeroOrdersIsEmpty) {
 }
 
 TEST_F(JournalTest, ExpiredLeaseGoesToAnotherWorkerAndTheLateSuccessCountsOnce) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(1);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 1), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 10, 1'000, 500));
   ASSERT_EQ(a.orders_size(), 1);
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch early, journal->Lease("b", 10, 1'400, 500));
@@ -446,9 +449,8 @@ TEST_F(JournalTest, ExpiredLeaseGoesToAnotherWorkerAndTheLateSuccessCountsOnce) 
 }
 
 TEST_F(JournalTest, OnlyTheLeasesAWorkerNamesAreRenewedAndAnExpiredOneIsNotRevived) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(4);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 4), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch kept, journal->Lease("a", 2, 1'000, 500));
   ASSERT_EQ(kept.orders_size(), 2);
   // A second lease of a's that a never names (lost in flight, or held by a killed
@@ -478,9 +480,8 @@ TEST_F(JournalTest, OnlyTheLeasesAWorkerNamesAreRenewedAndAnExpiredOneIsNotReviv
 }
 
 TEST_F(JournalTest, AnExpiredLeaseIsLeasedAgainWholeBeforePendingOrdersIssue10) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(10);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 10), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 4, 1'000, 500));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a2, journal->Lease("a", 3, 1'000, 500));
   ASSERT_EQ(a.orders_size(), 4);
@@ -502,9 +503,8 @@ TEST_F(JournalTest, AnExpiredLeaseIsLeasedAgainWholeBeforePendingOrdersIssue10) 
 }
 
 TEST_F(JournalTest, LateFailureOfAnExpiredLeaseDoesNotOverrideTheNewLease) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(1);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 1), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 10, 1'000, 500));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 2'000, 500));
   ASSERT_EQ(b.orders_size(), 1);
@@ -590,9 +590,8 @@ TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
 }
 
 TEST_F(JournalTest, CompleteIsIdempotentAndIgnoresUnknownOrders) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(3);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 3), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   v1::WorkDone done = Done(
       work.lease_id(),
@@ -613,9 +612,8 @@ TEST_F(JournalTest, CompleteIsIdempotentAndIgnoresUnknownOrders) {
 }
 
 TEST_F(JournalTest, ResultWithoutOutcomeIsInvalidAndRecordsNothing) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(2);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 2), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   Status status = journal->Complete(
       Done(work.lease_id(), {{"O0", v1::OUTCOME_SORTED}, {"O1", v1::OUTCOME_UNSPECIFIED}}));
