@@ -101,7 +101,7 @@ class RuntimeFixture : public ::testing::Test {
 
   // The services in this process over the orders file `orders_path`, writing into
   // <dir>/out; `progress` draws nothing unless the caller gives one that does.
-  Result<v1::RunSummary> RunOrders(const std::string& orders_path, EmbeddedOptions options = {},
+  Result<v1::RunSummary> RunOrders(const std::string& orders_path, EmbeddedOptions options,
                                    Progress* progress = nullptr) {
     options.orders_path = orders_path;
     options.out_dir = dir_.file("out");
@@ -112,11 +112,16 @@ class RuntimeFixture : public ::testing::Test {
   // Intake bound to `submit_endpoint` and `work_endpoint`, its journal <dir>/intake.db;
   // null, and a failed test, when it does not open.
   std::unique_ptr<Intake> OpenIntake(const std::string& submit_endpoint,
-                                     const std::string& work_endpoint, IntakeOptions options = {}) {
+                                     const std::string& work_endpoint, IntakeOptions options) {
     options.submit_endpoint = submit_endpoint;
     options.work_endpoint = work_endpoint;
     options.journal_path = dir_.file("intake.db");
     return OkOrNull(Intake::Open(*context_, *divisions_, options));
+  }
+  std::unique_ptr<Intake> OpenIntake(const std::string& submit_endpoint,
+                                     const std::string& work_endpoint) {
+    const IntakeOptions defaults;  // named: GCC 12 -O2 misjudges a {} temporary here
+    return OpenIntake(submit_endpoint, work_endpoint, defaults);
   }
 
   // The dock bound to `records_endpoint` and `conveyor_endpoint`, its store <dir>/dock.db
@@ -135,7 +140,7 @@ class RuntimeFixture : public ::testing::Test {
   // `dock_endpoint`, its labels in <dir>/labels unless `options` names another directory;
   // null, and a failed test, when it does not open.
   std::unique_ptr<Worker> OpenWorker(const std::string& name, const std::string& intake_endpoint,
-                                     const std::string& dock_endpoint, WorkerOptions options = {}) {
+                                     const std::string& dock_endpoint, WorkerOptions options) {
     options.name = name;
     options.intake_endpoint = intake_endpoint;
     options.dock_endpoint = dock_endpoint;
