@@ -197,6 +197,24 @@ TEST_F(LabelStoreTest, AReprintIsTheSameLabelAsItsBatchPageIssue10) {
   EXPECT_EQ(store->Find("../etc/passwd").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(LabelStore, CuttingAPageThatIsNotThereOrFromAFileThatIsNotAPdfSaysWhich) {
+  const RenderedBatch batch = Render(2, 400);
+  ASSERT_OK(ExtractPage(batch.pdf, 2));
+  for (uint32_t page : {0u, 3u}) {
+    EXPECT_THAT(ExtractPage(batch.pdf, page),
+                testing::StatusIs(
+                    StatusCode::kInvalidArgument,
+                    ::testing::HasSubstr("page " + std::to_string(page) + " of a PDF of 2 pages")));
+    EXPECT_THAT(PageContent(batch.pdf, page), testing::StatusIs(StatusCode::kInvalidArgument));
+  }
+  EXPECT_THAT(PageContent("%PDF-1.4 and then nothing", 1),
+              testing::StatusIs(StatusCode::kDataLoss,
+                                ::testing::HasSubstr("reading a page of a batch file")));
+  EXPECT_THAT(ExtractPage(batch.pdf.substr(0, batch.pdf.size() / 3), 1),
+              testing::StatusIs(StatusCode::kDataLoss,
+                                ::testing::HasSubstr("cutting a page out of a batch file")));
+}
+
 TEST_F(LabelStoreTest, TheIndexIsRebuiltFromTheBatchFilesWhenDeletedIssue10) {
   RenderedBatch a = Render(3, 400);
   RenderedBatch b = Render(2, 410);
