@@ -161,7 +161,9 @@ class DockStoreImpl final : public DockStore {
   Result<v1::RecordsStored> StoreInTransaction(const v1::RecordBatch& batch,
                                                std::vector<int>* newly_stored);
   Status PersistInTransaction(const std::vector<v1::DockEvent>& events);
-  Result<std::optional<v1::SortRecord>> FindOne(std::string_view sql, std::string_view key);
+  // The record `sql` finds with ?1 = `key`, if any; an error names `what` and `key`.
+  Result<std::optional<v1::SortRecord>> FindOne(std::string_view sql, std::string_view what,
+                                                std::string_view key);
   Status Scan(std::string_view sql, const std::function<bool(const v1::SortRecord&)>& fn);
   // The first event id at or after `from_id` whose unix_ms is at least `unix_ms` (events
   // are logged in time order), or max id + 1.
@@ -263,31 +265,30 @@ Result<v1::RecordsStored> DockStoreImpl::StoreInTransaction(const v1::RecordBatc
 }
 
 Result<std::optional<v1::SortRecord>> DockStoreImpl::FindOne(std::string_view sql,
+                                                             std::string_view what,
                                                              std::string_view key) {
-  SORTLINE_ASSIGN_OR_RETURN(Statement find, db_->Prepare(sql));
-  find.BindText(1, key);
-  SORTLINE_ASSIGN_OR_RETURN(bool row, find.Step());
-  if (!row) return std::optional<v1::SortRecord>();
-  SORTLINE_ASSIGN_OR_RETURN(v1::SortRecord record, ParseRecord(find.ColumnBlob(0)));
-  return std::optional<v1::SortRecord>(std::move(record));
+  auto find = [&]() -> Result<std::optional<v1::SortRecord>> {
+    SORTLINE_ASSIGN_OR_RETURN(Statement statement, db_->Prepare(sql));
+    statement.BindText(1, key);
+    SORTLINE_ASSIGN_OR_RETURN(bool row, statement.Step());
+    if (!row) return std::optional<v1::SortRecord>();
+    SORTLINE_ASSIGN_OR_RETURN(v1::SortRecord record, ParseRecord(statement.ColumnBlob(0)));
+    return std::optional<v1::SortRecord>(std::move(record));
+  };
+  Result<std::optional<v1::SortRecord>> found = find();
+  if (!found.ok()) {
+    return found.status().WithContext("dock find " + std::string(what) + " \"" + std::string(key) +
+                                      "\"");
+  }
+  return found;
 }
 
 Result<std::optional<v1::SortRecord>> DockStoreImpl::FindByOrderId(std::string_view order_id) {
-  Result<std::optional<v1::SortRecord>> found =
-      FindOne("SELECT record FROM records WHERE order_id = ?1", order_id);
-  if (!found.ok()) {
-    return found.status().WithContext("dock find order \"" + std::string(order_id) + "\"");
-  }
-  return found;
+  return FindOne("SELECT record FROM records WHERE order_id = ?1", "order", order_id);
 }
 
 Result<std::optional<v1::SortRecord>> DockStoreImpl::FindByTracking(std::string_view tracking) {
-  Result<std::optional<v1::SortRecord>> found =
-      FindOne("SELECT record FROM records WHERE tracking = ?1", tracking);
-  if (!found.ok()) {
-    return found.status().WithContext("dock find tracking \"" + std::string(tracking) + "\"");
-  }
-  return found;
+  return FindOne("SELECT record FROM records WHERE tracking = ?1", "tracking", tracking);
 }
 
 Result<uint64_t> DockStoreImpl::Count() {

@@ -17,10 +17,8 @@ using SyncFn = int (*)(int);
 
 SyncFn Next(const char* name) { return reinterpret_cast<SyncFn>(::dlsym(RTLD_NEXT, name)); }
 
-}  // namespace
-
-extern "C" int fsync(int fd) {
-  static const SyncFn next = Next("fsync");
+// EIO while failing, else what the C library's `next` says.
+int SyncOrFail(SyncFn next, int fd) {
   if (Failing()) {
     errno = EIO;
     return -1;
@@ -28,11 +26,14 @@ extern "C" int fsync(int fd) {
   return next(fd);
 }
 
+}  // namespace
+
+extern "C" int fsync(int fd) {
+  static const SyncFn next = Next("fsync");
+  return SyncOrFail(next, fd);
+}
+
 extern "C" int fdatasync(int fd) {
   static const SyncFn next = Next("fdatasync");
-  if (Failing()) {
-    errno = EIO;
-    return -1;
-  }
-  return next(fd);
+  return SyncOrFail(next, fd);
 }

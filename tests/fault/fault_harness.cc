@@ -129,6 +129,16 @@ std::string GenerateKeyPair(const std::string& dir, const std::string& name,
   return out.substr(out.find_last_of('\n') + 1) + "\n";
 }
 
+void GenerateKeysTable(const std::string& keys_dir, const std::string& table_path,
+                       const std::vector<std::pair<std::string, std::string>>& listed) {
+  std::string table = "role,name,public_key\n";
+  for (const auto& [name, role] : listed) table += GenerateKeyPair(keys_dir, name, role);
+  std::ofstream out(table_path);
+  out << table;
+  out.close();
+  EXPECT_TRUE(out.good()) << "cannot write the keys table " << table_path;
+}
+
 std::vector<v1::Order> ReadOrders(const std::string& path) {
   std::vector<v1::Order> orders;
   std::ifstream in(path);
@@ -435,6 +445,13 @@ void FaultTest::AwaitSubmit(milliseconds timeout, const std::string& when) {
       << "submit did not finish" << (when.empty() ? "" : " ") << when << "\n"
       << pipeline_->Logs();
   EXPECT_EQ(*submitted, 0) << pipeline_->Logs();
+}
+
+void FaultTest::ExpectNoRecordsStoredFor(milliseconds window, const std::string& fault) {
+  const int64_t before = DockRecordCount(pipeline_->dock_db());
+  std::this_thread::sleep_for(window);
+  EXPECT_EQ(DockRecordCount(pipeline_->dock_db()), before) << "records stored after " << fault;
+  EXPECT_LT(before, static_cast<int64_t>(orders_.ids.size())) << "the run ended before " << fault;
 }
 
 void FaultTest::ExpectBatchCompletes(const std::string& batch_id,

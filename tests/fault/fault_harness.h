@@ -23,6 +23,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -101,6 +102,10 @@ class ShmDir {
 // is reported to gtest.
 std::string GenerateKeyPair(const std::string& dir, const std::string& name,
                             const std::string& role);
+// A key pair for each {name, role} of `listed` (GenerateKeyPair into `keys_dir`) and
+// their keys table, written to `table_path`. A failure is reported to gtest.
+void GenerateKeysTable(const std::string& keys_dir, const std::string& table_path,
+                       const std::vector<std::pair<std::string, std::string>>& listed);
 
 // What the ledger check compares against.
 struct Ledger {
@@ -214,6 +219,9 @@ class FaultTest : public ::testing::Test {
   // failure ("submit did not finish" + `when`) when it still runs, so call it as
   // ASSERT_NO_FATAL_FAILURE(AwaitSubmit(...)).
   void AwaitSubmit(std::chrono::milliseconds timeout, const std::string& when = "");
+  // While `fault` holds ("the disk filled"): expects the dock to store no record for
+  // `window`, and the run not to be over (fewer records stored than orders generated).
+  void ExpectNoRecordsStoredFor(std::chrono::milliseconds window, const std::string& fault);
   // Expects intake to report `batch_id` complete within 120 s.
   void ExpectBatchCompletes(const std::string& batch_id,
                             const transport::Security* security = nullptr);

@@ -157,17 +157,13 @@ class Processes {
 // intakes (a client trusts one key per server role), the dock, a worker pair per worker
 // host, the shop's submitter pair, and a conveyor (the dock serves that role too).
 std::string MakeKeys(const std::string& dir) {
-  std::string table = "role,name,public_key\n";
-  for (const auto& [name, role] :
-       std::vector<std::pair<std::string, std::string>>{{"intake", "intake"},
-                                                        {"dock", "dock"},
-                                                        {"work-a", "worker"},
-                                                        {"work-b", "worker"},
-                                                        {"shop", "submitter"},
-                                                        {"scanner", "conveyor"}}) {
-    table += testing::GenerateKeyPair(dir + "/keys", name, role);
-  }
-  std::ofstream(dir + "/keys.csv") << table;
+  testing::GenerateKeysTable(dir + "/keys", dir + "/keys.csv",
+                             {{"intake", "intake"},
+                              {"dock", "dock"},
+                              {"work-a", "worker"},
+                              {"work-b", "worker"},
+                              {"shop", "submitter"},
+                              {"scanner", "conveyor"}});
   return dir + "/keys.csv";
 }
 

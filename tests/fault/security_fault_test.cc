@@ -9,7 +9,6 @@
 // stopped handler admits nobody, on real sockets in one process.
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,17 +37,13 @@ class Keys {
  public:
   explicit Keys(const testing::TempDir& dir)
       : dir_(dir.file("keys")), table_(dir.file("keys.csv")) {
-    std::string table = "role,name,public_key\n";
-    for (const auto& [name, role] :
-         std::vector<std::pair<std::string, std::string>>{{"intake", "intake"},
-                                                          {"dock", "dock"},
-                                                          {"w1", "worker"},
-                                                          {"shop", "submitter"},
-                                                          {"scanner", "conveyor"}}) {
-      table += Generate(name, role);
-    }
-    Generate("stranger", "submitter");
-    std::ofstream(table_) << table;
+    testing::GenerateKeysTable(dir_, table_,
+                               {{"intake", "intake"},
+                                {"dock", "dock"},
+                                {"w1", "worker"},
+                                {"shop", "submitter"},
+                                {"scanner", "conveyor"}});
+    testing::GenerateKeyPair(dir_, "stranger", "submitter");
   }
 
   // The daemon flags for `name`'s key pair.
@@ -64,10 +59,6 @@ class Keys {
   }
 
  private:
-  std::string Generate(const std::string& name, const std::string& role) {
-    return testing::GenerateKeyPair(dir_, name, role);
-  }
-
   std::string dir_;
   std::string table_;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -21,6 +22,16 @@
 
 namespace sortline::flow {
 namespace {
+
+// A flow source that hands out `orders` in turn and then ends. `orders` is borrowed and
+// must outlive the run.
+std::function<bool(FlowItem&)> SourceOf(const std::vector<v1::Order>& orders) {
+  return [&orders, next = size_t{0}](FlowItem& item) mutable {
+    if (next == orders.size()) return false;
+    item.order = orders[next++];
+    return true;
+  };
+}
 
 class OrderFlowTest : public ::testing::Test {
  protected:
@@ -58,20 +69,12 @@ class OrderFlowTest : public ::testing::Test {
   std::map<std::string, FlowItem> RunOrders(const std::vector<v1::Order>& orders,
                                             const FlowOptions& options, label::LabelStore* labels,
                                             std::vector<std::string>* emit_order = nullptr) {
-    size_t next = 0;
     std::map<std::string, FlowItem> emitted;
-    Status s = RunOrderFlow(
-        options, Deps(labels),
-        [&](FlowItem& item) {
-          if (next == orders.size()) return false;
-          item.order = orders[next++];
-          return true;
-        },
-        [&](FlowItem&& item) {
-          if (emit_order != nullptr) emit_order->push_back(item.order.order_id());
-          const std::string id = item.order.order_id();
-          EXPECT_TRUE(emitted.emplace(id, std::move(item)).second) << id;
-        });
+    Status s = RunOrderFlow(options, Deps(labels), SourceOf(orders), [&](FlowItem&& item) {
+      if (emit_order != nullptr) emit_order->push_back(item.order.order_id());
+      const std::string id = item.order.order_id();
+      EXPECT_TRUE(emitted.emplace(id, std::move(item)).second) << id;
+    });
     EXPECT_OK(s);
     return emitted;
   }
@@ -292,19 +295,12 @@ TEST_F(OrderFlowTest, AnOrderKeepsThePlanItWasAssignedWith) {
   FlowDeps deps = Deps(nullptr);
   deps.plan = [&] { return calls++ < 5 ? plan_ : second; };
   std::vector<v1::Order> orders = Orders(20);
-  size_t next = 0;
   std::set<std::string> versions;
   FlowOptions options;
   options.render_labels = false;
-  ASSERT_TRUE(RunOrderFlow(
-                  options, deps,
-                  [&](FlowItem& item) {
-                    if (next == orders.size()) return false;
-                    item.order = orders[next++];
-                    return true;
-                  },
-                  [&](FlowItem&& item) { versions.insert(item.record.plan_version()); })
-                  .ok());
+  ASSERT_TRUE(RunOrderFlow(options, deps, SourceOf(orders), [&](FlowItem&& item) {
+                versions.insert(item.record.plan_version());
+              }).ok());
   EXPECT_EQ(versions, (std::set<std::string>{plan_->version(), second->version()}));
 }
 
@@ -312,24 +308,16 @@ TEST_F(OrderFlowTest, AnOrderKeepsThePlanItWasAssignedWith) {
 // with its position and why, and every other item is still emitted.
 TEST_F(OrderFlowTest, AnItemWhoseEmitThrowsIsReportedAndTheOthersStillArriveIssue15) {
   std::vector<v1::Order> orders = Orders(10);
-  size_t next = 0;
   std::vector<std::string> emitted;
   std::vector<std::pair<uint64_t, Status>> lost;
   FlowOptions options;
   options.render_labels = false;
   options.on_lost = [&lost](uint64_t index, const Status& why) { lost.emplace_back(index, why); };
-  Status s = RunOrderFlow(
-      options, Deps(nullptr),
-      [&](FlowItem& item) {
-        if (next == orders.size()) return false;
-        item.order = orders[next++];
-        return true;
-      },
-      [&](FlowItem&& item) {
-        if (item.index == 3) throw std::runtime_error("socket gone");
-        if (item.index == 7) throw 7;
-        emitted.push_back(item.order.order_id());
-      });
+  Status s = RunOrderFlow(options, Deps(nullptr), SourceOf(orders), [&](FlowItem&& item) {
+    if (item.index == 3) throw std::runtime_error("socket gone");
+    if (item.index == 7) throw 7;
+    emitted.push_back(item.order.order_id());
+  });
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(emitted.size(), 8u);
   ASSERT_EQ(lost.size(), 2u);

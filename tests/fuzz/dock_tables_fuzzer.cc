@@ -51,10 +51,7 @@ void CheckError(const sortline::Status& status) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sortline;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  std::vector<sort::PlanFile> files;
-  for (std::string_view part : fuzz::SplitFiles(input, 4)) {
-    files.push_back({"table" + std::to_string(files.size()) + ".csv", std::string(part)});
-  }
+  const std::vector<sort::PlanFile> files = fuzz::SplitPlanFiles(input, "table");
   Result<std::unique_ptr<sort::SortPlan>> plan = sort::SortPlan::Parse(files, nullptr);
   if (!plan.ok()) {
     CheckError(plan.status());

@@ -41,6 +41,14 @@ std::vector<std::string_view> SplitFiles(std::string_view data, size_t max_parts
   return parts;
 }
 
+std::vector<sort::PlanFile> SplitPlanFiles(std::string_view data, std::string_view stem) {
+  std::vector<sort::PlanFile> files;
+  for (std::string_view part : SplitFiles(data, 4)) {
+    files.push_back({std::string(stem) + std::to_string(files.size()) + ".csv", std::string(part)});
+  }
+  return files;
+}
+
 namespace {
 
 void RemoveTempDirectory() {

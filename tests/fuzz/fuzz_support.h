@@ -36,6 +36,8 @@ const sort::SortPlan& ShippedPlan();
 // line); at most `max_parts`, the last taking the rest.
 inline constexpr std::string_view kFileMarker = "\n=====\n";
 std::vector<std::string_view> SplitFiles(std::string_view data, size_t max_parts);
+// SplitFiles(data, 4) as the files of a plan directory, named `stem`0.csv, `stem`1.csv...
+std::vector<sort::PlanFile> SplitPlanFiles(std::string_view data, std::string_view stem);
 
 // A directory of this process under /dev/shm (or $TMPDIR), removed with its contents at
 // exit.

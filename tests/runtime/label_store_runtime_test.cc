@@ -104,7 +104,6 @@ class LabelStoreRuntimeTest : public RuntimeFixture {
  protected:
   // Intake, dock and one worker over inproc://, each on its own thread.
   struct Services {
-    std::unique_ptr<transport::Context> context;
     std::unique_ptr<Intake> intake;
     std::unique_ptr<Dock> dock;
     std::unique_ptr<Worker> worker;
@@ -132,43 +131,28 @@ class LabelStoreRuntimeTest : public RuntimeFixture {
     }
   };
 
+  // Null, and a failed test, when one of them does not open.
   std::unique_ptr<Services> StartServices(IntakeOptions intake_options,
                                           WorkerOptions worker_options, const std::string& tag) {
     auto services = std::make_unique<Services>();
-    services->context = transport::Context::Create().value();
-    intake_options.submit_endpoint = "inproc://submit-" + tag;
-    intake_options.work_endpoint = "inproc://work-" + tag;
-    intake_options.journal_path = dir_.file("intake.db");
-    auto intake = Intake::Open(*services->context, *divisions_, intake_options);
-    EXPECT_OK(intake);
-    services->intake = std::move(intake).value();
-    DockOptions dock_options;
-    dock_options.records_endpoint = "inproc://records-" + tag;
-    dock_options.conveyor_endpoint = "inproc://conveyor-" + tag;
-    dock_options.store_path = dir_.file("dock.db");
-    dock_options.manifest_dir = dir_.file("manifests");
-    auto dock = Dock::Open(*services->context, dock_options);
-    EXPECT_OK(dock);
-    services->dock = std::move(dock).value();
-    worker_options.intake_endpoint = intake_options.work_endpoint;
-    worker_options.dock_endpoint = dock_options.records_endpoint;
-    worker_options.name = "w-" + tag;
-    if (worker_options.label_dir == "labels") worker_options.label_dir = dir_.file("labels");
-    auto worker = Worker::Open(*services->context, *divisions_, plan_, worker_options);
-    EXPECT_OK(worker);
-    services->worker = std::move(worker).value();
+    services->intake = OpenIntake("inproc://submit-" + tag, "inproc://work-" + tag, intake_options);
+    services->dock = OpenDock("inproc://records-" + tag, "inproc://conveyor-" + tag);
+    services->worker =
+        OpenWorker("w-" + tag, "inproc://work-" + tag, "inproc://records-" + tag, worker_options);
+    if (services->intake == nullptr || services->dock == nullptr || services->worker == nullptr) {
+      return nullptr;
+    }
     services->Start();
     return services;
   }
 
-  Result<v1::RunSummary> Submit(Services& services, const std::string& orders,
-                                uint32_t batch_size) {
+  Result<v1::RunSummary> Submit(const std::string& orders, uint32_t batch_size) {
     SubmitOptions options;
     options.intake_endpoint = "inproc://submit-" + submit_tag_;
     options.batch_size = batch_size;
     options.stall_timeout_ms = 60'000;
     Progress progress(ProgressOptions{});
-    return SubmitOrdersFile(*services.context, orders, options, progress);
+    return SubmitOrdersFile(*context_, orders, options, progress);
   }
 
   std::string submit_tag_;
@@ -176,11 +160,8 @@ class LabelStoreRuntimeTest : public RuntimeFixture {
 
 TEST_F(LabelStoreRuntimeTest, EveryRecordOfARunNamesItsOwnPageAndItsReprintIsThatPageIssue10) {
   EmbeddedOptions options;
-  options.orders_path = WriteOrders(700, 21);
-  options.out_dir = dir_.file("out");
   options.batch_size = 300;
-  Progress progress(ProgressOptions{});
-  Result<v1::RunSummary> summary = RunEmbedded(*divisions_, plan_, options, progress);
+  Result<v1::RunSummary> summary = RunOrders(WriteOrders(700, 21), options);
   ASSERT_OK(summary);
   ASSERT_EQ(summary->ok(), 700u);
 
@@ -227,12 +208,9 @@ TEST_F(LabelStoreRuntimeTest, EveryRecordOfARunNamesItsOwnPageAndItsReprintIsTha
 
 TEST_F(LabelStoreRuntimeTest, APerParcelRunWritesOneFilePerParcel) {
   EmbeddedOptions options;
-  options.orders_path = WriteOrders(120, 22);
-  options.out_dir = dir_.file("out");
   options.label_files = label::LabelFiles::kPerParcel;
   options.fsync = true;
-  Progress progress(ProgressOptions{});
-  Result<v1::RunSummary> summary = RunEmbedded(*divisions_, plan_, options, progress);
+  Result<v1::RunSummary> summary = RunOrders(WriteOrders(120, 22), options);
   ASSERT_OK(summary);
   ASSERT_EQ(summary->ok(), 120u);
   for (const v1::SortRecord& record : DockRecords(summary->dock_db_path())) {
@@ -254,9 +232,10 @@ TEST_F(LabelStoreRuntimeTest,
   submit_tag_ = "full";
   const IntakeOptions intake_options;  // named: GCC 12 -O2 misjudges a {} temporary here
   auto services = StartServices(intake_options, worker_options, submit_tag_);
+  ASSERT_NE(services, nullptr);
   const std::string orders = WriteOrders(300, 23);
   Result<v1::RunSummary> summary = Internal("not run");
-  std::thread submitter([&] { summary = Submit(*services, orders, 100); });
+  std::thread submitter([&] { summary = Submit(orders, 100); });
 
   ASSERT_TRUE(WaitFor([&] { return disk.refused() >= 3; }, milliseconds(30'000)))
       << worker_log.All();
@@ -282,6 +261,7 @@ TEST_F(LabelStoreRuntimeTest, AWorkerEndsWithDataLossWhenALabelFlushFailsIssue10
   submit_tag_ = "eio";
   const IntakeOptions intake_options;  // named: GCC 12 -O2 misjudges a {} temporary here
   auto services = StartServices(intake_options, worker_options, submit_tag_);
+  ASSERT_NE(services, nullptr);
   // One batch straight to intake's submit channel; the reply says it is journaled.
   v1::SubmitRequest request;
   request.mutable_batch()->set_batch_id("eio-1");
@@ -289,13 +269,9 @@ TEST_F(LabelStoreRuntimeTest, AWorkerEndsWithDataLossWhenALabelFlushFailsIssue10
   for (std::string line; std::getline(in, line);) {
     *request.mutable_batch()->add_orders() = model::ParseOrderJson(line).value();
   }
-  auto client =
-      transport::ClientChannel::Connect(*services->context, "inproc://submit-" + submit_tag_);
+  auto client = transport::ClientChannel::Connect(*context_, "inproc://submit-" + submit_tag_);
   ASSERT_OK(client);
-  ASSERT_OK((*client)->Send(transport::Encode(request)));
-  auto reply = (*client)->Receive(milliseconds(10'000));
-  ASSERT_TRUE(reply.ok() && reply->has_value());
-  EXPECT_EQ(transport::Decode<v1::SubmitReply>(**reply).value().accepted(), 50u);
+  EXPECT_EQ(AskIntake(**client, request).accepted(), 50u);
 
   ASSERT_TRUE(WaitFor([&] { return services->worker_ended.load(); }, milliseconds(30'000)));
   EXPECT_EQ(services->worker_status.code(), StatusCode::kDataLoss) << services->worker_status;
@@ -315,7 +291,8 @@ TEST_F(LabelStoreRuntimeTest, IntakeAndWorkersPruneWhatIsPastTheRetentionTimeIss
   worker_options.fsync_labels = false;
   submit_tag_ = "prune";
   auto services = StartServices(intake_options, worker_options, submit_tag_);
-  Result<v1::RunSummary> summary = Submit(*services, WriteOrders(400, 25), 100);
+  ASSERT_NE(services, nullptr);
+  Result<v1::RunSummary> summary = Submit(WriteOrders(400, 25), 100);
   ASSERT_OK(summary);
   EXPECT_EQ(summary->ok(), 400u);
   // Once past the retention time, the journal keeps no order rows and labels/ no files;

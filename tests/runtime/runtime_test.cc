@@ -47,11 +47,8 @@ size_t CountLines(const std::string& path) {
 
 TEST_F(RuntimeTest, EmbeddedRunSortsLabelsAndStoresEveryOrderOnce) {
   EmbeddedOptions options;
-  options.orders_path = WriteOrders(600, 5);
-  options.out_dir = dir_.file("out");
   options.batch_size = 128;
-  Progress progress(ProgressOptions{});
-  Result<v1::RunSummary> summary = RunEmbedded(*divisions_, plan_, options, progress);
+  Result<v1::RunSummary> summary = RunOrders(WriteOrders(600, 5), options);
   ASSERT_OK(summary);
   EXPECT_EQ(summary->lines(), 600u);
   EXPECT_EQ(summary->accepted(), 600u);
@@ -86,19 +83,17 @@ TEST_F(RuntimeTest, EmbeddedRunSortsLabelsAndStoresEveryOrderOnce) {
 }
 
 TEST_F(RuntimeTest, RunningTheSameFileAgainDoublesNothing) {
+  const std::string orders = WriteOrders(300, 6);
   EmbeddedOptions options;
-  options.orders_path = WriteOrders(300, 6);
-  options.out_dir = dir_.file("out");
   options.batch_size = 100;
-  Progress progress(ProgressOptions{});
-  Result<v1::RunSummary> first = RunEmbedded(*divisions_, plan_, options, progress);
+  Result<v1::RunSummary> first = RunOrders(orders, options);
   ASSERT_OK(first);
   std::string records_before;
   {
     std::ifstream in(first->records_path());
     records_before.assign(std::istreambuf_iterator<char>(in), {});
   }
-  Result<v1::RunSummary> second = RunEmbedded(*divisions_, plan_, options, progress);
+  Result<v1::RunSummary> second = RunOrders(orders, options);
   ASSERT_OK(second);
   EXPECT_EQ(second->ok(), 300u);
   EXPECT_EQ(second->failed(), 0u);
@@ -109,16 +104,11 @@ TEST_F(RuntimeTest, RunningTheSameFileAgainDoublesNothing) {
 
 TEST_F(RuntimeTest, DockAnswersTheConveyorFromStoredRecords) {
   // Two records stored through the records channel, then scan-time questions.
-  auto context = transport::Context::Create().value();
-  DockOptions options;
-  options.records_endpoint = "inproc://records";
-  options.conveyor_endpoint = "inproc://conveyor";
-  options.store_path = dir_.file("dock.db");
-  auto dock = Dock::Open(*context, options);
-  ASSERT_OK(dock);
-  std::thread runner([&] { EXPECT_TRUE((*dock)->Run().ok()); });
+  std::unique_ptr<Dock> dock = OpenDock("inproc://records", "inproc://conveyor");
+  ASSERT_NE(dock, nullptr);
+  ServiceThread running(*dock);
 
-  auto worker = transport::ClientChannel::Connect(*context, "inproc://records").value();
+  auto worker = transport::ClientChannel::Connect(*context_, "inproc://records").value();
   v1::RecordsMessage records;
   records.mutable_batch()->set_sequence(7);
   for (auto [tracking, chute] : {std::pair{"EA000000014CN", "C051"}, {"EA000000028CN", "C052"}}) {
@@ -136,7 +126,7 @@ TEST_F(RuntimeTest, DockAnswersTheConveyorFromStoredRecords) {
   EXPECT_EQ(stored->stored().sequence(), 7u);
   EXPECT_EQ(stored->stored().stored(), 2u);
 
-  auto scanner = transport::ClientChannel::Connect(*context, "inproc://conveyor").value();
+  auto scanner = transport::ClientChannel::Connect(*context_, "inproc://conveyor").value();
   auto ask = [&](std::vector<std::string> barcodes, uint64_t txn) {
     v1::ConveyorMessage message;
     v1::SortRequest& request = *message.mutable_sort_request();
@@ -157,34 +147,20 @@ TEST_F(RuntimeTest, DockAnswersTheConveyorFromStoredRecords) {
   EXPECT_EQ(ask({"EA000000014CN", "EA000000028CN"}, 4).outcome(), v1::DECISION_MULTI_BARCODE);
   EXPECT_EQ(ask({"EA000000014CN", "EA000000014CN"}, 5).outcome(), v1::DECISION_SORTED)
       << "the same label read twice is one parcel";
-
-  (*dock)->RequestStop();
-  runner.join();
 }
 
 // Issue 15: a full journal refuses a batch with `retry` set, so the submitter sends the
 // same batch again later instead of giving up; intake keeps answering, its /readyz fails
 // while the journal refuses, and a batch it will never take is not marked retry.
 TEST_F(RuntimeTest, IntakeAnswersRetryWhileItsJournalIsFullIssue15) {
-  auto context = transport::Context::Create().value();
   IntakeOptions options;
-  options.submit_endpoint = "tcp://127.0.0.1:0";
-  options.work_endpoint = "tcp://127.0.0.1:0";
-  options.journal_path = dir_.file("intake.db");
   options.journal.synchronous_full = false;
   options.journal.max_bytes = 256 * 1024;
   options.metrics_port = 0;
-  Result<std::unique_ptr<Intake>> intake = Intake::Open(*context, *divisions_, options);
-  ASSERT_OK(intake);
-  std::thread runner([&] { EXPECT_OK((*intake)->Run()); });
-  auto client = transport::ClientChannel::Connect(*context, (*intake)->submit_endpoint()).value();
-  auto call = [&](const v1::SubmitRequest& request) {
-    EXPECT_OK(client->Send(transport::Encode(request)));
-    auto in = client->Receive(milliseconds(10'000));
-    EXPECT_TRUE(in.ok() && in->has_value()) << "intake did not answer";
-    if (!in.ok() || !in->has_value()) return v1::SubmitReply();
-    return transport::Decode<v1::SubmitReply>(**in).value();
-  };
+  std::unique_ptr<Intake> intake = OpenIntake("tcp://127.0.0.1:0", "tcp://127.0.0.1:0", options);
+  ASSERT_NE(intake, nullptr);
+  ServiceThread running(*intake);
+  auto client = transport::ClientChannel::Connect(*context_, intake->submit_endpoint()).value();
 
   int taken = 0;
   v1::SubmitReply refused;
@@ -195,7 +171,7 @@ TEST_F(RuntimeTest, IntakeAnswersRetryWhileItsJournalIsFullIssue15) {
       *request.mutable_batch()->add_orders() =
           testing::SampleOrder("O" + std::to_string(b) + "-" + std::to_string(i));
     }
-    v1::SubmitReply reply = call(request);
+    v1::SubmitReply reply = AskIntake(*client, request);
     if (reply.error().empty()) {
       EXPECT_EQ(reply.accepted(), 100u);
       ++taken;
@@ -207,34 +183,26 @@ TEST_F(RuntimeTest, IntakeAnswersRetryWhileItsJournalIsFullIssue15) {
   EXPECT_GT(taken, 0);
   EXPECT_TRUE(refused.retry()) << refused.ShortDebugString();
   EXPECT_THAT(refused.error(), HasSubstr("full"));
-  EXPECT_THAT(testing::HttpGet((*intake)->metrics_port(), "/readyz"), StartsWith("HTTP/1.1 503"));
-  EXPECT_THAT(testing::HttpGet((*intake)->metrics_port(), "/metrics"),
+  EXPECT_THAT(testing::HttpGet(intake->metrics_port(), "/readyz"), StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(testing::HttpGet(intake->metrics_port(), "/metrics"),
               HasSubstr("\nsortline_intake_batches_refused_total 1\n"));
 
   v1::SubmitRequest progress;
   progress.set_progress_batch_id("B0");
-  EXPECT_EQ(call(progress).progress().total(), 100u) << "intake still answers";
+  EXPECT_EQ(AskIntake(*client, progress).progress().total(), 100u) << "intake still answers";
   v1::SubmitRequest no_id;
   *no_id.mutable_batch()->add_orders() = testing::SampleOrder("never");
-  v1::SubmitReply never = call(no_id);
+  v1::SubmitReply never = AskIntake(*client, no_id);
   EXPECT_FALSE(never.error().empty());
   EXPECT_FALSE(never.retry()) << "a batch without an id is never taken: no point resending it";
-
-  (*intake)->RequestStop();
-  runner.join();
 }
 
 TEST_F(RuntimeTest, IntakeAnswersARepeatedBatchIdentically) {
-  auto context = transport::Context::Create().value();
-  IntakeOptions options;
-  options.submit_endpoint = "inproc://submit";
-  options.work_endpoint = "inproc://work";
-  options.journal_path = dir_.file("intake.db");
-  auto intake = Intake::Open(*context, *divisions_, options);
-  ASSERT_OK(intake);
-  std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
+  std::unique_ptr<Intake> intake = OpenIntake("inproc://submit", "inproc://work");
+  ASSERT_NE(intake, nullptr);
+  ServiceThread running(*intake);
 
-  auto client = transport::ClientChannel::Connect(*context, "inproc://submit").value();
+  auto client = transport::ClientChannel::Connect(*context_, "inproc://submit").value();
   v1::SubmitRequest request;
   v1::OrderBatch* batch = request.mutable_batch();
   batch->set_batch_id("B1");
@@ -243,43 +211,30 @@ TEST_F(RuntimeTest, IntakeAnswersARepeatedBatchIdentically) {
   v1::Order bad = testing::SampleOrder("A3");
   bad.mutable_parcel()->set_weight_g(0);
   *batch->add_orders() = bad;
-  auto call = [&](const v1::SubmitRequest& r) {
-    EXPECT_OK(client->Send(transport::Encode(r)));
-    auto in = client->Receive(milliseconds(5000));
-    EXPECT_TRUE(in.ok() && in->has_value());
-    return transport::Decode<v1::SubmitReply>(**in).value();
-  };
-  v1::SubmitReply first = call(request);
+  v1::SubmitReply first = AskIntake(*client, request);
   EXPECT_TRUE(first.error().empty()) << first.error();
   EXPECT_EQ(first.accepted(), 2u);
   ASSERT_EQ(first.rejected_size(), 1);
   EXPECT_EQ(first.rejected(0).index(), 2u);
-  v1::SubmitReply again = call(request);
+  v1::SubmitReply again = AskIntake(*client, request);
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
 
   v1::SubmitRequest progress;
   progress.set_progress_batch_id("B1");
-  v1::SubmitReply p = call(progress);
+  v1::SubmitReply p = AskIntake(*client, progress);
   EXPECT_EQ(p.progress().total(), 2u);
   EXPECT_FALSE(p.progress().complete()) << "no worker has done anything yet";
 
   v1::SubmitRequest unknown;
   unknown.set_progress_batch_id("nope");
-  EXPECT_FALSE(call(unknown).error().empty());
+  EXPECT_FALSE(AskIntake(*client, unknown).error().empty());
 
   // A peer speaking another schema version is refused, and intake keeps serving.
   v1::SubmitRequest future = request;
   future.set_schema_version(2);
-  EXPECT_OK(client->Send(future.SerializeAsString()));
-  auto in = client->Receive(milliseconds(5000));
-  ASSERT_TRUE(in.ok() && in->has_value());
-  v1::SubmitReply refused;
-  ASSERT_TRUE(refused.ParseFromString(**in));
+  v1::SubmitReply refused = AskIntake(*client, future.SerializeAsString());
   EXPECT_NE(refused.error().find("schema version"), std::string::npos) << refused.error();
-  EXPECT_EQ(call(progress).progress().total(), 2u);
-
-  (*intake)->RequestStop();
-  runner.join();
+  EXPECT_EQ(AskIntake(*client, progress).progress().total(), 2u);
 }
 
 // A worker's side of the work channel, spoken by hand.
@@ -319,31 +274,25 @@ class RawWorker {
 };
 
 TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
-  auto context = transport::Context::Create().value();
   IntakeOptions options;
-  options.submit_endpoint = "inproc://submit";
-  options.work_endpoint = "inproc://work";
-  options.journal_path = dir_.file("intake.db");
   options.lease_ms = 600;
-  auto intake = Intake::Open(*context, *divisions_, options);
-  ASSERT_OK(intake);
-  std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
+  std::unique_ptr<Intake> intake = OpenIntake("inproc://submit", "inproc://work", options);
+  ASSERT_NE(intake, nullptr);
+  ServiceThread running(*intake);
 
   // A worker intake has never heard of is asked for its credit.
-  RawWorker a(*context, "inproc://work", "a");
+  RawWorker a(*context_, "inproc://work", "a");
   a.Beat();
   std::optional<v1::WorkMessage> hello = a.Next(v1::WorkMessage::kHeartbeat, milliseconds(5000));
   ASSERT_TRUE(hello.has_value());
   EXPECT_TRUE(hello->heartbeat().reannounce());
 
-  auto submitter = transport::ClientChannel::Connect(*context, "inproc://submit").value();
+  auto submitter = transport::ClientChannel::Connect(*context_, "inproc://submit").value();
   v1::SubmitRequest request;
   request.mutable_batch()->set_batch_id("B1");
   *request.mutable_batch()->add_orders() = testing::SampleOrder("L1");
   *request.mutable_batch()->add_orders() = testing::SampleOrder("L2");
-  ASSERT_OK(submitter->Send(transport::Encode(request)));
-  auto ack = submitter->Receive(milliseconds(5000));
-  ASSERT_TRUE(ack.ok() && ack->has_value());
+  ASSERT_EQ(AskIntake(*submitter, request).accepted(), 2u);
 
   a.Ready(10);
   std::optional<v1::WorkMessage> work = a.Next(v1::WorkMessage::kWork, milliseconds(5000));
@@ -355,7 +304,7 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
   EXPECT_FALSE(known->heartbeat().reannounce()) << "a announced its credit";
 
   // While a keeps beating, for three lease periods, b gets none of its work.
-  RawWorker b(*context, "inproc://work", "b");
+  RawWorker b(*context_, "inproc://work", "b");
   b.Ready(10);
   auto until = std::chrono::steady_clock::now() + milliseconds(3 * options.lease_ms);
   while (std::chrono::steady_clock::now() < until) {
@@ -378,7 +327,7 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
 
   // A worker whose first word to this intake is a result (it finished work during an
   // intake restart) is still asked for its credit.
-  RawWorker c(*context, "inproc://work", "c");
+  RawWorker c(*context_, "inproc://work", "c");
   v1::WorkMessage done;
   done.mutable_done()->set_lease_id(work->work().lease_id());
   c.Send(done);
@@ -386,36 +335,20 @@ TEST_F(RuntimeTest, HeartbeatsKeepAWorkersLeaseAndSilencePassesItOnIssue5) {
   std::optional<v1::WorkMessage> ask = c.Next(v1::WorkMessage::kHeartbeat, milliseconds(5000));
   ASSERT_TRUE(ask.has_value());
   EXPECT_TRUE(ask->heartbeat().reannounce());
-
-  (*intake)->RequestStop();
-  runner.join();
-}
-
-// A worker "w1" whose intake and dock the test plays itself on these endpoints.
-WorkerOptions HandPlayedWorker(const std::string& intake, const std::string& dock,
-                               const std::string& label_dir) {
-  WorkerOptions options;
-  options.intake_endpoint = intake;
-  options.dock_endpoint = dock;
-  options.name = "w1";
-  options.label_dir = label_dir;
-  options.fsync_labels = false;
-  return options;
 }
 
 TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease) {
   // intake and dock played by hand. The dock first answers with the acknowledgement a
   // killed predecessor of the same name would have got (sequence 1, the old start of
   // every worker); the worker must not report its lease done on it.
-  auto context = transport::Context::Create().value();
-  auto intake = transport::ServerChannel::Bind(*context, "inproc://work").value();
-  auto dock = transport::ServerChannel::Bind(*context, "inproc://records").value();
-  WorkerOptions options =
-      HandPlayedWorker("inproc://work", "inproc://records", dir_.file("labels"));
+  auto intake = transport::ServerChannel::Bind(*context_, "inproc://work").value();
+  auto dock = transport::ServerChannel::Bind(*context_, "inproc://records").value();
+  WorkerOptions options;
+  options.fsync_labels = false;
   options.dock_ack_timeout_ms = 60'000;  // no resend within the test
-  auto worker = Worker::Open(*context, *divisions_, plan_, options);
-  ASSERT_OK(worker);
-  std::thread runner([&] { EXPECT_TRUE((*worker)->Run().ok()); });
+  std::unique_ptr<Worker> worker = OpenWorker("w1", "inproc://work", "inproc://records", options);
+  ASSERT_NE(worker, nullptr);
+  ServiceThread running(*worker);
 
   auto next_work_message = [&](v1::WorkMessage::KindCase kind, milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -455,26 +388,23 @@ TEST_F(RuntimeTest, AnAcknowledgementOfAnotherBatchDoesNotCompleteAWorkersLease)
       next_work_message(v1::WorkMessage::kDone, milliseconds(5000));
   ASSERT_TRUE(done.has_value());
   EXPECT_EQ(done->done().lease_id(), 7u);
-
-  (*worker)->RequestStop();
-  runner.join();
 }
 
 // Issue 15: the worker paced its heartbeats on the wall clock, so an NTP step back
 // silenced it (its lease expired at intake) and a step forward sent one at once. Paced
 // on the steady clock, a heartbeat goes exactly when heartbeat_ms of steady time passed.
 TEST_F(RuntimeTest, AWallClockStepNeitherSkipsNorBunchesHeartbeatsIssue15) {
-  auto context = transport::Context::Create().value();
-  auto intake = transport::ServerChannel::Bind(*context, "inproc://beats-work").value();
-  auto dock = transport::ServerChannel::Bind(*context, "inproc://beats-records").value();
+  auto intake = transport::ServerChannel::Bind(*context_, "inproc://beats-work").value();
+  auto dock = transport::ServerChannel::Bind(*context_, "inproc://beats-records").value();
   testing::FakeClock clock;
-  WorkerOptions options =
-      HandPlayedWorker("inproc://beats-work", "inproc://beats-records", dir_.file("labels"));
+  WorkerOptions options;
+  options.fsync_labels = false;
   options.heartbeat_ms = 1000;
   options.clock = &clock;
-  auto worker = Worker::Open(*context, *divisions_, plan_, options);
-  ASSERT_TRUE(worker.ok()) << worker.status();
-  std::thread runner([&] { EXPECT_TRUE((*worker)->Run().ok()); });
+  std::unique_ptr<Worker> worker =
+      OpenWorker("w1", "inproc://beats-work", "inproc://beats-records", options);
+  ASSERT_NE(worker, nullptr);
+  ServiceThread running(*worker);
 
   // Messages of `kind` intake receives in `window` of real time (the worker's loop turns
   // every 200 ms, looking whether a heartbeat is due).
@@ -501,9 +431,6 @@ TEST_F(RuntimeTest, AWallClockStepNeitherSkipsNorBunchesHeartbeatsIssue15) {
   EXPECT_EQ(count(kHeartbeat, milliseconds(600)), 0);
   clock.Advance(milliseconds(1));
   EXPECT_EQ(count(kHeartbeat, milliseconds(600)), 1);
-
-  (*worker)->RequestStop();
-  runner.join();
 }
 
 TEST(Progress, ShowsDoneTotalRateAndTimeLeft) {

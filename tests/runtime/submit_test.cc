@@ -48,11 +48,9 @@ class SubmitTest : public RuntimeFixture {
     progress_options.out = out;
     progress_options.interval = std::chrono::milliseconds(0);  // every update is a line
     Progress progress(progress_options);
-    options.orders_path = path;
-    options.out_dir = dir_.file("out");
     options.workers = 1;
     options.batch_size = batch_size;
-    Result<v1::RunSummary> summary = RunEmbedded(*divisions_, plan_, options, progress);
+    Result<v1::RunSummary> summary = RunOrders(path, options, &progress);
     std::fclose(out);
     progress_text_.assign(buffer, size);
     std::free(buffer);
@@ -154,46 +152,36 @@ TEST_F(SubmitTest, LimitsComeFromTheOptionsIssue13) {
 }
 
 TEST_F(SubmitTest, IntakeAnswersHostileSubmitMessagesAndKeepsServingIssue13) {
-  auto context = transport::Context::Create().value();
   IntakeOptions options;
-  options.submit_endpoint = "inproc://hostile-submit";
-  options.work_endpoint = "inproc://hostile-work";
-  options.journal_path = dir_.file("intake.db");
   std::vector<std::string> logged;
   options.log = [&logged](LogLevel, std::string_view, std::string_view message) {
     logged.emplace_back(message);
   };
-  auto intake = Intake::Open(*context, *divisions_, options);
-  ASSERT_OK(intake);
-  std::thread runner([&] { EXPECT_TRUE((*intake)->Run().ok()); });
-  auto client = transport::ClientChannel::Connect(*context, "inproc://hostile-submit").value();
-  auto call = [&](const std::string& payload) {
-    EXPECT_OK(client->Send(payload));
-    auto in = client->Receive(std::chrono::milliseconds(5000));
-    EXPECT_TRUE(in.ok() && in->has_value());
-    v1::SubmitReply reply;
-    EXPECT_TRUE(in.ok() && in->has_value() && reply.ParseFromString(**in));
-    return reply;
-  };
+  std::unique_ptr<Intake> intake =
+      OpenIntake("inproc://hostile-submit", "inproc://hostile-work", options);
+  ASSERT_NE(intake, nullptr);
+  ServiceThread running(*intake);
+  auto client = transport::ClientChannel::Connect(*context_, "inproc://hostile-submit").value();
   // Not protobuf, an order id that is not UTF-8, nothing asked, no batch id.
-  EXPECT_NE(call("\xff\xff\xff garbage").error().find("malformed SubmitRequest"),
+  EXPECT_NE(AskIntake(*client, "\xff\xff\xff garbage").error().find("malformed SubmitRequest"),
             std::string::npos);
   v1::SubmitRequest request;
   request.mutable_batch()->set_batch_id("H1");
   *request.mutable_batch()->add_orders() = testing::SampleOrder("ok");
   std::string not_utf8 = transport::Encode(request);
   not_utf8.replace(not_utf8.find("ok"), 2, "\xC0\xAF");
-  EXPECT_NE(call(not_utf8).error().find("malformed SubmitRequest"), std::string::npos);
-  EXPECT_EQ(call(transport::Encode(v1::SubmitRequest())).error(), "empty submit request");
+  EXPECT_NE(AskIntake(*client, not_utf8).error().find("malformed SubmitRequest"),
+            std::string::npos);
+  EXPECT_EQ(AskIntake(*client, v1::SubmitRequest()).error(), "empty submit request");
   v1::SubmitRequest no_id = request;
   no_id.mutable_batch()->clear_batch_id();
-  EXPECT_EQ(call(transport::Encode(no_id)).error(), "batch id is empty");
+  EXPECT_EQ(AskIntake(*client, no_id).error(), "batch id is empty");
   // Impossible, hostile and good orders in one batch: each answered by its index.
   v1::Order heavy = testing::SampleOrder("HEAVY");
   heavy.mutable_parcel()->set_weight_g(2'147'483'647);
   *request.mutable_batch()->add_orders() = heavy;
   *request.mutable_batch()->add_orders() = testing::SampleOrder(std::string("NUL\0", 4));
-  v1::SubmitReply reply = call(transport::Encode(request));
+  v1::SubmitReply reply = AskIntake(*client, request);
   EXPECT_TRUE(reply.error().empty()) << reply.error();
   EXPECT_EQ(reply.accepted(), 1u);
   ASSERT_EQ(reply.rejected_size(), 2);
@@ -203,8 +191,6 @@ TEST_F(SubmitTest, IntakeAnswersHostileSubmitMessagesAndKeepsServingIssue13) {
   EXPECT_EQ(reply.rejected(1).index(), 2u);
   EXPECT_NE(reply.rejected(1).reason().find("\"NUL\\0\""), std::string::npos)
       << reply.rejected(1).reason();
-  (*intake)->RequestStop();
-  runner.join();
 }
 
 TEST(FormatSummary, EchoesWhatCameFromOutsideIssue13) {

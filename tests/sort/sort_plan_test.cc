@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <new>
+#include <ostream>
 #include <random>
 #include <set>
 
@@ -121,6 +122,30 @@ v1::Order OrderTo(const std::string& division_code,
   return order;
 }
 
+// Where a record sends its parcel and why: the fields a plan decides for it, in the
+// order a test lists them.
+struct Routing {
+  v1::Outcome outcome = v1::OUTCOME_UNSPECIFIED;
+  std::string chute;
+  std::string sort_code;
+  std::string dock_door;
+  std::string route;
+  std::string reason;
+
+  bool operator==(const Routing&) const = default;
+};
+
+Routing RoutingOf(const v1::SortRecord& record) {
+  return {record.outcome(),   record.chute(), record.sort_code(),
+          record.dock_door(), record.route(), record.reason()};
+}
+
+std::ostream& operator<<(std::ostream& out, const Routing& routing) {
+  return out << v1::Outcome_Name(routing.outcome) << " chute " << routing.chute << " sort_code "
+             << routing.sort_code << " dock_door " << routing.dock_door << " route "
+             << routing.route << " reason \"" << routing.reason << "\"";
+}
+
 v1::SortRecord AssignTo(const SortPlan& plan, const std::string& division_code,
                         v1::ServiceClass service = v1::SERVICE_STANDARD) {
   v1::SortRecord record;
@@ -150,12 +175,8 @@ TEST(SortPlan, LongestDivisionPrefixWins) {
   ASSERT_NE(plan, nullptr);
   EXPECT_EQ(plan->rule_count(), 5u);
   v1::SortRecord county = AssignTo(*plan, "610502");
-  EXPECT_EQ(county.outcome(), v1::OUTCOME_SORTED);
-  EXPECT_EQ(county.chute(), "C052");
-  EXPECT_EQ(county.sort_code(), "710-50-01");
-  EXPECT_EQ(county.dock_door(), "D11");
-  EXPECT_EQ(county.route(), "R-WN-01");
-  EXPECT_EQ(county.reason(), "");
+  EXPECT_EQ(RoutingOf(county),
+            (Routing{v1::OUTCOME_SORTED, "C052", "710-50-01", "D11", "R-WN-01", ""}));
   EXPECT_EQ(county.plan_version(), plan->version());
   EXPECT_EQ(AssignTo(*plan, "610503").chute(), "C051");     // city rule
   EXPECT_EQ(AssignTo(*plan, "610102").chute(), "C027");     // province rule
@@ -278,11 +299,8 @@ TEST(SortPlan, UnreachedDivisionGoesToTheNoRuleChute) {
   auto plan = MustParse(Files(kRules));
   ASSERT_NE(plan, nullptr);
   v1::SortRecord record = AssignTo(*plan, "110101");
-  EXPECT_EQ(record.outcome(), v1::OUTCOME_NO_RULE);
-  EXPECT_EQ(record.chute(), "C900");
-  EXPECT_EQ(record.sort_code(), "710-99-99");
-  EXPECT_EQ(record.dock_door(), "D12");
-  EXPECT_EQ(record.reason(), "no rule for division code 110101");
+  EXPECT_EQ(RoutingOf(record), (Routing{v1::OUTCOME_NO_RULE, "C900", "710-99-99", "D12", "R-HOLD",
+                                        "no rule for division code 110101"}));
   EXPECT_EQ(record.plan_version(), plan->version());
   EXPECT_EQ(AssignTo(*plan, "61x502").outcome(), v1::OUTCOME_NO_RULE);
   EXPECT_EQ(AssignTo(*plan, "6105").outcome(), v1::OUTCOME_NO_RULE);
@@ -337,12 +355,8 @@ TEST(SortPlan, RejectUsesTheRejectChuteAndKeepsTheReason) {
   ASSERT_NE(plan, nullptr);
   v1::SortRecord record;
   plan->Reject("weight must be positive", &record);
-  EXPECT_EQ(record.outcome(), v1::OUTCOME_REJECTED);
-  EXPECT_EQ(record.chute(), "C901");
-  EXPECT_EQ(record.sort_code(), "710-99-00");
-  EXPECT_EQ(record.dock_door(), "D12");
-  EXPECT_EQ(record.route(), "R-HOLD");
-  EXPECT_EQ(record.reason(), "weight must be positive");
+  EXPECT_EQ(RoutingOf(record), (Routing{v1::OUTCOME_REJECTED, "C901", "710-99-00", "D12", "R-HOLD",
+                                        "weight must be positive"}));
   EXPECT_EQ(record.plan_version(), plan->version());
 }
 

@@ -13,6 +13,7 @@
 #include "tests/store/store_testing.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/store_fixture.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store {
@@ -45,17 +46,25 @@ v1::RecordBatch Batch(uint64_t sequence, const std::vector<v1::SortRecord>& reco
   return batch;
 }
 
-class DockStoreTest : public ::testing::Test {
+// A store's answer to a batch in one line, so that a test states all of it at once.
+std::string Answer(const v1::RecordsStored& reply) {
+  return "sequence " + std::to_string(reply.sequence()) + ": " + std::to_string(reply.stored()) +
+         " stored, " + std::to_string(reply.unchanged()) + " unchanged, " +
+         std::to_string(reply.quarantined()) + " quarantined";
+}
+
+// What a store holds in one line: its records and its quarantined ones (or the error).
+std::string Holding(DockStore& store) {
+  Result<uint64_t> records = store.Count();
+  if (!records.ok()) return records.status().ToString();
+  Result<uint64_t> quarantined = store.QuarantineCount();
+  if (!quarantined.ok()) return quarantined.status().ToString();
+  return std::to_string(*records) + " records, " + std::to_string(*quarantined) + " quarantined";
+}
+
+class DockStoreTest : public sortline::testing::StoreFileTest<DockStore, DockStoreOptions> {
  protected:
-  std::string path() const { return dir_.file("dock.db"); }
-
-  std::unique_ptr<DockStore> Open() {
-    Result<std::unique_ptr<DockStore>> store = DockStore::Open(path(), {});
-    EXPECT_OK(store);
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
-
-  sortline::testing::TempDir dir_;
+  DockStoreTest() : StoreFileTest("dock.db") {}
 };
 
 TEST_F(DockStoreTest, StoringTheSameRecordsAgainLeavesThemUnchanged) {
@@ -63,19 +72,12 @@ TEST_F(DockStoreTest, StoringTheSameRecordsAgainLeavesThemUnchanged) {
   ASSERT_NE(store, nullptr);
   v1::RecordBatch batch = Batch(7, {Record("A", 1), Record("B", 2)});
   STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored first, store->Store(batch));
-  EXPECT_EQ(first.sequence(), 7u);
-  EXPECT_EQ(first.stored(), 2u);
-  EXPECT_EQ(first.unchanged(), 0u);
-  EXPECT_EQ(first.quarantined(), 0u);
+  EXPECT_EQ(Answer(first), "sequence 7: 2 stored, 0 unchanged, 0 quarantined");
 
   batch.set_sequence(8);
   STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored again, store->Store(batch));
-  EXPECT_EQ(again.sequence(), 8u);
-  EXPECT_EQ(again.stored(), 0u);
-  EXPECT_EQ(again.unchanged(), 2u);
-  EXPECT_EQ(again.quarantined(), 0u);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t count, store->Count());
-  EXPECT_EQ(count, 2u);
+  EXPECT_EQ(Answer(again), "sequence 8: 0 stored, 2 unchanged, 0 quarantined");
+  EXPECT_EQ(Holding(*store), "2 records, 0 quarantined");
 }
 
 TEST_F(DockStoreTest, ConflictingRecordIsQuarantinedAndTheStoredOneKept) {
@@ -86,21 +88,16 @@ TEST_F(DockStoreTest, ConflictingRecordIsQuarantinedAndTheStoredOneKept) {
   changed.set_chute("C-99");
   STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored reply,
                              store->Store(Batch(2, {changed, Record("B", 2)})));
-  EXPECT_EQ(reply.stored(), 1u);
-  EXPECT_EQ(reply.quarantined(), 1u);
+  EXPECT_EQ(Answer(reply), "sequence 2: 1 stored, 0 unchanged, 1 quarantined");
   STORE_ASSERT_OK_AND_ASSIGN(auto found, store->FindByOrderId("A"));
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->chute(), "C-17");
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t quarantined, store->QuarantineCount());
-  EXPECT_EQ(quarantined, 1u);
+  EXPECT_EQ(Holding(*store), "2 records, 1 quarantined");
 
   // A resent conflicting record is reported again but kept once.
   STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored resent, store->Store(Batch(3, {changed})));
-  EXPECT_EQ(resent.quarantined(), 1u);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t still, store->QuarantineCount());
-  EXPECT_EQ(still, 1u);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t count, store->Count());
-  EXPECT_EQ(count, 2u);
+  EXPECT_EQ(Answer(resent), "sequence 3: 0 stored, 0 unchanged, 1 quarantined");
+  EXPECT_EQ(Holding(*store), "2 records, 1 quarantined");
 }
 
 TEST_F(DockStoreTest, TrackingNumberOfAnotherOrderIsQuarantined) {
@@ -108,8 +105,7 @@ TEST_F(DockStoreTest, TrackingNumberOfAnotherOrderIsQuarantined) {
   ASSERT_NE(store, nullptr);
   STORE_ASSERT_OK(store->Store(Batch(1, {Record("A", 1)})));
   STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored reply, store->Store(Batch(2, {Record("B", 1)})));
-  EXPECT_EQ(reply.stored(), 0u);
-  EXPECT_EQ(reply.quarantined(), 1u);
+  EXPECT_EQ(Answer(reply), "sequence 2: 0 stored, 0 unchanged, 1 quarantined");
   STORE_ASSERT_OK_AND_ASSIGN(auto b, store->FindByOrderId("B"));
   EXPECT_FALSE(b.has_value());
   STORE_ASSERT_OK_AND_ASSIGN(auto by_tracking,
@@ -183,10 +179,7 @@ TEST_F(DockStoreTest, RecordsSurviveReopenAndTheDatabaseIsIntact) {
   {
     auto store = Open();
     ASSERT_NE(store, nullptr);
-    STORE_ASSERT_OK_AND_ASSIGN(uint64_t count, store->Count());
-    EXPECT_EQ(count, 300u);
-    STORE_ASSERT_OK_AND_ASSIGN(uint64_t quarantined, store->QuarantineCount());
-    EXPECT_EQ(quarantined, 1u);
+    EXPECT_EQ(Holding(*store), "300 records, 1 quarantined");
     STORE_ASSERT_OK_AND_ASSIGN(auto r5, store->FindByOrderId("R5"));
     ASSERT_TRUE(r5.has_value());
     EXPECT_EQ(r5->dock_door(), "D3");

@@ -17,6 +17,7 @@
 #include "tests/store/store_testing.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/store_fixture.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store {
@@ -92,17 +93,34 @@ uint32_t Serial(const std::string& tracking) {
   return static_cast<uint32_t>(std::stoul(tracking.substr(2, 8)));
 }
 
-class JournalTest : public ::testing::Test {
+// A batch's progress in one line, so that a test states all its counts at once.
+std::string Tally(const v1::BatchProgress& progress) {
+  return std::to_string(progress.done()) + " done + " + std::to_string(progress.failed()) +
+         " failed of " + std::to_string(progress.total()) +
+         (progress.complete() ? ", complete" : ", not complete");
+}
+
+// The Tally of `batch_id` in `journal` (or the error).
+std::string Tally(Journal& journal, const std::string& batch_id) {
+  Result<v1::BatchProgress> progress = journal.Progress(batch_id);
+  return progress.ok() ? Tally(*progress) : progress.status().ToString();
+}
+
+class JournalTest : public sortline::testing::StoreFileTest<Journal, JournalOptions> {
  protected:
-  std::string path() const { return dir_.file("journal.db"); }
+  JournalTest() : StoreFileTest("journal.db") {}
 
-  std::unique_ptr<Journal> Open(const JournalOptions& options = {}) {
-    Result<std::unique_ptr<Journal>> journal = Journal::Open(path(), options);
-    EXPECT_OK(journal);
-    return journal.ok() ? std::move(journal).value() : nullptr;
+  // A journal holding batch "B1" of `n` numbered orders, O0 on, none leased yet; null,
+  // and a failed test, when it does not open or does not take them.
+  std::unique_ptr<Journal> OpenWithBatchOf(int n) {
+    std::unique_ptr<Journal> journal = Open();
+    if (journal == nullptr) return nullptr;
+    Result<v1::SubmitReply> reply = journal->Submit(NumberedBatch("B1", 0, n), {});
+    EXPECT_OK(reply);
+    if (!reply.ok()) return nullptr;
+    EXPECT_EQ(reply->accepted(), static_cast<uint64_t>(n));
+    return journal;
   }
-
-  sortline::testing::TempDir dir_;
 };
 
 TEST_F(JournalTest, SubmitAssignsValidUniqueConsecutiveS10Numbers) {
@@ -412,9 +430,8 @@ TEST_F(JournalTest, LeaseGivesPerishableFirstThenOldest) {
 }
 
 TEST_F(JournalTest, LeaseOfZeroOrdersIsEmpty) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(2);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 2), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch none, journal->Lease("w1", 0, 1'000, kLeaseMs));
   EXPECT_EQ(none.orders_size(), 0);
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch all, journal->Lease("w1", 5, 1'000, kLeaseMs));
@@ -422,9 +439,8 @@ TEST_F(JournalTest, LeaseOfZeroOrdersIsEmpty) {
 }
 
 TEST_F(JournalTest, ExpiredLeaseGoesToAnotherWorkerAndTheLateSuccessCountsOnce) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(1);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 1), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 10, 1'000, 500));
   ASSERT_EQ(a.orders_size(), 1);
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch early, journal->Lease("b", 10, 1'400, 500));
@@ -437,18 +453,14 @@ TEST_F(JournalTest, ExpiredLeaseGoesToAnotherWorkerAndTheLateSuccessCountsOnce) 
 
   STORE_ASSERT_OK(journal->Complete(Done(a.lease_id(), {{"O0", v1::OUTCOME_SORTED}})));
   STORE_ASSERT_OK(journal->Complete(Done(b.lease_id(), {{"O0", v1::OUTCOME_SORTED}})));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
-  EXPECT_EQ(progress.done(), 1u);
-  EXPECT_EQ(progress.failed(), 0u);
-  EXPECT_TRUE(progress.complete());
+  EXPECT_EQ(Tally(*journal, "B1"), "1 done + 0 failed of 1, complete");
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch none, journal->Lease("c", 10, 100'000, 500));
   EXPECT_EQ(none.orders_size(), 0);
 }
 
 TEST_F(JournalTest, OnlyTheLeasesAWorkerNamesAreRenewedAndAnExpiredOneIsNotRevived) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(4);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 4), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch kept, journal->Lease("a", 2, 1'000, 500));
   ASSERT_EQ(kept.orders_size(), 2);
   // A second lease of a's that a never names (lost in flight, or held by a killed
@@ -478,9 +490,8 @@ TEST_F(JournalTest, OnlyTheLeasesAWorkerNamesAreRenewedAndAnExpiredOneIsNotReviv
 }
 
 TEST_F(JournalTest, AnExpiredLeaseIsLeasedAgainWholeBeforePendingOrdersIssue10) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(10);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 10), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 4, 1'000, 500));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a2, journal->Lease("a", 3, 1'000, 500));
   ASSERT_EQ(a.orders_size(), 4);
@@ -502,21 +513,15 @@ TEST_F(JournalTest, AnExpiredLeaseIsLeasedAgainWholeBeforePendingOrdersIssue10) 
 }
 
 TEST_F(JournalTest, LateFailureOfAnExpiredLeaseDoesNotOverrideTheNewLease) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(1);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 1), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 10, 1'000, 500));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 2'000, 500));
   ASSERT_EQ(b.orders_size(), 1);
   STORE_ASSERT_OK(journal->Complete(Done(a.lease_id(), {{"O0", v1::OUTCOME_FAILED}})));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress pending, journal->Progress("B1"));
-  EXPECT_EQ(pending.failed(), 0u);
-  EXPECT_FALSE(pending.complete());
+  EXPECT_EQ(Tally(*journal, "B1"), "0 done + 0 failed of 1, not complete");
   STORE_ASSERT_OK(journal->Complete(Done(b.lease_id(), {{"O0", v1::OUTCOME_NO_RULE}})));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress done, journal->Progress("B1"));
-  EXPECT_EQ(done.done(), 1u);
-  EXPECT_EQ(done.failed(), 0u);
-  EXPECT_TRUE(done.complete());
+  EXPECT_EQ(Tally(*journal, "B1"), "1 done + 0 failed of 1, complete");
 }
 
 TEST_F(JournalTest, PruneRemovesTheOrdersOfBatchesCompleteForTheRetentionTimeIssue10) {
@@ -543,11 +548,7 @@ TEST_F(JournalTest, PruneRemovesTheOrdersOfBatchesCompleteForTheRetentionTimeIss
   EXPECT_EQ(again.batches, 0u) << "B2 is not complete; B1 is gone already";
 
   // B1's totals and its stored reply remain; B2 is whole.
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
-  EXPECT_EQ(progress.total(), 3u);
-  EXPECT_EQ(progress.done(), 2u);
-  EXPECT_EQ(progress.failed(), 1u);
-  EXPECT_TRUE(progress.complete());
+  EXPECT_EQ(Tally(*journal, "B1"), "2 done + 1 failed of 3, complete");
   STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply resubmitted,
                              journal->Submit(NumberedBatch("B1", 0, 3), {}));
   EXPECT_EQ(resubmitted.accepted(), 3u) << "the first reply, not a second journaling";
@@ -590,9 +591,8 @@ TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
 }
 
 TEST_F(JournalTest, CompleteIsIdempotentAndIgnoresUnknownOrders) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(3);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 3), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   v1::WorkDone done = Done(
       work.lease_id(),
@@ -603,9 +603,7 @@ TEST_F(JournalTest, CompleteIsIdempotentAndIgnoresUnknownOrders) {
   STORE_ASSERT_OK(journal->Complete(
       Done(work.lease_id(), {{"O0", v1::OUTCOME_FAILED}, {"O1", v1::OUTCOME_SORTED}})));
   STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
-  EXPECT_EQ(progress.total(), 3u);
-  EXPECT_EQ(progress.done(), 1u);
-  EXPECT_EQ(progress.failed(), 1u);
+  EXPECT_EQ(Tally(progress), "1 done + 1 failed of 3, not complete");
   ASSERT_EQ(progress.failures_size(), 1);
   EXPECT_EQ(progress.failures(0).order_id(), "O1");
   STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
@@ -613,16 +611,14 @@ TEST_F(JournalTest, CompleteIsIdempotentAndIgnoresUnknownOrders) {
 }
 
 TEST_F(JournalTest, ResultWithoutOutcomeIsInvalidAndRecordsNothing) {
-  auto journal = Open();
+  auto journal = OpenWithBatchOf(2);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 2), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   Status status = journal->Complete(
       Done(work.lease_id(), {{"O0", v1::OUTCOME_SORTED}, {"O1", v1::OUTCOME_UNSPECIFIED}}));
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("O1"));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
-  EXPECT_EQ(progress.done(), 0u);
+  EXPECT_EQ(Tally(*journal, "B1"), "0 done + 0 failed of 2, not complete");
 }
 
 TEST_F(JournalTest, ProgressCountsOutcomesAndListsFailures) {
@@ -632,9 +628,7 @@ TEST_F(JournalTest, ProgressCountsOutcomesAndListsFailures) {
   STORE_ASSERT_OK(journal->Submit(NumberedBatch("B2", 10, 1), {}));
   STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress fresh, journal->Progress("B1"));
   EXPECT_EQ(fresh.batch_id(), "B1");
-  EXPECT_EQ(fresh.total(), 4u);
-  EXPECT_EQ(fresh.done(), 0u);
-  EXPECT_FALSE(fresh.complete());
+  EXPECT_EQ(Tally(fresh), "0 done + 0 failed of 4, not complete");
 
   STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   ASSERT_EQ(work.orders_size(), 5);
@@ -643,21 +637,15 @@ TEST_F(JournalTest, ProgressCountsOutcomesAndListsFailures) {
                                                            {"O3", v1::OUTCOME_FAILED},
                                                            {"O10", v1::OUTCOME_SORTED}})));
   STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress partial, journal->Progress("B1"));
-  EXPECT_EQ(partial.done(), 2u);
-  EXPECT_EQ(partial.failed(), 1u);
-  EXPECT_FALSE(partial.complete());
+  EXPECT_EQ(Tally(partial), "2 done + 1 failed of 4, not complete");
   ASSERT_EQ(partial.failures_size(), 1);
   EXPECT_EQ(partial.failures(0).order_id(), "O3");
   EXPECT_EQ(partial.failures(0).index(), 3u);
   EXPECT_EQ(partial.failures(0).reason(), "reason for O3");
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress other, journal->Progress("B2"));
-  EXPECT_EQ(other.done(), 1u);
-  EXPECT_TRUE(other.complete());
+  EXPECT_EQ(Tally(*journal, "B2"), "1 done + 0 failed of 1, complete");
 
   STORE_ASSERT_OK(journal->Complete(Done(work.lease_id(), {{"O4", v1::OUTCOME_SORTED}})));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress finished, journal->Progress("B1"));
-  EXPECT_EQ(finished.done(), 3u);
-  EXPECT_TRUE(finished.complete());
+  EXPECT_EQ(Tally(*journal, "B1"), "3 done + 1 failed of 4, complete");
 
   EXPECT_EQ(journal->Progress("nope").status().code(), StatusCode::kNotFound);
 }

@@ -479,33 +479,36 @@ INSTANTIATE_TEST_SUITE_P(EveryRelease, OlderDockStore, ::testing::ValuesIn(DockR
 
 // ---- newer and foreign databases ----------------------------------------------------
 
+// Creates `path` as this build does, then stamps it as a newer release would have left
+// it (`newer_sql` ends by setting its user_version), and opens it again with this build.
+template <typename Store>
+Status OpenAfterANewerRelease(const std::string& path, const std::string& newer_sql) {
+  if (auto created = Store::Open(path, {}); !created.ok()) return created.status();
+  Result<std::unique_ptr<Db>> db = Db::Open(path, {});
+  if (!db.ok()) return db.status();
+  if (Status stamped = (*db)->Exec(newer_sql); !stamped.ok()) return stamped;
+  db->reset();
+  return Store::Open(path, {}).status();
+}
+
 TEST(SchemaHistory, AJournalFromANewerReleaseIsRefusedNamingBothVersionsIssue15) {
   sortline::testing::TempDir dir;
   const std::string path = dir.file("journal.db");
-  { STORE_ASSERT_OK(Journal::Open(path, {})); }
-  {
-    STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path, {}));
-    STORE_ASSERT_OK(db->Exec("CREATE TABLE from_the_future(x); PRAGMA user_version=4"));
-  }
-  Result<std::unique_ptr<Journal>> journal = Journal::Open(path, {});
-  EXPECT_EQ(journal.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_THAT(journal.status().message(),
+  const Status opened = OpenAfterANewerRelease<Journal>(
+      path, "CREATE TABLE from_the_future(x); PRAGMA user_version=4");
+  EXPECT_EQ(opened.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(opened.message(),
               HasSubstr("journal schema version 4 is newer than this build's version 3"));
-  EXPECT_THAT(journal.status().message(), HasSubstr(path));
+  EXPECT_THAT(opened.message(), HasSubstr(path));
   EXPECT_EQ(Pragma(path, "user_version"), 4) << "left as the newer release wrote it";
 }
 
 TEST(SchemaHistory, ADockStoreFromANewerReleaseIsRefusedNamingBothVersionsIssue15) {
   sortline::testing::TempDir dir;
-  const std::string path = dir.file("dock.db");
-  { STORE_ASSERT_OK(DockStore::Open(path, {})); }
-  {
-    STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path, {}));
-    STORE_ASSERT_OK(db->Exec("PRAGMA user_version=9"));
-  }
-  Result<std::unique_ptr<DockStore>> store = DockStore::Open(path, {});
-  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_THAT(store.status().message(),
+  const Status opened =
+      OpenAfterANewerRelease<DockStore>(dir.file("dock.db"), "PRAGMA user_version=9");
+  EXPECT_EQ(opened.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(opened.message(),
               HasSubstr("dock store schema version 9 is newer than this build's version 3"));
 }
 

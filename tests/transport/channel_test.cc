@@ -71,6 +71,21 @@ std::string ReceiveAt(ClientChannel& client, milliseconds timeout = kWait) {
   return **payload;
 }
 
+// `client` (named `peer`) sends `request`, which `server` receives from `peer`; the server's
+// `reply` to it reaches the client. The request is compared without printing it whole: one
+// test sends a megabyte.
+void ExpectRoundTrip(ServerChannel& server, ClientChannel& client, const std::string& peer,
+                     const std::string& request, const std::string& reply) {
+  ASSERT_OK(client.Send(request));
+  Incoming incoming = ReceiveAt(server);
+  EXPECT_EQ(incoming.peer, peer);
+  EXPECT_TRUE(incoming.payload == request)
+      << "received other bytes than the " << request.size() << " sent: " << incoming.payload.size()
+      << " from " << incoming.peer << ", beginning \"" << incoming.payload.substr(0, 40) << "\"";
+  ASSERT_OK(server.Send(incoming.peer, reply));
+  EXPECT_EQ(ReceiveAt(client), reply);
+}
+
 // Binds `endpoint` again after a channel there was closed. ZeroMQ closes listeners in
 // the background, so the port is briefly still taken; a restarted process never sees
 // this, a restart within one process has to wait for it.
@@ -103,13 +118,7 @@ TEST(Channel, RoundTripsOverInproc) {
   EXPECT_EQ(server->endpoint(), "inproc://round-trip");
   std::unique_ptr<ClientChannel> client = ConnectOrDie(*context, server->endpoint(), "scanner-1");
   ASSERT_NE(client, nullptr);
-
-  ASSERT_OK(client->Send("ping"));
-  Incoming incoming = ReceiveAt(*server);
-  EXPECT_EQ(incoming.peer, "scanner-1");
-  EXPECT_EQ(incoming.payload, "ping");
-  ASSERT_OK(server->Send(incoming.peer, "pong"));
-  EXPECT_EQ(ReceiveAt(*client), "pong");
+  ExpectRoundTrip(*server, *client, "scanner-1", "ping", "pong");
 }
 
 TEST(Channel, RoundTripsOverTcpOnAnOsChosenPort) {
@@ -125,13 +134,7 @@ TEST(Channel, RoundTripsOverTcpOnAnOsChosenPort) {
   // Binary bytes, including NULs, arrive intact in both directions.
   std::string request(1 << 20, '\0');
   for (size_t i = 0; i < request.size(); ++i) request[i] = static_cast<char>(i * 31 % 251);
-  ASSERT_OK(client->Send(request));
-  Incoming incoming = ReceiveAt(*server);
-  EXPECT_EQ(incoming.peer, "worker-7");
-  EXPECT_TRUE(incoming.payload == request);
-  std::string reply("ok\0done", 7);
-  ASSERT_OK(server->Send(incoming.peer, reply));
-  EXPECT_EQ(ReceiveAt(*client), reply);
+  ExpectRoundTrip(*server, *client, "worker-7", request, std::string("ok\0done", 7));
 }
 
 TEST(ServerChannel, RepliesReachTheClientThatAsked) {
@@ -293,12 +296,7 @@ TEST(ClientChannel, ConnectsBeforeTheServerBindsAndThenMessagesFlow) {
 
   std::unique_ptr<ServerChannel> server = BindOrDie(*context, endpoint);
   ASSERT_NE(server, nullptr);
-  ASSERT_OK(client->Send("first"));
-  Incoming incoming = ReceiveAt(*server);
-  EXPECT_EQ(incoming.peer, "early");
-  EXPECT_EQ(incoming.payload, "first");
-  ASSERT_OK(server->Send("early", "welcome"));
-  EXPECT_EQ(ReceiveAt(*client), "welcome");
+  ExpectRoundTrip(*server, *client, "early", "first", "welcome");
 }
 
 TEST(ClientChannel, ConnectsBeforeAnInprocServerBinds) {

@@ -158,6 +158,28 @@ class ChannelSecurity : public ::testing::Test {
     return ::testing::AssertionSuccess();
   }
 
+  // A server bound with `server_options` refuses a client named `identity` that connects
+  // with `client_options` (ExpectRefused).
+  void ExpectRefusedOnConnect(const ChannelOptions& server_options, const std::string& identity,
+                              const ChannelOptions& client_options) {
+    std::unique_ptr<ServerChannel> server;
+    std::unique_ptr<ClientChannel> client;
+    ASSERT_TRUE(Bind(server, server_options));
+    ASSERT_TRUE(Connect(client, *server, identity, client_options));
+    ExpectRefused(*server, *client, identity);
+  }
+
+  // A server bound with `server_options` serves a client named `identity` that connects
+  // with `client_options`, as `user_id` (ExpectServed).
+  void ExpectServedOnConnect(const ChannelOptions& server_options, const std::string& identity,
+                             const ChannelOptions& client_options, const std::string& user_id) {
+    std::unique_ptr<ServerChannel> server;
+    std::unique_ptr<ClientChannel> client;
+    ASSERT_TRUE(Bind(server, server_options));
+    ASSERT_TRUE(Connect(client, *server, identity, client_options));
+    ExpectServed(*server, *client, identity, user_id);
+  }
+
   Deployment keys_;
   const Security intake_ = keys_.ServerSide();
   const Security worker_ = keys_.ClientSide(keys_.worker);
@@ -203,27 +225,15 @@ TEST_F(ChannelSecurity, UnknownKeyIsRefused) {
 }
 
 TEST_F(ChannelSecurity, PlaintextClientIsRefusedBySecuredServer) {
-  std::unique_ptr<ServerChannel> server;
-  std::unique_ptr<ClientChannel> plaintext;
-  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
-  ASSERT_TRUE(Connect(plaintext, *server, "intruder", Options(nullptr, "")));
-  ExpectRefused(*server, *plaintext, "intruder");
+  ExpectRefusedOnConnect(Options(&intake_, "worker"), "intruder", Options(nullptr, ""));
 }
 
 TEST_F(ChannelSecurity, ValidKeyOfTheWrongRoleIsRefused) {
   // The work channel admits workers; the submitter's key is known, but for another role.
-  std::unique_ptr<ServerChannel> work;
-  std::unique_ptr<ClientChannel> client;
-  ASSERT_TRUE(Bind(work, Options(&intake_, "worker")));
-  ASSERT_TRUE(Connect(client, *work, "shop-1", Options(&submitter_, "intake")));
-  ExpectRefused(*work, *client, "shop-1");
-
+  ExpectRefusedOnConnect(Options(&intake_, "worker"), "shop-1", Options(&submitter_, "intake"));
   // The same key is admitted on a channel of its own role, in the same Context.
-  std::unique_ptr<ServerChannel> submit;
-  std::unique_ptr<ClientChannel> shop;
-  ASSERT_TRUE(Bind(submit, Options(&intake_, "submitter")));
-  ASSERT_TRUE(Connect(shop, *submit, "shop-2", Options(&submitter_, "intake")));
-  ExpectServed(*submit, *shop, "shop-2", "submitter");
+  ExpectServedOnConnect(Options(&intake_, "submitter"), "shop-2", Options(&submitter_, "intake"),
+                        "submitter");
 }
 
 TEST_F(ChannelSecurity, ClientRefusesServerWithAnotherKey) {
@@ -231,11 +241,8 @@ TEST_F(ChannelSecurity, ClientRefusesServerWithAnotherKey) {
   // The impostor knows the worker's public key, but not the intake's secret key.
   Security impostor_with_worker = impostor_keys.ServerSide();
   impostor_with_worker.keys_by_role["worker"] = {keys_.worker.public_key};
-  std::unique_ptr<ServerChannel> server;
-  std::unique_ptr<ClientChannel> client;
-  ASSERT_TRUE(Bind(server, Options(&impostor_with_worker, "worker")));
-  ASSERT_TRUE(Connect(client, *server, "worker-1", Options(&worker_, "intake")));
-  ExpectRefused(*server, *client, "worker-1");
+  ExpectRefusedOnConnect(Options(&impostor_with_worker, "worker"), "worker-1",
+                         Options(&worker_, "intake"));
 }
 
 TEST_F(ChannelSecurity, DeadZapHandlerAdmitsNobody) {
@@ -257,21 +264,15 @@ TEST_F(ChannelSecurity, DeadZapHandlerAdmitsNobody) {
 
 TEST_F(ChannelSecurity, ZapHandlerStoppedBeforeTheFirstBindAdmitsNobody) {
   context_->StopAuthenticator();
-  std::unique_ptr<ServerChannel> server;
-  std::unique_ptr<ClientChannel> client;
-  ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
-  ASSERT_TRUE(Connect(client, *server, "worker-1", Options(&worker_, "intake")));
-  ExpectRefused(*server, *client, "worker-1");
+  ExpectRefusedOnConnect(Options(&intake_, "worker"), "worker-1", Options(&worker_, "intake"));
 }
 
 TEST_F(ChannelSecurity, ClosedChannelsRoleIsForgottenWhileOthersStayAdmitted) {
   // Bind, close, bind again: the second channel gets a fresh ZAP domain and still works.
   for (int round = 0; round < 2; ++round) {
-    std::unique_ptr<ServerChannel> server;
-    std::unique_ptr<ClientChannel> client;
-    ASSERT_TRUE(Bind(server, Options(&intake_, "worker")));
-    ASSERT_TRUE(Connect(client, *server, "worker-1", Options(&worker_, "intake")));
-    ExpectServed(*server, *client, "worker-1", "worker");
+    SCOPED_TRACE(round);
+    ExpectServedOnConnect(Options(&intake_, "worker"), "worker-1", Options(&worker_, "intake"),
+                          "worker");
   }
 }
 

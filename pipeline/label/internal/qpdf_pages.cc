@@ -18,20 +18,26 @@
 namespace sortline::label::internal {
 namespace {
 
-// Parses `pdf` (which must outlive `in`) into `in`; returns false and says why when
-// it has no page `page` (1-based).
-bool OpenPage(QPDF& in, std::string_view pdf, uint32_t page, QPDFPageObjectHelper& found,
-              std::string& error) {
-  in.setSuppressWarnings(true);
-  in.processMemoryFile("label batch", pdf.data(), pdf.size());
-  std::vector<QPDFPageObjectHelper> pages = QPDFPageDocumentHelper(in).getAllPages();
-  if (page == 0 || page > pages.size()) {
-    error =
-        "page " + std::to_string(page) + " of a PDF of " + std::to_string(pages.size()) + " pages";
-    return false;
+// Parses `pdf` and hands its page `page` (1-based) to `use`; says why when it has no
+// such page, and turns qpdf's exceptions into kBadPdf.
+template <typename Use>
+QpdfOutcome WithPage(std::string_view pdf, uint32_t page, std::string& error, Use use) {
+  try {
+    QPDF in;
+    in.setSuppressWarnings(true);
+    in.processMemoryFile("label batch", pdf.data(), pdf.size());
+    std::vector<QPDFPageObjectHelper> pages = QPDFPageDocumentHelper(in).getAllPages();
+    if (page == 0 || page > pages.size()) {
+      error = "page " + std::to_string(page) + " of a PDF of " + std::to_string(pages.size()) +
+              " pages";
+      return QpdfOutcome::kNoSuchPage;
+    }
+    use(in, pages[page - 1]);
+    return QpdfOutcome::kOk;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return QpdfOutcome::kBadPdf;
   }
-  found = pages[page - 1];
-  return true;
 }
 
 void Take(Buffer* raw, std::string& out) {
@@ -43,10 +49,7 @@ void Take(Buffer* raw, std::string& out) {
 
 QpdfOutcome QpdfExtractPage(std::string_view pdf, uint32_t page, std::string& out,
                             std::string& error) {
-  try {
-    QPDF in;
-    QPDFPageObjectHelper source(QPDFObjectHandle::newNull());
-    if (!OpenPage(in, pdf, page, source, error)) return QpdfOutcome::kNoSuchPage;
+  return WithPage(pdf, page, error, [&](QPDF& in, QPDFPageObjectHelper& source) {
     in.pushInheritedAttributesToPage();
     QPDF copy;
     copy.emptyPDF();
@@ -58,27 +61,16 @@ QpdfOutcome QpdfExtractPage(std::string_view pdf, uint32_t page, std::string& ou
     writer.setDeterministicID(true);
     writer.write();
     Take(writer.getBuffer(), out);
-    return QpdfOutcome::kOk;
-  } catch (const std::exception& e) {
-    error = e.what();
-    return QpdfOutcome::kBadPdf;
-  }
+  });
 }
 
 QpdfOutcome QpdfPageContent(std::string_view pdf, uint32_t page, std::string& out,
                             std::string& error) {
-  try {
-    QPDF in;
-    QPDFPageObjectHelper source(QPDFObjectHandle::newNull());
-    if (!OpenPage(in, pdf, page, source, error)) return QpdfOutcome::kNoSuchPage;
+  return WithPage(pdf, page, error, [&](QPDF&, QPDFPageObjectHelper& source) {
     Pl_Buffer content("page content");
     source.pipeContents(&content);
     Take(content.getBuffer(), out);
-    return QpdfOutcome::kOk;
-  } catch (const std::exception& e) {
-    error = e.what();
-    return QpdfOutcome::kBadPdf;
-  }
+  });
 }
 
 }  // namespace sortline::label::internal

@@ -8,9 +8,17 @@ namespace {
 using F = Field;
 using A = Align;
 
-// 100 x 150 mm, the common electronic waybill; the 4 x 6 in label uses the same
-// fields in its slightly larger page.
-constexpr FieldSpec k100x150Fields[] = {
+// Joins two constant tables into one, head first.
+template <typename T, size_t N, size_t M>
+constexpr std::array<T, N + M> Join(const T (&head)[N], const T (&tail)[M]) {
+  std::array<T, N + M> joined{};
+  for (size_t i = 0; i < N; ++i) joined[i] = head[i];
+  for (size_t i = 0; i < M; ++i) joined[N + i] = tail[i];
+  return joined;
+}
+
+// The bands every 100 mm wide label shares, from the sort code down to the chute.
+constexpr FieldSpec k100mmBands[] = {
     {F::kSortCode, {4, 3, 64, 20}, {42, 14, true, A::kCenter, 1}},
     {F::kPerishable, {70, 4, 26, 9}, {14, 8, true, A::kCenter, 1}},
     {F::kService, {70, 14, 26, 8}, {12, 6, true, A::kCenter, 1}},
@@ -32,9 +40,15 @@ constexpr FieldSpec k100x150Fields[] = {
     {F::kMerchant, {4, 127, 50, 4.5}, {8, 5, false, A::kLeft, 1}},
     {F::kValue, {55, 127, 41, 4.5}, {8, 5, false, A::kLeft, 1}},
     {F::kChute, {4, 134, 44, 12}, {22, 10, true, A::kLeft, 1}},
-    {F::kDockDoor, {52, 134, 44, 9}, {20, 10, true, A::kLeft, 1}},
-    {F::kPageCounter, {52, 143.2, 44, 4.3}, {7, 5, false, A::kRight, 1}},
 };
+
+// 100 x 150 mm, the common electronic waybill; the 4 x 6 in label uses the same
+// fields in its slightly larger page.
+constexpr auto k100x150Fields = Join<FieldSpec>(
+    k100mmBands, {
+                     {F::kDockDoor, {52, 134, 44, 9}, {20, 10, true, A::kLeft, 1}},
+                     {F::kPageCounter, {52, 143.2, 44, 4.3}, {7, 5, false, A::kRight, 1}},
+                 });
 
 constexpr Rule k100x150Rules[] = {
     {2, 24, 98, 24},   {2, 50, 98, 50},   {2, 88, 98, 88},
@@ -79,57 +93,45 @@ constexpr Rule k76x130Rules[] = {
 };
 
 // 100 x 180 mm two-ply: the 100 x 150 bands, then a tear-off stub the recipient keeps.
-constexpr FieldSpec k100x180Fields[] = {
-    {F::kSortCode, {4, 3, 64, 20}, {42, 14, true, A::kCenter, 1}},
-    {F::kPerishable, {70, 4, 26, 9}, {14, 8, true, A::kCenter, 1}},
-    {F::kService, {70, 14, 26, 8}, {12, 6, true, A::kCenter, 1}},
-    {F::kTracking, {4, 42, 92, 6.5}, {13, 8, true, A::kCenter, 1}},
-    {F::kRecipientTag, {4, 51, 30, 4}, {7, 5, false, A::kLeft, 1}},
-    {F::kRecipientName, {4, 55.5, 40, 7}, {15, 8, true, A::kLeft, 1}},
-    {F::kRecipientPhone, {45, 55.5, 25, 7}, {12, 7, true, A::kLeft, 1}},
-    {F::kRecipientAddress, {4, 63.5, 66, 23.5}, {11, 6, false, A::kLeft, 10}},
-    {F::kDivision, {71, 79, 26, 4.5}, {7, 5, false, A::kCenter, 1}},
-    {F::kSenderTag, {4, 89, 30, 3.5}, {7, 5, false, A::kLeft, 1}},
-    {F::kSenderName, {4, 92.5, 40, 5}, {9, 6, false, A::kLeft, 1}},
-    {F::kSenderPhone, {45, 92.5, 30, 5}, {9, 6, false, A::kLeft, 1}},
-    {F::kSenderAddress, {4, 98, 92, 11}, {8, 5, false, A::kLeft, 5}},
-    {F::kWeight, {4, 111.5, 44, 5}, {8, 5, false, A::kLeft, 1}},
-    {F::kDimensions, {50, 111.5, 46, 5}, {8, 5, false, A::kLeft, 1}},
-    {F::kContents, {4, 117, 92, 5}, {8, 5, false, A::kLeft, 1}},
-    {F::kOrderId, {4, 122.5, 50, 4.5}, {8, 5, false, A::kLeft, 1}},
-    {F::kCreated, {55, 122.5, 41, 4.5}, {8, 5, false, A::kLeft, 1}},
-    {F::kMerchant, {4, 127, 50, 4.5}, {8, 5, false, A::kLeft, 1}},
-    {F::kValue, {55, 127, 41, 4.5}, {8, 5, false, A::kLeft, 1}},
-    {F::kChute, {4, 134, 44, 12}, {22, 10, true, A::kLeft, 1}},
-    {F::kDockDoor, {52, 134, 44, 12}, {22, 10, true, A::kLeft, 1}},
-    // The stub.
-    {F::kTracking, {4, 149.5, 60, 5.5}, {11, 7, true, A::kLeft, 1}},
-    {F::kSortCode, {64, 149.5, 32, 5.5}, {11, 7, true, A::kRight, 1}},
-    {F::kRecipientName, {4, 155.5, 40, 5}, {9, 6, false, A::kLeft, 1}},
-    {F::kRecipientPhone, {45, 155.5, 30, 5}, {9, 6, false, A::kLeft, 1}},
-    {F::kRecipientAddress, {4, 161, 92, 7.5}, {7, 5, false, A::kLeft, 2}},
-    {F::kContents, {4, 169, 92, 4.5}, {7, 5, false, A::kLeft, 1}},
-    {F::kCreated, {4, 173.5, 46, 4}, {7, 5, false, A::kLeft, 1}},
-    {F::kPageCounter, {52, 173.5, 44, 4}, {7, 5, false, A::kRight, 1}},
-};
+constexpr auto k100x180Fields = Join<FieldSpec>(
+    k100mmBands, {
+                     {F::kDockDoor, {52, 134, 44, 12}, {22, 10, true, A::kLeft, 1}},
+                     // The stub.
+                     {F::kTracking, {4, 149.5, 60, 5.5}, {11, 7, true, A::kLeft, 1}},
+                     {F::kSortCode, {64, 149.5, 32, 5.5}, {11, 7, true, A::kRight, 1}},
+                     {F::kRecipientName, {4, 155.5, 40, 5}, {9, 6, false, A::kLeft, 1}},
+                     {F::kRecipientPhone, {45, 155.5, 30, 5}, {9, 6, false, A::kLeft, 1}},
+                     {F::kRecipientAddress, {4, 161, 92, 7.5}, {7, 5, false, A::kLeft, 2}},
+                     {F::kContents, {4, 169, 92, 4.5}, {7, 5, false, A::kLeft, 1}},
+                     {F::kCreated, {4, 173.5, 46, 4}, {7, 5, false, A::kLeft, 1}},
+                     {F::kPageCounter, {52, 173.5, 44, 4}, {7, 5, false, A::kRight, 1}},
+                 });
 
-constexpr Rule k100x180Rules[] = {
-    {2, 24, 98, 24},   {2, 50, 98, 50},    {2, 88, 98, 88},   {2, 110, 98, 110},
-    {2, 132, 98, 132}, {50, 132, 50, 148}, {2, 148, 98, 148},
-};
+constexpr auto k100x180Rules = Join<Rule>(k100x150Rules, {{2, 148, 98, 148}});
 
-constexpr LabelTemplate k100x150{
-    .name = "100x150",
-    .width_mm = 100,
-    .height_mm = 150,
-    .frame = {2, 2, 96, 146},
-    .rules = k100x150Rules,
-    .perishable_frame = {70, 4, 26, 9},
-    .code128_top_mm = 26,
-    .code128_height_dots = 120,
-    .qr = {71, 52, 26, 26},
-    .fields = k100x150Fields,
-};
+// The 100 mm wide labels print their symbols in the same places.
+constexpr LabelTemplate Wide(std::string_view name, double width_mm, double height_mm, Box frame,
+                             std::span<const Rule> rules, std::span<const FieldSpec> fields) {
+  return {
+      .name = name,
+      .width_mm = width_mm,
+      .height_mm = height_mm,
+      .frame = frame,
+      .rules = rules,
+      .perishable_frame = {70, 4, 26, 9},
+      .code128_top_mm = 26,
+      .code128_height_dots = 120,
+      .qr = {71, 52, 26, 26},
+      .fields = fields,
+  };
+}
+
+constexpr LabelTemplate k100x150 =
+    Wide("100x150", 100, 150, {2, 2, 96, 146}, k100x150Rules, k100x150Fields);
+constexpr LabelTemplate k100x180 =
+    Wide("100x180", 100, 180, {2, 2, 96, 176}, k100x180Rules, k100x180Fields);
+constexpr LabelTemplate k4x6 =
+    Wide("4x6", 101.6, 152.4, {2, 2, 97.6, 148.4}, k4x6Rules, k100x150Fields);
 
 constexpr LabelTemplate k76x130{
     .name = "76x130",
@@ -142,32 +144,6 @@ constexpr LabelTemplate k76x130{
     .code128_height_dots = 96,
     .qr = {51, 38.5, 22, 22},
     .fields = k76x130Fields,
-};
-
-constexpr LabelTemplate k100x180{
-    .name = "100x180",
-    .width_mm = 100,
-    .height_mm = 180,
-    .frame = {2, 2, 96, 176},
-    .rules = k100x180Rules,
-    .perishable_frame = {70, 4, 26, 9},
-    .code128_top_mm = 26,
-    .code128_height_dots = 120,
-    .qr = {71, 52, 26, 26},
-    .fields = k100x180Fields,
-};
-
-constexpr LabelTemplate k4x6{
-    .name = "4x6",
-    .width_mm = 101.6,
-    .height_mm = 152.4,
-    .frame = {2, 2, 97.6, 148.4},
-    .rules = k4x6Rules,
-    .perishable_frame = {70, 4, 26, 9},
-    .code128_top_mm = 26,
-    .code128_height_dots = 120,
-    .qr = {71, 52, 26, 26},
-    .fields = k100x150Fields,
 };
 
 constexpr std::array<const LabelTemplate*, 4> kTemplates = {&k100x150, &k76x130, &k100x180, &k4x6};

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/transport/internal/zmq_socket.h"
+
 namespace sortline::transport {
 
 std::string_view HandshakeFailureName(HandshakeFailure failure) {
@@ -112,17 +114,9 @@ void HandshakeMonitor::Run() {
   // channel itself carries on unwatched.
   try {
     while (!stop_.load()) {
-      zmq::pollitem_t item{events_.handle(), 0, ZMQ_POLLIN, 0};
-      if (zmq::poll(&item, 1, kStopCheckInterval) == 0) continue;
+      if (!internal::PollIn(events_, kStopCheckInterval)) continue;
       // [event: uint16 | value: uint32][endpoint]
-      std::vector<zmq::message_t> frames;
-      while (true) {
-        zmq::message_t frame;
-        if (!events_.recv(frame, zmq::recv_flags::dontwait)) break;
-        const bool more = frame.more();
-        frames.push_back(std::move(frame));
-        if (!more) break;
-      }
+      std::vector<zmq::message_t> frames = internal::ReadMultipart(events_);
       if (frames.empty() || frames[0].size() != 6) continue;
       uint16_t event = 0;
       uint32_t value = 0;

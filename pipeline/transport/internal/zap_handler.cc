@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/transport/internal/zmq_socket.h"
+
 namespace sortline::transport::internal {
 namespace {
 
@@ -113,16 +115,8 @@ void ZapHandler::Run() {
   // out, so a broken handler admits nobody.
   try {
     while (!stop_.load()) {
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      if (zmq::poll(&item, 1, kStopCheckInterval) == 0) continue;
-      std::vector<zmq::message_t> request;
-      while (true) {
-        zmq::message_t frame;
-        if (!socket_.recv(frame, zmq::recv_flags::dontwait)) break;
-        const bool more = frame.more();
-        request.push_back(std::move(frame));
-        if (!more) break;
-      }
+      if (!PollIn(socket_, kStopCheckInterval)) continue;
+      std::vector<zmq::message_t> request = ReadMultipart(socket_);
       if (request.empty()) continue;
       std::string code;
       std::string text;
