@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "pipeline/base/clock.h"
+#include "pipeline/runtime/protobuf_log.h"
 
 namespace sortline::cli {
 
@@ -214,6 +215,14 @@ void AddDaemonFlags(CLI::App& app, DaemonFlags& flags) {
   AddSecurityFlags(app, flags.security);
   AddCheckFlags(app, flags.check);
   AddLogLevelFlag(app, flags.log_level);
+}
+
+Status ApplyDaemonFlags(const DaemonFlags& flags, LogSink& log,
+                        std::shared_ptr<const transport::Security>& security) {
+  log = StderrLogger(flags.log_level);
+  runtime::RouteProtobufLogs(log);
+  SORTLINE_ASSIGN_OR_RETURN(security, LoadSecurity(flags.security));
+  return Status::Ok();
 }
 
 }  // namespace sortline::cli

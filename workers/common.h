@@ -1,6 +1,6 @@
 // What the executables share: loading the division table and the plan with friendly
-// errors, the CURVE security flags, stopping a service on SIGINT/SIGTERM, and a stderr
-// logger with its --log-level.
+// errors, the plan flags and reloading, the CURVE security flags, serving a service until
+// SIGINT/SIGTERM, and a stderr logger with its --log-level.
 //
 // Thread-safety: call BlockStopSignals before starting any thread.
 #ifndef WORKERS_COMMON_H_
@@ -128,6 +128,11 @@ struct DaemonFlags {
 // Adds them to `app` (AddSecurityFlags, AddCheckFlags, AddLogLevelFlag). `flags` must
 // outlive parsing.
 void AddDaemonFlags(CLI::App& app, DaemonFlags& flags);
+// Gives a daemon's service what the flags ask for: `log` becomes the StderrLogger at
+// --log-level and also takes protobuf's own messages (runtime::RouteProtobufLogs, so call
+// it early in main), `security` the CURVE security of LoadSecurity, whose errors it returns.
+Status ApplyDaemonFlags(const DaemonFlags& flags, LogSink& log,
+                        std::shared_ptr<const transport::Security>& security);
 
 // Prints "<program>: <status>" on stderr and returns kExitError.
 int Fatal(const std::string& program, const Status& status);

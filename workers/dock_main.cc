@@ -8,7 +8,6 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "pipeline/runtime/dock.h"
-#include "pipeline/runtime/protobuf_log.h"
 #include "workers/common.h"
 #include "workers/fault_probe.h"
 
@@ -124,18 +123,14 @@ int main(int argc, char** argv) {
   }
   options.retention.enabled = !keep_events;
   if (export_since_s >= 0) return ExportEvents(options, export_since_s, export_until_s);
-  Result<std::shared_ptr<const transport::Security>> security =
-      cli::LoadSecurity(daemon_flags.security);
-  if (!security.ok()) return cli::Fatal(program, security.status());
-  options.security = *security;
+  Status applied = cli::ApplyDaemonFlags(daemon_flags, options.log, options.security);
+  if (!applied.ok()) return cli::Fatal(program, applied);
   Result<cli::Probe> probe = cli::KillAtProbe(fault_kill_at, {"before-commit", "after-commit"});
   if (!probe.ok()) return cli::Fatal(program, probe.status());
   options.probe = std::move(probe).value();
   options.store.synchronous_full = !fast;
   options.telegram_byte_order =
       byte_order == "little" ? dock::ByteOrder::kLittleEndian : dock::ByteOrder::kBigEndian;
-  options.log = cli::StderrLogger(daemon_flags.log_level);
-  runtime::RouteProtobufLogs(options.log);
 
   // The dock reads the plan's tables; the rules' division prefixes are the workers' to
   // check (`sortline plan check` does both).

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include "pipeline/runtime/intake.h"
-#include "pipeline/runtime/protobuf_log.h"
 #include "workers/common.h"
 
 int main(int argc, char** argv) {
@@ -53,12 +52,8 @@ int main(int argc, char** argv) {
   }
   if (daemon_flags.check) return cli::kExitOk;
   options.journal.synchronous_full = !fast;
-  options.log = cli::StderrLogger(daemon_flags.log_level);
-  runtime::RouteProtobufLogs(options.log);
-  Result<std::shared_ptr<const transport::Security>> security =
-      cli::LoadSecurity(daemon_flags.security);
-  if (!security.ok()) return cli::Fatal(program, security.status());
-  options.security = *security;
+  Status applied = cli::ApplyDaemonFlags(daemon_flags, options.log, options.security);
+  if (!applied.ok()) return cli::Fatal(program, applied);
 
   Result<std::unique_ptr<model::DivisionTable>> divisions = cli::LoadDivisions(divisions_dir);
   if (!divisions.ok()) return cli::Fatal(program, divisions.status());

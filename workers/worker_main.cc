@@ -1,7 +1,6 @@
 // sortline-worker: takes work from intake, sorts and labels it, stores records at dock.
 #include <CLI/CLI.hpp>
 
-#include "pipeline/runtime/protobuf_log.h"
 #include "pipeline/runtime/worker.h"
 #include "workers/common.h"
 #include "workers/fault_probe.h"
@@ -61,12 +60,8 @@ int main(int argc, char** argv) {
   if (daemon_flags.check) return cli::kExitOk;
   options.fsync_labels = !no_fsync;
   options.flow.label_files = label::ParseLabelFiles(label_files).value();
-  options.log = cli::StderrLogger(daemon_flags.log_level);
-  runtime::RouteProtobufLogs(options.log);
-  Result<std::shared_ptr<const transport::Security>> security =
-      cli::LoadSecurity(daemon_flags.security);
-  if (!security.ok()) return cli::Fatal(program, security.status());
-  options.security = *security;
+  Status applied = cli::ApplyDaemonFlags(daemon_flags, options.log, options.security);
+  if (!applied.ok()) return cli::Fatal(program, applied);
   Result<cli::Probe> probe = cli::KillAtProbe(
       kill_at, {"before-render", "mid-label-write", "after-labels", "after-dock-ack"});
   if (!probe.ok()) return cli::Fatal(program, probe.status());
