@@ -237,25 +237,6 @@ Result<v1::RecordsStored> StoreAtDock(const std::string& endpoint, const v1::Rec
   return decoded.stored();
 }
 
-ShmDir::ShmDir() {
-  static std::atomic<int> counter{0};
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    std::string candidate =
-        "/dev/shm/sortline-fault-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    std::error_code ec;
-    if (fs::create_directory(candidate, ec)) {
-      path_ = candidate;
-      return;
-    }
-  }
-  throw std::runtime_error("cannot create a directory under /dev/shm");
-}
-
-ShmDir::~ShmDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 FaultPipeline::FaultPipeline(FaultPipelineOptions options) : options_(std::move(options)) {
   if (options_.labels_dir.empty()) options_.labels_dir = options_.dir + "/labels";
   if (options_.dock_db.empty()) options_.dock_db = options_.dir + "/dock.db";

@@ -82,21 +82,6 @@ Result<v1::RecordsStored> StoreAtDock(const std::string& endpoint, const v1::Rec
                                       std::chrono::milliseconds timeout,
                                       const transport::Security* security = nullptr);
 
-// A directory under /dev/shm (tmpfs), removed with its contents on destruction: label
-// output for the large runs, where ext4 file creation would dominate the run time.
-class ShmDir {
- public:
-  ShmDir();
-  ~ShmDir();
-  ShmDir(const ShmDir&) = delete;
-  ShmDir& operator=(const ShmDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // Writes the CURVE key pair `dir`/`name`.key with `sortline keys gen` and returns its
 // keys table row ("role,name,public_key\n", the last line `keys gen` prints). A failure
 // is reported to gtest.

@@ -191,7 +191,7 @@ std::vector<testing::GeneratedOrders> Split(
 TEST(MultiHost, TwoIntakesDockAndWorkersOnTwoHostsSurviveALinkDownAndAKilledIntake_Issue11) {
   if (::geteuid() != 0) GTEST_SKIP() << "network namespaces need root";
   testing::TempDir dir;
-  testing::ShmDir labels;  // the shared label volume
+  testing::TempDir labels(testing::kShm);  // the shared label volume
   Hosts hosts({"hub-a", "hub-b", "work-a", "work-b", "shop"});
   ASSERT_EQ(hosts.error(), "") << "cannot set up the bridge and the hosts";
   const std::string table = MakeKeys(dir.path().string());
@@ -232,7 +232,7 @@ TEST(MultiHost, TwoIntakesDockAndWorkersOnTwoHostsSurviveALinkDownAndAKilledInta
     testing::WorkerFlags worker;
     worker.intakes = {hosts.Endpoint("hub-a", work_port), hosts.Endpoint("hub-b", work_port)};
     worker.dock = hosts.Endpoint("hub-a", records_port);
-    worker.labels = labels.path();
+    worker.labels = labels.path().string();
     worker.name = host;
     worker.fsync = false;
     worker.extra = curve(host);

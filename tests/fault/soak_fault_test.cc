@@ -22,12 +22,12 @@ using Steady = std::chrono::steady_clock;
 constexpr int kOrders = 200'000;
 
 TEST(Soak, TwoHundredThousandOrdersWhileWorkersAreKilledAndRestartedEndAsOneRecordEach) {
-  testing::ShmDir dir;
+  testing::TempDir dir(testing::kShm);
   testing::GeneratedOrders orders = testing::GenerateOrders(dir.file("orders.jsonl"), kOrders, 919);
   ASSERT_EQ(orders.ids.size(), static_cast<size_t>(kOrders));
 
   testing::FaultPipelineOptions options;
-  options.dir = dir.path();
+  options.dir = dir.path().string();
   testing::FaultPipeline pipeline(options);
   pipeline.StartDaemons({"w1", "w2"});
   const auto start = Steady::now();

@@ -45,19 +45,18 @@ v1::Order SampleOrder(const std::string& order_id) {
 std::string DivisionsDir() { return SORTLINE_DATA_DIR; }
 std::string DefaultPlanPath() { return SORTLINE_DEFAULT_PLAN; }
 
-TempDir::TempDir() {
+TempDir::TempDir(const std::filesystem::path& under) {
   static std::atomic<int> counter{0};
-  std::filesystem::path base = std::filesystem::temp_directory_path();
   for (int attempt = 0; attempt < 100; ++attempt) {
     std::filesystem::path candidate =
-        base / ("sortline-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        under / ("sortline-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::error_code ec;
     if (std::filesystem::create_directory(candidate, ec)) {
       path_ = candidate;
       return;
     }
   }
-  throw std::runtime_error("cannot create a temporary directory");
+  throw std::runtime_error("cannot create a temporary directory under " + under.string());
 }
 
 TempDir::~TempDir() {
