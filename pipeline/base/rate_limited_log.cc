@@ -4,10 +4,11 @@
 
 namespace sortline {
 
-RateLimitedLog::RateLimitedLog(LogSink sink, RateLimit limit, Clock& clock)
+RateLimitedLog::RateLimitedLog(LogSink sink, RateLimit limit, const Clock& clock)
     : sink_(std::move(sink)), limit_(limit), clock_(clock) {}
 
 void RateLimitedLog::Log(LogLevel level, std::string_view component, std::string_view message) {
+  if (!sink_) return;
   MutexLock lock(mu_);
   const auto now = clock_.Now();
   if (!started_ || now - period_start_ >= limit_.period) {

@@ -23,8 +23,9 @@ struct RateLimit {
 
 class RateLimitedLog {
  public:
-  // `clock` is borrowed and must outlive this object.
-  RateLimitedLog(LogSink sink, RateLimit limit, Clock& clock = SystemClock());
+  // `clock` is borrowed and must outlive this object. A null `sink` is silent, as
+  // everywhere else.
+  RateLimitedLog(LogSink sink, RateLimit limit, const Clock& clock = SystemClock());
   RateLimitedLog(const RateLimitedLog&) = delete;
   RateLimitedLog& operator=(const RateLimitedLog&) = delete;
 
@@ -38,7 +39,7 @@ class RateLimitedLog {
  private:
   const LogSink sink_;
   const RateLimit limit_;
-  Clock& clock_;
+  const Clock& clock_;
   mutable Mutex mu_;
   std::chrono::steady_clock::time_point period_start_ GUARDED_BY(mu_){};
   int passed_ GUARDED_BY(mu_) = 0;           // in this period

@@ -35,11 +35,7 @@ DecisionLoop::DecisionLoop(const DockOptions& options, const Clock& clock, dock:
       metrics_(metrics),
       health_(health),
       chute_gauges_(registry),
-      lost_replies_log_(
-          [&options](LogLevel level, std::string_view component, std::string_view message) {
-            if (options.log) options.log(level, component, message);
-          },
-          RateLimit{}) {
+      lost_replies_log_(options.log, RateLimit{}, clock) {
   if (options_.plans) plan_ = options_.plans->Get();
 }
 
