@@ -45,8 +45,9 @@ std::string Encode(Envelope message) {
 }
 
 // Status for a decoded envelope's version: kInvalidArgument, naming the version and the
-// range this build accepts, for one outside kOldestSupported ... kCurrent (0 is an
-// envelope without a version).
+// range accepted, for one outside `oldest` ... `current` (0 is an envelope without a
+// version). The one-argument form checks this build's range, wire_version's.
+Status CheckSchemaVersion(uint32_t version, uint32_t oldest, uint32_t current);
 Status CheckSchemaVersion(uint32_t version);
 
 // Parses `payload` as `Envelope`; kInvalidArgument when it is not one, or carries a

@@ -435,15 +435,17 @@ TEST_F(DockServiceTest, PeersAtTheOldestSupportedEnvelopeVersionAreServedIssue15
   EXPECT_EQ(decided->sort_response().chute(), "C051");
 }
 
-// A peer older than the oldest supported version is refused with both ends of the range
-// named and counted; nothing of its batch is stored, and the dock carries on.
-TEST_F(DockServiceTest, APeerOlderThanTheOldestSupportedVersionIsRefusedAndCountedIssue15) {
+// A peer outside the supported versions (here a newer one: this build's oldest supported
+// is its current) is refused with both ends of the range named and counted; nothing of
+// its batch is stored, and the dock carries on. Which refusal each version gets is
+// Envelope.VersionsOutsideTheRangeAreRefusedNamingBothEndsIssue15.
+TEST_F(DockServiceTest, APeerOutsideTheSupportedVersionsIsRefusedAndCountedIssue15) {
   DockOptions options = Options();
   options.metrics_port = 0;
   Start(options);
   auto worker = transport::ClientChannel::Connect(*context_, dock_->records_endpoint()).value();
   v1::RecordsMessage records;
-  records.set_schema_version(transport::wire_version::kOldestSupported - 1);
+  records.set_schema_version(transport::wire_version::kCurrent + 1);
   records.mutable_batch()->set_sequence(1);
   *records.mutable_batch()->add_records() = Record("EA000000014CN", "C051");
   ASSERT_TRUE(worker->Send(records.SerializeAsString()).ok());
@@ -456,6 +458,8 @@ TEST_F(DockServiceTest, APeerOlderThanTheOldestSupportedVersionIsRefusedAndCount
   EXPECT_NE(refused.error().find(oldest + " (oldest supported)"), std::string::npos)
       << refused.error();
   EXPECT_NE(refused.error().find(current + " (current)"), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().find("is newer than this build speaks"), std::string::npos)
+      << refused.error();
   EXPECT_FALSE(refused.has_stored());
   const std::string metrics = testing::HttpGet(dock_->metrics_port(), "/metrics");
   EXPECT_NE(metrics.find("sortline_dock_record_batches_refused_total{reason=\"malformed\"} 1\n"),

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::transport {
@@ -75,14 +76,29 @@ TEST(Envelope, EveryVersionFromTheOldestSupportedToTheCurrentIsAcceptedIssue15) 
 }
 
 TEST(Envelope, VersionsOutsideTheRangeAreRefusedNamingBothEndsIssue15) {
-  const std::string oldest = std::to_string(wire_version::kOldestSupported);
-  const std::string current = std::to_string(wire_version::kCurrent);
-  for (uint32_t version : {wire_version::kOldestSupported - 1, wire_version::kCurrent + 1}) {
-    Status refused = CheckSchemaVersion(version);
-    EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument) << version;
-    EXPECT_THAT(refused.message(), HasSubstr(oldest + " (oldest supported)")) << refused;
-    EXPECT_THAT(refused.message(), HasSubstr(current + " (current)")) << refused;
-  }
+  // This build's range is 1 ... 1, so the range of a later release (2 ... 3, after a
+  // bump) shows all three refusals.
+  const std::string range = "this build accepts versions 2 (oldest supported) to 3 (current)";
+  EXPECT_OK(CheckSchemaVersion(2, 2, 3));
+  EXPECT_OK(CheckSchemaVersion(3, 2, 3));
+  EXPECT_THAT(
+      CheckSchemaVersion(0, 2, 3),
+      testing::StatusIs(StatusCode::kInvalidArgument,
+                        ::testing::Eq("envelope without a schema version (" + range + ")")));
+  EXPECT_THAT(
+      CheckSchemaVersion(1, 2, 3),
+      testing::StatusIs(StatusCode::kInvalidArgument,
+                        ::testing::Eq("schema version 1 is older than this build supports (" +
+                                      range + "): upgrade the sending daemon")));
+  EXPECT_THAT(CheckSchemaVersion(4, 2, 3),
+              testing::StatusIs(StatusCode::kInvalidArgument,
+                                ::testing::Eq("schema version 4 is newer than this build speaks (" +
+                                              range + "): upgrade this daemon")));
+  // And this build's own range, both ends named.
+  Status refused = CheckSchemaVersion(wire_version::kCurrent + 1);
+  EXPECT_THAT(refused.message(),
+              HasSubstr(std::to_string(wire_version::kOldestSupported) + " (oldest supported)"));
+  EXPECT_THAT(refused.message(), HasSubstr(std::to_string(wire_version::kCurrent) + " (current)"));
 }
 
 }  // namespace
