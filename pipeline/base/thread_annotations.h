@@ -67,8 +67,8 @@ class CAPABILITY("mutex") Mutex {
   std::mutex mu_;
 };
 
-// Holds a Mutex from construction to destruction (or to Unlock). A deferred lock
-// (std::try_to_lock) is taken only when owns_lock() says so.
+// Holds a Mutex from construction to destruction (or to Unlock). For a lock that may
+// not be taken, use Mutex::TryLock and Unlock.
 class SCOPED_CAPABILITY MutexLock {
  public:
   explicit MutexLock(Mutex& mu) ACQUIRE(mu) : lock_(mu.native()) {}

@@ -62,8 +62,6 @@ std::string Row::At(size_t column) const {
   return Where(header_.source(), row_.line, header_.field_number(column));
 }
 
-std::string Row::AtStart() const { return Where(header_.source(), row_.line, 1); }
-
 void Row::Problem(size_t column, std::string_view what) {
   problems_->push_back(At(column) + std::string(what));
 }

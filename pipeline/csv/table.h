@@ -82,14 +82,11 @@ class Row {
   size_t line() const { return row_.line; }
   // The number of fields the record has.
   size_t size() const { return row_.fields.size(); }
-  std::string_view source() const { return header_.source(); }
 
   // The 1-based CSV field of `column` (Header::field_number).
   size_t field(size_t column) const { return header_.field_number(column); }
   // "SOURCE:LINE:COLUMN: " for `column`'s cell.
   std::string At(size_t column) const;
-  // "SOURCE:LINE:1: ", the start of the row.
-  std::string AtStart() const;
   // Appends At(column) + what to the problems.
   void Problem(size_t column, std::string_view what);
 

@@ -4,8 +4,6 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
-#include <set>
-#include <unordered_map>
 #include <utility>
 
 #include "pipeline/dock/internal/loader.h"

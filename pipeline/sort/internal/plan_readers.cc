@@ -374,7 +374,7 @@ void ReadPlanFile(const PlanFile& file, const model::DivisionTable* divisions, P
   if (kind == nullptr) {
     errors->push_back(csv::Where(name, 1, 1) +
                       "the file is empty (expected the header of a rules, "
-                      "chutes or groups table)");
+                      "chutes, groups or doors table)");
   }
 }
 
