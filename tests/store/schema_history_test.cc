@@ -246,8 +246,8 @@ class OlderJournal : public ::testing::TestWithParam<Release> {
 };
 
 TEST_P(OlderJournal, MigratesToTheCurrentVersionWithEveryOrderUsable) {
-  MakeDatabase(path(), GetParam());
-  FillAsTheReleaseDid();
+  ASSERT_NO_FATAL_FAILURE(MakeDatabase(path(), GetParam()));
+  ASSERT_NO_FATAL_FAILURE(FillAsTheReleaseDid());
   const int64_t auto_vacuum = Pragma(path(), "auto_vacuum");
 
   STORE_ASSERT_OK_AND_ASSIGN(auto journal, Journal::Open(path(), {}));
@@ -414,8 +414,8 @@ class OlderDockStore : public ::testing::TestWithParam<Release> {
 };
 
 TEST_P(OlderDockStore, MigratesToTheCurrentVersionWithRecordsAndStateUsable) {
-  MakeDatabase(path(), GetParam());
-  FillAsTheReleaseDid();
+  ASSERT_NO_FATAL_FAILURE(MakeDatabase(path(), GetParam()));
+  ASSERT_NO_FATAL_FAILURE(FillAsTheReleaseDid());
 
   DockStoreOptions options;
   options.synchronous_full = false;
