@@ -5,11 +5,8 @@
 #include <system_error>
 
 namespace sortline {
-namespace {
 
-// Characters Echo shows as an escape although they are well-formed: they control a
-// terminal, end a line, or are invisible and can reorder or hide the text around them.
-bool IsEscaped(char32_t c) {
+bool IsControlOrInvisible(char32_t c) {
   if (c < 0x20 || c == 0x7F) return true;                           // C0 controls, DEL
   if (c >= 0x80 && c <= 0x9F) return true;                          // C1 controls
   if (c == 0x061C || c == 0x180E) return true;                      // Arabic letter mark, MVS
@@ -21,6 +18,8 @@ bool IsEscaped(char32_t c) {
   if (c == 0xE0001 || (c >= 0xE0020 && c <= 0xE007F)) return true;  // tags
   return false;
 }
+
+namespace {
 
 void AppendEscape(char32_t c, std::string* out) {
   switch (c) {
@@ -65,7 +64,7 @@ std::string EchoImpl(std::string_view text, size_t max_code_points, bool escape_
     ++shown;
     if (escape_quote && ch.code_point == '"') {
       out += "\\\"";
-    } else if (ch.valid && IsEscaped(ch.code_point)) {
+    } else if (ch.valid && IsControlOrInvisible(ch.code_point)) {
       AppendEscape(ch.code_point, &out);
     } else {
       AppendUtf8(ch.code_point, &out);

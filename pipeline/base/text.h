@@ -45,6 +45,12 @@ void AppendUtf8(char32_t c, std::string* out);
 // Characters in `text`, counting each malformed byte as one.
 size_t CountCodePoints(std::string_view text);
 
+// True for the characters that are well-formed but must not be shown as they are: they
+// control a terminal, end a line, or are invisible and can reorder or hide the text
+// around them (bidi controls, zero-width characters, tags). Echo escapes them, the
+// report escapes them, labels drop them.
+bool IsControlOrInvisible(char32_t c);
+
 // How much of a value Echo shows by default.
 inline constexpr size_t kEchoMaxCodePoints = 64;
 

@@ -16,7 +16,8 @@ TEST(SanitizeForDisplay, KeepsChineseAndAscii) {
 TEST(SanitizeForDisplay, DropsControlsBidiOverridesAndZeroWidthCharacters) {
   const std::string input = std::string("a\0b", 3) + "\x01\x1F\x7F" +
                             "\u202A\u202B\u202C\u202D\u202E" + "\u2066\u2067\u2068\u2069" +
-                            "\u200B\u200C\u200D\u200E\u200F" + "\u2060\uFEFF" + "\u0085c";
+                            "\u200B\u200C\u200D\u200E\u200F" + "\u2060\uFEFF" + "\u0085" +
+                            "\u2028\u2029\u061C\U000E0041\U000E007F" + "c";
   EXPECT_EQ(SanitizeForDisplay(input), U"abc");
 }
 

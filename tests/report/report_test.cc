@@ -68,6 +68,9 @@ TEST(ReportEscape, BytesThatAreNotUtf8AndInvisibleCharactersAreShownAsCodes) {
   EXPECT_EQ(internal::EscapeHtml("\xc0\xbc"), "\\xC0\\xBC");       // an overlong '<'
   EXPECT_EQ(internal::EscapeHtml("ab\u202Edc"), "ab\\u{202E}dc");  // right-to-left override
   EXPECT_EQ(internal::EscapeHtml("a\u200Bb"), "a\\u{200B}b");      // zero-width space
+  // The same set Echo escapes and labels drop (IsControlOrInvisible): line separator,
+  // Arabic letter mark, a tag character.
+  EXPECT_EQ(internal::EscapeHtml("a\u2028b\u061Cc\U000E0041d"), "a\\u{2028}b\\u{061C}c\\u{E0041}d");
 }
 
 TEST(ReportShorten, CutsByCharactersAndNeverSplitsOne) {

@@ -7,19 +7,6 @@
 #include "pipeline/base/text.h"
 
 namespace sortline::label::internal {
-namespace {
-
-// True for the characters that must not reach a label (see SanitizeForDisplay).
-bool IsDropped(char32_t c) {
-  if (c < 0x20 || c == 0x7F) return true;
-  if (c >= 0x80 && c <= 0x9F) return true;
-  if (c >= 0x200B && c <= 0x200F) return true;
-  if (c >= 0x202A && c <= 0x202E) return true;
-  if (c >= 0x2060 && c <= 0x2069) return true;
-  return c == 0xFEFF;
-}
-
-}  // namespace
 
 std::u32string SanitizeForDisplay(std::string_view utf8) {
   std::u32string out;
@@ -35,7 +22,7 @@ void SanitizeForDisplay(std::string_view utf8, std::u32string& out) {
     i += decoded.length;
     char32_t c = decoded.code_point;
     if (c == '\t' || c == '\n' || c == '\r') c = ' ';
-    if (IsDropped(c)) continue;
+    if (IsControlOrInvisible(c)) continue;
     out.push_back(c);
   }
 }

@@ -17,10 +17,9 @@
 namespace sortline::label::internal {
 
 // Decodes `utf8` into code points fit for drawing. Malformed UTF-8 becomes U+FFFD;
-// TAB, LF and CR become a space; other C0 and C1 controls, DEL, bidi embeddings,
-// overrides and isolates (U+202A-202E, U+2066-2069), the marks U+200E/U+200F, zero-width
-// characters (U+200B-200D, U+2060, U+FEFF) and NUL are dropped, so text can neither
-// reorder the label nor hide characters in it.
+// TAB, LF and CR become a space; every other character IsControlOrInvisible
+// (base/text.h: controls, NUL, bidi controls, zero-width characters, tags) is dropped,
+// so text can neither reorder the label nor hide characters in it.
 std::u32string SanitizeForDisplay(std::string_view utf8);
 // The same into `out` (replaced), reusing its storage.
 void SanitizeForDisplay(std::string_view utf8, std::u32string& out);

@@ -8,13 +8,6 @@
 namespace sortline::report::internal {
 namespace {
 
-bool Invisible(uint32_t cp) {
-  return (cp >= 0x200B && cp <= 0x200F) ||  // zero-width space/joiners, LRM, RLM
-         (cp >= 0x202A && cp <= 0x202E) ||  // bidi embeddings and overrides
-         (cp >= 0x2066 && cp <= 0x2069) ||  // bidi isolates
-         cp == 0x061C || cp == 0xFEFF;      // Arabic letter mark, BOM
-}
-
 void AppendHex(std::string& out, const char* format, unsigned value) {
   char buf[16];
   std::snprintf(buf, sizeof buf, format, value);
@@ -54,7 +47,7 @@ std::string EscapeHtml(std::string_view text) {
       default:
         if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) {
           AppendHex(out, "\\x%02X", cp);
-        } else if (Invisible(cp)) {
+        } else if (IsControlOrInvisible(cp)) {
           AppendHex(out, "\\u{%04X}", cp);
         } else {
           out.append(text.substr(0, len));
