@@ -10,7 +10,6 @@
 #include "pipeline/model/s10.h"
 #include "pipeline/store/journal.h"
 #include "pipeline/store/sqlite_db.h"
-#include "tests/store/store_testing.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/store_fixture.h"
@@ -71,11 +70,11 @@ TEST_F(DockStoreTest, StoringTheSameRecordsAgainLeavesThemUnchanged) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   v1::RecordBatch batch = Batch(7, {Record("A", 1), Record("B", 2)});
-  STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored first, store->Store(batch));
+  ASSERT_OK_AND_ASSIGN(v1::RecordsStored first, store->Store(batch));
   EXPECT_EQ(Answer(first), "sequence 7: 2 stored, 0 unchanged, 0 quarantined");
 
   batch.set_sequence(8);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored again, store->Store(batch));
+  ASSERT_OK_AND_ASSIGN(v1::RecordsStored again, store->Store(batch));
   EXPECT_EQ(Answer(again), "sequence 8: 0 stored, 2 unchanged, 0 quarantined");
   EXPECT_EQ(Holding(*store), "2 records, 0 quarantined");
 }
@@ -83,19 +82,18 @@ TEST_F(DockStoreTest, StoringTheSameRecordsAgainLeavesThemUnchanged) {
 TEST_F(DockStoreTest, ConflictingRecordIsQuarantinedAndTheStoredOneKept) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  STORE_ASSERT_OK(store->Store(Batch(1, {Record("A", 1)})));
+  ASSERT_OK(store->Store(Batch(1, {Record("A", 1)})));
   v1::SortRecord changed = Record("A", 1);
   changed.set_chute("C-99");
-  STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored reply,
-                             store->Store(Batch(2, {changed, Record("B", 2)})));
+  ASSERT_OK_AND_ASSIGN(v1::RecordsStored reply, store->Store(Batch(2, {changed, Record("B", 2)})));
   EXPECT_EQ(Answer(reply), "sequence 2: 1 stored, 0 unchanged, 1 quarantined");
-  STORE_ASSERT_OK_AND_ASSIGN(auto found, store->FindByOrderId("A"));
+  ASSERT_OK_AND_ASSIGN(auto found, store->FindByOrderId("A"));
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->chute(), "C-17");
   EXPECT_EQ(Holding(*store), "2 records, 1 quarantined");
 
   // A resent conflicting record is reported again but kept once.
-  STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored resent, store->Store(Batch(3, {changed})));
+  ASSERT_OK_AND_ASSIGN(v1::RecordsStored resent, store->Store(Batch(3, {changed})));
   EXPECT_EQ(Answer(resent), "sequence 3: 0 stored, 0 unchanged, 1 quarantined");
   EXPECT_EQ(Holding(*store), "2 records, 1 quarantined");
 }
@@ -103,13 +101,12 @@ TEST_F(DockStoreTest, ConflictingRecordIsQuarantinedAndTheStoredOneKept) {
 TEST_F(DockStoreTest, TrackingNumberOfAnotherOrderIsQuarantined) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  STORE_ASSERT_OK(store->Store(Batch(1, {Record("A", 1)})));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored reply, store->Store(Batch(2, {Record("B", 1)})));
+  ASSERT_OK(store->Store(Batch(1, {Record("A", 1)})));
+  ASSERT_OK_AND_ASSIGN(v1::RecordsStored reply, store->Store(Batch(2, {Record("B", 1)})));
   EXPECT_EQ(Answer(reply), "sequence 2: 0 stored, 0 unchanged, 1 quarantined");
-  STORE_ASSERT_OK_AND_ASSIGN(auto b, store->FindByOrderId("B"));
+  ASSERT_OK_AND_ASSIGN(auto b, store->FindByOrderId("B"));
   EXPECT_FALSE(b.has_value());
-  STORE_ASSERT_OK_AND_ASSIGN(auto by_tracking,
-                             store->FindByTracking(model::FormatS10("EA", 1, "CN")));
+  ASSERT_OK_AND_ASSIGN(auto by_tracking, store->FindByTracking(model::FormatS10("EA", 1, "CN")));
   ASSERT_TRUE(by_tracking.has_value());
   EXPECT_EQ(by_tracking->order_id(), "A");
 }
@@ -122,9 +119,9 @@ TEST_F(DockStoreTest, RecordsWithoutTrackingNumberDoNotCollide) {
   a.set_outcome(v1::OUTCOME_REJECTED);
   v1::SortRecord b = a;
   b.set_order_id("B");
-  STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored reply, store->Store(Batch(1, {a, b})));
+  ASSERT_OK_AND_ASSIGN(v1::RecordsStored reply, store->Store(Batch(1, {a, b})));
   EXPECT_EQ(reply.stored(), 2u);
-  STORE_ASSERT_OK_AND_ASSIGN(auto none, store->FindByTracking(""));
+  ASSERT_OK_AND_ASSIGN(auto none, store->FindByTracking(""));
   EXPECT_FALSE(none.has_value());
 }
 
@@ -132,33 +129,32 @@ TEST_F(DockStoreTest, FindsRecordsByOrderIdAndByTracking) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   v1::SortRecord a = Record("A", 1);
-  STORE_ASSERT_OK(store->Store(Batch(1, {a, Record("B", 2)})));
-  STORE_ASSERT_OK_AND_ASSIGN(auto by_id, store->FindByOrderId("A"));
+  ASSERT_OK(store->Store(Batch(1, {a, Record("B", 2)})));
+  ASSERT_OK_AND_ASSIGN(auto by_id, store->FindByOrderId("A"));
   ASSERT_TRUE(by_id.has_value());
   EXPECT_EQ(by_id->SerializeAsString(), a.SerializeAsString());
-  STORE_ASSERT_OK_AND_ASSIGN(auto by_tracking,
-                             store->FindByTracking(Record("B", 2).tracking_number()));
+  ASSERT_OK_AND_ASSIGN(auto by_tracking, store->FindByTracking(Record("B", 2).tracking_number()));
   ASSERT_TRUE(by_tracking.has_value());
   EXPECT_EQ(by_tracking->order_id(), "B");
-  STORE_ASSERT_OK_AND_ASSIGN(auto missing, store->FindByOrderId("C"));
+  ASSERT_OK_AND_ASSIGN(auto missing, store->FindByOrderId("C"));
   EXPECT_FALSE(missing.has_value());
-  STORE_ASSERT_OK_AND_ASSIGN(auto unknown, store->FindByTracking(model::FormatS10("EA", 3, "CN")));
+  ASSERT_OK_AND_ASSIGN(auto unknown, store->FindByTracking(model::FormatS10("EA", 3, "CN")));
   EXPECT_FALSE(unknown.has_value());
 }
 
 TEST_F(DockStoreTest, ForEachVisitsRecordsInOrderIdOrderAndCanStop) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  STORE_ASSERT_OK(store->Store(Batch(1, {Record("m", 1), Record("b", 2), Record("x", 3)})));
-  STORE_ASSERT_OK(store->Store(Batch(2, {Record("a", 4)})));
+  ASSERT_OK(store->Store(Batch(1, {Record("m", 1), Record("b", 2), Record("x", 3)})));
+  ASSERT_OK(store->Store(Batch(2, {Record("a", 4)})));
   std::vector<std::string> all;
-  STORE_ASSERT_OK(store->ForEach([&](const v1::SortRecord& r) {
+  ASSERT_OK(store->ForEach([&](const v1::SortRecord& r) {
     all.push_back(r.order_id());
     return true;
   }));
   EXPECT_THAT(all, ElementsAre("a", "b", "m", "x"));
   std::vector<std::string> first_two;
-  STORE_ASSERT_OK(store->ForEach([&](const v1::SortRecord& r) {
+  ASSERT_OK(store->ForEach([&](const v1::SortRecord& r) {
     first_two.push_back(r.order_id());
     return first_two.size() < 2;
   }));
@@ -171,22 +167,22 @@ TEST_F(DockStoreTest, RecordsSurviveReopenAndTheDatabaseIsIntact) {
     ASSERT_NE(store, nullptr);
     std::vector<v1::SortRecord> records;
     for (uint32_t i = 0; i < 300; ++i) records.push_back(Record("R" + std::to_string(i), i + 1));
-    STORE_ASSERT_OK(store->Store(Batch(1, records)));
+    ASSERT_OK(store->Store(Batch(1, records)));
     v1::SortRecord changed = Record("R5", 6);
     changed.set_dock_door("D9");
-    STORE_ASSERT_OK(store->Store(Batch(2, {changed})));
+    ASSERT_OK(store->Store(Batch(2, {changed})));
   }
   {
     auto store = Open();
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(Holding(*store), "300 records, 1 quarantined");
-    STORE_ASSERT_OK_AND_ASSIGN(auto r5, store->FindByOrderId("R5"));
+    ASSERT_OK_AND_ASSIGN(auto r5, store->FindByOrderId("R5"));
     ASSERT_TRUE(r5.has_value());
     EXPECT_EQ(r5->dock_door(), "D3");
   }
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
+  ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
   EXPECT_EQ(db->journal_mode(), "wal");
-  STORE_ASSERT_OK_AND_ASSIGN(std::string integrity, db->QueryText("PRAGMA integrity_check"));
+  ASSERT_OK_AND_ASSIGN(std::string integrity, db->QueryText("PRAGMA integrity_check"));
   EXPECT_EQ(integrity, "ok");
 }
 
@@ -195,11 +191,11 @@ TEST_F(DockStoreTest, RecordsAreStampedByTheGivenClock) {
   DockStoreOptions options;
   options.clock = &clock;
   {
-    STORE_ASSERT_OK_AND_ASSIGN(auto store, DockStore::Open(path(), options));
-    STORE_ASSERT_OK(store->Store(Batch(1, {Record("A", 1)})));
+    ASSERT_OK_AND_ASSIGN(auto store, DockStore::Open(path(), options));
+    ASSERT_OK(store->Store(Batch(1, {Record("A", 1)})));
   }
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(int64_t stamp, db->QueryInt("SELECT stored_ms FROM records"));
+  ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
+  ASSERT_OK_AND_ASSIGN(int64_t stamp, db->QueryInt("SELECT stored_ms FROM records"));
   EXPECT_EQ(stamp, 1'726'704'000'123);
 }
 

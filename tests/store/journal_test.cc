@@ -14,7 +14,6 @@
 #include "pipeline/model/s10.h"
 #include "pipeline/store/dock_store.h"
 #include "pipeline/store/sqlite_db.h"
-#include "tests/store/store_testing.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/store_fixture.h"
@@ -126,13 +125,12 @@ class JournalTest : public sortline::testing::StoreFileTest<Journal, JournalOpti
 TEST_F(JournalTest, SubmitAssignsValidUniqueConsecutiveS10Numbers) {
   auto journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply reply,
-                             journal->Submit(NumberedBatch("B1", 0, 50), {}));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitReply reply, journal->Submit(NumberedBatch("B1", 0, 50), {}));
   EXPECT_EQ(reply.accepted(), 50u);
   EXPECT_EQ(reply.batch_id(), "B1");
   EXPECT_EQ(reply.schema_version(), static_cast<uint32_t>(v1::SCHEMA_VERSION_CURRENT));
 
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 100, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 100, 1'000, kLeaseMs));
   ASSERT_EQ(work.orders_size(), 50);
   const v1::OrderBatch submitted = NumberedBatch("B1", 0, 50);
   std::set<std::string> seen;
@@ -156,8 +154,8 @@ TEST_F(JournalTest, SubmitIssuesFromTheConfiguredRange) {
   options.tracking_range = {"LK", "DE", 40'000'000, 40'000'099};
   auto journal = Open(options);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 2), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
+  ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 2), {}));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   ASSERT_EQ(work.orders_size(), 2);
   EXPECT_EQ(work.orders(0).tracking_number(), model::FormatS10("LK", 40'000'000, "DE"));
   EXPECT_EQ(work.orders(1).tracking_number(), model::FormatS10("LK", 40'000'001, "DE"));
@@ -166,7 +164,7 @@ TEST_F(JournalTest, SubmitIssuesFromTheConfiguredRange) {
 TEST_F(JournalTest, RejectedOrdersAreListedAndNotJournaled) {
   auto journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(
+  ASSERT_OK_AND_ASSIGN(
       v1::SubmitReply reply,
       journal->Submit(NumberedBatch("B1", 0, 4),
                       {Rejected(3, "weight_g must be positive"), Rejected(1, "no division code")}));
@@ -178,9 +176,9 @@ TEST_F(JournalTest, RejectedOrdersAreListedAndNotJournaled) {
   EXPECT_EQ(reply.rejected(1).index(), 3u);
   EXPECT_EQ(reply.rejected(1).order_id(), "O3");
 
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   EXPECT_THAT(OrderIds(work), ElementsAre("O0", "O2"));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
+  ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
   EXPECT_EQ(progress.total(), 2u);
 }
 
@@ -190,7 +188,7 @@ TEST_F(JournalTest, RejectionIndexOutsideTheBatchIsInvalidAndJournalsNothing) {
   Result<v1::SubmitReply> reply = journal->Submit(NumberedBatch("B1", 0, 2), {Rejected(2, "x")});
   EXPECT_EQ(reply.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(journal->Progress("B1").status().code(), StatusCode::kNotFound);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
   EXPECT_EQ(outstanding, 0u);
 }
 
@@ -204,19 +202,19 @@ TEST_F(JournalTest, EmptyBatchIdIsInvalid) {
 TEST_F(JournalTest, AlreadyJournaledOrderIdsAreListedAsDuplicates) {
   auto journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(Batch("B1", {StandardOrder("X"), StandardOrder("Y")}), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(
+  ASSERT_OK(journal->Submit(Batch("B1", {StandardOrder("X"), StandardOrder("Y")}), {}));
+  ASSERT_OK_AND_ASSIGN(
       v1::SubmitReply reply,
       journal->Submit(Batch("B2", {StandardOrder("Y"), StandardOrder("Z"), StandardOrder("Z")}),
                       {}));
   EXPECT_EQ(reply.accepted(), 1u);
   EXPECT_THAT(reply.duplicates(), ElementsAre("Y", "Z"));
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
   EXPECT_EQ(outstanding, 3u);
 
   // A duplicate consumes no tracking number: Z got serial 3, the next order gets 4.
-  STORE_ASSERT_OK(journal->Submit(Batch("B3", {StandardOrder("W")}), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
+  ASSERT_OK(journal->Submit(Batch("B3", {StandardOrder("W")}), {}));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   ASSERT_EQ(work.orders_size(), 4);
   EXPECT_EQ(work.orders(3).order_id(), "W");
   EXPECT_EQ(Serial(work.orders(3).tracking_number()), 4u);
@@ -225,21 +223,19 @@ TEST_F(JournalTest, AlreadyJournaledOrderIdsAreListedAsDuplicates) {
 TEST_F(JournalTest, RepeatedBatchIdReturnsTheFirstReplyUnchanged) {
   auto journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply first,
-                             journal->Submit(NumberedBatch("B1", 0, 3), {Rejected(0, "bad")}));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply again,
-                             journal->Submit(NumberedBatch("B1", 10, 5), {}));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitReply first,
+                       journal->Submit(NumberedBatch("B1", 0, 3), {Rejected(0, "bad")}));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitReply again, journal->Submit(NumberedBatch("B1", 10, 5), {}));
   EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
   EXPECT_EQ(again.accepted(), 2u);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
   EXPECT_EQ(outstanding, 2u);
 
   // Also after a restart.
   journal.reset();
   journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply reopened,
-                             journal->Submit(NumberedBatch("B1", 0, 3), {}));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitReply reopened, journal->Submit(NumberedBatch("B1", 0, 3), {}));
   EXPECT_EQ(reopened.SerializeAsString(), first.SerializeAsString());
 }
 
@@ -248,17 +244,17 @@ TEST_F(JournalTest, ReopenedJournalKeepsOrdersAndNeverReissuesANumber) {
   {
     auto journal = Open();
     ASSERT_NE(journal, nullptr);
-    STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 3), {}));
-    STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 1, 1'000, kLeaseMs));
+    ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 3), {}));
+    ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 1, 1'000, kLeaseMs));
     ASSERT_EQ(work.orders_size(), 1);
   }
   auto journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
   EXPECT_EQ(outstanding, 3u);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B2", 3, 2), {}));
+  ASSERT_OK(journal->Submit(NumberedBatch("B2", 3, 2), {}));
   // The lease taken before the restart is still held until it expires.
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w2", 10, 2'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w2", 10, 2'000, kLeaseMs));
   EXPECT_THAT(OrderIds(work), ElementsAre("O1", "O2", "O3", "O4"));
   std::vector<uint32_t> serials;
   for (const v1::Order& order : work.orders()) serials.push_back(Serial(order.tracking_number()));
@@ -266,9 +262,9 @@ TEST_F(JournalTest, ReopenedJournalKeepsOrdersAndNeverReissuesANumber) {
   journal.reset();
 
   // The next serial is kept durably, not rediscovered by skipping numbers in use.
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(int64_t next,
-                             db->QueryInt("SELECT value FROM counters WHERE name = 's10:EA:CN'"));
+  ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
+  ASSERT_OK_AND_ASSIGN(int64_t next,
+                       db->QueryInt("SELECT value FROM counters WHERE name = 's10:EA:CN'"));
   EXPECT_EQ(next, 6);
 }
 
@@ -284,7 +280,7 @@ TEST_F(JournalTest, PreassignedValidTrackingNumberIsKept) {
   orders[1].set_tracking_number(taken);
   orders[3].set_tracking_number("EA000000011CN");  // wrong check digit
   orders[4].set_tracking_number(own);              // already used by A
-  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply reply, journal->Submit(Batch("B1", orders), {}));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitReply reply, journal->Submit(Batch("B1", orders), {}));
   EXPECT_EQ(reply.accepted(), 3u);
   ASSERT_EQ(reply.rejected_size(), 2);
   EXPECT_EQ(reply.rejected(0).order_id(), "D");
@@ -292,14 +288,14 @@ TEST_F(JournalTest, PreassignedValidTrackingNumberIsKept) {
   EXPECT_EQ(reply.rejected(1).order_id(), "E");
   EXPECT_THAT(reply.rejected(1).reason(), HasSubstr("another order"));
 
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   ASSERT_THAT(OrderIds(work), ElementsAre("A", "B", "C"));
   EXPECT_EQ(work.orders(0).tracking_number(), own);
   EXPECT_EQ(work.orders(1).tracking_number(), taken);
   // C skips the taken serial 2.
   EXPECT_EQ(work.orders(2).tracking_number(), model::FormatS10("EA", 1, "CN"));
-  STORE_ASSERT_OK(journal->Submit(Batch("B2", {StandardOrder("F")}), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch next, journal->Lease("w1", 10, 1'000, kLeaseMs));
+  ASSERT_OK(journal->Submit(Batch("B2", {StandardOrder("F")}), {}));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch next, journal->Lease("w1", 10, 1'000, kLeaseMs));
   ASSERT_EQ(next.orders_size(), 1);
   EXPECT_EQ(next.orders(0).tracking_number(), model::FormatS10("EA", 3, "CN"));
 }
@@ -313,10 +309,10 @@ TEST_F(JournalTest, SpentTrackingRangeFailsTheWholeBatch) {
   Result<v1::SubmitReply> reply = journal->Submit(NumberedBatch("B1", 0, 4), {});
   EXPECT_EQ(reply.status().code(), StatusCode::kResourceExhausted);
   EXPECT_THAT(reply.status().message(), HasSubstr("B1"));
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
   EXPECT_EQ(outstanding, 0u);
   EXPECT_EQ(journal->Progress("B1").status().code(), StatusCode::kNotFound);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply fits, journal->Submit(NumberedBatch("B2", 0, 3), {}));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitReply fits, journal->Submit(NumberedBatch("B2", 0, 3), {}));
   EXPECT_EQ(fits.accepted(), 3u);
 }
 
@@ -340,18 +336,18 @@ TEST_F(JournalTest, FullJournalFailsTheBatchAndRollsItBack) {
     ASSERT_FALSE(failure.ok()) << "the journal never filled up";
     EXPECT_EQ(failure.code(), StatusCode::kResourceExhausted) << failure;
     EXPECT_THAT(failure.message(), HasSubstr("full"));
-    STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+    ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
     EXPECT_EQ(outstanding, accepted);
   }
   // Without the cap the next order gets the serial right after the last committed one:
   // the failed batch consumed none.
   auto journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(Batch("after", {StandardOrder("after")}), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  ASSERT_OK(journal->Submit(Batch("after", {StandardOrder("after")}), {}));
+  ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
   EXPECT_EQ(outstanding, accepted + 1);
-  STORE_ASSERT_OK_AND_ASSIGN(
-      v1::WorkBatch work, journal->Lease("w1", static_cast<uint32_t>(accepted + 1), 1, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work,
+                       journal->Lease("w1", static_cast<uint32_t>(accepted + 1), 1, kLeaseMs));
   ASSERT_EQ(work.orders_size(), static_cast<int>(accepted + 1));
   const v1::Order& last = work.orders(work.orders_size() - 1);
   EXPECT_EQ(last.order_id(), "after");
@@ -368,8 +364,8 @@ TEST_F(JournalTest, GroupCommitAnswersEachBatchAsSubmitWouldAndKeepsThemAll) {
   {
     auto journal = Open();
     ASSERT_NE(journal, nullptr);
-    STORE_ASSERT_OK_AND_ASSIGN(std::vector<v1::SubmitReply> replies,
-                               journal->SubmitGroup({&first, &second, &first}, {{}, {bad}, {}}));
+    ASSERT_OK_AND_ASSIGN(std::vector<v1::SubmitReply> replies,
+                         journal->SubmitGroup({&first, &second, &first}, {{}, {bad}, {}}));
     ASSERT_EQ(replies.size(), 3u);
     EXPECT_EQ(replies[0].accepted(), 3u);
     EXPECT_EQ(replies[1].accepted(), 1u);
@@ -382,13 +378,13 @@ TEST_F(JournalTest, GroupCommitAnswersEachBatchAsSubmitWouldAndKeepsThemAll) {
   }
   auto journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 100, 1, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 100, 1, kLeaseMs));
   ASSERT_EQ(work.orders_size(), 4);
   std::vector<uint32_t> serials;
   for (const v1::Order& order : work.orders()) serials.push_back(Serial(order.tracking_number()));
   std::sort(serials.begin(), serials.end());
   EXPECT_EQ(serials, (std::vector<uint32_t>{1, 2, 3, 4})) << "one counter across the group";
-  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply again, journal->Submit(second, {}));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitReply again, journal->Submit(second, {}));
   EXPECT_EQ(again.accepted(), 1u) << "the stored answer, whatever the new content";
 }
 
@@ -400,7 +396,7 @@ TEST_F(JournalTest, GroupWithAnInvalidBatchJournalsNothing) {
   Result<std::vector<v1::SubmitReply>> replies = journal->SubmitGroup({&good, &nameless}, {{}, {}});
   ASSERT_FALSE(replies.ok());
   EXPECT_EQ(replies.status().code(), StatusCode::kInvalidArgument);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
   EXPECT_EQ(outstanding, 0u);
 }
 
@@ -413,18 +409,18 @@ TEST_F(JournalTest, LeaseGivesPerishableFirstThenOldest) {
   fruit.mutable_parcel()->set_perishable(true);
   v1::Order fresh = StandardOrder("fresh");
   fresh.set_service(v1::SERVICE_FRESH_PRODUCE);
-  STORE_ASSERT_OK(
+  ASSERT_OK(
       journal->Submit(Batch("B1", {StandardOrder("s1"), cold, StandardOrder("s2"), fruit}), {}));
-  STORE_ASSERT_OK(journal->Submit(Batch("B2", {StandardOrder("s3"), fresh}), {}));
+  ASSERT_OK(journal->Submit(Batch("B2", {StandardOrder("s3"), fresh}), {}));
 
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch first, journal->Lease("w1", 4, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch first, journal->Lease("w1", 4, 1'000, kLeaseMs));
   EXPECT_THAT(OrderIds(first), ElementsAre("cold", "fruit", "fresh", "s1"));
   EXPECT_NE(first.lease_id(), 0u);
   EXPECT_EQ(first.lease_expires_unix_ms(), 1'000 + kLeaseMs);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch second, journal->Lease("w2", 4, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch second, journal->Lease("w2", 4, 1'000, kLeaseMs));
   EXPECT_THAT(OrderIds(second), ElementsAre("s2", "s3"));
   EXPECT_NE(second.lease_id(), first.lease_id());
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch none, journal->Lease("w3", 4, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch none, journal->Lease("w3", 4, 1'000, kLeaseMs));
   EXPECT_EQ(none.orders_size(), 0);
   EXPECT_EQ(none.lease_id(), 0u);
 }
@@ -432,95 +428,95 @@ TEST_F(JournalTest, LeaseGivesPerishableFirstThenOldest) {
 TEST_F(JournalTest, LeaseOfZeroOrdersIsEmpty) {
   auto journal = OpenWithBatchOf(2);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch none, journal->Lease("w1", 0, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch none, journal->Lease("w1", 0, 1'000, kLeaseMs));
   EXPECT_EQ(none.orders_size(), 0);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch all, journal->Lease("w1", 5, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch all, journal->Lease("w1", 5, 1'000, kLeaseMs));
   EXPECT_EQ(all.orders_size(), 2);
 }
 
 TEST_F(JournalTest, ExpiredLeaseGoesToAnotherWorkerAndTheLateSuccessCountsOnce) {
   auto journal = OpenWithBatchOf(1);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 10, 1'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 10, 1'000, 500));
   ASSERT_EQ(a.orders_size(), 1);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch early, journal->Lease("b", 10, 1'400, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch early, journal->Lease("b", 10, 1'400, 500));
   EXPECT_EQ(early.orders_size(), 0) << "the lease has not expired yet";
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 1'600, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 1'600, 500));
   ASSERT_EQ(b.orders_size(), 1);
   EXPECT_EQ(b.orders(0).order_id(), "O0");
   EXPECT_EQ(b.orders(0).tracking_number(), a.orders(0).tracking_number());
   EXPECT_NE(b.lease_id(), a.lease_id());
 
-  STORE_ASSERT_OK(journal->Complete(Done(a.lease_id(), {{"O0", v1::OUTCOME_SORTED}})));
-  STORE_ASSERT_OK(journal->Complete(Done(b.lease_id(), {{"O0", v1::OUTCOME_SORTED}})));
+  ASSERT_OK(journal->Complete(Done(a.lease_id(), {{"O0", v1::OUTCOME_SORTED}})));
+  ASSERT_OK(journal->Complete(Done(b.lease_id(), {{"O0", v1::OUTCOME_SORTED}})));
   EXPECT_EQ(Tally(*journal, "B1"), "1 done + 0 failed of 1, complete");
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch none, journal->Lease("c", 10, 100'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch none, journal->Lease("c", 10, 100'000, 500));
   EXPECT_EQ(none.orders_size(), 0);
 }
 
 TEST_F(JournalTest, OnlyTheLeasesAWorkerNamesAreRenewedAndAnExpiredOneIsNotRevived) {
   auto journal = OpenWithBatchOf(4);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch kept, journal->Lease("a", 2, 1'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch kept, journal->Lease("a", 2, 1'000, 500));
   ASSERT_EQ(kept.orders_size(), 2);
   // A second lease of a's that a never names (lost in flight, or held by a killed
   // worker of the same name) is not kept alive by a's heartbeats.
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch lost, journal->Lease("a", 1, 1'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch lost, journal->Lease("a", 1, 1'000, 500));
   ASSERT_EQ(lost.orders_size(), 1);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t held, journal->Renew("a", {kept.lease_id()}, 1'400, 500));
+  ASSERT_OK_AND_ASSIGN(uint64_t held, journal->Renew("a", {kept.lease_id()}, 1'400, 500));
   EXPECT_EQ(held, 2u);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t other, journal->Renew("b", {kept.lease_id()}, 1'400, 500));
+  ASSERT_OK_AND_ASSIGN(uint64_t other, journal->Renew("b", {kept.lease_id()}, 1'400, 500));
   EXPECT_EQ(other, 0u) << "b does not hold a's lease";
   // Past the first expiry (1'500), inside the renewed one (1'900): b gets the lost
   // lease's order (a lease of its own) and then the one never leased, not the renewed two.
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 1'800, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 1'800, 500));
   ASSERT_EQ(b.orders_size(), 1);
   EXPECT_EQ(b.orders(0).order_id(), lost.orders(0).order_id());
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b2, journal->Lease("b", 10, 1'800, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch b2, journal->Lease("b", 10, 1'800, 500));
   ASSERT_EQ(b2.orders_size(), 1);
   for (const v1::Order& order : {b.orders(0), b2.orders(0)}) {
     EXPECT_NE(order.order_id(), kept.orders(0).order_id());
     EXPECT_NE(order.order_id(), kept.orders(1).order_id());
   }
   // a goes silent: its renewed lease expires at 1'900; a late renewal does not revive it.
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t late, journal->Renew("a", {kept.lease_id()}, 2'000, 500));
+  ASSERT_OK_AND_ASSIGN(uint64_t late, journal->Renew("a", {kept.lease_id()}, 2'000, 500));
   EXPECT_EQ(late, 0u);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch c, journal->Lease("c", 10, 2'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch c, journal->Lease("c", 10, 2'000, 500));
   EXPECT_EQ(c.orders_size(), 2);
 }
 
 TEST_F(JournalTest, AnExpiredLeaseIsLeasedAgainWholeBeforePendingOrdersIssue10) {
   auto journal = OpenWithBatchOf(10);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 4, 1'000, 500));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a2, journal->Lease("a", 3, 1'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 4, 1'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch a2, journal->Lease("a", 3, 1'000, 500));
   ASSERT_EQ(a.orders_size(), 4);
   // a dies. Both its leases expire; the older comes back whole first, even to a worker
   // asking for fewer orders, then the other, then what was never leased.
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 2, 2'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 2, 2'000, 500));
   EXPECT_EQ(OrderIds(b), OrderIds(a));
   EXPECT_NE(b.lease_id(), a.lease_id());
   for (int i = 0; i < a.orders_size(); ++i) {
     EXPECT_EQ(b.orders(i).tracking_number(), a.orders(i).tracking_number());
   }
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch c, journal->Lease("c", 10, 2'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch c, journal->Lease("c", 10, 2'000, 500));
   EXPECT_EQ(OrderIds(c), OrderIds(a2));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch d, journal->Lease("c", 10, 2'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch d, journal->Lease("c", 10, 2'000, 500));
   EXPECT_EQ(d.orders_size(), 3);
   // The redelivered lease expires again: the same orders once more.
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch e, journal->Lease("e", 10, 3'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch e, journal->Lease("e", 10, 3'000, 500));
   EXPECT_EQ(OrderIds(e), OrderIds(a));
 }
 
 TEST_F(JournalTest, LateFailureOfAnExpiredLeaseDoesNotOverrideTheNewLease) {
   auto journal = OpenWithBatchOf(1);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 10, 1'000, 500));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 2'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch a, journal->Lease("a", 10, 1'000, 500));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch b, journal->Lease("b", 10, 2'000, 500));
   ASSERT_EQ(b.orders_size(), 1);
-  STORE_ASSERT_OK(journal->Complete(Done(a.lease_id(), {{"O0", v1::OUTCOME_FAILED}})));
+  ASSERT_OK(journal->Complete(Done(a.lease_id(), {{"O0", v1::OUTCOME_FAILED}})));
   EXPECT_EQ(Tally(*journal, "B1"), "0 done + 0 failed of 1, not complete");
-  STORE_ASSERT_OK(journal->Complete(Done(b.lease_id(), {{"O0", v1::OUTCOME_NO_RULE}})));
+  ASSERT_OK(journal->Complete(Done(b.lease_id(), {{"O0", v1::OUTCOME_NO_RULE}})));
   EXPECT_EQ(Tally(*journal, "B1"), "1 done + 0 failed of 1, complete");
 }
 
@@ -531,30 +527,29 @@ TEST_F(JournalTest, PruneRemovesTheOrdersOfBatchesCompleteForTheRetentionTimeIss
   auto journal = Open(options);
   ASSERT_NE(journal, nullptr);
   clock.SetUnixMillis(1'000);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 3), {}));
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B2", 3, 2), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b1, journal->Lease("a", 3, 1'000, kLeaseMs));
+  ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 3), {}));
+  ASSERT_OK(journal->Submit(NumberedBatch("B2", 3, 2), {}));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch b1, journal->Lease("a", 3, 1'000, kLeaseMs));
   ASSERT_EQ(b1.orders_size(), 3);
   clock.SetUnixMillis(5'000);  // B1 completes at 5'000; B2 never does
-  STORE_ASSERT_OK(journal->Complete(
+  ASSERT_OK(journal->Complete(
       Done(b1.lease_id(),
            {{"O0", v1::OUTCOME_SORTED}, {"O1", v1::OUTCOME_NO_RULE}, {"O2", v1::OUTCOME_FAILED}})));
-  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned early, journal->Prune(5'000, 10));
+  ASSERT_OK_AND_ASSIGN(JournalPruned early, journal->Prune(5'000, 10));
   EXPECT_EQ(early.batches, 0u) << "complete for less than the retention time";
-  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(5'001, 10));
+  ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(5'001, 10));
   EXPECT_EQ(pruned.batches, 1u);
   EXPECT_EQ(pruned.orders, 3u);
-  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned again, journal->Prune(100'000, 10));
+  ASSERT_OK_AND_ASSIGN(JournalPruned again, journal->Prune(100'000, 10));
   EXPECT_EQ(again.batches, 0u) << "B2 is not complete; B1 is gone already";
 
   // B1's totals and its stored reply remain; B2 is whole.
   EXPECT_EQ(Tally(*journal, "B1"), "2 done + 1 failed of 3, complete");
-  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply resubmitted,
-                             journal->Submit(NumberedBatch("B1", 0, 3), {}));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitReply resubmitted, journal->Submit(NumberedBatch("B1", 0, 3), {}));
   EXPECT_EQ(resubmitted.accepted(), 3u) << "the first reply, not a second journaling";
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
   EXPECT_EQ(outstanding, 2u);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch b2, journal->Lease("a", 10, 6'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch b2, journal->Lease("a", 10, 6'000, kLeaseMs));
   EXPECT_THAT(OrderIds(b2), ElementsAre("O3", "O4"));
 }
 
@@ -566,12 +561,12 @@ TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
   auto journal = Open(options);
   ASSERT_NE(journal, nullptr);
   for (int b = 0; b < 20; ++b) {
-    STORE_ASSERT_OK(journal->Submit(NumberedBatch("B" + std::to_string(b), b * 500, 500), {}));
+    ASSERT_OK(journal->Submit(NumberedBatch("B" + std::to_string(b), b * 500, 500), {}));
   }
   while (true) {
-    STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("a", 1000, 1'000, kLeaseMs));
+    ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("a", 1000, 1'000, kLeaseMs));
     if (work.orders_size() == 0) break;
-    STORE_ASSERT_OK(journal->Complete(AllSorted(work)));
+    ASSERT_OK(journal->Complete(AllSorted(work)));
   }
   const auto size = [&] { return std::filesystem::file_size(path()); };
   journal.reset();  // checkpoint the WAL into the file
@@ -580,7 +575,7 @@ TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
   clock.SetUnixMillis(10'000);
   uint64_t orders = 0;
   while (true) {
-    STORE_ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(10'000, 4));
+    ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(10'000, 4));
     if (pruned.batches == 0) break;
     orders += pruned.orders;
   }
@@ -593,27 +588,27 @@ TEST_F(JournalTest, PrunedPagesGoBackToTheFileSystemIssue10) {
 TEST_F(JournalTest, CompleteIsIdempotentAndIgnoresUnknownOrders) {
   auto journal = OpenWithBatchOf(3);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   v1::WorkDone done = Done(
       work.lease_id(),
       {{"O0", v1::OUTCOME_SORTED}, {"O1", v1::OUTCOME_FAILED}, {"nobody", v1::OUTCOME_SORTED}});
-  STORE_ASSERT_OK(journal->Complete(done));
-  STORE_ASSERT_OK(journal->Complete(done));
+  ASSERT_OK(journal->Complete(done));
+  ASSERT_OK(journal->Complete(done));
   // A different late verdict for a finished order changes nothing either.
-  STORE_ASSERT_OK(journal->Complete(
+  ASSERT_OK(journal->Complete(
       Done(work.lease_id(), {{"O0", v1::OUTCOME_FAILED}, {"O1", v1::OUTCOME_SORTED}})));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
+  ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
   EXPECT_EQ(Tally(progress), "1 done + 1 failed of 3, not complete");
   ASSERT_EQ(progress.failures_size(), 1);
   EXPECT_EQ(progress.failures(0).order_id(), "O1");
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t outstanding, journal->Outstanding());
   EXPECT_EQ(outstanding, 1u);
 }
 
 TEST_F(JournalTest, ResultWithoutOutcomeIsInvalidAndRecordsNothing) {
   auto journal = OpenWithBatchOf(2);
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   Status status = journal->Complete(
       Done(work.lease_id(), {{"O0", v1::OUTCOME_SORTED}, {"O1", v1::OUTCOME_UNSPECIFIED}}));
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
@@ -624,19 +619,19 @@ TEST_F(JournalTest, ResultWithoutOutcomeIsInvalidAndRecordsNothing) {
 TEST_F(JournalTest, ProgressCountsOutcomesAndListsFailures) {
   auto journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 5), {Rejected(0, "bad")}));
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B2", 10, 1), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress fresh, journal->Progress("B1"));
+  ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 5), {Rejected(0, "bad")}));
+  ASSERT_OK(journal->Submit(NumberedBatch("B2", 10, 1), {}));
+  ASSERT_OK_AND_ASSIGN(v1::BatchProgress fresh, journal->Progress("B1"));
   EXPECT_EQ(fresh.batch_id(), "B1");
   EXPECT_EQ(Tally(fresh), "0 done + 0 failed of 4, not complete");
 
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 10, 1'000, kLeaseMs));
   ASSERT_EQ(work.orders_size(), 5);
-  STORE_ASSERT_OK(journal->Complete(Done(work.lease_id(), {{"O1", v1::OUTCOME_SORTED},
-                                                           {"O2", v1::OUTCOME_REJECTED},
-                                                           {"O3", v1::OUTCOME_FAILED},
-                                                           {"O10", v1::OUTCOME_SORTED}})));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress partial, journal->Progress("B1"));
+  ASSERT_OK(journal->Complete(Done(work.lease_id(), {{"O1", v1::OUTCOME_SORTED},
+                                                     {"O2", v1::OUTCOME_REJECTED},
+                                                     {"O3", v1::OUTCOME_FAILED},
+                                                     {"O10", v1::OUTCOME_SORTED}})));
+  ASSERT_OK_AND_ASSIGN(v1::BatchProgress partial, journal->Progress("B1"));
   EXPECT_EQ(Tally(partial), "2 done + 1 failed of 4, not complete");
   ASSERT_EQ(partial.failures_size(), 1);
   EXPECT_EQ(partial.failures(0).order_id(), "O3");
@@ -644,7 +639,7 @@ TEST_F(JournalTest, ProgressCountsOutcomesAndListsFailures) {
   EXPECT_EQ(partial.failures(0).reason(), "reason for O3");
   EXPECT_EQ(Tally(*journal, "B2"), "1 done + 0 failed of 1, complete");
 
-  STORE_ASSERT_OK(journal->Complete(Done(work.lease_id(), {{"O4", v1::OUTCOME_SORTED}})));
+  ASSERT_OK(journal->Complete(Done(work.lease_id(), {{"O4", v1::OUTCOME_SORTED}})));
   EXPECT_EQ(Tally(*journal, "B1"), "3 done + 1 failed of 4, complete");
 
   EXPECT_EQ(journal->Progress("nope").status().code(), StatusCode::kNotFound);
@@ -653,15 +648,15 @@ TEST_F(JournalTest, ProgressCountsOutcomesAndListsFailures) {
 TEST_F(JournalTest, OutstandingCountsPendingAndLeasedOrders) {
   auto journal = Open();
   ASSERT_NE(journal, nullptr);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t empty, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t empty, journal->Outstanding());
   EXPECT_EQ(empty, 0u);
-  STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 5), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 2, 1'000, kLeaseMs));
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t all, journal->Outstanding());
+  ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 5), {}));
+  ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 2, 1'000, kLeaseMs));
+  ASSERT_OK_AND_ASSIGN(uint64_t all, journal->Outstanding());
   EXPECT_EQ(all, 5u);
-  STORE_ASSERT_OK(journal->Complete(
+  ASSERT_OK(journal->Complete(
       Done(work.lease_id(), {{"O0", v1::OUTCOME_SORTED}, {"O1", v1::OUTCOME_FAILED}})));
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t left, journal->Outstanding());
+  ASSERT_OK_AND_ASSIGN(uint64_t left, journal->Outstanding());
   EXPECT_EQ(left, 3u);
 }
 
@@ -669,15 +664,15 @@ TEST_F(JournalTest, DatabaseIsInWalModeAndIntactAfterWork) {
   {
     auto journal = Open();
     ASSERT_NE(journal, nullptr);
-    STORE_ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 200), {}));
-    STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 150, 1'000, kLeaseMs));
-    STORE_ASSERT_OK(journal->Complete(AllSorted(work)));
+    ASSERT_OK(journal->Submit(NumberedBatch("B1", 0, 200), {}));
+    ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w1", 150, 1'000, kLeaseMs));
+    ASSERT_OK(journal->Complete(AllSorted(work)));
   }
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
+  ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
   EXPECT_EQ(db->journal_mode(), "wal");
-  STORE_ASSERT_OK_AND_ASSIGN(std::string integrity, db->QueryText("PRAGMA integrity_check"));
+  ASSERT_OK_AND_ASSIGN(std::string integrity, db->QueryText("PRAGMA integrity_check"));
   EXPECT_EQ(integrity, "ok");
-  STORE_ASSERT_OK_AND_ASSIGN(int64_t synchronous, db->QueryInt("PRAGMA synchronous"));
+  ASSERT_OK_AND_ASSIGN(int64_t synchronous, db->QueryInt("PRAGMA synchronous"));
   EXPECT_EQ(synchronous, 2) << "FULL";
 }
 
@@ -703,8 +698,8 @@ TEST_F(JournalTest, DockStoreFileIsRefusedAsAJournal) {
 TEST_F(JournalTest, NewerSchemaVersionIsRefused) {
   { ASSERT_NE(Open(), nullptr); }
   {
-    STORE_ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
-    STORE_ASSERT_OK(db->Exec("PRAGMA user_version=99"));
+    ASSERT_OK_AND_ASSIGN(auto db, internal::Db::Open(path(), {}));
+    ASSERT_OK(db->Exec("PRAGMA user_version=99"));
   }
   Result<std::unique_ptr<Journal>> journal = Journal::Open(path(), {});
   EXPECT_EQ(journal.status().code(), StatusCode::kFailedPrecondition) << journal.status();

@@ -14,7 +14,7 @@
 #include "pipeline/store/dock_store.h"
 #include "pipeline/store/journal.h"
 #include "pipeline/store/sqlite_db.h"
-#include "tests/store/store_testing.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store {
@@ -149,14 +149,16 @@ struct Release {
 };
 
 void MakeDatabase(const std::string& path, const Release& release) {
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path, {}));
-  if (!release.prepare.empty()) STORE_ASSERT_OK(db->Exec(release.prepare));
-  STORE_ASSERT_OK(db->Exec("BEGIN IMMEDIATE"));
-  STORE_ASSERT_OK(db->Exec(release.schema));
-  STORE_ASSERT_OK(db->Exec("PRAGMA application_id=" + std::to_string(release.application_id) +
-                           ";PRAGMA user_version=1"));
-  STORE_ASSERT_OK(db->Exec("COMMIT"));
-  for (const std::string& patch : release.patches) STORE_ASSERT_OK(db->Exec(patch));
+  ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path, {}));
+  if (!release.prepare.empty()) {
+    ASSERT_OK(db->Exec(release.prepare));
+  }
+  ASSERT_OK(db->Exec("BEGIN IMMEDIATE"));
+  ASSERT_OK(db->Exec(release.schema));
+  ASSERT_OK(db->Exec("PRAGMA application_id=" + std::to_string(release.application_id) +
+                     ";PRAGMA user_version=1"));
+  ASSERT_OK(db->Exec("COMMIT"));
+  for (const std::string& patch : release.patches) ASSERT_OK(db->Exec(patch));
 }
 
 // Names the release in gtest's messages instead of dumping the struct's bytes.
@@ -200,23 +202,23 @@ class OlderJournal : public ::testing::TestWithParam<Release> {
   // Batch "B1" of an older release: O1 pending, O2 leased until kLeasedUntil by w1, O3
   // done, O4 failed; the tracking counter says serial 5 is next, the last lease was 7.
   void FillAsTheReleaseDid() {
-    STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
-    STORE_ASSERT_OK_AND_ASSIGN(model::S10Issuer issuer, model::S10Issuer::Create({}, 1));
+    ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
+    ASSERT_OK_AND_ASSIGN(model::S10Issuer issuer, model::S10Issuer::Create({}, 1));
     v1::SubmitReply reply;
     reply.set_schema_version(1);
     reply.set_batch_id("B1");
     reply.set_accepted(4);
-    STORE_ASSERT_OK_AND_ASSIGN(
-        auto batch, db->Prepare("INSERT INTO batches(id, batch_id, created_ms, total, "
-                                "done, failed, reply) VALUES(1, 'B1', 1000, 4, 1, 1, ?1)"));
+    ASSERT_OK_AND_ASSIGN(auto batch,
+                         db->Prepare("INSERT INTO batches(id, batch_id, created_ms, total, "
+                                     "done, failed, reply) VALUES(1, 'B1', 1000, 4, 1, 1, ?1)"));
     batch.BindBlob(1, reply.SerializeAsString());
-    STORE_ASSERT_OK(batch.Run());
+    ASSERT_OK(batch.Run());
     for (int i = 1; i <= 4; ++i) {
       v1::Order order = sortline::testing::SampleOrder("O" + std::to_string(i));
-      STORE_ASSERT_OK_AND_ASSIGN(std::string tracking, issuer.Next());
+      ASSERT_OK_AND_ASSIGN(std::string tracking, issuer.Next());
       order.set_tracking_number(tracking);
       tracking_.push_back(tracking);
-      STORE_ASSERT_OK_AND_ASSIGN(
+      ASSERT_OK_AND_ASSIGN(
           auto insert,
           db->Prepare("INSERT INTO orders(seq, order_id, tracking, batch, batch_index, priority, "
                       "state, lease_id, lease_worker, lease_expires_ms, outcome, reason, payload) "
@@ -233,9 +235,9 @@ class OlderJournal : public ::testing::TestWithParam<Release> {
       if (state == 3) insert.BindInt(9, v1::OUTCOME_FAILED).BindText(10, "label disk full");
       if (state < 2) insert.BindNull(9).BindNull(10);
       insert.BindBlob(11, order.SerializeAsString());
-      STORE_ASSERT_OK(insert.Run());
+      ASSERT_OK(insert.Run());
     }
-    STORE_ASSERT_OK(
+    ASSERT_OK(
         db->Exec("INSERT INTO counters(name, value) VALUES('s10:EA:CN', 5), ('lease_id', 7)"));
   }
 
@@ -250,8 +252,8 @@ TEST_P(OlderJournal, MigratesToTheCurrentVersionWithEveryOrderUsable) {
   ASSERT_NO_FATAL_FAILURE(FillAsTheReleaseDid());
   const int64_t auto_vacuum = Pragma(path(), "auto_vacuum");
 
-  STORE_ASSERT_OK_AND_ASSIGN(auto journal, Journal::Open(path(), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
+  ASSERT_OK_AND_ASSIGN(auto journal, Journal::Open(path(), {}));
+  ASSERT_OK_AND_ASSIGN(v1::BatchProgress progress, journal->Progress("B1"));
   EXPECT_EQ(progress.total(), 4u);
   EXPECT_EQ(progress.done(), 1u);
   EXPECT_EQ(progress.failed(), 1u);
@@ -259,7 +261,7 @@ TEST_P(OlderJournal, MigratesToTheCurrentVersionWithEveryOrderUsable) {
   EXPECT_EQ(progress.failures(0).order_id(), "O4");
   EXPECT_EQ(progress.failures(0).reason(), "label disk full");
 
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t renewed, journal->Renew("w1", {7}, kNow, 30'000));
+  ASSERT_OK_AND_ASSIGN(uint64_t renewed, journal->Renew("w1", {7}, kNow, 30'000));
   EXPECT_EQ(renewed, 1u) << "the old lease is found by its id";
 
   // A new batch: old order ids stay known, numbers continue from the stored counter.
@@ -267,7 +269,7 @@ TEST_P(OlderJournal, MigratesToTheCurrentVersionWithEveryOrderUsable) {
   batch.set_batch_id("B2");
   *batch.add_orders() = sortline::testing::SampleOrder("O5");
   *batch.add_orders() = sortline::testing::SampleOrder("O3");
-  STORE_ASSERT_OK_AND_ASSIGN(v1::SubmitReply reply, journal->Submit(batch, {}));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitReply reply, journal->Submit(batch, {}));
   EXPECT_EQ(reply.accepted(), 1u);
   ASSERT_EQ(reply.duplicates_size(), 1);
   EXPECT_EQ(reply.duplicates(0), "O3");
@@ -275,7 +277,7 @@ TEST_P(OlderJournal, MigratesToTheCurrentVersionWithEveryOrderUsable) {
   // The pending old order and the new one are leased and finished.
   std::map<std::string, v1::Order> leased;
   for (int i = 0; i < 3; ++i) {
-    STORE_ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w2", 10, kNow, 30'000));
+    ASSERT_OK_AND_ASSIGN(v1::WorkBatch work, journal->Lease("w2", 10, kNow, 30'000));
     if (work.orders_size() == 0) break;
     EXPECT_GT(work.lease_id(), 7u) << "lease ids continue from the stored counter";
     v1::WorkDone done;
@@ -286,22 +288,22 @@ TEST_P(OlderJournal, MigratesToTheCurrentVersionWithEveryOrderUsable) {
       result->set_order_id(order.order_id());
       result->set_outcome(v1::OUTCOME_SORTED);
     }
-    STORE_ASSERT_OK(journal->Complete(done));
+    ASSERT_OK(journal->Complete(done));
   }
   ASSERT_EQ(leased.size(), 2u);
   ASSERT_EQ(leased.count("O1"), 1u);
   EXPECT_EQ(leased["O1"].tracking_number(), tracking_[0]);
   EXPECT_EQ(leased["O1"].recipient().detail(),
             sortline::testing::SampleOrder("O1").recipient().detail());
-  STORE_ASSERT_OK_AND_ASSIGN(model::S10Issuer issuer, model::S10Issuer::Create({}, 5));
-  STORE_ASSERT_OK_AND_ASSIGN(std::string fifth, issuer.Next());
+  ASSERT_OK_AND_ASSIGN(model::S10Issuer issuer, model::S10Issuer::Create({}, 5));
+  ASSERT_OK_AND_ASSIGN(std::string fifth, issuer.Next());
   EXPECT_EQ(leased["O5"].tracking_number(), fifth);
 
   // The new batch is pruned; the old one stays whole (it has no seq range).
-  STORE_ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(kNow * 10, 10));
+  ASSERT_OK_AND_ASSIGN(JournalPruned pruned, journal->Prune(kNow * 10, 10));
   EXPECT_EQ(pruned.batches, 1u);
   EXPECT_EQ(pruned.orders, 1u);
-  STORE_ASSERT_OK_AND_ASSIGN(progress, journal->Progress("B1"));
+  ASSERT_OK_AND_ASSIGN(progress, journal->Progress("B1"));
   EXPECT_EQ(progress.done(), 2u);
   journal.reset();
 
@@ -356,57 +358,57 @@ class OlderDockStore : public ::testing::TestWithParam<Release> {
   // Two records (one without a tracking number), one quarantined; with the state tables:
   // chute C051, truck D01-1 open with parcel P1, truck D02-1 departed with P2, 2 events.
   void FillAsTheReleaseDid() {
-    STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
+    ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
     for (const v1::SortRecord& record : {Record("A", "EA000000014CN"), Record("B", "")}) {
-      STORE_ASSERT_OK_AND_ASSIGN(
-          auto insert, db->Prepare("INSERT INTO records VALUES(?1, ?2, 'C051', 1, ?3, 1000)"));
+      ASSERT_OK_AND_ASSIGN(auto insert,
+                           db->Prepare("INSERT INTO records VALUES(?1, ?2, 'C051', 1, ?3, 1000)"));
       insert.BindText(1, record.order_id()).BindBlob(3, record.SerializeAsString());
       if (record.tracking_number().empty()) {
         insert.BindNull(2);
       } else {
         insert.BindText(2, record.tracking_number());
       }
-      STORE_ASSERT_OK(insert.Run());
+      ASSERT_OK(insert.Run());
     }
-    STORE_ASSERT_OK_AND_ASSIGN(
-        auto quarantine, db->Prepare("INSERT INTO quarantine(order_id, record, stored_ms, reason) "
+    ASSERT_OK_AND_ASSIGN(auto quarantine,
+                         db->Prepare("INSERT INTO quarantine(order_id, record, stored_ms, reason) "
                                      "VALUES('A', ?1, 2000, 'conflicts with the stored record')"));
     quarantine.BindBlob(1, Record("A", "EA000000028CN").SerializeAsString());
-    STORE_ASSERT_OK(quarantine.Run());
+    ASSERT_OK(quarantine.Run());
     if (!HasStateTables()) return;
 
     v1::ChuteStatus chute;
     chute.set_chute("C051");
     chute.set_fill(1);
-    STORE_ASSERT_OK_AND_ASSIGN(auto chutes, db->Prepare("INSERT INTO chutes VALUES('C051', ?1)"));
+    ASSERT_OK_AND_ASSIGN(auto chutes, db->Prepare("INSERT INTO chutes VALUES('C051', ?1)"));
     chutes.BindBlob(1, chute.SerializeAsString());
-    STORE_ASSERT_OK(chutes.Run());
+    ASSERT_OK(chutes.Run());
     for (const auto& [id, state] : {std::pair<std::string, v1::TruckState>{"D01-1", v1::TRUCK_OPEN},
                                     {"D02-1", v1::TRUCK_CLOSED_DEPARTED}}) {
       v1::TruckStatus truck;
       truck.set_truck_id(id);
       truck.set_state(state);
-      STORE_ASSERT_OK_AND_ASSIGN(auto trucks, db->Prepare("INSERT INTO trucks VALUES(?1, ?2, ?3)"));
+      ASSERT_OK_AND_ASSIGN(auto trucks, db->Prepare("INSERT INTO trucks VALUES(?1, ?2, ?3)"));
       trucks.BindText(1, id).BindInt(2, state).BindBlob(3, truck.SerializeAsString());
-      STORE_ASSERT_OK(trucks.Run());
+      ASSERT_OK(trucks.Run());
     }
     for (const v1::ParcelStatus& parcel : {Parcel("P1", "D01-1"), Parcel("P2", "D02-1")}) {
-      STORE_ASSERT_OK_AND_ASSIGN(
-          auto parcels, db->Prepare(HasTruckColumn() ? "INSERT INTO parcels VALUES(?1, ?2, ?3)"
-                                                     : "INSERT INTO parcels VALUES(?1, ?2)"));
+      ASSERT_OK_AND_ASSIGN(auto parcels,
+                           db->Prepare(HasTruckColumn() ? "INSERT INTO parcels VALUES(?1, ?2, ?3)"
+                                                        : "INSERT INTO parcels VALUES(?1, ?2)"));
       parcels.BindText(1, parcel.tracking_number()).BindBlob(2, parcel.SerializeAsString());
       if (HasTruckColumn()) parcels.BindText(3, parcel.truck_id());
-      STORE_ASSERT_OK(parcels.Run());
+      ASSERT_OK(parcels.Run());
     }
     for (int i = 0; i < 2; ++i) {
       v1::DockEvent event;
       event.set_schema_version(1);
       event.set_unix_ms(1000 + i);
       *event.mutable_chute() = chute;
-      STORE_ASSERT_OK_AND_ASSIGN(
+      ASSERT_OK_AND_ASSIGN(
           auto events, db->Prepare("INSERT INTO events(unix_ms, kind, event) VALUES(?1, 3, ?2)"));
       events.BindInt(1, event.unix_ms()).BindBlob(2, event.SerializeAsString());
-      STORE_ASSERT_OK(events.Run());
+      ASSERT_OK(events.Run());
     }
   }
 
@@ -419,33 +421,33 @@ TEST_P(OlderDockStore, MigratesToTheCurrentVersionWithRecordsAndStateUsable) {
 
   DockStoreOptions options;
   options.synchronous_full = false;
-  STORE_ASSERT_OK_AND_ASSIGN(auto store, DockStore::Open(path(), options));
+  ASSERT_OK_AND_ASSIGN(auto store, DockStore::Open(path(), options));
   // A second connection on the same file, as the dock's events thread opens one.
-  STORE_ASSERT_OK_AND_ASSIGN(auto second, DockStore::Open(path(), options));
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t count, store->Count());
+  ASSERT_OK_AND_ASSIGN(auto second, DockStore::Open(path(), options));
+  ASSERT_OK_AND_ASSIGN(uint64_t count, store->Count());
   EXPECT_EQ(count, 2u);
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t quarantined, store->QuarantineCount());
+  ASSERT_OK_AND_ASSIGN(uint64_t quarantined, store->QuarantineCount());
   EXPECT_EQ(quarantined, 1u);
-  STORE_ASSERT_OK_AND_ASSIGN(auto found, store->FindByTracking("EA000000014CN"));
+  ASSERT_OK_AND_ASSIGN(auto found, store->FindByTracking("EA000000014CN"));
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->order_id(), "A");
-  STORE_ASSERT_OK_AND_ASSIGN(auto untracked, store->FindByOrderId("B"));
+  ASSERT_OK_AND_ASSIGN(auto untracked, store->FindByOrderId("B"));
   ASSERT_TRUE(untracked.has_value());
 
   v1::RecordBatch batch;
   *batch.add_records() = Record("C", "EA000000031CN");
-  STORE_ASSERT_OK_AND_ASSIGN(v1::RecordsStored stored, store->Store(batch));
+  ASSERT_OK_AND_ASSIGN(v1::RecordsStored stored, store->Store(batch));
   EXPECT_EQ(stored.stored(), 1u);
 
-  STORE_ASSERT_OK_AND_ASSIGN(DockStore::DockState state, store->LoadState());
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t events, store->EventCount());
+  ASSERT_OK_AND_ASSIGN(DockStore::DockState state, store->LoadState());
+  ASSERT_OK_AND_ASSIGN(uint64_t events, store->EventCount());
   if (HasStateTables()) {
     ASSERT_EQ(state.chutes.size(), 1u);
     EXPECT_EQ(state.chutes[0].fill(), 1u);
     ASSERT_EQ(state.trucks.size(), 2u);
     ASSERT_EQ(state.parcels.size(), 1u) << "only the open truck's parcels, by the new column";
     EXPECT_EQ(state.parcels[0].tracking_number(), "P1");
-    STORE_ASSERT_OK_AND_ASSIGN(auto departed, store->FindParcel("P2"));
+    ASSERT_OK_AND_ASSIGN(auto departed, store->FindParcel("P2"));
     ASSERT_TRUE(departed.has_value());
     EXPECT_EQ(departed->truck_id(), "D02-1");
     EXPECT_EQ(events, 2u);
@@ -458,14 +460,14 @@ TEST_P(OlderDockStore, MigratesToTheCurrentVersionWithRecordsAndStateUsable) {
   v1::DockEvent parcel;
   parcel.set_unix_ms(5000);
   *parcel.mutable_parcel() = Parcel("P3", "D01-1");
-  STORE_ASSERT_OK(second->PersistEvents({parcel}));
-  STORE_ASSERT_OK_AND_ASSIGN(state, store->LoadState());
+  ASSERT_OK(second->PersistEvents({parcel}));
+  ASSERT_OK_AND_ASSIGN(state, store->LoadState());
   bool loaded_new_parcel = false;
   for (const v1::ParcelStatus& p : state.parcels) loaded_new_parcel |= p.tracking_number() == "P3";
   if (HasStateTables()) {
     EXPECT_TRUE(loaded_new_parcel) << "a parcel persisted after migrating";
   }
-  STORE_ASSERT_OK_AND_ASSIGN(uint64_t events_after, store->EventCount());
+  ASSERT_OK_AND_ASSIGN(uint64_t events_after, store->EventCount());
   EXPECT_EQ(events_after, events + 1);
   store.reset();
   second.reset();
@@ -514,8 +516,8 @@ TEST(SchemaHistory, ADockStoreFromANewerReleaseIsRefusedNamingBothVersionsIssue1
 
 TEST(SchemaHistory, NewDatabasesAreCreatedAtTheCurrentVersion) {
   sortline::testing::TempDir dir;
-  { STORE_ASSERT_OK(Journal::Open(dir.file("journal.db"), {})); }
-  { STORE_ASSERT_OK(DockStore::Open(dir.file("dock.db"), {})); }
+  { ASSERT_OK(Journal::Open(dir.file("journal.db"), {})); }
+  { ASSERT_OK(DockStore::Open(dir.file("dock.db"), {})); }
   EXPECT_EQ(Pragma(dir.file("journal.db"), "user_version"), kCurrentJournalVersion);
   EXPECT_EQ(Pragma(dir.file("journal.db"), "auto_vacuum"), 2) << "INCREMENTAL";
   EXPECT_EQ(Pragma(dir.file("dock.db"), "user_version"), kCurrentDockVersion);

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/store/sqlite_db.h"
-#include "tests/store/store_testing.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store::internal {
@@ -44,23 +44,23 @@ class SchemaTest : public ::testing::Test {
 
 TEST_F(SchemaTest, ANewDatabaseRunsEveryMigrationAndRecordsTheLastVersion) {
   auto db = Open();
-  STORE_ASSERT_OK_AND_ASSIGN(int32_t found, Migrate(*db, kSpec));
+  ASSERT_OK_AND_ASSIGN(int32_t found, Migrate(*db, kSpec));
   EXPECT_EQ(found, 0);
   EXPECT_EQ(Version(*db), 3);
   EXPECT_EQ(db->QueryInt("PRAGMA application_id").value(), kAppId);
   EXPECT_EQ(db->QueryInt("SELECT y FROM a").value(), 7);
-  STORE_ASSERT_OK_AND_ASSIGN(found, Migrate(*db, kSpec));
+  ASSERT_OK_AND_ASSIGN(found, Migrate(*db, kSpec));
   EXPECT_EQ(found, 3) << "nothing left to run";
 }
 
 TEST_F(SchemaTest, AnOlderDatabaseRunsOnlyTheMigrationsAfterItsVersion) {
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kSpecAtVersion1));
-    STORE_ASSERT_OK(db->Exec("INSERT INTO a(x) VALUES(2)"));
+    ASSERT_OK(Migrate(*db, kSpecAtVersion1));
+    ASSERT_OK(db->Exec("INSERT INTO a(x) VALUES(2)"));
   }
   auto db = Open();
-  STORE_ASSERT_OK_AND_ASSIGN(int32_t found, Migrate(*db, kSpec));
+  ASSERT_OK_AND_ASSIGN(int32_t found, Migrate(*db, kSpec));
   EXPECT_EQ(found, 1);
   EXPECT_EQ(Version(*db), 3);
   EXPECT_EQ(db->QueryInt("SELECT count(*) FROM a WHERE y = 7").value(), 2)
@@ -71,7 +71,7 @@ TEST_F(SchemaTest, AnOlderDatabaseRunsOnlyTheMigrationsAfterItsVersion) {
 TEST_F(SchemaTest, AFailingMigrationLeavesTheDatabaseAtItsOldVersion) {
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kSpecAtVersion1));
+    ASSERT_OK(Migrate(*db, kSpecAtVersion1));
   }
   constexpr Migration kBroken[] = {kHistory[0], kHistory[1], {3, "ALTER TABLE nowhere ADD z"}};
   auto db = Open();
@@ -81,14 +81,14 @@ TEST_F(SchemaTest, AFailingMigrationLeavesTheDatabaseAtItsOldVersion) {
   EXPECT_EQ(Version(*db), 1);
   EXPECT_EQ(db->QueryInt("SELECT count(*) FROM sqlite_schema WHERE name = 'b'").value(), 0)
       << "version 2 was rolled back with the failed version 3";
-  STORE_ASSERT_OK(Migrate(*db, kSpec));
+  ASSERT_OK(Migrate(*db, kSpec));
   EXPECT_EQ(Version(*db), 3);
 }
 
 TEST_F(SchemaTest, ANewerDatabaseIsRefusedUntouched) {
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kSpec));
+    ASSERT_OK(Migrate(*db, kSpec));
   }
   auto db = Open();
   Status refused = Migrate(*db, kSpecAtVersion1).status();
@@ -102,15 +102,15 @@ TEST_F(SchemaTest, ANewerDatabaseIsRefusedUntouched) {
 TEST_F(SchemaTest, ForeignDatabasesAreRefused) {
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kSpec));
+    ASSERT_OK(Migrate(*db, kSpec));
   }
   auto db = Open();
   Status other_app = Migrate(*db, {"other db", 0x1, kHistory, {}}).status();
   EXPECT_EQ(other_app.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(other_app.message(), HasSubstr("another application"));
 
-  STORE_ASSERT_OK_AND_ASSIGN(auto plain, Db::Open(dir_.file("other.db"), {}));
-  STORE_ASSERT_OK(plain->Exec("CREATE TABLE someone_elses(x INTEGER)"));
+  ASSERT_OK_AND_ASSIGN(auto plain, Db::Open(dir_.file("other.db"), {}));
+  ASSERT_OK(plain->Exec("CREATE TABLE someone_elses(x INTEGER)"));
   Status refused = Migrate(*plain, kSpec).status();
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(refused.message(), HasSubstr("no sortline schema"));
@@ -128,12 +128,12 @@ TEST_F(SchemaTest, PrepareNewRunsOnlyOnAnEmptyDatabase) {
                                "PRAGMA auto_vacuum=INCREMENTAL; VACUUM"};
   {
     auto db = Open();
-    STORE_ASSERT_OK(Migrate(*db, kVacuum));
+    ASSERT_OK(Migrate(*db, kVacuum));
     EXPECT_EQ(db->QueryInt("PRAGMA auto_vacuum").value(), 2);
   }
-  STORE_ASSERT_OK_AND_ASSIGN(auto old, Db::Open(dir_.file("old.db"), {}));
-  STORE_ASSERT_OK(Migrate(*old, kSpecAtVersion1));
-  STORE_ASSERT_OK(Migrate(*old, kVacuum));
+  ASSERT_OK_AND_ASSIGN(auto old, Db::Open(dir_.file("old.db"), {}));
+  ASSERT_OK(Migrate(*old, kSpecAtVersion1));
+  ASSERT_OK(Migrate(*old, kVacuum));
   EXPECT_EQ(old->QueryInt("PRAGMA auto_vacuum").value(), 0) << "an existing file is not rewritten";
 }
 

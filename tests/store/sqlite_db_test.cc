@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include "tests/store/store_testing.h"
+#include "tests/testing/status_matchers.h"
 #include "tests/testing/testing.h"
 
 namespace sortline::store::internal {
@@ -42,46 +42,46 @@ TEST_F(DbTest, OpensInWalModeWithTheRequestedPragmas) {
   DbOptions options;
   options.synchronous_full = false;
   options.busy_timeout_ms = 1234;
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), options));
+  ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), options));
   EXPECT_EQ(db->journal_mode(), "wal");
-  STORE_ASSERT_OK_AND_ASSIGN(int64_t synchronous, db->QueryInt("PRAGMA synchronous"));
+  ASSERT_OK_AND_ASSIGN(int64_t synchronous, db->QueryInt("PRAGMA synchronous"));
   EXPECT_EQ(synchronous, 1) << "NORMAL";
-  STORE_ASSERT_OK_AND_ASSIGN(int64_t foreign_keys, db->QueryInt("PRAGMA foreign_keys"));
+  ASSERT_OK_AND_ASSIGN(int64_t foreign_keys, db->QueryInt("PRAGMA foreign_keys"));
   EXPECT_EQ(foreign_keys, 1);
-  STORE_ASSERT_OK_AND_ASSIGN(int64_t busy_timeout, db->QueryInt("PRAGMA busy_timeout"));
+  ASSERT_OK_AND_ASSIGN(int64_t busy_timeout, db->QueryInt("PRAGMA busy_timeout"));
   EXPECT_EQ(busy_timeout, 1234);
 }
 
 TEST_F(DbTest, UncommittedTransactionIsRolledBack) {
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
-  STORE_ASSERT_OK(db->Exec("CREATE TABLE t(v INTEGER)"));
+  ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
+  ASSERT_OK(db->Exec("CREATE TABLE t(v INTEGER)"));
   {
-    STORE_ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db));
-    STORE_ASSERT_OK(db->Exec("INSERT INTO t VALUES(1)"));
+    ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db));
+    ASSERT_OK(db->Exec("INSERT INTO t VALUES(1)"));
     EXPECT_TRUE(db->InTransaction());
   }
   EXPECT_FALSE(db->InTransaction());
-  STORE_ASSERT_OK_AND_ASSIGN(int64_t rows, db->QueryInt("SELECT count(*) FROM t"));
+  ASSERT_OK_AND_ASSIGN(int64_t rows, db->QueryInt("SELECT count(*) FROM t"));
   EXPECT_EQ(rows, 0);
   {
-    STORE_ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db));
-    STORE_ASSERT_OK(db->Exec("INSERT INTO t VALUES(1)"));
-    STORE_ASSERT_OK(txn.Commit());
+    ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db));
+    ASSERT_OK(db->Exec("INSERT INTO t VALUES(1)"));
+    ASSERT_OK(txn.Commit());
   }
-  STORE_ASSERT_OK_AND_ASSIGN(int64_t committed, db->QueryInt("SELECT count(*) FROM t"));
+  ASSERT_OK_AND_ASSIGN(int64_t committed, db->QueryInt("SELECT count(*) FROM t"));
   EXPECT_EQ(committed, 1);
 }
 
 TEST_F(DbTest, FullDatabaseIsResourceExhaustedNamingTheStatement) {
   DbOptions options;
   options.max_bytes = 64 * 1024;
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), options));
-  STORE_ASSERT_OK(db->Exec("CREATE TABLE t(v BLOB)"));
+  ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), options));
+  ASSERT_OK(db->Exec("CREATE TABLE t(v BLOB)"));
   const std::string blob(4096, 'z');
   Status failure;
   for (int i = 0; i < 100 && failure.ok(); ++i) {
-    STORE_ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db));
-    STORE_ASSERT_OK_AND_ASSIGN(Statement insert, db->Prepare("INSERT INTO t(v) VALUES(?1)"));
+    ASSERT_OK_AND_ASSIGN(Transaction txn, Transaction::Begin(*db));
+    ASSERT_OK_AND_ASSIGN(Statement insert, db->Prepare("INSERT INTO t(v) VALUES(?1)"));
     insert.BindBlob(1, blob);
     failure = insert.Run();
     if (failure.ok()) failure = txn.Commit();
@@ -93,32 +93,32 @@ TEST_F(DbTest, FullDatabaseIsResourceExhaustedNamingTheStatement) {
 }
 
 TEST_F(DbTest, BindErrorIsReportedByStep) {
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
-  STORE_ASSERT_OK_AND_ASSIGN(Statement stmt, db->Prepare("SELECT ?1"));
+  ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
+  ASSERT_OK_AND_ASSIGN(Statement stmt, db->Prepare("SELECT ?1"));
   stmt.BindInt(5, 1);
   Result<bool> row = stmt.Step();
   EXPECT_FALSE(row.ok());
   EXPECT_THAT(row.status().message(), HasSubstr("bind parameter 5"));
   stmt.Reset();
   stmt.BindInt(1, 42);
-  STORE_ASSERT_OK_AND_ASSIGN(bool has_row, stmt.Step());
+  ASSERT_OK_AND_ASSIGN(bool has_row, stmt.Step());
   ASSERT_TRUE(has_row);
   EXPECT_EQ(stmt.ColumnInt(0), 42);
 }
 
 TEST_F(DbTest, StatementInUseIsNotHandedOutTwice) {
-  STORE_ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
-  STORE_ASSERT_OK(db->Exec("CREATE TABLE t(v INTEGER); INSERT INTO t VALUES(1), (2), (3);"));
+  ASSERT_OK_AND_ASSIGN(auto db, Db::Open(path(), {}));
+  ASSERT_OK(db->Exec("CREATE TABLE t(v INTEGER); INSERT INTO t VALUES(1), (2), (3);"));
   constexpr std::string_view kScan = "SELECT v FROM t ORDER BY v";
-  STORE_ASSERT_OK_AND_ASSIGN(Statement outer, db->Prepare(kScan));
+  ASSERT_OK_AND_ASSIGN(Statement outer, db->Prepare(kScan));
   int pairs = 0;
   while (true) {
-    STORE_ASSERT_OK_AND_ASSIGN(bool row, outer.Step());
+    ASSERT_OK_AND_ASSIGN(bool row, outer.Step());
     if (!row) break;
     const int64_t v = outer.ColumnInt(0);
-    STORE_ASSERT_OK_AND_ASSIGN(Statement inner, db->Prepare(kScan));
+    ASSERT_OK_AND_ASSIGN(Statement inner, db->Prepare(kScan));
     while (true) {
-      STORE_ASSERT_OK_AND_ASSIGN(bool inner_row, inner.Step());
+      ASSERT_OK_AND_ASSIGN(bool inner_row, inner.Step());
       if (!inner_row) break;
       ++pairs;
     }

@@ -5,12 +5,14 @@
 //   ASSERT_OK(journal->Submit(batch));
 //   ASSERT_OK(plan) << "while loading " << path;
 //   EXPECT_THAT(plan.status(), StatusIs(StatusCode::kInvalidArgument, HasSubstr("rules.csv:3")));
+//   ASSERT_OK_AND_ASSIGN(auto journal, Journal::Open(path, {}));
 //
 // Thread-safety: as GoogleTest's assertions.
 #ifndef TESTS_TESTING_STATUS_MATCHERS_H_
 #define TESTS_TESTING_STATUS_MATCHERS_H_
 
 #include <string>
+#include <utility>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -58,5 +60,14 @@ inline auto StatusIs(StatusCode code) { return StatusIsMatcher(code, ::testing::
 // Fails the test (ASSERT: and returns) when `expr`, a Status or Result<T>, is not OK.
 #define ASSERT_OK(expr) SORTLINE_STATUS_CHECK_(expr, GTEST_FAIL)
 #define EXPECT_OK(expr) SORTLINE_STATUS_CHECK_(expr, ADD_FAILURE)
+
+// `ASSERT_OK_AND_ASSIGN(auto journal, Journal::Open(path, {}));` fails the test (and
+// returns) when the Result is not OK, and otherwise moves its value into `lhs`.
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  SORTLINE_ASSERT_OK_AND_ASSIGN_(SORTLINE_CONCAT_(sortline_result_, __LINE__), lhs, expr)
+#define SORTLINE_ASSERT_OK_AND_ASSIGN_(result, lhs, expr) \
+  auto result = (expr);                                   \
+  ASSERT_OK(result);                                      \
+  lhs = std::move(result).value()
 
 #endif  // TESTS_TESTING_STATUS_MATCHERS_H_
