@@ -17,14 +17,6 @@ Status CheckHistory(const SchemaSpec& spec) {
   return Status::Ok();
 }
 
-// True for a database nothing has been written to: no sortline header, no table.
-Result<bool> IsEmpty(Db& db) {
-  SORTLINE_ASSIGN_OR_RETURN(int64_t application_id, db.QueryInt("PRAGMA application_id"));
-  SORTLINE_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
-  SORTLINE_ASSIGN_OR_RETURN(int64_t objects, db.QueryInt("SELECT count(*) FROM sqlite_schema"));
-  return application_id == 0 && version == 0 && objects == 0;
-}
-
 // The version recorded in the database, checked against `spec`; 0 for an empty one.
 Result<int32_t> RecordedVersion(Db& db, const SchemaSpec& spec) {
   SORTLINE_ASSIGN_OR_RETURN(int64_t application_id, db.QueryInt("PRAGMA application_id"));
@@ -65,8 +57,8 @@ int32_t CurrentVersion(const SchemaSpec& spec) {
 Result<int32_t> Migrate(Db& db, const SchemaSpec& spec) {
   SORTLINE_RETURN_IF_ERROR(CheckHistory(spec));
   if (!spec.prepare_new.empty()) {
-    SORTLINE_ASSIGN_OR_RETURN(bool empty, IsEmpty(db));
-    if (empty) SORTLINE_RETURN_IF_ERROR(db.Exec(spec.prepare_new));
+    SORTLINE_ASSIGN_OR_RETURN(const int32_t before, RecordedVersion(db, spec));
+    if (before == 0) SORTLINE_RETURN_IF_ERROR(db.Exec(spec.prepare_new));
   }
   // The version is read inside the write transaction, so two connections opening one
   // database at once migrate it once: the second finds it current.
