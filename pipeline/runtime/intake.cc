@@ -448,12 +448,8 @@ class IntakeImpl final : public Intake {
   Status PruneJournal() {
     if (options_.retention_ms <= 0) return Status::Ok();
     const Steady::time_point tick = clock_.Now();
-    if (!prune_more_ && pruned_once_ &&
-        tick - last_prune_ < milliseconds(options_.prune_interval_ms)) {
-      return Status::Ok();
-    }
-    pruned_once_ = true;
-    last_prune_ = tick;
+    if (!prune_more_ && tick < next_prune_) return Status::Ok();
+    next_prune_ = tick + milliseconds(options_.prune_interval_ms);
     // Completion times are journaled on the wall clock: the cut is on it, the pacing not.
     const int64_t now = clock_.UnixMillis();
     constexpr uint32_t kBatchesPerTurn = 8;
@@ -510,8 +506,7 @@ class IntakeImpl final : public Intake {
   bool journal_full_ = false;      // the last Submit was refused for space: alarm raised
   StageTimingList stage_timings_;  // of every WorkDone since start, for the submitters
   Steady::time_point last_idle_check_{};
-  bool pruned_once_ = false;
-  Steady::time_point last_prune_{};
+  Steady::time_point next_prune_ = Steady::time_point::min();  // the first turn prunes
   bool prune_more_ = false;  // the last prune was cut short: go on next turn
   uint64_t pruned_batches_ = 0;
   uint64_t pruned_orders_ = 0;

@@ -252,9 +252,8 @@ class WorkerImpl final : public Worker {
   void PruneLabels() {
     if (options_.label_retention_ms <= 0) return;
     const Steady::time_point now = clock_.Now();
-    if (pruned_once_ && now - last_prune_ < milliseconds(options_.prune_interval_ms)) return;
-    pruned_once_ = true;
-    last_prune_ = now;
+    if (now < next_prune_) return;
+    next_prune_ = now + milliseconds(options_.prune_interval_ms);
     // Files carry wall-clock times: the cut is on the wall clock, the pacing is not.
     Result<label::PruneStats> pruned =
         labels_->Prune(clock_.UnixMillis() - options_.label_retention_ms);
@@ -502,10 +501,9 @@ class WorkerImpl final : public Worker {
   // sequence, and a worker restarted under the same name (the same routing id) must not
   // take the acknowledgement of its killed predecessor's batch for its own.
   uint64_t sequence_ = RandomStart();
-  bool pruned_once_ = false;
-  Steady::time_point last_prune_{};
-  uint64_t lease_in_hand_ = 0;  // the lease being worked on; 0: none
-  size_t lease_intake_ = 0;     // the intake it came from
+  Steady::time_point next_prune_ = Steady::time_point::min();  // the first batch prunes
+  uint64_t lease_in_hand_ = 0;                                 // the lease being worked on; 0: none
+  size_t lease_intake_ = 0;                                    // the intake it came from
   std::atomic<bool> serving_{false};
   std::atomic<bool> labels_refused_{false};  // the batch in hand is being redone
   std::atomic<int64_t> alive_ms_{0};         // steady clock, for /healthz
