@@ -91,7 +91,10 @@ struct DockOptions {
   // record batch is about to be committed) and "after-commit" (committed and indexed,
   // not yet acknowledged). Null: none.
   std::function<void(std::string_view point)> probe;
-  // Time for events and truck departures. nullptr = SystemClock(). Borrowed.
+  // Stamps events, truck departures and the retention cut (UnixMillis) and paces
+  // snapshots, plan checks, retention, store and manifest retries and stall settling
+  // (Clock::Now, steady).
+  // Borrowed; nullptr: SystemClock().
   const Clock* clock = nullptr;
   // Where manifests are written. nullptr = DefaultFileSystem(). Borrowed.
   FileSystem* file_system = nullptr;
