@@ -402,8 +402,7 @@ def analyse(run_dir, build):
     profile_y = [b["factor"] for b in schedule]
     plateau = [b["offset_ms"] / 1000 for b in schedule if b["phase"] == "plateau"]
     # The peak ends when the plateau does (the decline starts there).
-    peak_end = max([b["offset_ms"] / 1000 + 1 for b in schedule if b["phase"] == "plateau"],
-                   default=0)
+    peak_end = max(plateau, default=-1) + 1
 
     orders = {}
     with open(os.path.join(run_dir, "orders.jsonl")) as f:
