@@ -1,5 +1,7 @@
 #include "tests/testing/process.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -87,22 +89,48 @@ CommandResult RunCommand(const std::string& command) {
   return result;
 }
 
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// The first port of the range the kernel picks outgoing ports from.
+int FirstEphemeralPort() {
+  int low = 0;
+  int high = 0;
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  if (range >> low >> high && low > 2048) return low;
+  return 32768;
+}
+
+// True when nothing listens on or is bound to 127.0.0.1:`port` right now.
+bool PortIsFree(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("bind failed");
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return port;
+  return free;
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  // Below the ephemeral range: a port the kernel may also hand out as the source of an
+  // outgoing connection lets a daemon that connects before its peer binds connect to
+  // itself (TCP simultaneous open), and the peer then finds its port taken.
+  static std::atomic<int> counter{0};
+  const int high = FirstEphemeralPort() - 1;
+  const int low = std::max(1024, high - 16'383);
+  const int span = high - low + 1;
+  const int start = static_cast<int>(
+      (static_cast<unsigned>(::getpid()) * 7919u + static_cast<unsigned>(counter++) * 131u) %
+      static_cast<unsigned>(span));
+  for (int i = 0; i < span; ++i) {
+    const int port = low + (start + i) % span;
+    if (PortIsFree(port)) return port;
+  }
+  throw std::runtime_error("no free port below the ephemeral range");
 }
 
 int ConnectLoopback(int port, std::chrono::milliseconds patience) {

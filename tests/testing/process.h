@@ -47,7 +47,8 @@ struct CommandResult {
 // Runs `command` with /bin/sh and returns its exit code and output.
 CommandResult RunCommand(const std::string& command);
 
-// A TCP port on 127.0.0.1 that was free a moment ago (the OS picked it).
+// A TCP port on 127.0.0.1 that was free a moment ago, below the kernel's ephemeral range
+// (so no outgoing connection can be given it as its source port).
 int FreeLoopbackPort();
 
 // A TCP connection to 127.0.0.1:`port` with a 5 s receive timeout, retried every 50 ms
